@@ -1,0 +1,281 @@
+#!/usr/bin/env bash
+# Real test services for hotlineqc, on loopback, as plain processes.
+#
+#   deploy/dev/services.sh up      install what is missing, start what is not running
+#   deploy/dev/services.sh down    stop what this script started
+#   deploy/dev/services.sh status  say what runs where
+#
+# Idempotent: running `up` twice starts nothing twice. Data, logs and
+# downloaded jars live under .cache/services (git-ignored).
+#
+#   ClickHouse  native 127.0.0.1:9000, HTTP 127.0.0.1:8123   (Debian clickhouse-server)
+#   Kafka       127.0.0.1:9092, KRaft controller 127.0.0.1:9193 (Maven Central, Java 17)
+#   Prometheus  127.0.0.1:9090, promtool                      (Debian prometheus)
+#   Alertmanager 127.0.0.1:9093                                (Debian prometheus-alertmanager)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+STATE=${HOTLINEQC_SERVICES_DIR:-$ROOT/.cache/services}
+KAFKA_POM=$ROOT/deploy/dev/kafka/pom.xml
+mkdir -p "$STATE"
+
+log() { printf '[services] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# wait_for NAME SECONDS CMD...: poll CMD until it succeeds or time runs out.
+wait_for() {
+  local name=$1 secs=$2; shift 2
+  local start=$SECONDS
+  until "$@" >/dev/null 2>&1; do
+    if (( SECONDS - start >= secs )); then
+      die "$name not ready after ${secs}s (logs in $STATE/$name)"
+    fi
+    sleep 0.5
+  done
+  log "$name ready in $((SECONDS - start))s"
+}
+
+# start_bg NAME CMD...: start CMD detached, its pid in $STATE/NAME/pid.
+start_bg() {
+  local name=$1; shift
+  mkdir -p "$STATE/$name"
+  setsid nohup "$@" >"$STATE/$name/stdout.log" 2>"$STATE/$name/stderr.log" </dev/null &
+  echo $! >"$STATE/$name/pid"
+}
+
+apt_install() {
+  local missing=()
+  local pkg
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  (( ${#missing[@]} == 0 )) && return 0
+  log "installing Debian packages: ${missing[*]}"
+  local sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  # The package scripts may try to start system services; no init system
+  # runs here, so tell them not to (policy-rc.d exit 101 = "not allowed").
+  local policy=""
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+    $sudo chmod +x /usr/sbin/policy-rc.d
+    policy=/usr/sbin/policy-rc.d
+  fi
+  local ok=0
+  $sudo apt-get install -y --no-install-recommends "${missing[@]}" >"$STATE/apt.log" 2>&1 || {
+    $sudo apt-get update >>"$STATE/apt.log" 2>&1
+    $sudo apt-get install -y --no-install-recommends "${missing[@]}" >>"$STATE/apt.log" 2>&1
+  } || ok=$?
+  [[ -z $policy ]] || $sudo rm -f "$policy"
+  (( ok == 0 )) || die "apt-get install ${missing[*]} failed, see $STATE/apt.log"
+}
+
+# ---------------------------------------------------------------- ClickHouse
+
+clickhouse_config() {
+  local dir=$STATE/clickhouse
+  mkdir -p "$dir"/{data,tmp,user_files,format_schemas,log}
+  cp /etc/clickhouse-server/users.xml "$dir/users.xml"
+  sed -e "s#<path>.*</path>#<path>$dir/data/</path>#" \
+      -e "s#<tmp_path>.*</tmp_path>#<tmp_path>$dir/tmp/</tmp_path>#" \
+      -e "s#<user_files_path>.*</user_files_path>#<user_files_path>$dir/user_files/</user_files_path>#" \
+      -e "s#<format_schema_path>.*</format_schema_path>#<format_schema_path>$dir/format_schemas/</format_schema_path>#" \
+      -e "s#<log>.*</log>#<log>$dir/log/server.log</log>#" \
+      -e "s#<errorlog>.*</errorlog>#<errorlog>$dir/log/server.err.log</errorlog>#" \
+      -e "s#<users_config>.*</users_config>#<users_config>$dir/users.xml</users_config>#" \
+      /etc/clickhouse-server/config.xml >"$dir/config.xml"
+}
+
+clickhouse_ping() { [[ $(curl -fsS http://127.0.0.1:8123/ping 2>/dev/null) == "Ok." ]]; }
+
+clickhouse_up() {
+  if port_open 9000; then log "clickhouse already listening on 127.0.0.1:9000"; return; fi
+  apt_install clickhouse-server clickhouse-client curl
+  clickhouse_config
+  local as=()
+  # The server refuses nothing as root on 18.16, but run it as the package's
+  # own unprivileged user when there is one.
+  if [[ $(id -u) -eq 0 ]] && id clickhouse >/dev/null 2>&1; then
+    chown -R clickhouse: "$STATE/clickhouse"
+    as=(setpriv --reuid=clickhouse --regid=clickhouse --init-groups)
+  fi
+  start_bg clickhouse "${as[@]}" "$(command -v clickhouse-server || echo /usr/sbin/clickhouse-server)" --config-file="$STATE/clickhouse/config.xml"
+  wait_for clickhouse 90 clickhouse_ping
+  log "started clickhouse $(clickhouse-client --version 2>/dev/null | awk '{sub(/\.$/, "", $NF); print $NF}') on 127.0.0.1:9000 (native), :8123 (http)"
+}
+
+# --------------------------------------------------------------------- Kafka
+
+kafka_java() {
+  local jh
+  for jh in "${JAVA_HOME:-}" /usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/temurin-17-jdk-amd64; do
+    [[ -n $jh && -x $jh/bin/java ]] && { echo "$jh/bin/java"; return; }
+  done
+  command -v java || die "no Java 17 found"
+}
+
+kafka_fetch() {
+  local libs=$STATE/kafka/libs
+  if [[ -f $libs/.complete && $libs/.complete -nt $KAFKA_POM ]]; then return; fi
+  log "fetching Kafka jars from Maven Central (pom: deploy/dev/kafka/pom.xml)"
+  rm -rf "$libs"; mkdir -p "$libs"
+  mvn -q -B -f "$KAFKA_POM" dependency:copy-dependencies \
+      -DoutputDirectory="$libs" -DincludeScope=runtime >"$STATE/kafka-mvn.log" 2>&1 \
+    || die "mvn failed, see $STATE/kafka-mvn.log"
+  touch "$libs/.complete"
+}
+
+kafka_config() {
+  local dir=$STATE/kafka
+  mkdir -p "$dir/data"
+  cat >"$dir/server.properties" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:9193
+listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9193
+advertised.listeners=PLAINTEXT://127.0.0.1:9092
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$dir/data
+num.partitions=3
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=true
+delete.topic.enable=true
+EOF
+  cat >"$dir/log4j2.yaml" <<EOF
+Configuration:
+  Appenders:
+    Console:
+      name: STDOUT
+      PatternLayout:
+        Pattern: "[%d] %p %m (%c)%n"
+  Loggers:
+    Root:
+      level: WARN
+      AppenderRef:
+        - ref: STDOUT
+    Logger:
+      - name: kafka.server.KafkaRaftServer
+        level: INFO
+EOF
+}
+
+kafka_ready() {
+  grep -q "Kafka Server started\|KafkaRaftServer.*started\|Transitioning from RECOVERY to RUNNING" \
+    "$STATE/kafka/stdout.log" 2>/dev/null || port_open 9092
+}
+
+kafka_up() {
+  if port_open 9092; then log "kafka already listening on 127.0.0.1:9092"; return; fi
+  kafka_fetch
+  kafka_config
+  local java cp dir=$STATE/kafka
+  java=$(kafka_java)
+  cp="$dir/libs/*"
+  if [[ ! -f $dir/data/meta.properties ]]; then
+    local id
+    id=$("$java" -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
+    "$java" -cp "$cp" kafka.tools.StorageTool format --standalone -t "$id" \
+        -c "$dir/server.properties" >"$dir/format.log" 2>&1 \
+      || die "kafka storage format failed, see $dir/format.log"
+  fi
+  start_bg kafka "$java" -Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true \
+      -Dlog4j2.configurationFile="$dir/log4j2.yaml" \
+      -cp "$cp" kafka.Kafka "$dir/server.properties"
+  wait_for kafka 120 port_open 9092
+  log "started kafka $(ls "$dir/libs" | sed -n 's/^kafka_2.13-\(.*\)\.jar$/\1/p') on 127.0.0.1:9092"
+}
+
+# ------------------------------------------------- Prometheus, Alertmanager
+
+prometheus_up() {
+  apt_install prometheus prometheus-alertmanager curl
+  local dir=$STATE/prometheus
+  mkdir -p "$dir/data"
+  if port_open 9090; then
+    log "prometheus already listening on 127.0.0.1:9090"
+  else
+    [[ -f $dir/prometheus.yml ]] || cat >"$dir/prometheus.yml" <<EOF
+# Minimal configuration for the local test Prometheus. Integration tests
+# load their own configuration through the reload endpoint or a new process.
+global:
+  scrape_interval: 5s
+  evaluation_interval: 5s
+scrape_configs:
+  - job_name: prometheus
+    static_configs:
+      - targets: ["127.0.0.1:9090"]
+EOF
+    start_bg prometheus /usr/bin/prometheus --config.file="$dir/prometheus.yml" \
+        --storage.tsdb.path="$dir/data" --web.listen-address=127.0.0.1:9090 \
+        --web.enable-lifecycle
+    wait_for prometheus 60 curl -fsS http://127.0.0.1:9090/-/ready
+    log "started prometheus $(/usr/bin/prometheus --version 2>&1 | awk 'NR==1{print $3}') on 127.0.0.1:9090"
+  fi
+  local am=$STATE/alertmanager
+  mkdir -p "$am/data"
+  if port_open 9093; then
+    log "alertmanager already listening on 127.0.0.1:9093"
+  else
+    [[ -f $am/alertmanager.yml ]] || cat >"$am/alertmanager.yml" <<EOF
+route:
+  receiver: "null"
+receivers:
+  - name: "null"
+EOF
+    start_bg alertmanager /usr/bin/prometheus-alertmanager --config.file="$am/alertmanager.yml" \
+        --storage.path="$am/data" --web.listen-address=127.0.0.1:9093 \
+        --cluster.listen-address=
+    wait_for alertmanager 60 curl -fsS http://127.0.0.1:9093/-/ready
+    log "started alertmanager on 127.0.0.1:9093"
+  fi
+  command -v promtool >/dev/null || die "promtool missing after install"
+}
+
+# ------------------------------------------------------------------- verbs
+
+stop_one() {
+  local name=$1 pidf=$STATE/$1/pid
+  [[ -f $pidf ]] || return 0
+  local pid; pid=$(cat "$pidf")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL "$pid" 2>/dev/null || true
+    log "stopped $name"
+  fi
+  rm -f "$pidf"
+}
+
+status() {
+  local name port
+  for spec in clickhouse:9000 kafka:9092 prometheus:9090 alertmanager:9093; do
+    name=${spec%%:*}; port=${spec##*:}
+    if port_open "$port"; then echo "$name: up on 127.0.0.1:$port"; else echo "$name: down"; fi
+  done
+}
+
+case ${1:-} in
+  up)
+    t0=$SECONDS
+    # Kafka's jar download and ClickHouse's apt install are independent.
+    clickhouse_up
+    kafka_up
+    prometheus_up
+    log "all services up in $((SECONDS - t0))s"
+    status ;;
+  down)
+    for s in alertmanager prometheus kafka clickhouse; do stop_one "$s"; done ;;
+  status) status ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac

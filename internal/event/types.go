@@ -1,0 +1,133 @@
+// Package event is the canonical hotline event contract (events-v1): the Go
+// types of every call and ticket event and the one strict decoder that turns
+// a JSON message into an Event or a typed rejection.
+package event
+
+// Type is the kind of an event. The zero value is not a valid type.
+type Type uint8
+
+// Event types of the v1 contract, calls first, then tickets.
+const (
+	TypeInvalid Type = iota
+	CallArrived
+	CallQueued
+	CallAnswered
+	CallAbandoned
+	CallHeld
+	CallRetrieved
+	CallTransferred
+	CallEnded
+	CallWrapupEnded
+	CallRated
+	TicketCreated
+	TicketResolvedOnIntake
+	TicketResponded
+	TicketDispatched
+	TicketAccepted
+	TicketContacted
+	TicketReturned
+	TicketExtended
+	TicketSuspended
+	TicketResumed
+	TicketReplied
+	TicketCallback
+	TicketClosed
+	TicketReopened
+	numTypes
+)
+
+var typeNames = [numTypes]string{
+	TypeInvalid:            "",
+	CallArrived:            "call.arrived",
+	CallQueued:             "call.queued",
+	CallAnswered:           "call.answered",
+	CallAbandoned:          "call.abandoned",
+	CallHeld:               "call.held",
+	CallRetrieved:          "call.retrieved",
+	CallTransferred:        "call.transferred",
+	CallEnded:              "call.ended",
+	CallWrapupEnded:        "call.wrapup_ended",
+	CallRated:              "call.rated",
+	TicketCreated:          "ticket.created",
+	TicketResolvedOnIntake: "ticket.resolved_on_intake",
+	TicketResponded:        "ticket.responded",
+	TicketDispatched:       "ticket.dispatched",
+	TicketAccepted:         "ticket.accepted",
+	TicketContacted:        "ticket.contacted",
+	TicketReturned:         "ticket.returned",
+	TicketExtended:         "ticket.extended",
+	TicketSuspended:        "ticket.suspended",
+	TicketResumed:          "ticket.resumed",
+	TicketReplied:          "ticket.replied",
+	TicketCallback:         "ticket.callback",
+	TicketClosed:           "ticket.closed",
+	TicketReopened:         "ticket.reopened",
+}
+
+// String returns the wire name of t, for example "call.queued".
+func (t Type) String() string {
+	if t >= numTypes {
+		return ""
+	}
+	return typeNames[t]
+}
+
+// IsCall reports whether t is a call.* event.
+func (t Type) IsCall() bool { return t >= CallArrived && t <= CallRated }
+
+// IsTicket reports whether t is a ticket.* event.
+func (t Type) IsTicket() bool { return t >= TicketCreated && t <= TicketReopened }
+
+// Types returns every valid event type in contract order.
+func Types() []Type {
+	out := make([]Type, 0, numTypes-1)
+	for t := CallArrived; t < numTypes; t++ {
+		out = append(out, t)
+	}
+	return out
+}
+
+// Tri is a boolean that may be unset, for optional JSON booleans.
+type Tri uint8
+
+// Values of Tri.
+const (
+	Unset Tri = iota
+	False
+	True
+)
+
+// Event is one decoded, validated v1 event. Fields that do not belong to the
+// event's type are zero. Times are Unix milliseconds. The caller's phone
+// number is never held in clear: CallerHash carries its keyed hash, or is
+// empty when the decoder has no key or the event has no caller.
+type Event struct {
+	ID       string
+	Type     Type
+	TS       int64 // event time, Unix milliseconds
+	CenterID string
+	CallID   string // call events; optional on ticket.created
+	TicketID string
+	V        int
+	Attrs    []byte // the raw JSON object of "attrs", or nil
+
+	Channel        Channel
+	CallerHash     string
+	Queue          string
+	AgentID        string
+	ToQueue        string
+	ToAgentID      string
+	ToDepartmentID string
+	EndedBy        EndedBy
+	Rating         Rating
+
+	Category     Category
+	Urgency      Urgency
+	Subject      string
+	DepartmentID string
+	Deadline     int64 // explicit deadline, Unix milliseconds; 0 when absent
+	TimeLimit    Limit // explicit time limit; zero when absent
+	Reason       string
+	Reached      Tri
+	Resolved     Tri
+}
