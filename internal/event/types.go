@@ -131,3 +131,18 @@ type Event struct {
 	Reached      Tri
 	Resolved     Tri
 }
+
+// Origin says where a message came from: its Kafka topic, partition and
+// offset, or for a file the file name as Topic and the line number as Offset
+// (partition -1).
+type Origin struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+}
+
+// Record is an accepted event with its origin.
+type Record struct {
+	Event
+	Origin Origin
+}

@@ -1,0 +1,72 @@
+// Package chstore is hotlineqc's ClickHouse storage: connection, versioned
+// schema migrations that adapt to the server version, and the writers of
+// raw events. It works on ClickHouse 18.16 and switches on modern features
+// (LowCardinality, codecs, TTL) on current servers.
+package chstore
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/hotlineqc/hotlineqc/internal/security"
+)
+
+// Config is the ClickHouse connection and schema configuration.
+type Config struct {
+	// Addr lists native-protocol endpoints (host:port), tried in order.
+	Addr     []string              `yaml:"addr"`
+	Database string                `yaml:"database"`
+	Username string                `yaml:"username"`
+	Password security.SecretSource `yaml:"password"`
+	TLS      security.TLS          `yaml:"tls"`
+	// DialTimeout bounds one connection attempt.
+	DialTimeout time.Duration `yaml:"dial_timeout"`
+	// Timezone of the DateTime columns and of monthly partitions.
+	Timezone string `yaml:"timezone"`
+	// RawRetentionDays drops raw events older than this many days on
+	// servers with TTL support; 0 keeps them forever.
+	RawRetentionDays int `yaml:"raw_retention_days"`
+}
+
+// DefaultConfig returns the defaults: a local server, database "hotline".
+func DefaultConfig() Config {
+	return Config{
+		Addr:        []string{"127.0.0.1:9000"},
+		Database:    "hotline",
+		Username:    "default",
+		DialTimeout: 5 * time.Second,
+		Timezone:    "Asia/Shanghai",
+	}
+}
+
+var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Validate checks the configuration and reports every problem it finds.
+func (c Config) Validate() error {
+	var errs []error
+	add := func(key string, err error) {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", key, err))
+		}
+	}
+	if len(c.Addr) == 0 {
+		add("addr", errors.New("must list at least one host:port"))
+	}
+	if !identRE.MatchString(c.Database) {
+		add("database", fmt.Errorf("%q is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*)", c.Database))
+	}
+	if c.DialTimeout <= 0 {
+		add("dial_timeout", errors.New("must be positive"))
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "" {
+		add("timezone", fmt.Errorf("unknown time zone %q", c.Timezone))
+	}
+	if c.RawRetentionDays < 0 {
+		add("raw_retention_days", errors.New("must be 0 (keep) or positive"))
+	}
+	add("password", c.Password.Validate())
+	add("tls", c.TLS.Validate())
+	return errors.Join(errs...)
+}

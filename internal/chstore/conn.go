@@ -1,0 +1,75 @@
+package chstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"syscall"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// Open connects to ClickHouse over the native protocol and checks the
+// connection with a ping. The database need not exist yet.
+func Open(ctx context.Context, c Config) (driver.Conn, error) {
+	pw, err := c.Password.Load()
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse password: %w", err)
+	}
+	tlsConf, err := c.TLS.Config()
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse tls: %w", err)
+	}
+	conn, err := clickhouse.Open(&clickhouse.Options{
+		Addr:        c.Addr,
+		Auth:        clickhouse.Auth{Database: "default", Username: c.Username, Password: pw.Reveal()},
+		TLS:         tlsConf,
+		DialTimeout: c.DialTimeout,
+		Protocol:    clickhouse.Native,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open clickhouse %v: %w", c.Addr, err)
+	}
+	if err := conn.Ping(ctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("ping clickhouse %v: %w", c.Addr, err)
+	}
+	return conn, nil
+}
+
+// Retryable reports whether err is a transient ClickHouse or network
+// failure worth retrying with backoff: the server is unreachable, overloaded
+// or restarting. Schema and data errors are not retryable.
+func Retryable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var ex *clickhouse.Exception
+	if errors.As(err, &ex) {
+		switch ex.Code {
+		case 159, // TIMEOUT_EXCEEDED
+			164, // READONLY (replica lost its session)
+			202, // TOO_MANY_SIMULTANEOUS_QUERIES
+			203, // NO_FREE_CONNECTION
+			209, // SOCKET_TIMEOUT
+			210, // NETWORK_ERROR
+			241, // MEMORY_LIMIT_EXCEEDED
+			242, // TABLE_IS_READ_ONLY
+			252, // TOO_MANY_PARTS
+			285, // TOO_FEW_LIVE_REPLICAS
+			319, // UNKNOWN_STATUS_OF_INSERT
+			425: // SYSTEM_ERROR
+			return true
+		}
+		return false
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, clickhouse.ErrAcquireConnTimeout) ||
+		errors.Is(err, context.DeadlineExceeded)
+}

@@ -1,0 +1,85 @@
+package chstore_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/hotlineqc/hotlineqc/internal/chstore"
+	"github.com/hotlineqc/hotlineqc/internal/event"
+	"github.com/hotlineqc/hotlineqc/internal/testenv"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func TestMigrateIsIdempotentOnRealServer(t *testing.T) {
+	conn, cfg := testenv.ClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rep, err := chstore.Migrate(ctx, conn, cfg, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Applied) != len(chstore.Migrations) || rep.Current != chstore.Migrations[len(chstore.Migrations)-1].Version {
+		t.Errorf("first run = %+v", rep)
+	}
+	t.Logf("server %s, features %+v", rep.Server, rep.Features)
+	rep, err = chstore.Migrate(ctx, conn, cfg, quiet)
+	if err != nil || len(rep.Applied) != 0 {
+		t.Errorf("second run = %+v, %v", rep, err)
+	}
+}
+
+func TestRawWriterDeduplicatesReplays(t *testing.T) {
+	conn, cfg := testenv.ClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := chstore.Migrate(ctx, conn, cfg, quiet); err != nil {
+		t.Fatal(err)
+	}
+	var d event.Decoder
+	msgs := []string{
+		`{"event_id":"e1","type":"call.queued","ts":"2026-10-09T09:00:00.250+08:00","center_id":"c1","call_id":"k1","queue":"general"}`,
+		`{"event_id":"e2","type":"call.answered","ts":"2026-10-09T09:00:12+08:00","center_id":"c1","call_id":"k1","agent_id":"a7","attrs":{"x":1}}`,
+		`{"event_id":"e3","type":"ticket.created","ts":"2026-10-09T09:03:00+08:00","center_id":"c1","ticket_id":"t1","category":"complaint","urgency":"normal","channel":"voice","call_id":"k1"}`,
+		`{"event_id":"e4","type":"ticket.callback","ts":"2026-10-10T09:30:00+08:00","center_id":"c1","ticket_id":"t1","reached":true}`,
+	}
+	var recs []event.Record
+	for i, m := range msgs {
+		e, err := d.Decode([]byte(m))
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, event.Record{Event: e, Origin: event.Origin{Topic: "hotline.calls", Offset: int64(i)}})
+	}
+	w := chstore.NewRawWriter(conn, cfg.Database)
+	for range 3 { // a replay writes the same events again
+		if err := w.WriteRaw(ctx, recs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(q string) uint64 {
+		var n uint64
+		if err := conn.QueryRow(ctx, q).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
+	}
+	if n := count("SELECT count() FROM " + cfg.Database + ".raw_call_events FINAL"); n != 2 {
+		t.Errorf("call rows after FINAL = %d, want 2", n)
+	}
+	if n := count("SELECT count() FROM " + cfg.Database + ".raw_ticket_events FINAL"); n != 2 {
+		t.Errorf("ticket rows after FINAL = %d, want 2", n)
+	}
+	var ms int64
+	var resolved *uint8
+	var reached *uint8
+	if err := conn.QueryRow(ctx, "SELECT ts_ms FROM "+cfg.Database+".raw_call_events FINAL WHERE event_id = 'e1'").Scan(&ms); err != nil || ms != 1791507600250 {
+		t.Errorf("ts_ms = %d, %v", ms, err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT reached, resolved FROM "+cfg.Database+".raw_ticket_events FINAL WHERE event_id = 'e4'").Scan(&reached, &resolved); err != nil || reached == nil || *reached != 1 || resolved != nil {
+		t.Errorf("reached, resolved = %v, %v, %v", reached, resolved, err)
+	}
+}

@@ -1,0 +1,124 @@
+package chstore
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hotlineqc/hotlineqc/internal/event"
+)
+
+// Table names of the raw events.
+const (
+	RawCallTable   = "raw_call_events"
+	RawTicketTable = "raw_ticket_events"
+)
+
+// ddl renders DDL for one database, time zone and feature set.
+type ddl struct {
+	db       string
+	tz       string
+	f        Features
+	retainDs int
+}
+
+// dim is the column type of a bounded dimension (centre, queue, category...).
+func (d ddl) dim() string {
+	if d.f.LowCardinality {
+		return "LowCardinality(String)"
+	}
+	return "String"
+}
+
+// codec returns a column codec clause, or "" on servers without codecs.
+func (d ddl) codec(c string) string {
+	if d.f.Codecs {
+		return " CODEC(" + c + ")"
+	}
+	return ""
+}
+
+func (d ddl) ttl() string {
+	if d.f.TTL && d.retainDs > 0 {
+		return fmt.Sprintf("\nTTL ts + INTERVAL %d DAY", d.retainDs)
+	}
+	return ""
+}
+
+func (d ddl) dateTime() string { return fmt.Sprintf("DateTime('%s')", d.tz) }
+
+// typeEnum is an Enum8 of the event types accepted by is.
+func typeEnum(is func(event.Type) bool) string {
+	var parts []string
+	for _, t := range event.Types() {
+		if is(t) {
+			parts = append(parts, fmt.Sprintf("'%s' = %d", t, uint8(t)))
+		}
+	}
+	return "Enum8(" + strings.Join(parts, ", ") + ")"
+}
+
+// rawTable renders a raw-event table: the envelope, the type's own columns,
+// then provenance. Replaying a message inserts the same event_id again;
+// ReplacingMergeTree keyed by it keeps one row (read with FINAL).
+func (d ddl) rawTable(name, idCol string, is func(event.Type) bool, own []string) string {
+	cols := []string{
+		"event_id String",
+		"type " + typeEnum(is),
+		"ts " + d.dateTime() + d.codec("Delta, ZSTD"),
+		"ts_ms Int64" + d.codec("Delta, ZSTD"),
+		"center_id " + d.dim(),
+		idCol + " String",
+	}
+	cols = append(cols, own...)
+	cols = append(cols,
+		"v UInt8",
+		"attrs String"+d.codec("ZSTD"),
+		"src_topic "+d.dim(),
+		"src_partition Int32",
+		"src_offset Int64",
+		"ingested_at "+d.dateTime(),
+	)
+	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s (\n    %s\n) ENGINE = ReplacingMergeTree(ingested_at)\nPARTITION BY toYYYYMM(ts)\nORDER BY (center_id, %s, event_id)%s",
+		d.db, name, strings.Join(cols, ",\n    "), idCol, d.ttl())
+}
+
+func (d ddl) rawCallTable() string {
+	dim := d.dim()
+	return d.rawTable(RawCallTable, "call_id", event.Type.IsCall, []string{
+		"channel " + dim, "caller_hash String", "queue " + dim, "agent_id " + dim,
+		"to_queue " + dim, "to_agent_id " + dim, "to_department_id " + dim,
+		"ended_by " + dim, "rating " + dim,
+	})
+}
+
+func (d ddl) rawTicketTable() string {
+	dim := d.dim()
+	return d.rawTable(RawTicketTable, "ticket_id", event.Type.IsTicket, []string{
+		"call_id String", "category " + dim, "urgency " + dim, "channel " + dim,
+		"caller_hash String", "subject String", "department_id " + dim,
+		"deadline_ms Int64", "time_limit " + dim, "reason String",
+		"reached Nullable(UInt8)", "resolved Nullable(UInt8)", "rating " + dim,
+	})
+}
+
+// Migration is one versioned schema step. Its statements are idempotent,
+// so a migration interrupted half way is simply run again.
+type Migration struct {
+	Version int
+	Name    string
+	ddl     func(ddl) []string
+}
+
+// Migrations lists every schema step in order. Append only: a released
+// migration never changes.
+var Migrations = []Migration{
+	{1, "raw event tables", func(d ddl) []string {
+		return []string{d.rawCallTable(), d.rawTicketTable()}
+	}},
+}
+
+// Statements renders the DDL of m for a database, time zone and features;
+// exported for review and tests (`hotlineqc migrate --print`).
+func (m Migration) Statements(c Config, f Features) []string {
+	return m.ddl(ddl{db: c.Database, tz: c.Timezone, f: f, retainDs: c.RawRetentionDays})
+}

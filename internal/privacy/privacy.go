@@ -1,0 +1,38 @@
+// Package privacy pseudonymises personal data (the caller's phone number)
+// before anything stores, logs or labels it, as the PIPL requires.
+package privacy
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"hash"
+)
+
+// MinKeyBytes is the shortest HMAC key accepted.
+const MinKeyBytes = 16
+
+// Hasher computes the keyed hash (HMAC-SHA-256, hex) of a phone number. The
+// same key always gives the same hash, so repeat callers can be recognised
+// without the number. A Hasher is not safe for concurrent use.
+type Hasher struct {
+	mac hash.Hash
+	buf []byte
+}
+
+// NewHasher returns a Hasher for key, which must be at least MinKeyBytes long.
+func NewHasher(key []byte) (*Hasher, error) {
+	if len(key) < MinKeyBytes {
+		return nil, errors.New("caller hash key must be at least 16 bytes")
+	}
+	return &Hasher{mac: hmac.New(sha256.New, key)}, nil
+}
+
+// Hash returns the hex HMAC-SHA-256 of number.
+func (h *Hasher) Hash(number string) string {
+	h.mac.Reset()
+	h.mac.Write([]byte(number))
+	h.buf = h.mac.Sum(h.buf[:0])
+	return hex.EncodeToString(h.buf)
+}
