@@ -1,0 +1,100 @@
+// Package config loads the configuration of `hotlineqc run`: one YAML file
+// with environment overrides, decoded strictly (an unknown key is an error)
+// and validated with every problem listed at once.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/hotlineqc/hotlineqc/internal/chstore"
+	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
+	"github.com/hotlineqc/hotlineqc/internal/pipeline"
+	"github.com/hotlineqc/hotlineqc/internal/security"
+)
+
+// Config is the whole configuration of the pipeline process.
+type Config struct {
+	Kafka      kafkaio.Config  `yaml:"kafka"`
+	ClickHouse chstore.Config  `yaml:"clickhouse"`
+	Pipeline   pipeline.Config `yaml:"pipeline"`
+	Privacy    Privacy         `yaml:"privacy"`
+	HTTP       HTTP            `yaml:"http"`
+	Log        Log             `yaml:"log"`
+}
+
+// Privacy holds the key of the caller hash (HMAC-SHA-256). It is required:
+// without it, phone numbers could not be pseudonymised.
+type Privacy struct {
+	CallerHashKey security.SecretSource `yaml:"caller_hash_key"`
+}
+
+// HTTP is the listener of /metrics and the health endpoints.
+type HTTP struct {
+	Listen string `yaml:"listen"`
+}
+
+// Log configures the structured logger.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // json or text
+}
+
+// Default returns the default configuration; a file only states what differs.
+func Default() Config {
+	return Config{
+		Kafka:      kafkaio.DefaultConfig(),
+		ClickHouse: chstore.DefaultConfig(),
+		Pipeline:   pipeline.DefaultConfig(),
+		HTTP:       HTTP{Listen: "127.0.0.1:9464"},
+		Log:        Log{Level: "info", Format: "json"},
+	}
+}
+
+// Validate checks every section and returns all problems, each prefixed
+// with its key path.
+func (c Config) Validate() error {
+	var errs []error
+	section := func(name string, err error) {
+		for _, e := range flatten(err) {
+			errs = append(errs, fmt.Errorf("%s.%w", name, e))
+		}
+	}
+	section("kafka", c.Kafka.Validate())
+	section("clickhouse", c.ClickHouse.Validate())
+	section("pipeline", c.Pipeline.Validate())
+	if !c.Privacy.CallerHashKey.IsSet() {
+		errs = append(errs, errors.New("privacy.caller_hash_key: must be set (value from HOTLINEQC_PRIVACY__CALLER_HASH_KEY__VALUE, or file)"))
+	}
+	if err := c.Privacy.CallerHashKey.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("privacy.caller_hash_key: %w", err))
+	}
+	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("http.listen: %q is not host:port", c.HTTP.Listen))
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.Log.Level)); err != nil {
+		errs = append(errs, fmt.Errorf("log.level: %q: want debug, info, warn or error", c.Log.Level))
+	}
+	if c.Log.Format != "json" && c.Log.Format != "text" {
+		errs = append(errs, fmt.Errorf("log.format: %q: want json or text", c.Log.Format))
+	}
+	return errors.Join(errs...)
+}
+
+// flatten splits a joined error into its parts.
+func flatten(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}

@@ -1,0 +1,91 @@
+package config_test
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hotlineqc/hotlineqc/internal/config"
+)
+
+func TestLoadGoodFile(t *testing.T) {
+	c, err := config.Load("testdata/full.good.yml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.Kafka.Brokers, []string{"kafka-1:9093", "kafka-2:9093"}) || c.Kafka.SASL.Mechanism != "scram-sha-512" {
+		t.Errorf("kafka = %+v", c.Kafka)
+	}
+	if c.Pipeline.FlushInterval != 2*time.Second || c.Pipeline.BatchSize != 5000 {
+		t.Errorf("pipeline = %+v", c.Pipeline)
+	}
+	// Unset keys keep their defaults.
+	if c.Pipeline.RetryMax != 10*time.Second || c.ClickHouse.Timezone != "Asia/Shanghai" || c.ClickHouse.RawRetentionDays != 400 {
+		t.Errorf("defaults lost: %+v %+v", c.Pipeline, c.ClickHouse)
+	}
+}
+
+func TestEnvironmentOverrides(t *testing.T) {
+	env := []string{
+		"HOTLINEQC_KAFKA__BROKERS=x:1, y:2",
+		"HOTLINEQC_CLICKHOUSE__PASSWORD__VALUE=pw-from-env",
+		"HOTLINEQC_PRIVACY__CALLER_HASH_KEY__VALUE=0123456789abcdef",
+		"HOTLINEQC_PIPELINE__BATCH_SIZE=77",
+		"OTHER_VAR=ignored",
+	}
+	c, err := config.Load("", env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.Kafka.Brokers, []string{"x:1", "y:2"}) || c.Pipeline.BatchSize != 77 {
+		t.Errorf("overrides not applied: %v %d", c.Kafka.Brokers, c.Pipeline.BatchSize)
+	}
+	if c.ClickHouse.Password.Value.Reveal() != "pw-from-env" {
+		t.Error("password override not applied")
+	}
+}
+
+func TestBadFilesListEveryProblem(t *testing.T) {
+	cases := map[string][]string{
+		"testdata/unknown_keys.bad.yml": {"brokerz", "adress"},
+		"testdata/bad_values.bad.yml": {
+			"kafka.brokers:", "kafka.start_offset:", "kafka.sasl:", "clickhouse.database:",
+			"clickhouse.timezone:", "pipeline.batch_size:", "pipeline.flush_interval:",
+			"privacy.caller_hash_key:", "http.listen:", "log.level:",
+		},
+	}
+	for path, wants := range cases {
+		_, err := config.Load(path, nil)
+		if err == nil {
+			t.Errorf("%s accepted", path)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, path) {
+			t.Errorf("%s: error does not name the file: %s", path, msg)
+		}
+		for _, w := range wants {
+			if !strings.Contains(msg, w) {
+				t.Errorf("%s: error lacks %q:\n%s", path, w, msg)
+			}
+		}
+	}
+}
+
+func TestUnknownEnvKeyIsAnError(t *testing.T) {
+	_, err := config.Load("", []string{"HOTLINEQC_KAFKA__BROKERZ=a:1", "HOTLINEQC_PRIVACY__CALLER_HASH_KEY__VALUE=0123456789abcdef"})
+	if err == nil || !strings.Contains(err.Error(), "brokerz") {
+		t.Errorf("unknown env key: %v", err)
+	}
+}
+
+func TestSecretsDoNotPrint(t *testing.T) {
+	c, err := config.Load("", []string{"HOTLINEQC_PRIVACY__CALLER_HASH_KEY__VALUE=0123456789abcdef"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := strings.Join([]string{fmtV(c)}, ""); strings.Contains(s, "0123456789abcdef") {
+		t.Errorf("config printed its secret: %s", s)
+	}
+}
