@@ -1,0 +1,72 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hotlineqc/hotlineqc/internal/app"
+	"github.com/hotlineqc/hotlineqc/internal/chstore"
+	"github.com/hotlineqc/hotlineqc/internal/config"
+)
+
+func newMigrateCmd() *cobra.Command {
+	var path, printFor string
+	cmd := &cobra.Command{
+		Use:   "migrate --config FILE",
+		Short: "Create or upgrade the ClickHouse schema",
+		Long: `Create the database and apply every schema migration not yet applied. It is
+idempotent. The schema adapts to the server: ClickHouse 18.16 gets the base
+schema, 20.3 and later also LowCardinality, codecs and TTL.
+
+--print VERSION prints the DDL for a server version without connecting.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.LoadFile(path)
+			if err != nil {
+				return err
+			}
+			if printFor != "" {
+				return printDDL(cmd, cfg.ClickHouse, printFor)
+			}
+			conn, err := chstore.Open(cmd.Context(), cfg.ClickHouse)
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			rep, err := chstore.Migrate(cmd.Context(), conn, cfg.ClickHouse, app.NewLogger(cfg.Log))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "ClickHouse %s, features %+v: database %s at schema version %d (applied now: %v)\n",
+				rep.Server, rep.Features, cfg.ClickHouse.Database, rep.Current, rep.Applied)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&path, "config", "", "configuration file (YAML); the clickhouse section is used")
+	cmd.Flags().StringVar(&printFor, "print", "", "print the DDL for this server version (e.g. 18.16 or 24.8) and exit")
+	return cmd
+}
+
+func printDDL(cmd *cobra.Command, c chstore.Config, v string) error {
+	var ver chstore.Version
+	parts := strings.Split(v, ".")
+	nums := []*uint64{&ver.Major, &ver.Minor, &ver.Patch}
+	for i, p := range parts {
+		n, err := strconv.ParseUint(p, 10, 32)
+		if err != nil || i >= len(nums) {
+			return fmt.Errorf("--print %q: want a version such as 18.16 or 24.8.4", v)
+		}
+		*nums[i] = n
+	}
+	f := chstore.FeaturesOf(ver)
+	for _, m := range chstore.Migrations {
+		fmt.Fprintf(cmd.OutOrStdout(), "-- migration %d: %s (server %s, %+v)\n", m.Version, m.Name, ver, f)
+		for _, s := range m.Statements(c, f) {
+			fmt.Fprintf(cmd.OutOrStdout(), "%s;\n\n", s)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,119 @@
+// Package app assembles the long-running processes of hotlineqc from their
+// parts: it opens the connections, builds the pipeline, serves /metrics, and
+// owns the lifecycle (start, run, drain on stop).
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/hotlineqc/hotlineqc/internal/chstore"
+	"github.com/hotlineqc/hotlineqc/internal/config"
+	"github.com/hotlineqc/hotlineqc/internal/event"
+	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
+	"github.com/hotlineqc/hotlineqc/internal/pipeline"
+	"github.com/hotlineqc/hotlineqc/internal/privacy"
+)
+
+// NewLogger builds the process logger from the log configuration.
+func NewLogger(c config.Log) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(c.Level)) // validated by config
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.Format == "text" {
+		return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+}
+
+// NewRegistry returns a registry with the Go runtime and process collectors.
+func NewRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// Run runs the production pipeline until ctx ends, then drains: the last
+// batch is flushed and committed before Run returns. /metrics is served on
+// ln for as long as the pipeline runs.
+func Run(ctx context.Context, cfg config.Config, ln net.Listener, reg *prometheus.Registry, log *slog.Logger) error {
+	key, err := cfg.Privacy.CallerHashKey.Load()
+	if err != nil {
+		return fmt.Errorf("privacy.caller_hash_key: %w", err)
+	}
+	hasher, err := privacy.NewHasher([]byte(key.Reveal()))
+	if err != nil {
+		return fmt.Errorf("privacy.caller_hash_key: %w", err)
+	}
+	conn, err := chstore.Open(ctx, cfg.ClickHouse)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if err := chstore.CheckSchema(ctx, conn, cfg.ClickHouse); err != nil {
+		return err
+	}
+	consumer, err := kafkaio.NewConsumer(cfg.Kafka)
+	if err != nil {
+		return err
+	}
+	defer consumer.Close()
+	dlq, err := kafkaio.NewDeadLetterWriter(cfg.Kafka)
+	if err != nil {
+		return err
+	}
+	defer dlq.Close()
+
+	p := pipeline.New(cfg.Pipeline, pipeline.Deps{
+		Source:      consumer,
+		Raw:         chstore.NewRawWriter(conn, cfg.ClickHouse.Database),
+		DeadLetters: dlq,
+		Decoder:     &event.Decoder{MaxBytes: cfg.Kafka.MaxMessageBytes, HashCaller: hasher.Hash},
+		Retryable:   func(err error) bool { return chstore.Retryable(err) || kafkaio.Retryable(err) },
+		Metrics:     pipeline.NewMetrics(reg),
+		Log:         log,
+	}, cfg.Kafka.Topics.Calls, cfg.Kafka.Topics.Tickets)
+
+	log.Info("pipeline starting", "brokers", cfg.Kafka.Brokers, "group", cfg.Kafka.GroupID,
+		"topics", []string{cfg.Kafka.Topics.Calls, cfg.Kafka.Topics.Tickets},
+		"clickhouse", cfg.ClickHouse.Addr, "database", cfg.ClickHouse.Database, "metrics", ln.Addr().String())
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return Serve(gctx, ln, reg) })
+	g.Go(func() error {
+		err := p.Run(gctx)
+		if err == nil && ctx.Err() == nil {
+			err = errors.New("pipeline stopped unexpectedly")
+		}
+		return err
+	})
+	return g.Wait()
+}
+
+// Serve serves /metrics and /healthz on ln until ctx ends.
+func Serve(ctx context.Context, ln net.Listener, reg *prometheus.Registry) error {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve metrics: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,274 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/hotlineqc/hotlineqc/internal/app"
+	"github.com/hotlineqc/hotlineqc/internal/chstore"
+	"github.com/hotlineqc/hotlineqc/internal/config"
+	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
+	"github.com/hotlineqc/hotlineqc/internal/testenv"
+)
+
+const phone = "13912345678"
+
+// rawScenario returns good events (some sent twice) and bad messages with
+// the reason each must be dead-lettered with.
+func rawScenario(n int) (good []kafka.Message, dups int, bad map[string]string) {
+	bad = map[string]string{}
+	for i := range n {
+		call, ticket := fmt.Sprintf("k%d", i), fmt.Sprintf("t%d", i)
+		ts := time.Date(2026, 10, 9, 9, 0, 0, 0, time.FixedZone("CST", 8*3600)).Add(time.Duration(i) * time.Second)
+		at := func(d time.Duration) string { return ts.Add(d).Format(time.RFC3339Nano) }
+		good = append(good,
+			msg(call, `{"event_id":"c%d-1","type":"call.arrived","ts":"%s","center_id":"c1","call_id":"%s","caller":"%s"}`, i, at(0), call, phone),
+			msg(call, `{"event_id":"c%d-2","type":"call.queued","ts":"%s","center_id":"c1","call_id":"%s","queue":"general"}`, i, at(time.Second), call),
+			msg(call, `{"event_id":"c%d-3","type":"call.answered","ts":"%s","center_id":"c1","call_id":"%s","agent_id":"a1"}`, i, at(9*time.Second), call),
+			msg(ticket, `{"event_id":"t%d-1","type":"ticket.created","ts":"%s","center_id":"c1","ticket_id":"%s","category":"help","caller":"%s"}`, i, at(time.Minute), ticket, phone),
+		)
+	}
+	// Replays of already-sent events: the same event_id must be stored once.
+	for i := 0; i < n; i += 10 {
+		good = append(good, good[i])
+		dups++
+	}
+	badMsgs := map[string]string{
+		"invalid_json":  `{"event_id":"x1","type":`,
+		"missing_field": `{"event_id":"x2","type":"call.queued","ts":"2026-10-09T09:00:00+08:00","center_id":"c1","call_id":"k"}`,
+		"unknown_type":  `{"event_id":"x3","type":"call.exploded","ts":"2026-10-09T09:00:00+08:00","center_id":"c1","call_id":"k"}`,
+		"invalid_enum":  `{"event_id":"x4","type":"call.rated","ts":"2026-10-09T09:00:00+08:00","center_id":"c1","call_id":"k","rating":"meh"}`,
+		"invalid_ts":    `{"event_id":"x5","type":"ticket.closed","ts":"09/10/2026","center_id":"c1","ticket_id":"t"}`,
+		"too_large":     `{"event_id":"x6","type":"ticket.closed","ts":"2026-10-09T09:00:00+08:00","center_id":"c1","ticket_id":"t","subject":"` + strings.Repeat("长", 2000) + `"}`,
+		"invalid_field": `{"event_id":"x7","type":"ticket.callback","ts":"2026-10-09T09:00:00+08:00","center_id":"c1","ticket_id":"t","reached":"yes"}`,
+	}
+	for reason, body := range badMsgs {
+		key := "bad-" + reason
+		bad[key] = reason
+		good = append(good, kafka.Message{Key: []byte(key), Value: []byte(body)})
+	}
+	return good, dups, bad
+}
+
+func msg(key, format string, args ...any) kafka.Message {
+	return kafka.Message{Key: []byte(key), Value: []byte(fmt.Sprintf(format, args...))}
+}
+
+func TestRawPathEndToEnd(t *testing.T) {
+	broker := testenv.Kafka(t)
+	conn, chCfg := testenv.ClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	cfg := config.Default()
+	cfg.ClickHouse = chCfg
+	name := testenv.UniqueName(t, "raw")
+	cfg.Kafka.Brokers = []string{broker}
+	cfg.Kafka.GroupID = name
+	cfg.Kafka.Topics = kafkaio.Topics{Calls: name + ".calls", Tickets: name + ".tickets", DeadLetter: name + ".dlq"}
+	cfg.Kafka.MaxMessageBytes = 4096
+	cfg.Privacy.CallerHashKey.Value = "integration-test-key-0123456789"
+	cfg.Pipeline.BatchSize = 100
+	cfg.Pipeline.FlushInterval = 200 * time.Millisecond
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chstore.Migrate(ctx, conn, cfg.ClickHouse, quiet()); err != nil {
+		t.Fatal(err)
+	}
+	if err := kafkaio.EnsureTopics(ctx, cfg.Kafka, 3, 1); err != nil {
+		t.Fatal(err)
+	}
+
+	msgs, dups, bad := rawScenario(300)
+	produce(ctx, t, broker, cfg.Kafka.Topics.Calls, msgs[:len(msgs)/2])
+	produce(ctx, t, broker, cfg.Kafka.Topics.Tickets, msgs[len(msgs)/2:])
+	wantRows := uint64(len(msgs) - dups - len(bad))
+	t.Logf("produced %d messages: %d distinct good events, %d replays, %d bad", len(msgs), wantRows, dups, len(bad))
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- app.Run(runCtx, cfg, ln, app.NewRegistry(), quiet()) }()
+
+	rows := func() uint64 {
+		var n uint64
+		q := fmt.Sprintf("SELECT (SELECT count() FROM %[1]s.raw_call_events FINAL) + (SELECT count() FROM %[1]s.raw_ticket_events FINAL)", cfg.ClickHouse.Database)
+		if err := conn.QueryRow(ctx, q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	waitFor(t, done, 60*time.Second, func() bool { return rows() >= wantRows && committed(ctx, t, cfg.Kafka) })
+	t.Logf("all %d events stored and offsets committed in %s", wantRows, time.Since(start).Round(time.Millisecond))
+	if n := rows(); n != wantRows {
+		t.Errorf("rows after FINAL = %d, want exactly %d", n, wantRows)
+	}
+
+	var leaked uint64
+	if err := conn.QueryRow(ctx, fmt.Sprintf("SELECT countIf(position(caller_hash, '%[2]s') > 0 OR position(attrs, '%[2]s') > 0) FROM %[1]s.raw_call_events", cfg.ClickHouse.Database, phone)).Scan(&leaked); err != nil || leaked != 0 {
+		t.Errorf("phone number stored in clear: %d rows (%v)", leaked, err)
+	}
+	var hashes uint64
+	if err := conn.QueryRow(ctx, fmt.Sprintf("SELECT uniqExact(caller_hash) FROM %s.raw_call_events WHERE caller_hash != ''", cfg.ClickHouse.Database)).Scan(&hashes); err != nil || hashes != 1 {
+		t.Errorf("distinct caller hashes = %d, want 1 (%v)", hashes, err)
+	}
+
+	checkDeadLetters(ctx, t, broker, cfg.Kafka.Topics.DeadLetter, bad)
+	metrics := scrape(t, "http://"+ln.Addr().String()+"/metrics")
+	for reason := range bad {
+		r := strings.TrimPrefix(reason, "bad-")
+		if !strings.Contains(metrics, fmt.Sprintf(`hotline_pipeline_messages_rejected_total{reason="%s",topic="%s"} 1`, r, cfg.Kafka.Topics.Tickets)) {
+			t.Errorf("metrics lack the rejection %s:\n%s", r, grep(metrics, "rejected_total"))
+		}
+	}
+	if strings.Contains(metrics, phone) {
+		t.Error("metrics contain a phone number")
+	}
+	promtoolCheck(t, metrics)
+
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run after stop = %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not stop")
+	}
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func produce(ctx context.Context, t *testing.T, broker, topic string, msgs []kafka.Message) {
+	t.Helper()
+	w := &kafka.Writer{Addr: kafka.TCP(broker), Topic: topic, Balancer: &kafka.Hash{}, RequiredAcks: kafka.RequireAll, BatchTimeout: 5 * time.Millisecond}
+	defer w.Close()
+	if err := w.WriteMessages(ctx, msgs...); err != nil {
+		t.Fatalf("produce to %s: %v", topic, err)
+	}
+}
+
+// committed reports whether the group's committed offsets reach the end of
+// every partition of the input topics.
+func committed(ctx context.Context, t *testing.T, c kafkaio.Config) bool {
+	t.Helper()
+	cl := &kafka.Client{Addr: kafka.TCP(c.Brokers...)}
+	topics := []string{c.Topics.Calls, c.Topics.Tickets}
+	var reqs []kafka.OffsetRequest
+	for p := range 3 {
+		reqs = append(reqs, kafka.LastOffsetOf(p))
+	}
+	ends, err := cl.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topics[0]: reqs, topics[1]: reqs}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := cl.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: c.GroupID, Topics: map[string][]int{topics[0]: {0, 1, 2}, topics[1]: {0, 1, 2}}})
+	if err != nil {
+		return false
+	}
+	for _, topic := range topics {
+		for _, po := range ends.Topics[topic] {
+			var have int64 = -1
+			for _, fp := range got.Topics[topic] {
+				if fp.Partition == po.Partition {
+					have = fp.CommittedOffset
+				}
+			}
+			if po.LastOffset > 0 && have != po.LastOffset {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func checkDeadLetters(ctx context.Context, t *testing.T, broker, topic string, want map[string]string) {
+	t.Helper()
+	got := map[string]string{}
+	for p := range 3 {
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{broker}, Topic: topic, Partition: p, MaxWait: 100 * time.Millisecond})
+		for {
+			rctx, cancel := context.WithTimeout(ctx, time.Second)
+			m, err := r.ReadMessage(rctx)
+			cancel()
+			if err != nil {
+				break
+			}
+			for _, h := range m.Headers {
+				if h.Key == kafkaio.HeaderReason {
+					got[string(m.Key)] = string(h.Value)
+				}
+			}
+		}
+		r.Close()
+	}
+	if len(got) != len(want) {
+		t.Errorf("dead letters = %v, want %v", got, want)
+	}
+	for k, reason := range want {
+		if got[k] != reason {
+			t.Errorf("dead letter %s: reason %q, want %q", k, got[k], reason)
+		}
+	}
+}
+
+func waitFor(t *testing.T, done <-chan error, limit time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		select {
+		case err := <-done:
+			t.Fatalf("pipeline stopped early: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %s", limit)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func scrape(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+func promtoolCheck(t *testing.T, metrics string) {
+	t.Helper()
+	cmd := exec.Command(testenv.Promtool(t), "check", "metrics")
+	cmd.Stdin = strings.NewReader(metrics)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+func grep(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
