@@ -3,6 +3,7 @@ module github.com/hotlineqc/hotlineqc
 go 1.26.8
 
 require (
+	github.com/6tail/lunar-go v1.4.7 // indirect
 	github.com/ClickHouse/ch-go v0.75.0 // indirect
 	github.com/ClickHouse/clickhouse-go/v2 v2.51.0 // indirect
 	github.com/andybalholm/brotli v1.2.7 // indirect
