@@ -1,0 +1,373 @@
+package profile
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/hotlineqc/hotlineqc/internal/event"
+	"github.com/hotlineqc/hotlineqc/internal/workday"
+)
+
+// Profile is one evaluation profile.
+type Profile struct {
+	// Base names a built-in profile this one starts from; its own keys
+	// override the base's.
+	Base        string `yaml:"base,omitempty"`
+	ID          string `yaml:"id"`
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	// Timezone of the windows and of the working-day calendar.
+	Timezone         string            `yaml:"timezone"`
+	Calls            CallRules         `yaml:"calls"`
+	Tickets          TicketRules       `yaml:"tickets"`
+	SatisfiedRatings []string          `yaml:"satisfied_ratings"`
+	Deadlines        Deadlines         `yaml:"deadlines"`
+	Targets          map[string]Target `yaml:"targets"`
+	Scoring          Scoring           `yaml:"scoring"`
+	Calendar         CalendarRules     `yaml:"calendar"`
+}
+
+// CallRules are the call-indicator variants.
+type CallRules struct {
+	ServiceLevel ServiceLevel `yaml:"service_level"`
+	// ShortAbandonSeconds: abandons with a wait below it are short abandons.
+	ShortAbandonSeconds float64 `yaml:"short_abandon_seconds"`
+	// ExcludeShortAbandons removes short abandons from calls_offered and
+	// calls_abandoned.
+	ExcludeShortAbandons bool `yaml:"exclude_short_abandons"`
+}
+
+// Service-level denominators.
+const (
+	DenomAnswered                  = "answered"
+	DenomOffered                   = "offered"
+	DenomOfferedMinusShortAbandons = "offered_minus_short_abandons"
+)
+
+// ServiceLevel defines answered_within_15s_rate.
+type ServiceLevel struct {
+	ThresholdSeconds float64 `yaml:"threshold_seconds"`
+	Denominator      string  `yaml:"denominator"`
+}
+
+// Windows of on_time_closure_rate.
+const (
+	ByDeadline = "deadline"
+	ByReply    = "reply"
+)
+
+// TicketRules are the ticket-indicator variants.
+type TicketRules struct {
+	OnTimeClosure struct {
+		WindowBy string `yaml:"window_by"`
+	} `yaml:"on_time_closure"`
+	// WrittenResponse is the first-response limit per written channel.
+	WrittenResponse map[string]Rule `yaml:"written_response"`
+}
+
+// Rule is a time limit: "5wd", "24h", "30m", or {unit: wd, amount: 5}.
+type Rule struct{ event.Limit }
+
+// UnmarshalYAML accepts the compact string form and the {unit, amount} form.
+func (r *Rule) UnmarshalYAML(n *yaml.Node) error {
+	var s string
+	if n.Kind == yaml.ScalarNode {
+		if err := n.Decode(&s); err != nil {
+			return err
+		}
+	} else {
+		var m struct {
+			Unit   string `yaml:"unit"`
+			Amount int    `yaml:"amount"`
+		}
+		dec := n
+		if err := decodeStrict(dec, &m); err != nil {
+			return err
+		}
+		s = fmt.Sprint(m.Amount) + m.Unit
+	}
+	l, err := event.ParseLimit(s)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	r.Limit = l
+	return nil
+}
+
+// MarshalYAML writes the compact form.
+func (r Rule) MarshalYAML() (any, error) { return r.String(), nil }
+
+// ByUrgency holds one limit per urgency.
+type ByUrgency struct {
+	Normal Rule `yaml:"normal"`
+	Urgent Rule `yaml:"urgent"`
+}
+
+// Deadlines are the deadline rules of ticket handling.
+type Deadlines struct {
+	Dispatch ByUrgency `yaml:"dispatch"`
+	Accept   ByUrgency `yaml:"accept"`
+	Contact  ByUrgency `yaml:"contact"`
+	Resolve  struct {
+		ByUrgency  `yaml:",inline"`
+		ByCategory map[string]ByUrgency `yaml:"by_category"`
+	} `yaml:"resolve"`
+}
+
+// ResolveLimit returns the resolve limit of a category and urgency.
+func (d Deadlines) ResolveLimit(c event.Category, u event.Urgency) event.Limit {
+	r := d.Resolve.ByUrgency
+	if bc, ok := d.Resolve.ByCategory[c.String()]; ok {
+		r = bc
+	}
+	return pick(r, u)
+}
+
+// Limit returns the limit of a ByUrgency for urgency u.
+func pick(r ByUrgency, u event.Urgency) event.Limit {
+	if u == event.UrgencyUrgent {
+		return r.Urgent.Limit
+	}
+	return r.Normal.Limit
+}
+
+// For returns the limit of r for urgency u.
+func (r ByUrgency) For(u event.Urgency) event.Limit { return pick(r, u) }
+
+// Target is a goal for an indicator's value.
+type Target struct {
+	Op    string  `yaml:"op"` // ">=" or "<="
+	Value float64 `yaml:"value"`
+}
+
+// Met reports whether v meets the target.
+func (t Target) Met(v float64) bool {
+	if t.Op == "<=" {
+		return v <= t.Value
+	}
+	return v >= t.Value
+}
+
+// Scoring rules of the monthly department evaluation (考核).
+type Scoring struct {
+	Items []ScoreItem `yaml:"items"`
+}
+
+// Scoring rule names.
+const (
+	LinearBelowTarget = "linear_below_target"
+	Threshold         = "threshold"
+	PenaltyPerCount   = "penalty_per_count"
+)
+
+// ScoreItem is one weighted item of the department score.
+type ScoreItem struct {
+	Indicator string  `yaml:"indicator"`
+	Rule      string  `yaml:"rule"`
+	Points    float64 `yaml:"points"`
+	// Step: points lost per percentage point below target (linear_below_target).
+	Step float64 `yaml:"step"`
+	// Floor: the least points of a linear item.
+	Floor float64 `yaml:"floor"`
+	// Penalty: points lost per counted event (penalty_per_count).
+	Penalty float64 `yaml:"penalty"`
+}
+
+// CalendarRules override the statutory calendar for one centre.
+type CalendarRules struct {
+	Workdays []string `yaml:"workdays"` // extra working days, YYYY-MM-DD
+	Holidays []string `yaml:"holidays"` // extra days off, YYYY-MM-DD
+}
+
+// Location returns the profile's time zone.
+func (p *Profile) Location() *time.Location {
+	loc, err := time.LoadLocation(p.Timezone)
+	if err != nil {
+		return time.UTC // unreachable for a validated profile
+	}
+	return loc
+}
+
+// NewCalendar returns the working-day calendar of the profile, with its
+// overrides and any extra ones.
+func (p *Profile) NewCalendar(extra ...CalendarRules) (*workday.Calendar, error) {
+	o := map[workday.Day]bool{}
+	for _, c := range append([]CalendarRules{p.Calendar}, extra...) {
+		for _, set := range []struct {
+			days []string
+			work bool
+		}{{c.Workdays, true}, {c.Holidays, false}} {
+			for _, s := range set.days {
+				d, err := workday.ParseDay(s)
+				if err != nil {
+					return nil, err
+				}
+				o[d] = set.work
+			}
+		}
+	}
+	return workday.New(p.Location(), o), nil
+}
+
+// Satisfied returns the satisfied-rating set as a lookup table.
+func (p *Profile) Satisfied() [8]bool {
+	var s [8]bool
+	for _, name := range p.SatisfiedRatings {
+		if r, ok := event.ParseRating(name); ok {
+			s[r] = true
+		}
+	}
+	return s
+}
+
+// Validate checks every setting and returns all problems with their keys.
+func (p *Profile) Validate() error {
+	var errs []error
+	add := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if p.ID == "" {
+		add("id", "must be set")
+	}
+	if _, err := time.LoadLocation(p.Timezone); err != nil || p.Timezone == "" {
+		add("timezone", "unknown time zone %q", p.Timezone)
+	}
+	sl := p.Calls.ServiceLevel
+	if sl.ThresholdSeconds <= 0 {
+		add("calls.service_level.threshold_seconds", "must be positive")
+	}
+	switch sl.Denominator {
+	case DenomAnswered, DenomOffered, DenomOfferedMinusShortAbandons:
+	default:
+		add("calls.service_level.denominator", "%q: want answered, offered or offered_minus_short_abandons", sl.Denominator)
+	}
+	if p.Calls.ShortAbandonSeconds < 0 {
+		add("calls.short_abandon_seconds", "must not be negative")
+	}
+	if w := p.Tickets.OnTimeClosure.WindowBy; w != ByDeadline && w != ByReply {
+		add("tickets.on_time_closure.window_by", "%q: want deadline or reply", w)
+	}
+	for ch, r := range p.Tickets.WrittenResponse {
+		if c := channelOf(ch); !c.Written() {
+			add("tickets.written_response."+ch, "not a written channel (sms, web, wechat, app, email)")
+		}
+		if r.IsZero() {
+			add("tickets.written_response."+ch, "limit missing")
+		}
+	}
+	if len(p.SatisfiedRatings) == 0 {
+		add("satisfied_ratings", "must list at least one rating")
+	}
+	for _, r := range p.SatisfiedRatings {
+		if _, ok := event.ParseRating(r); !ok {
+			add("satisfied_ratings", "%q is not a rating", r)
+		}
+	}
+	p.validateDeadlines(add)
+	p.validateTargets(add)
+	p.validateScoring(add)
+	if _, err := p.NewCalendar(); err != nil {
+		add("calendar", "%v", err)
+	}
+	return errors.Join(errs...)
+}
+
+func (p *Profile) validateDeadlines(add func(string, string, ...any)) {
+	d := p.Deadlines
+	for key, r := range map[string]ByUrgency{"dispatch": d.Dispatch, "accept": d.Accept, "contact": d.Contact, "resolve": d.Resolve.ByUrgency} {
+		if r.Normal.IsZero() || r.Urgent.IsZero() {
+			add("deadlines."+key, "needs both normal and urgent limits")
+		}
+	}
+	for c, r := range d.Resolve.ByCategory {
+		if categoryOf(c) == event.CategoryNone {
+			add("deadlines.resolve.by_category."+c, "unknown category")
+		}
+		if r.Normal.IsZero() || r.Urgent.IsZero() {
+			add("deadlines.resolve.by_category."+c, "needs both normal and urgent limits")
+		}
+	}
+}
+
+func (p *Profile) validateTargets(add func(string, string, ...any)) {
+	for _, id := range sortedKeys(p.Targets) {
+		t := p.Targets[id]
+		ind, ok := Lookup(id)
+		switch {
+		case !ok:
+			add("targets."+id, "unknown indicator")
+		case ind.Kind != Rate:
+			add("targets."+id, "targets apply to rates only")
+		}
+		if t.Op != ">=" && t.Op != "<=" {
+			add("targets."+id+".op", "%q: want >= or <=", t.Op)
+		}
+		if t.Value < 0 || t.Value > 1 {
+			add("targets."+id+".value", "%v: a rate target lies in [0, 1]", t.Value)
+		}
+	}
+}
+
+func (p *Profile) validateScoring(add func(string, string, ...any)) {
+	for i, it := range p.Scoring.Items {
+		key := fmt.Sprintf("scoring.items[%d]", i)
+		if _, ok := Lookup(it.Indicator); !ok {
+			add(key+".indicator", "unknown indicator %q", it.Indicator)
+		}
+		if it.Points <= 0 {
+			add(key+".points", "must be positive")
+		}
+		switch it.Rule {
+		case LinearBelowTarget, Threshold:
+			if _, ok := p.Targets[it.Indicator]; !ok {
+				add(key+".rule", "%s needs a target for %s", it.Rule, it.Indicator)
+			}
+			if it.Rule == LinearBelowTarget && (it.Step <= 0 || it.Floor < 0 || it.Floor > it.Points) {
+				add(key, "linear_below_target needs step > 0 and 0 ≤ floor ≤ points")
+			}
+		case PenaltyPerCount:
+			if it.Penalty <= 0 {
+				add(key+".penalty", "must be positive")
+			}
+		default:
+			add(key+".rule", "%q: want linear_below_target, threshold or penalty_per_count", it.Rule)
+		}
+	}
+}
+
+func channelOf(s string) event.Channel {
+	for c := event.ChannelVoice; c <= event.ChannelOther; c++ {
+		if c.String() == s {
+			return c
+		}
+	}
+	return event.ChannelNone
+}
+
+func categoryOf(s string) event.Category {
+	for c := event.CategoryConsultation; c <= event.CategoryPraise; c++ {
+		if c.String() == s {
+			return c
+		}
+	}
+	return event.CategoryNone
+}
+
+// WrittenLimit returns the first-response limit of a written channel.
+func (p *Profile) WrittenLimit(c event.Channel) (event.Limit, bool) {
+	r, ok := p.Tickets.WrittenResponse[c.String()]
+	return r.Limit, ok
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
