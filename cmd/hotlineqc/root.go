@@ -18,6 +18,6 @@ and Prometheus.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCmd(), newMigrateCmd())
+	root.AddCommand(newRunCmd(), newMigrateCmd(), newComputeCmd())
 	return root
 }

@@ -140,8 +140,8 @@ func (r ByUrgency) For(u event.Urgency) event.Limit { return pick(r, u) }
 
 // Target is a goal for an indicator's value.
 type Target struct {
-	Op    string  `yaml:"op"` // ">=" or "<="
-	Value float64 `yaml:"value"`
+	Op    string  `yaml:"op" json:"op"` // ">=" or "<="
+	Value float64 `yaml:"value" json:"value"`
 }
 
 // Met reports whether v meets the target.

@@ -1,0 +1,99 @@
+package compute
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/hotlineqc/hotlineqc/internal/indicator"
+	"github.com/hotlineqc/hotlineqc/internal/profile"
+)
+
+// Formats of `compute` output.
+var Formats = []string{"json", "table", "csv"}
+
+// Write writes out in the named format; groupBy orders the dims columns.
+func Write(w io.Writer, format string, out *Output, groupBy []string) error {
+	switch format {
+	case "json":
+		return WriteJSON(w, out)
+	case "table":
+		return writeTable(w, out, groupBy)
+	case "csv":
+		return writeCSV(w, out, groupBy)
+	}
+	return fmt.Errorf("format %q: want json, table or csv", format)
+}
+
+func num(p *float64) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*p, 'f', -1, 64)
+}
+
+func target(r *indicator.Result) (op, value, met string) {
+	if r.Target == nil {
+		return "", "", ""
+	}
+	met = "否"
+	if *r.Met {
+		met = "是"
+	}
+	return r.Target.Op, strconv.FormatFloat(r.Target.Value, 'f', -1, 64), met
+}
+
+func chineseName(id string) string {
+	ind, _ := profile.Lookup(id)
+	return ind.Name
+}
+
+func writeTable(w io.Writer, out *Output, groupBy []string) error {
+	fmt.Fprintf(w, "口径 profile: %s   评估时间 as of: %s   事件 events: accepted %d, duplicates %d, rejected %d\n\n",
+		out.Profile, out.AsOf, out.Events.Accepted, out.Events.Duplicates, out.Events.Rejected)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	head := append([]string{"指标 indicator", "名称", "窗口 window_start"}, groupBy...)
+	head = append(head, "分子 num", "分母 den", "值 value", "目标 target", "达标 met")
+	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	for i := range out.Results {
+		r := &out.Results[i]
+		op, tv, met := target(r)
+		row := []string{r.Indicator, chineseName(r.Indicator), r.WindowStart}
+		for _, d := range groupBy {
+			row = append(row, r.Dims[d])
+		}
+		row = append(row, num(r.Numerator), num(r.Denominator), strconv.FormatFloat(r.Value, 'f', -1, 64), strings.TrimSpace(op+" "+tv), met)
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	return tw.Flush()
+}
+
+func writeCSV(w io.Writer, out *Output, groupBy []string) error {
+	cw := csv.NewWriter(w)
+	head := append([]string{"indicator", "name", "window", "window_start"}, groupBy...)
+	head = append(head, "numerator", "denominator", "value", "target_op", "target_value", "met")
+	if err := cw.Write(head); err != nil {
+		return err
+	}
+	for i := range out.Results {
+		r := &out.Results[i]
+		op, tv, _ := target(r)
+		met := ""
+		if r.Met != nil {
+			met = strconv.FormatBool(*r.Met)
+		}
+		row := []string{r.Indicator, chineseName(r.Indicator), r.Window, r.WindowStart}
+		for _, d := range groupBy {
+			row = append(row, r.Dims[d])
+		}
+		row = append(row, num(r.Numerator), num(r.Denominator), strconv.FormatFloat(r.Value, 'f', -1, 64), op, tv, met)
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}

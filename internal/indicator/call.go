@@ -1,0 +1,189 @@
+package indicator
+
+import (
+	"sort"
+
+	"github.com/hotlineqc/hotlineqc/internal/event"
+)
+
+// Dimensions of call indicators, in tuple order.
+var callDims = []string{"center_id", "queue", "channel", "agent_id"}
+
+// cev is the part of a call event the indicators need.
+type cev struct {
+	ts      int64
+	typ     event.Type
+	s       string // queue (queued, abandoned) or agent (answered)
+	channel event.Channel
+	rating  event.Rating
+}
+
+// less orders call events by time, then by content, so that the order
+// they arrived in never matters.
+func (a *cev) less(b *cev) bool {
+	if a.ts != b.ts {
+		return a.ts < b.ts
+	}
+	if a.typ != b.typ {
+		return a.typ < b.typ
+	}
+	if a.s != b.s {
+		return a.s < b.s
+	}
+	if a.channel != b.channel {
+		return a.channel < b.channel
+	}
+	return a.rating < b.rating
+}
+
+// call is one call's state: its events, in arrival order.
+type call struct {
+	center, id string
+	evs        []cev
+	contribs   []contrib
+	dirty      bool
+}
+
+func (c *call) add(e *event.Event) {
+	v := cev{ts: e.TS, typ: e.Type, channel: e.Channel, rating: e.Rating}
+	switch e.Type {
+	case event.CallQueued, event.CallAbandoned:
+		v.s = e.Queue
+	case event.CallAnswered:
+		v.s = e.AgentID
+	}
+	c.evs = append(c.evs, v)
+}
+
+// callFact is what a call's events say, independent of arrival order.
+type callFact struct {
+	offered, answered, abandoned, ended, wrapped bool
+	offerTS, answerTS, abandonTS, endTS, wrapTS  int64
+	anchor                                       int64 // window attribution time
+	queue, agent                                 string
+	channel                                      event.Channel
+	holdMs                                       int64
+	rating                                       event.Rating
+	ratingTS                                     int64
+}
+
+// fact derives the call's fact. Ties in time keep the earliest event for
+// starts (offer, answer, abandon) and the latest for ends (ended, wrap-up,
+// rating).
+func (c *call) fact() callFact {
+	sort.Slice(c.evs, func(i, j int) bool { return c.evs[i].less(&c.evs[j]) })
+	f := callFact{channel: event.ChannelVoice}
+	var arrived, first int64 = -1, -1
+	var holdStart int64 = -1
+	for _, v := range c.evs {
+		if first < 0 {
+			first = v.ts
+		}
+		switch v.typ {
+		case event.CallArrived:
+			if arrived < 0 {
+				arrived, f.channel = v.ts, v.channel
+			}
+		case event.CallQueued:
+			if !f.offered {
+				f.offered, f.offerTS, f.queue = true, v.ts, v.s
+			}
+		case event.CallAnswered:
+			if !f.answered {
+				f.answered, f.answerTS, f.agent = true, v.ts, v.s
+			}
+		case event.CallAbandoned:
+			if !f.abandoned {
+				f.abandoned, f.abandonTS = true, v.ts
+			}
+		case event.CallHeld:
+			if holdStart < 0 {
+				holdStart = v.ts
+			}
+		case event.CallRetrieved:
+			if holdStart >= 0 {
+				f.holdMs += v.ts - holdStart
+				holdStart = -1
+			}
+		case event.CallEnded:
+			f.ended, f.endTS = true, v.ts
+		case event.CallWrapupEnded:
+			f.wrapped, f.wrapTS = true, v.ts
+		case event.CallRated:
+			f.rating, f.ratingTS = v.rating, v.ts
+		}
+	}
+	if holdStart >= 0 && f.ended && f.endTS > holdStart {
+		f.holdMs += f.endTS - holdStart // on hold when the call ended
+	}
+	if f.answered {
+		f.abandoned = false // abandoned means never answered
+	}
+	switch {
+	case f.offered:
+		f.anchor = f.offerTS
+	case arrived >= 0:
+		f.anchor = arrived
+	default:
+		f.anchor = first
+	}
+	return f
+}
+
+// contributions turns a call fact into aggregate contributions.
+func (e *Engine) callContribs(c *call, f callFact, out []contrib) []contrib {
+	dims := e.dims.id("c\x00"+c.center+"\x00"+f.queue+"\x00"+f.channel.String()+"\x00"+f.agent, func() []string {
+		return []string{c.center, f.queue, f.channel.String(), f.agent}
+	})
+	put := func(ind id, num, den int64) { out = e.put(out, ind, f.anchor, dims, num, den) }
+	r := e.rules
+	if f.offered {
+		var wait int64
+		switch {
+		case f.answered:
+			wait = f.answerTS - f.offerTS
+		case f.abandoned:
+			wait = f.abandonTS - f.offerTS
+		}
+		short := f.abandoned && wait < r.shortAbandonMs
+		counted := !(r.excludeShort && short)
+		put(callsOffered, b2i(counted), 0)
+		put(callsAnswered, b2i(f.answered), 0)
+		put(callsAbandoned, b2i(f.abandoned && counted), 0)
+		put(answerRate, b2i(f.answered), b2i(counted))
+		put(abandonRate, b2i(f.abandoned && counted), b2i(counted))
+		var slDen bool
+		switch r.slDenominator {
+		case denomAnswered:
+			slDen = f.answered
+		case denomOffered:
+			slDen = counted
+		case denomOfferedMinusShort:
+			slDen = !short
+		}
+		put(serviceLevel, b2i(f.answered && wait <= r.slThresholdMs), b2i(slDen))
+		if f.answered {
+			put(asaSeconds, wait, 1)
+		}
+		if f.answered || f.abandoned {
+			put(avgQueueSeconds, wait, 1)
+		}
+	}
+	if f.answered && f.ended {
+		put(avgTalkSeconds, f.endTS-f.answerTS-f.holdMs, 1)
+		if f.wrapped {
+			put(ahtSeconds, f.wrapTS-f.answerTS, 1)
+		}
+	}
+	if f.rating != event.RatingNone {
+		put(callSatisfaction, b2i(e.satisfied[f.rating]), 1)
+	}
+	return out
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}

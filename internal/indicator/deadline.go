@@ -1,0 +1,100 @@
+package indicator
+
+import (
+	"github.com/hotlineqc/hotlineqc/internal/event"
+)
+
+// addLimit returns the deadline of limit l started at instant start:
+// working days by the Civil Code rule, hours and minutes by the wall clock.
+func (e *Engine) addLimit(start int64, l event.Limit) int64 {
+	switch l.Unit {
+	case event.UnitWorkdays:
+		return e.cal.AddWorkdays(start, l.Amount)
+	case event.UnitHours:
+		return start + int64(l.Amount)*3600_000
+	case event.UnitMinutes:
+		return start + int64(l.Amount)*60_000
+	}
+	return never
+}
+
+// resolveDeadline returns the effective resolve deadline of a dispatched
+// ticket as of asOf, and whether it depends on asOf (an open suspension).
+//
+// The resolve clock starts at the first dispatch with the profile's limit
+// for the ticket's category and urgency. A dispatch carrying an explicit
+// deadline (used as is) or time_limit (from that dispatch) overrides it, the
+// latest such dispatch winning. ticket.extended replaces the deadline. Each
+// suspension after the clock's start moves it later: by the working days d
+// with suspend-date < d ≤ resume-date for a working-day limit, by the
+// suspended wall-clock time otherwise. A suspension not yet resumed runs
+// until asOf.
+func (e *Engine) resolveDeadline(f *ticketFact, asOf int64) (due int64, volatile bool) {
+	d0 := &f.dispatches[0]
+	start := d0.ts
+	limit := e.p.Deadlines.ResolveLimit(f.category, f.urgency)
+	due = e.addLimit(start, limit)
+	workdays := limit.Unit == event.UnitWorkdays
+	for i := len(f.dispatches) - 1; i >= 0; i-- {
+		d := &f.dispatches[i]
+		if d.deadline != 0 {
+			due, start, workdays = d.deadline, d.ts, false
+			break
+		}
+		if !d.limit.IsZero() {
+			due, start, workdays = e.addLimit(d.ts, d.limit), d.ts, d.limit.Unit == event.UnitWorkdays
+			break
+		}
+	}
+	if f.extendTS != 0 {
+		due, start, workdays = f.extendDeadline, f.extendTS, false
+	}
+	for _, span := range suspensions(f.suspends, f.resumes, start, asOf) {
+		if span.open {
+			volatile = true
+		}
+		if workdays {
+			k := e.cal.WorkdaysBetween(e.cal.DayAt(span.from), e.cal.DayAt(span.to))
+			if k > 0 {
+				due = e.cal.End(e.cal.NthWorkdayAfter(e.cal.DayAt(due), k))
+			}
+		} else {
+			due += span.to - span.from
+		}
+	}
+	return due, volatile
+}
+
+type span struct {
+	from, to int64
+	open     bool // not resumed yet: runs to asOf
+}
+
+// suspensions pairs sorted suspend and resume instants into spans starting
+// at or after start. A suspend while already suspended is ignored, as is a
+// resume without a suspend.
+func suspensions(sus, res []int64, start, asOf int64) []span {
+	var out []span
+	j := 0
+	for i := 0; i < len(sus); i++ {
+		s := sus[i]
+		if s < start || (len(out) > 0 && s < out[len(out)-1].to) {
+			continue
+		}
+		for j < len(res) && res[j] < s {
+			j++
+		}
+		if j < len(res) {
+			out = append(out, span{from: s, to: res[j]})
+			j++
+			continue
+		}
+		if asOf > s {
+			out = append(out, span{from: s, to: asOf, open: true})
+		} else {
+			out = append(out, span{from: s, to: s, open: true})
+		}
+		break
+	}
+	return out
+}

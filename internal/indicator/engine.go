@@ -1,0 +1,219 @@
+// Package indicator is the pure core of hotlineqc: it assembles calls and
+// ticket lifecycles from events that arrive in any order and more than once,
+// and computes every indicator of the specification over any window and
+// dimensions, against a profile's targets. It does no I/O. The batch
+// `compute` command and the streaming pipeline drive the same Engine.
+package indicator
+
+import (
+	"container/heap"
+	"time"
+
+	"github.com/hotlineqc/hotlineqc/internal/event"
+	"github.com/hotlineqc/hotlineqc/internal/profile"
+	"github.com/hotlineqc/hotlineqc/internal/workday"
+)
+
+// Counts of the events an engine was given.
+type Counts struct {
+	Accepted   int64 `json:"accepted"`   // distinct events applied
+	Duplicates int64 `json:"duplicates"` // events whose event_id was seen before
+	Rejected   int64 `json:"rejected"`   // bad input, counted by the caller
+}
+
+type entityKey struct{ center, id string }
+
+// Service-level denominators, resolved from the profile.
+const (
+	denomAnswered = iota
+	denomOffered
+	denomOfferedMinusShort
+)
+
+// rules are the profile settings in the form the hot path uses.
+type rules struct {
+	slThresholdMs  int64
+	slDenominator  int
+	shortAbandonMs int64
+	excludeShort   bool
+	closureByReply bool
+}
+
+// Engine is an incremental state machine over events. Apply events in any
+// order, then Advance to an evaluation time, then read Results. Applying
+// more events and advancing again updates the results exactly: each changed
+// call or ticket takes back what it contributed and adds its new
+// contributions. An Engine is not safe for concurrent use.
+type Engine struct {
+	p         *profile.Profile
+	cal       *workday.Calendar
+	loc       *time.Location
+	rules     rules
+	satisfied [8]bool
+
+	seen    map[string]struct{}
+	calls   map[entityKey]*call
+	tickets map[entityKey]*ticket
+	dirtyC  []*call
+	dirtyT  []*ticket
+	waiting wakeHeap // tickets with an undecided deadline
+	open    map[*ticket]struct{}
+
+	store      *store
+	dims       *interner
+	lastBucket int64
+	counts     Counts
+	maxTS      int64
+	asOf       int64
+}
+
+// New returns an engine for profile p and calendar cal.
+func New(p *profile.Profile, cal *workday.Calendar) *Engine {
+	sl := p.Calls.ServiceLevel
+	r := rules{
+		slThresholdMs:  int64(sl.ThresholdSeconds * 1000),
+		shortAbandonMs: int64(p.Calls.ShortAbandonSeconds * 1000),
+		excludeShort:   p.Calls.ExcludeShortAbandons,
+		closureByReply: p.Tickets.OnTimeClosure.WindowBy == profile.ByReply,
+	}
+	switch sl.Denominator {
+	case profile.DenomOffered:
+		r.slDenominator = denomOffered
+	case profile.DenomOfferedMinusShortAbandons:
+		r.slDenominator = denomOfferedMinusShort
+	}
+	return &Engine{
+		p: p, cal: cal, loc: cal.Location(), rules: r, satisfied: p.Satisfied(),
+		seen: map[string]struct{}{}, calls: map[entityKey]*call{}, tickets: map[entityKey]*ticket{},
+		open: map[*ticket]struct{}{}, store: newStore(cal.Location()), dims: newInterner(),
+		lastBucket: -bucketMs * 2,
+	}
+}
+
+// Profile returns the engine's profile.
+func (e *Engine) Profile() *profile.Profile { return e.p }
+
+// Apply takes one event. It returns false, and changes nothing, when an
+// event with the same event_id was applied before.
+func (e *Engine) Apply(ev *event.Event) bool {
+	if _, dup := e.seen[ev.ID]; dup {
+		e.counts.Duplicates++
+		return false
+	}
+	e.seen[ev.ID] = struct{}{}
+	e.counts.Accepted++
+	if ev.TS > e.maxTS {
+		e.maxTS = ev.TS
+	}
+	if ev.Type.IsCall() {
+		k := entityKey{ev.CenterID, ev.CallID}
+		c := e.calls[k]
+		if c == nil {
+			c = &call{center: ev.CenterID, id: ev.CallID}
+			e.calls[k] = c
+		}
+		c.add(ev)
+		if !c.dirty {
+			c.dirty = true
+			e.dirtyC = append(e.dirtyC, c)
+		}
+		return true
+	}
+	k := entityKey{ev.CenterID, ev.TicketID}
+	t := e.tickets[k]
+	if t == nil {
+		t = &ticket{center: ev.CenterID, id: ev.TicketID}
+		e.tickets[k] = t
+	}
+	t.add(ev)
+	e.markTicket(t)
+	return true
+}
+
+func (e *Engine) markTicket(t *ticket) {
+	if !t.dirty {
+		t.dirty = true
+		e.dirtyT = append(e.dirtyT, t)
+	}
+}
+
+// CountRejected records n rejected input messages, for the counts report.
+func (e *Engine) CountRejected(n int64) { e.counts.Rejected += n }
+
+// Counts returns the event counts so far.
+func (e *Engine) Counts() Counts { return e.counts }
+
+// MaxTS returns the latest event time applied (Unix ms), 0 when none.
+func (e *Engine) MaxTS() int64 { return e.maxTS }
+
+// AsOf returns the evaluation time of the last Advance.
+func (e *Engine) AsOf() int64 { return e.asOf }
+
+// Advance brings the aggregates up to date as of evaluation time asOf: it
+// re-derives every call and ticket changed since the last Advance, and every
+// ticket whose deadlines asOf has passed.
+func (e *Engine) Advance(asOf int64) {
+	e.asOf = asOf
+	for _, c := range e.dirtyC {
+		e.store.apply(c.contribs, -1)
+		c.contribs = e.callContribs(c, c.fact(), c.contribs[:0])
+		e.store.apply(c.contribs, +1)
+		c.dirty = false
+	}
+	e.dirtyC = e.dirtyC[:0]
+	for e.waiting.Len() > 0 && e.waiting[0].wake < asOf {
+		e.markTicket(heap.Pop(&e.waiting).(*ticket))
+	}
+	for t := range e.open {
+		e.markTicket(t)
+	}
+	for _, t := range e.dirtyT {
+		e.evalTicket(t, asOf)
+	}
+	e.dirtyT = e.dirtyT[:0]
+}
+
+func (e *Engine) evalTicket(t *ticket, asOf int64) {
+	e.store.apply(t.contribs, -1)
+	f := t.fact()
+	contribs, wake, due, volatile := e.ticketContribs(t, &f, asOf, t.contribs[:0])
+	t.contribs = contribs
+	e.store.apply(t.contribs, +1)
+	t.dirty = false
+	t.state = ticketState{due: due, fact: &f}
+	if volatile {
+		e.open[t] = struct{}{}
+	} else {
+		delete(e.open, t)
+	}
+	if t.inHeap {
+		heap.Remove(&e.waiting, t.heapIdx)
+	}
+	t.wake = wake
+	if wake != 0 {
+		heap.Push(&e.waiting, t)
+	}
+}
+
+// wakeHeap orders tickets by the instant after which they must be
+// re-evaluated.
+type wakeHeap []*ticket
+
+func (h wakeHeap) Len() int           { return len(h) }
+func (h wakeHeap) Less(i, j int) bool { return h[i].wake < h[j].wake }
+func (h wakeHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].heapIdx, h[j].heapIdx = i, j
+}
+func (h *wakeHeap) Push(x any) {
+	t := x.(*ticket)
+	t.heapIdx, t.inHeap = len(*h), true
+	*h = append(*h, t)
+}
+func (h *wakeHeap) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	*h = old[:len(old)-1]
+	t.inHeap = false
+	return t
+}

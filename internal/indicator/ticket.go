@@ -1,0 +1,190 @@
+package indicator
+
+import (
+	"sort"
+
+	"github.com/hotlineqc/hotlineqc/internal/event"
+)
+
+// Dimensions of ticket indicators, in tuple order.
+var ticketDims = []string{"center_id", "department_id", "category", "channel", "urgency"}
+
+// tev is the part of a ticket event the indicators need.
+type tev struct {
+	ts       int64
+	typ      event.Type
+	dept     string
+	deadline int64
+	limit    event.Limit
+	reached  event.Tri
+	resolved event.Tri
+	rating   event.Rating
+	category event.Category
+	urgency  event.Urgency
+	channel  event.Channel
+}
+
+// less orders ticket events by time, then by content, so that arrival
+// order never matters.
+func (a *tev) less(b *tev) bool {
+	switch {
+	case a.ts != b.ts:
+		return a.ts < b.ts
+	case a.typ != b.typ:
+		return a.typ < b.typ
+	case a.dept != b.dept:
+		return a.dept < b.dept
+	case a.deadline != b.deadline:
+		return a.deadline < b.deadline
+	case a.limit != b.limit:
+		return a.limit.Unit < b.limit.Unit || (a.limit.Unit == b.limit.Unit && a.limit.Amount < b.limit.Amount)
+	case a.reached != b.reached:
+		return a.reached < b.reached
+	case a.resolved != b.resolved:
+		return a.resolved < b.resolved
+	case a.rating != b.rating:
+		return a.rating < b.rating
+	case a.category != b.category:
+		return a.category < b.category
+	case a.urgency != b.urgency:
+		return a.urgency < b.urgency
+	}
+	return a.channel < b.channel
+}
+
+// ticket is one ticket's state: its events, in arrival order.
+type ticket struct {
+	center, id string
+	evs        []tev
+	contribs   []contrib
+	dirty      bool
+	// wake is the instant after which the ticket's contributions change by
+	// the passing of time alone (a deadline passes); 0 when none.
+	wake    int64
+	heapIdx int
+	inHeap  bool
+	state   ticketState
+}
+
+// ticketState is what the last evaluation found, for snapshot indicators
+// (overdue_open).
+type ticketState struct {
+	due  int64 // resolve deadline, 0 when not dispatched
+	fact *ticketFact
+}
+
+func (t *ticket) add(e *event.Event) {
+	t.evs = append(t.evs, tev{
+		ts: e.TS, typ: e.Type, dept: e.DepartmentID, deadline: e.Deadline, limit: e.TimeLimit,
+		reached: e.Reached, resolved: e.Resolved, rating: e.Rating,
+		category: e.Category, urgency: e.Urgency, channel: e.Channel,
+	})
+}
+
+// dispatch is one assignment of the ticket to a department, with the first
+// acceptance, contact and return that followed it before the next dispatch.
+type dispatch struct {
+	ts, end                        int64 // [ts, end): until the next dispatch
+	dept                           string
+	deadline                       int64
+	limit                          event.Limit
+	acceptTS, contactTS, returnTS  int64 // 0: none
+}
+
+// ticketFact is what a ticket's events say.
+type ticketFact struct {
+	created                 bool
+	createdTS               int64
+	category                event.Category
+	urgency                 event.Urgency
+	channel                 event.Channel
+	resolvedOnIntake        bool
+	respondedTS             int64
+	dispatches              []dispatch
+	replyTS                 int64
+	closeTS                 int64
+	reopened                bool
+	reachedCallback         bool
+	callbacks               []tev
+	suspends, resumes       []int64
+	extendTS, extendDeadline int64
+}
+
+const never = int64(1) << 62
+
+func (t *ticket) fact() ticketFact {
+	sort.Slice(t.evs, func(i, j int) bool { return t.evs[i].less(&t.evs[j]) })
+	f := ticketFact{urgency: event.UrgencyNormal}
+	for i := range t.evs {
+		v := &t.evs[i]
+		switch v.typ {
+		case event.TicketCreated:
+			if !f.created {
+				f.created, f.createdTS = true, v.ts
+				f.category, f.urgency, f.channel = v.category, v.urgency, v.channel
+			}
+		case event.TicketResolvedOnIntake:
+			f.resolvedOnIntake = true
+		case event.TicketResponded:
+			f.respondedTS = first(f.respondedTS, v.ts)
+		case event.TicketDispatched:
+			if n := len(f.dispatches); n > 0 {
+				f.dispatches[n-1].end = v.ts
+			}
+			f.dispatches = append(f.dispatches, dispatch{ts: v.ts, end: never, dept: v.dept, deadline: v.deadline, limit: v.limit})
+		case event.TicketAccepted, event.TicketContacted, event.TicketReturned:
+			if n := len(f.dispatches); n > 0 {
+				d := &f.dispatches[n-1]
+				switch v.typ {
+				case event.TicketAccepted:
+					d.acceptTS = first(d.acceptTS, v.ts)
+				case event.TicketContacted:
+					d.contactTS = first(d.contactTS, v.ts)
+				default:
+					d.returnTS = first(d.returnTS, v.ts)
+				}
+			}
+		case event.TicketExtended:
+			f.extendTS, f.extendDeadline = v.ts, v.deadline // the latest extension wins
+		case event.TicketSuspended:
+			f.suspends = append(f.suspends, v.ts)
+		case event.TicketResumed:
+			f.resumes = append(f.resumes, v.ts)
+		case event.TicketReplied:
+			f.replyTS = first(f.replyTS, v.ts)
+		case event.TicketCallback:
+			f.callbacks = append(f.callbacks, *v)
+			f.reachedCallback = f.reachedCallback || v.reached == event.True
+		case event.TicketClosed:
+			f.closeTS = first(f.closeTS, v.ts)
+		case event.TicketReopened:
+			f.reopened = true
+		}
+	}
+	return f
+}
+
+// first keeps the earliest non-zero instant; events come sorted, so the
+// first one seen is kept.
+func first(have, ts int64) int64 {
+	if have == 0 {
+		return ts
+	}
+	return have
+}
+
+// holder returns the department holding the ticket at instant at: that of
+// the latest dispatch at or before it, unless that dispatch was returned by
+// then (the ticket then waits at the centre, department "").
+func (f *ticketFact) holder(at int64) string {
+	for i := len(f.dispatches) - 1; i >= 0; i-- {
+		d := &f.dispatches[i]
+		if d.ts <= at {
+			if d.returnTS != 0 && d.returnTS <= at {
+				return ""
+			}
+			return d.dept
+		}
+	}
+	return ""
+}
