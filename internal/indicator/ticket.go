@@ -84,29 +84,29 @@ func (t *ticket) add(e *event.Event) {
 // dispatch is one assignment of the ticket to a department, with the first
 // acceptance, contact and return that followed it before the next dispatch.
 type dispatch struct {
-	ts, end                        int64 // [ts, end): until the next dispatch
-	dept                           string
-	deadline                       int64
-	limit                          event.Limit
-	acceptTS, contactTS, returnTS  int64 // 0: none
+	ts, end                       int64 // [ts, end): until the next dispatch
+	dept                          string
+	deadline                      int64
+	limit                         event.Limit
+	acceptTS, contactTS, returnTS int64 // 0: none
 }
 
 // ticketFact is what a ticket's events say.
 type ticketFact struct {
-	created                 bool
-	createdTS               int64
-	category                event.Category
-	urgency                 event.Urgency
-	channel                 event.Channel
-	resolvedOnIntake        bool
-	respondedTS             int64
-	dispatches              []dispatch
-	replyTS                 int64
-	closeTS                 int64
-	reopened                bool
-	reachedCallback         bool
-	callbacks               []tev
-	suspends, resumes       []int64
+	created                  bool
+	createdTS                int64
+	category                 event.Category
+	urgency                  event.Urgency
+	channel                  event.Channel
+	resolvedOnIntake         bool
+	respondedTS              int64
+	dispatches               []dispatch
+	replyTS                  int64
+	closeTS                  int64
+	reopened                 bool
+	reachedCallback          bool
+	callbacks                []tev
+	suspends, resumes        []int64
 	extendTS, extendDeadline int64
 }
 
