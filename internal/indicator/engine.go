@@ -149,7 +149,8 @@ func (e *Engine) MaxTS() int64 { return e.maxTS }
 // AsOf returns the evaluation time of the last Advance.
 func (e *Engine) AsOf() int64 { return e.asOf }
 
-// Advance brings the aggregates up to date as of evaluation time asOf: it
+// Advance brings the aggregates up to date as of evaluation time asOf,
+// which must not go back in time between calls. It
 // re-derives every call and ticket changed since the last Advance, and every
 // ticket whose deadlines asOf has passed.
 func (e *Engine) Advance(asOf int64) {
