@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -54,6 +55,11 @@ counted in the output; they do not change the exit status. "-" reads stdin.`,
 }
 
 func runCompute(cmd *cobra.Command, f computeFlags) error {
+	if os.Getenv("GOGC") == "" {
+		// A batch run builds its state once and drops it at exit: collect
+		// garbage less often (measured in docs/benchmarks.md). GOGC wins.
+		debug.SetGCPercent(200)
+	}
 	opts, err := computeOptions(f)
 	if err != nil {
 		return err
@@ -92,7 +98,7 @@ func computeOptions(f computeFlags) (compute.Options, error) {
 		return o, err
 	}
 	o.Profile = p
-	o.Query = indicator.Query{Window: f.window}
+	o.Query = indicator.Query{Window: f.window, GroupBy: []string{}}
 	if strings.TrimSpace(f.groupBy) != "" {
 		for _, d := range strings.Split(f.groupBy, ",") {
 			o.Query.GroupBy = append(o.Query.GroupBy, strings.TrimSpace(d))

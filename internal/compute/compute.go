@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime"
 	"time"
 
 	"github.com/hotlineqc/hotlineqc/internal/event"
@@ -43,12 +44,14 @@ func Run(ctx context.Context, o Options) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	eng := indicator.New(o.Profile, cal)
+	// The query is known: keep the aggregates at exactly its grain, and
+	// evaluate on every core.
+	eng := indicator.NewSharded(o.Profile, cal, indicator.Grain(o.Query), runtime.GOMAXPROCS(0))
 	maxBytes := o.MaxBytes
 	if maxBytes <= 0 {
 		maxBytes = event.DefaultMaxBytes
 	}
-	err = Decode(ctx, o.Files, maxBytes, func(e *event.Event) { eng.Apply(e) }, func(r Reject) {
+	err = Decode(ctx, o.Files, maxBytes, eng.ApplyAll, func(r Reject) {
 		eng.CountRejected(1)
 		if o.OnReject != nil {
 			o.OnReject(r)

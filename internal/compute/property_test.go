@@ -9,9 +9,11 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/hotlineqc/hotlineqc/internal/benchdata"
 	"github.com/hotlineqc/hotlineqc/internal/compute"
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
+	"github.com/hotlineqc/hotlineqc/internal/profile"
 )
 
 // Shuffling the lines of a golden case and replaying some of them changes
@@ -75,7 +77,7 @@ func TestIncrementalEqualsBatch(t *testing.T) {
 			}
 			var evs []event.Event
 			err = compute.Decode(context.Background(), opts.Files, event.DefaultMaxBytes,
-				func(e *event.Event) { evs = append(evs, *e) }, func(compute.Reject) {})
+				func(b []event.Event) { evs = append(evs, b...) }, func(compute.Reject) {})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -105,5 +107,46 @@ func TestIncrementalEqualsBatch(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// On a larger generated stream, the sharded batch path at the query's
+// grain equals one engine at the finest grain, for every window.
+func TestShardedGrainEqualsFinestEngine(t *testing.T) {
+	var buf bytes.Buffer
+	if err := benchdata.Write(&buf, 50_000, 3); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "events.ndjson")
+	if err := os.WriteFile(file, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := profile.Default()
+	cal, _ := p.NewCalendar()
+	single := indicator.New(p, cal)
+	err := compute.Decode(context.Background(), []string{file}, event.DefaultMaxBytes,
+		func(b []event.Event) {
+			for i := range b {
+				single.Apply(&b[i])
+			}
+		}, func(compute.Reject) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	single.Advance(single.MaxTS())
+	for _, q := range []indicator.Query{
+		{Window: indicator.WindowDay, GroupBy: []string{"center_id"}},
+		{Window: indicator.WindowHour, GroupBy: []string{"center_id", "queue"}},
+		{Window: indicator.WindowMonth, GroupBy: []string{"department_id", "category"}},
+		{Window: indicator.Window15m, GroupBy: []string{}},
+	} {
+		out, err := compute.Run(context.Background(), compute.Options{Files: []string{file}, Profile: p, Query: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := single.Results(q)
+		if len(want) == 0 || !reflect.DeepEqual(out.Results, want) {
+			t.Errorf("%+v: sharded %d results, single engine %d, or they differ", q, len(out.Results), len(want))
+		}
 	}
 }

@@ -4,7 +4,6 @@
 package compute
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -12,11 +11,12 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"sync"
 
 	"github.com/hotlineqc/hotlineqc/internal/event"
 )
 
-// Reject is a bad input line.
+// Reject is a bad input line. Raw is only valid during the reject callback.
 type Reject struct {
 	File   string
 	Line   int
@@ -31,7 +31,7 @@ type chunk struct {
 	line  int // number of the first line
 	data  []byte
 	out   chan decoded
-	long  []int // numbers of lines cut because they exceeded the size limit
+	long  []int // numbers of lines skipped because they exceed the size limit
 	longN []int // their sizes
 }
 
@@ -42,10 +42,11 @@ type decoded struct {
 
 const chunkBytes = 1 << 20
 
-// Decode reads the files in order and calls apply with every accepted event
-// and reject with every bad line, in file and line order. Decoding runs on
-// all cores; apply and reject run on the calling goroutine.
-func Decode(ctx context.Context, files []string, maxBytes int, apply func(*event.Event), reject func(Reject)) error {
+// Decode reads the files in order and calls apply with every batch of
+// accepted events and reject with every bad line, in file and line order.
+// Decoding runs on all cores; apply and reject run on the calling
+// goroutine, and a batch is not used after apply returns.
+func Decode(ctx context.Context, files []string, maxBytes int, apply func([]event.Event), reject func(Reject)) error {
 	workers := max(runtime.GOMAXPROCS(0), 1)
 	todo := make(chan *chunk, workers*2)
 	order := make(chan *chunk, workers*2)
@@ -65,14 +66,37 @@ func Decode(ctx context.Context, files []string, maxBytes int, apply func(*event
 	}
 	for c := range order {
 		d := <-c.out
-		for i := range d.events {
-			apply(&d.events[i])
-		}
+		apply(d.events)
 		for _, r := range d.rejects {
 			reject(r)
 		}
+		// Both buffers go back for reuse: warm memory decodes faster than
+		// fresh pages.
+		dataPool.Put(&c.data)
+		eventPool.Put(&d.events)
 	}
 	return <-errc
+}
+
+var (
+	dataPool  sync.Pool // *[]byte, chunk data
+	eventPool sync.Pool // *[]event.Event, decoded chunks
+)
+
+// buffer returns a pooled byte slice of capacity at least size, empty.
+func buffer(size int) []byte {
+	if p, ok := dataPool.Get().(*[]byte); ok && cap(*p) >= size {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, size)
+}
+
+// eventBuffer returns a pooled event slice of capacity at least n, empty.
+func eventBuffer(n int) []event.Event {
+	if p, ok := eventPool.Get().(*[]event.Event); ok && cap(*p) >= n {
+		return (*p)[:0]
+	}
+	return make([]event.Event, 0, n)
 }
 
 // split cuts the files into chunks of whole lines.
@@ -95,18 +119,13 @@ func splitFile(ctx context.Context, name string, maxBytes int, todo, order chan<
 		defer f.Close()
 		r = f
 	}
-	// A line that fits the limit, with its line end, always fits the buffer,
-	// so a full buffer means the line is too large.
-	br := bufio.NewReaderSize(r, max(maxBytes+2, 64<<10))
-	line := 1
+	sp := splitter{r: r, file: name, line: 1, size: max(chunkBytes, maxBytes+2)}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		c := &chunk{file: name, line: line, out: make(chan decoded, 1)}
-		n, err := fill(br, c, maxBytes)
-		line += n
-		if n > 0 {
+		c, err := sp.next()
+		if c != nil {
 			todo <- c
 			order <- c
 		}
@@ -119,45 +138,80 @@ func splitFile(ctx context.Context, name string, maxBytes int, todo, order chan<
 	}
 }
 
-// fill reads whole lines into c until it holds about chunkBytes. A line
-// longer than maxBytes is not kept: only its number and size are.
-func fill(br *bufio.Reader, c *chunk, maxBytes int) (lines int, err error) {
-	for len(c.data) < chunkBytes {
-		var l []byte
-		l, err = br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			size := len(l)
-			for errors.Is(err, bufio.ErrBufferFull) {
-				l, err = br.ReadSlice('\n')
-				size += len(l)
-			}
-			c.long = append(c.long, c.line+lines)
-			c.longN = append(c.longN, size)
-			c.data = append(c.data, '\n') // keep line numbering
-			lines++
-			if err != nil {
-				return lines, err
-			}
-			continue
-		}
-		if len(l) > 0 {
-			c.data = append(c.data, l...)
-			if l[len(l)-1] != '\n' {
-				c.data = append(c.data, '\n')
-			}
-			lines++
-		}
-		if err != nil {
-			return lines, err
+// splitter cuts a stream into chunks of whole lines with block reads.
+type splitter struct {
+	r     io.Reader
+	file  string
+	line  int
+	size  int    // chunk size; larger than any acceptable line
+	carry []byte // the start of a line cut by the previous block
+	eof   bool
+}
+
+// next returns the next chunk, or io.EOF after the last. A line that does
+// not fit a chunk is longer than the size limit: it is skipped and
+// reported by number and size.
+func (s *splitter) next() (*chunk, error) {
+	if s.eof && len(s.carry) == 0 {
+		return nil, io.EOF
+	}
+	data := append(buffer(s.size), s.carry...)
+	s.carry = s.carry[:0]
+	for len(data) < cap(data) && !s.eof {
+		n, err := s.r.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if errors.Is(err, io.EOF) {
+			s.eof = true
+		} else if err != nil {
+			return nil, err
 		}
 	}
-	return lines, nil
+	c := &chunk{file: s.file, line: s.line, out: make(chan decoded, 1)}
+	cut := bytes.LastIndexByte(data, '\n')
+	switch {
+	case cut >= 0:
+		s.carry = append(s.carry, data[cut+1:]...) // a copy: data goes back to the pool
+		data = data[:cut+1]
+	case s.eof:
+		data = append(data, '\n') // a last line without its line end
+	default:
+		return c, s.skipLong(c, len(data))
+	}
+	c.data = data
+	s.line += bytes.Count(data, []byte{'\n'})
+	return c, nil
+}
+
+// skipLong consumes a line larger than a chunk up to its line end and
+// records it in c as too large.
+func (s *splitter) skipLong(c *chunk, seen int) error {
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := s.r.Read(buf)
+		if i := bytes.IndexByte(buf[:n], '\n'); i >= 0 {
+			seen += i
+			s.carry = append([]byte(nil), buf[i+1:n]...)
+			break
+		}
+		seen += n
+		if errors.Is(err, io.EOF) {
+			s.eof = true
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	c.long, c.longN = []int{c.line}, []int{seen}
+	c.data = []byte{'\n'}
+	s.line++
+	return nil
 }
 
 // decodeChunk decodes every line of c. Blank lines are skipped silently.
 func decodeChunk(d *event.Decoder, c *chunk, maxBytes int) decoded {
 	var out decoded
-	out.events = make([]event.Event, 0, bytes.Count(c.data, []byte{'\n'}))
+	out.events = eventBuffer(bytes.Count(c.data, []byte{'\n'}))
 	data, line, long := c.data, c.line, 0
 	for len(data) > 0 {
 		i := bytes.IndexByte(data, '\n')
@@ -171,11 +225,11 @@ func decodeChunk(d *event.Decoder, c *chunk, maxBytes int) decoded {
 			continue
 		}
 		if len(bytes.TrimSpace(l)) > 0 {
-			e, err := d.Decode(bytes.TrimRight(l, "\r"))
-			if err != nil {
+			n := len(out.events)
+			out.events = out.events[:n+1] // capacity: one per line
+			if err := d.DecodeInto(bytes.TrimRight(l, "\r"), &out.events[n]); err != nil {
+				out.events = out.events[:n]
 				out.rejects = append(out.rejects, Reject{File: c.file, Line: line, Reason: event.ReasonOf(err), Err: err, Raw: l})
-			} else {
-				out.events = append(out.events, e)
 			}
 		}
 		line++

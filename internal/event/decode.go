@@ -1,7 +1,6 @@
 package event
 
 import (
-	"time"
 	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
@@ -20,6 +19,103 @@ const (
 	maxTS = 4291747200000
 )
 
+// field names a known top-level key of an event.
+type field uint8
+
+const (
+	fEventID field = iota
+	fType
+	fTS
+	fCenterID
+	fCallID
+	fTicketID
+	fV
+	fAttrs
+	fChannel
+	fCaller
+	fQueue
+	fAgentID
+	fToQueue
+	fToAgentID
+	fToDepartmentID
+	fEndedBy
+	fRating
+	fCategory
+	fUrgency
+	fSubject
+	fDepartmentID
+	fDeadline
+	fTimeLimit
+	fReason
+	fReached
+	fResolved
+	numFields
+)
+
+var fieldNames = [numFields]string{"event_id", "type", "ts", "center_id", "call_id", "ticket_id", "v", "attrs",
+	"channel", "caller", "queue", "agent_id", "to_queue", "to_agent_id", "to_department_id", "ended_by", "rating",
+	"category", "urgency", "subject", "department_id", "deadline", "time_limit", "reason", "reached", "resolved"}
+
+// fieldOf maps a key to its field; unknown keys are ignored (the contract
+// lists what is rejected, and an extra key is not among it).
+func fieldOf(key []byte) (field, bool) {
+	switch string(key) {
+	case "event_id":
+		return fEventID, true
+	case "type":
+		return fType, true
+	case "ts":
+		return fTS, true
+	case "center_id":
+		return fCenterID, true
+	case "call_id":
+		return fCallID, true
+	case "ticket_id":
+		return fTicketID, true
+	case "v":
+		return fV, true
+	case "attrs":
+		return fAttrs, true
+	case "channel":
+		return fChannel, true
+	case "caller":
+		return fCaller, true
+	case "queue":
+		return fQueue, true
+	case "agent_id":
+		return fAgentID, true
+	case "to_queue":
+		return fToQueue, true
+	case "to_agent_id":
+		return fToAgentID, true
+	case "to_department_id":
+		return fToDepartmentID, true
+	case "ended_by":
+		return fEndedBy, true
+	case "rating":
+		return fRating, true
+	case "category":
+		return fCategory, true
+	case "urgency":
+		return fUrgency, true
+	case "subject":
+		return fSubject, true
+	case "department_id":
+		return fDepartmentID, true
+	case "deadline":
+		return fDeadline, true
+	case "time_limit":
+		return fTimeLimit, true
+	case "reason":
+		return fReason, true
+	case "reached":
+		return fReached, true
+	case "resolved":
+		return fResolved, true
+	}
+	return 0, false
+}
+
 // Decoder decodes v1 events strictly. A Decoder reuses its parse buffers and
 // is not safe for concurrent use; use one per goroutine.
 type Decoder struct {
@@ -29,127 +125,164 @@ type Decoder struct {
 	// the caller is dropped. The clear number is never kept in the Event.
 	HashCaller func(string) string
 
-	p fastjson.Parser
+	p      fastjson.Parser
+	f      fields
+	visit  func([]byte, *fastjson.Value)
+	intern map[string]string
 }
+
+// maxInterned bounds the table of repeated identifier values (centres,
+// queues, agents, departments) that decoding shares instead of allocating.
+const maxInterned = 1 << 14
 
 // Decode parses one JSON message into an Event. Bad input yields a
 // *RejectError whose Reason says which rule of the contract it broke.
 func (d *Decoder) Decode(msg []byte) (Event, error) {
+	var e Event
+	if err := d.DecodeInto(msg, &e); err != nil {
+		return Event{}, err
+	}
+	return e, nil
+}
+
+// DecodeInto is Decode writing into *e, which it overwrites entirely; on
+// error *e is left zero. It saves copying the Event in tight loops.
+func (d *Decoder) DecodeInto(msg []byte, e *Event) error {
+	*e = Event{}
 	limit := d.MaxBytes
 	if limit <= 0 {
 		limit = DefaultMaxBytes
 	}
 	if len(msg) > limit {
-		return Event{}, reject(ReasonTooLarge, "", "message of %d bytes exceeds the limit of %d", len(msg), limit)
+		return reject(ReasonTooLarge, "", "message of %d bytes exceeds the limit of %d", len(msg), limit)
 	}
 	if !utf8.Valid(msg) {
-		return Event{}, reject(ReasonInvalidJSON, "", "not valid UTF-8")
+		return reject(ReasonInvalidJSON, "", "not valid UTF-8")
 	}
 	v, err := d.p.ParseBytes(msg)
 	if err != nil {
 		// fastjson's message quotes the input, which may hold personal data.
-		return Event{}, reject(ReasonInvalidJSON, "", "malformed JSON")
+		return reject(ReasonInvalidJSON, "", "malformed JSON")
 	}
 	o, err := v.Object()
 	if err != nil {
-		return Event{}, reject(ReasonInvalidJSON, "", "not a JSON object")
+		return reject(ReasonInvalidJSON, "", "not a JSON object")
 	}
-	f := fields{o: o}
-	e := d.decode(&f)
+	f := &d.f
+	*f = fields{d: d}
+	if d.visit == nil {
+		d.visit = f.visit // bound once: a method value per call would allocate
+	}
+	o.Visit(d.visit)
+	d.decode(f, e)
 	if f.err != nil {
-		return Event{}, f.err
+		*e = Event{}
+		return f.err
 	}
-	return e, nil
+	return nil
 }
 
-func (d *Decoder) decode(f *fields) Event {
-	var e Event
+// shared returns b as a string, shared with earlier equal values.
+func (d *Decoder) shared(b []byte) string {
+	if s, ok := d.intern[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if d.intern == nil {
+		d.intern = map[string]string{}
+	}
+	if len(d.intern) < maxInterned {
+		d.intern[s] = s
+	}
+	return s
+}
+
+func (d *Decoder) decode(f *fields, e *Event) {
 	e.Type = f.eventType()
-	e.ID = f.required("event_id")
+	e.ID = f.required(fEventID)
 	if len(e.ID) > MaxIDLen {
 		f.fail(reject(ReasonInvalidField, "event_id", "longer than %d bytes", MaxIDLen))
 	}
-	e.TS = f.timestamp("ts", true)
-	e.CenterID = f.required("center_id")
+	e.TS = f.timestamp(fTS, true)
+	e.CenterID = f.requiredIdent(fCenterID)
 	e.V = f.version()
 	e.Attrs = f.attrs()
 	if f.err != nil {
-		return e
+		return
 	}
 	if e.Type.IsCall() {
-		e.CallID = f.required("call_id")
+		e.CallID = f.required(fCallID)
 	} else {
-		e.TicketID = f.required("ticket_id")
+		e.TicketID = f.required(fTicketID)
 	}
-	typeFields[e.Type](d, f, &e)
-	return e
+	typeFields[e.Type](d, f, e)
 }
 
 // typeFields reads the fields specific to each event type.
 var typeFields = [numTypes]func(*Decoder, *fields, *Event){
 	TypeInvalid: func(*Decoder, *fields, *Event) {},
 	CallArrived: func(d *Decoder, f *fields, e *Event) {
-		e.Channel = Channel(f.enum("channel", channelNames, uint8(ChannelVoice)))
+		e.Channel = Channel(f.enum(fChannel, channelNames, uint8(ChannelVoice)))
 		e.CallerHash = d.caller(f)
 	},
-	CallQueued: func(_ *Decoder, f *fields, e *Event) { e.Queue = f.required("queue") },
+	CallQueued: func(_ *Decoder, f *fields, e *Event) { e.Queue = f.requiredIdent(fQueue) },
 	CallAnswered: func(_ *Decoder, f *fields, e *Event) {
-		e.AgentID = f.required("agent_id")
-		e.Queue = f.str("queue")
+		e.AgentID = f.requiredIdent(fAgentID)
+		e.Queue = f.ident(fQueue)
 	},
-	CallAbandoned: func(_ *Decoder, f *fields, e *Event) { e.Queue = f.str("queue") },
+	CallAbandoned: func(_ *Decoder, f *fields, e *Event) { e.Queue = f.ident(fQueue) },
 	CallHeld:      agentOnly,
 	CallRetrieved: agentOnly,
 	CallTransferred: func(_ *Decoder, f *fields, e *Event) {
-		e.ToQueue, e.ToAgentID, e.ToDepartmentID = f.str("to_queue"), f.str("to_agent_id"), f.str("to_department_id")
+		e.ToQueue, e.ToAgentID, e.ToDepartmentID = f.ident(fToQueue), f.ident(fToAgentID), f.ident(fToDepartmentID)
 		if e.ToQueue == "" && e.ToAgentID == "" && e.ToDepartmentID == "" {
 			f.fail(reject(ReasonMissingField, "to_queue", "a transfer needs one of to_queue, to_agent_id, to_department_id"))
 		}
 	},
-	CallEnded:       func(_ *Decoder, f *fields, e *Event) { e.EndedBy = EndedBy(f.enum("ended_by", endedByNames, 0)) },
+	CallEnded:       func(_ *Decoder, f *fields, e *Event) { e.EndedBy = EndedBy(f.enum(fEndedBy, endedByNames, 0)) },
 	CallWrapupEnded: agentOnly,
 	CallRated: func(_ *Decoder, f *fields, e *Event) {
-		e.Rating = Rating(f.requiredEnum("rating", ratingNames))
+		e.Rating = Rating(f.requiredEnum(fRating, ratingNames))
 	},
 	TicketCreated: func(d *Decoder, f *fields, e *Event) {
-		e.Category = Category(f.enum("category", categoryNames, 0))
-		e.Urgency = Urgency(f.enum("urgency", urgencyNames, uint8(UrgencyNormal)))
-		e.Channel = Channel(f.enum("channel", channelNames, uint8(ChannelVoice)))
-		e.CallID = f.str("call_id")
+		e.Category = Category(f.enum(fCategory, categoryNames, 0))
+		e.Urgency = Urgency(f.enum(fUrgency, urgencyNames, uint8(UrgencyNormal)))
+		e.Channel = Channel(f.enum(fChannel, channelNames, uint8(ChannelVoice)))
+		e.CallID = f.str(fCallID)
 		e.CallerHash = d.caller(f)
-		e.Subject = f.str("subject")
+		e.Subject = f.str(fSubject)
 	},
 	TicketResolvedOnIntake: nothing,
 	TicketResponded:        nothing,
 	TicketDispatched: func(_ *Decoder, f *fields, e *Event) {
-		e.DepartmentID = f.required("department_id")
-		e.Deadline = f.timestamp("deadline", false)
-		e.TimeLimit = f.limit("time_limit")
+		e.DepartmentID = f.requiredIdent(fDepartmentID)
+		e.Deadline = f.timestamp(fDeadline, false)
+		e.TimeLimit = f.limit(fTimeLimit)
 	},
 	TicketAccepted:  departmentOnly,
 	TicketContacted: departmentOnly,
 	TicketReturned: func(_ *Decoder, f *fields, e *Event) {
-		e.DepartmentID = f.str("department_id")
-		e.Reason = f.str("reason")
+		e.DepartmentID = f.ident(fDepartmentID)
+		e.Reason = f.str(fReason)
 	},
-	TicketExtended:  func(_ *Decoder, f *fields, e *Event) { e.Deadline = f.timestamp("deadline", true) },
+	TicketExtended:  func(_ *Decoder, f *fields, e *Event) { e.Deadline = f.timestamp(fDeadline, true) },
 	TicketSuspended: nothing,
 	TicketResumed:   nothing,
 	TicketReplied:   departmentOnly,
 	TicketCallback: func(_ *Decoder, f *fields, e *Event) {
-		e.Reached = f.boolean("reached", true)
-		e.Resolved = f.boolean("resolved", false)
-		e.Rating = Rating(f.enum("rating", ratingNames, 0))
+		e.Reached = f.boolean(fReached, true)
+		e.Resolved = f.boolean(fResolved, false)
+		e.Rating = Rating(f.enum(fRating, ratingNames, 0))
 	},
 	TicketClosed:   nothing,
-	TicketReopened: func(_ *Decoder, f *fields, e *Event) { e.Reason = f.str("reason") },
+	TicketReopened: func(_ *Decoder, f *fields, e *Event) { e.Reason = f.str(fReason) },
 }
 
 func nothing(*Decoder, *fields, *Event)              {}
-func agentOnly(_ *Decoder, f *fields, e *Event)      { e.AgentID = f.str("agent_id") }
-func departmentOnly(_ *Decoder, f *fields, e *Event) { e.DepartmentID = f.str("department_id") }
+func agentOnly(_ *Decoder, f *fields, e *Event)      { e.AgentID = f.ident(fAgentID) }
+func departmentOnly(_ *Decoder, f *fields, e *Event) { e.DepartmentID = f.ident(fDepartmentID) }
 func (d *Decoder) caller(f *fields) string {
-	c := f.str("caller")
+	c := f.str(fCaller)
 	if c == "" || d.HashCaller == nil {
 		return ""
 	}
@@ -158,8 +291,16 @@ func (d *Decoder) caller(f *fields) string {
 
 // fields reads typed fields of one JSON object and keeps the first error.
 type fields struct {
-	o   *fastjson.Object
-	err *RejectError
+	d    *Decoder
+	vals [numFields]*fastjson.Value
+	err  *RejectError
+}
+
+// visit records the value of each known key; the first occurrence wins.
+func (f *fields) visit(key []byte, v *fastjson.Value) {
+	if k, ok := fieldOf(key); ok && f.vals[k] == nil {
+		f.vals[k] = v
+	}
 }
 
 func (f *fields) fail(err *RejectError) {
@@ -169,8 +310,8 @@ func (f *fields) fail(err *RejectError) {
 }
 
 // get returns the field's value, or nil when it is absent or null.
-func (f *fields) get(name string) *fastjson.Value {
-	v := f.o.Get(name)
+func (f *fields) get(k field) *fastjson.Value {
+	v := f.vals[k]
 	if v == nil || v.Type() == fastjson.TypeNull {
 		return nil
 	}
@@ -178,126 +319,128 @@ func (f *fields) get(name string) *fastjson.Value {
 }
 
 func (f *fields) eventType() Type {
-	s := f.required("type")
-	if s == "" {
+	b := f.bytes(fType, true)
+	if len(b) == 0 {
 		return TypeInvalid
 	}
 	for t := CallArrived; t < numTypes; t++ {
-		if typeNames[t] == s {
+		if typeNames[t] == string(b) {
 			return t
 		}
 	}
-	f.fail(reject(ReasonUnknownType, "type", "unknown event type %q", truncate(s)))
+	f.fail(reject(ReasonUnknownType, "type", "unknown event type %q", truncate(string(b))))
 	return TypeInvalid
 }
 
-// str returns an optional string field, "" when absent.
-func (f *fields) str(name string) string {
-	v := f.get(name)
+// bytes returns a string field's unescaped bytes, nil when absent. A
+// required field must be present and non-empty.
+func (f *fields) bytes(k field, required bool) []byte {
+	v := f.get(k)
 	if v == nil {
-		return ""
+		if required {
+			f.fail(reject(ReasonMissingField, fieldNames[k], "required field is missing"))
+		}
+		return nil
 	}
 	b, err := v.StringBytes()
 	if err != nil {
-		f.fail(reject(ReasonInvalidField, name, "want a string, got %s", v.Type()))
-		return ""
+		f.fail(reject(ReasonInvalidField, fieldNames[k], "want a string, got %s", v.Type()))
+		return nil
 	}
-	return string(b)
+	if required && len(b) == 0 {
+		f.fail(reject(ReasonMissingField, fieldNames[k], "required field is empty"))
+	}
+	return b
 }
 
+// str returns an optional string field, "" when absent.
+func (f *fields) str(k field) string { return string(f.bytes(k, false)) }
+
 // required returns a string field that must be present and non-empty.
-func (f *fields) required(name string) string {
-	if f.get(name) == nil {
-		f.fail(reject(ReasonMissingField, name, "required field is missing"))
-		return ""
-	}
-	s := f.str(name)
-	if s == "" {
-		f.fail(reject(ReasonMissingField, name, "required field is empty"))
-	}
-	return s
-}
+func (f *fields) required(k field) string { return string(f.bytes(k, true)) }
+
+// ident returns an optional identifier (queue, agent, department), shared
+// with equal earlier values instead of allocated.
+func (f *fields) ident(k field) string { return f.d.shared(f.bytes(k, false)) }
+
+// requiredIdent is ident for a field that must be present and non-empty.
+func (f *fields) requiredIdent(k field) string { return f.d.shared(f.bytes(k, true)) }
 
 // enum returns the index of an optional enumerated field in names, or def
 // when it is absent.
-func (f *fields) enum(name string, names []string, def uint8) uint8 {
-	if f.get(name) == nil {
+func (f *fields) enum(k field, names []string, def uint8) uint8 {
+	if f.get(k) == nil {
 		return def
 	}
-	s := f.str(name)
-	if v, ok := lookup(names, s); ok {
-		return v
+	b := f.bytes(k, false)
+	for i := 1; i < len(names); i++ {
+		if names[i] == string(b) {
+			return uint8(i)
+		}
 	}
 	if f.err == nil {
-		f.fail(reject(ReasonInvalidEnum, name, "%q is not one of %v", truncate(s), names[1:]))
+		f.fail(reject(ReasonInvalidEnum, fieldNames[k], "%q is not one of %v", truncate(string(b)), names[1:]))
 	}
 	return def
 }
 
-func (f *fields) requiredEnum(name string, names []string) uint8 {
-	if f.get(name) == nil {
-		f.fail(reject(ReasonMissingField, name, "required field is missing"))
+func (f *fields) requiredEnum(k field, names []string) uint8 {
+	if f.get(k) == nil {
+		f.fail(reject(ReasonMissingField, fieldNames[k], "required field is missing"))
 		return 0
 	}
-	return f.enum(name, names, 0)
+	return f.enum(k, names, 0)
 }
 
 // timestamp parses an RFC 3339 time with an offset into Unix milliseconds;
 // 0 when an optional field is absent.
-func (f *fields) timestamp(name string, required bool) int64 {
-	if f.get(name) == nil {
-		if required {
-			f.fail(reject(ReasonMissingField, name, "required field is missing"))
-		}
+func (f *fields) timestamp(k field, required bool) int64 {
+	b := f.bytes(k, required)
+	if b == nil || f.err != nil {
 		return 0
 	}
-	s := f.str(name)
-	if f.err != nil {
+	ms, ok := parseTime(b)
+	if !ok {
+		f.fail(reject(ReasonInvalidTimestamp, fieldNames[k], "%q is not RFC 3339 with an offset", truncate(string(b))))
 		return 0
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		f.fail(reject(ReasonInvalidTimestamp, name, "%q is not RFC 3339 with an offset", truncate(s)))
-		return 0
-	}
-	ms := t.UnixMilli()
 	if ms < minTS || ms >= maxTS {
-		f.fail(reject(ReasonInvalidTimestamp, name, "%q is outside 1970..2105", truncate(s)))
+		f.fail(reject(ReasonInvalidTimestamp, fieldNames[k], "%q is outside 1970..2105", truncate(string(b))))
 		return 0
 	}
 	return ms
 }
 
-func (f *fields) boolean(name string, required bool) Tri {
-	v := f.get(name)
+func (f *fields) boolean(k field, required bool) Tri {
+	v := f.get(k)
 	switch {
 	case v == nil && required:
-		f.fail(reject(ReasonMissingField, name, "required field is missing"))
+		f.fail(reject(ReasonMissingField, fieldNames[k], "required field is missing"))
 	case v == nil:
 	case v.Type() == fastjson.TypeTrue:
 		return True
 	case v.Type() == fastjson.TypeFalse:
 		return False
 	default:
-		f.fail(reject(ReasonInvalidField, name, "want true or false, got %s", v.Type()))
+		f.fail(reject(ReasonInvalidField, fieldNames[k], "want true or false, got %s", v.Type()))
 	}
 	return Unset
 }
 
-func (f *fields) limit(name string) Limit {
-	s := f.str(name)
-	if s == "" {
+func (f *fields) limit(k field) Limit {
+	b := f.bytes(k, false)
+	if len(b) == 0 {
 		return Limit{}
 	}
-	l, err := ParseLimit(s)
+	l, err := ParseLimit(string(b))
 	if err != nil {
-		f.fail(reject(ReasonInvalidField, name, "%v", err))
+		f.fail(reject(ReasonInvalidField, fieldNames[k], "%v", err))
 	}
 	return l
 }
 
 func (f *fields) version() int {
-	v := f.get("v")
+	v := f.get(fV)
 	if v == nil {
 		return 1
 	}
@@ -310,7 +453,7 @@ func (f *fields) version() int {
 }
 
 func (f *fields) attrs() []byte {
-	v := f.get("attrs")
+	v := f.get(fAttrs)
 	if v == nil {
 		return nil
 	}

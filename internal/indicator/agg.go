@@ -57,49 +57,65 @@ const bucketMs = 15 * 60 * 1000
 // contrib is what one entity adds to one aggregate cell; an entity keeps its
 // contributions so that it can take them back when it changes.
 type contrib struct {
-	ind    id
-	bucket int64 // start of the 15-minute bucket, Unix ms
-	dims   uint32
-	num    int64
-	den    int64
+	key      cellKey
+	num, den int64
 }
 
-type cellKey struct {
-	ind    id
-	bucket int64
-	dims   uint32
+// cellKey packs an indicator id (5 bits), a 15-minute bucket index (27
+// bits: until the year 5800) and a dims tuple id (32 bits) into one word,
+// so that the aggregate map hashes a single integer.
+type cellKey uint64
+
+func makeKey(ind id, bucket int64, dims uint32) cellKey {
+	return cellKey(uint64(ind)<<59 | uint64(bucket/bucketMs)<<32 | uint64(dims))
 }
+
+func (k cellKey) ind() id       { return id(k >> 59) }
+func (k cellKey) bucket() int64 { return int64(k>>32&(1<<27-1)) * bucketMs }
+func (k cellKey) dims() uint32  { return uint32(k) }
 
 // cell sums the contributions to one indicator, bucket and dims tuple; n
 // counts the contributions, so an emptied cell can be dropped.
 type cell struct{ num, den, n int64 }
 
-// store holds the aggregates at the finest grain.
+// store holds the aggregates at the finest grain. Cells live in one slice,
+// indexed from the map, and are reused once emptied.
 type store struct {
-	cells map[cellKey]*cell
-	loc   *time.Location
+	index map[cellKey]int32
+	cells []cell
+	free  []int32
 }
 
-func newStore(loc *time.Location) *store {
-	return &store{cells: map[cellKey]*cell{}, loc: loc}
-}
+func newStore() *store { return &store{index: map[cellKey]int32{}} }
 
 func (s *store) apply(cs []contrib, sign int64) {
 	for i := range cs {
 		c := &cs[i]
-		k := cellKey{c.ind, c.bucket, c.dims}
-		a := s.cells[k]
-		if a == nil {
-			a = &cell{}
-			s.cells[k] = a
+		at, ok := s.index[c.key]
+		if !ok {
+			at = s.alloc()
+			s.index[c.key] = at
 		}
+		a := &s.cells[at]
 		a.num += sign * c.num
 		a.den += sign * c.den
 		a.n += sign
 		if a.n == 0 {
-			delete(s.cells, k)
+			delete(s.index, c.key)
+			s.free = append(s.free, at)
 		}
 	}
+}
+
+func (s *store) alloc() int32 {
+	if n := len(s.free); n > 0 {
+		at := s.free[n-1]
+		s.free = s.free[:n-1]
+		s.cells[at] = cell{}
+		return at
+	}
+	s.cells = append(s.cells, cell{})
+	return int32(len(s.cells) - 1)
 }
 
 // put appends a contribution of entity-level values num and den to ind at
@@ -109,17 +125,7 @@ func (e *Engine) put(out []contrib, ind id, at int64, dims uint32, num, den int6
 	if den == 0 && kinds[ind] != profile.Count {
 		return out
 	}
-	return append(out, contrib{ind: ind, bucket: e.bucket(at), dims: dims, num: num, den: den})
-}
-
-// bucket returns the bucket of ms, remembering the last one: events of one
-// entity and of neighbouring entities mostly share it.
-func (e *Engine) bucket(ms int64) int64 {
-	if ms >= e.lastBucket && ms < e.lastBucket+bucketMs {
-		return e.lastBucket
-	}
-	e.lastBucket = bucketOf(e.loc, ms)
-	return e.lastBucket
+	return append(out, contrib{key: makeKey(ind, e.bucket(at), dims), num: num, den: den})
 }
 
 // bucketOf returns the start of the local 15-minute bucket holding ms.
@@ -142,16 +148,18 @@ func mod(a, b int64) int64 {
 type interner struct {
 	ids    map[string]uint32
 	tuples [][]string
+	fams   []profile.Family
 }
 
 func newInterner() *interner { return &interner{ids: map[string]uint32{}} }
 
-func (in *interner) id(key string, tuple func() []string) uint32 {
+func (in *interner) id(f profile.Family, key string, tuple func() []string) uint32 {
 	if v, ok := in.ids[key]; ok {
 		return v
 	}
 	v := uint32(len(in.tuples))
 	in.ids[key] = v
 	in.tuples = append(in.tuples, tuple())
+	in.fams = append(in.fams, f)
 	return v
 }

@@ -4,6 +4,7 @@ import (
 	"sort"
 
 	"github.com/hotlineqc/hotlineqc/internal/event"
+	"github.com/hotlineqc/hotlineqc/internal/profile"
 )
 
 // Dimensions of call indicators, in tuple order.
@@ -11,6 +12,7 @@ var callDims = []string{"center_id", "queue", "channel", "agent_id"}
 
 // cev is the part of a call event the indicators need.
 type cev struct {
+	eid     string // event_id, to recognise duplicates
 	ts      int64
 	typ     event.Type
 	s       string // queue (queued, abandoned) or agent (answered)
@@ -44,8 +46,14 @@ type call struct {
 	dirty      bool
 }
 
-func (c *call) add(e *event.Event) {
-	v := cev{ts: e.TS, typ: e.Type, channel: e.Channel, rating: e.Rating}
+// add appends e unless the call already has an event with its id.
+func (c *call) add(e *event.Event) bool {
+	for i := range c.evs {
+		if c.evs[i].eid == e.ID {
+			return false
+		}
+	}
+	v := cev{eid: e.ID, ts: e.TS, typ: e.Type, channel: e.Channel, rating: e.Rating}
 	switch e.Type {
 	case event.CallQueued, event.CallAbandoned:
 		v.s = e.Queue
@@ -53,6 +61,7 @@ func (c *call) add(e *event.Event) {
 		v.s = e.AgentID
 	}
 	c.evs = append(c.evs, v)
+	return true
 }
 
 // callFact is what a call's events say, independent of arrival order.
@@ -132,9 +141,7 @@ func (c *call) fact() callFact {
 
 // contributions turns a call fact into aggregate contributions.
 func (e *Engine) callContribs(c *call, f callFact, out []contrib) []contrib {
-	dims := e.dims.id("c\x00"+c.center+"\x00"+f.queue+"\x00"+f.channel.String()+"\x00"+f.agent, func() []string {
-		return []string{c.center, f.queue, f.channel.String(), f.agent}
-	})
+	dims := e.dimsID(profile.Calls, c.center, f.queue, f.channel.String(), f.agent)
 	put := func(ind id, num, den int64) { out = e.put(out, ind, f.anchor, dims, num, den) }
 	r := e.rules
 	if f.offered {

@@ -51,7 +51,6 @@ type Engine struct {
 	rules     rules
 	satisfied [8]bool
 
-	seen    map[string]struct{}
 	calls   map[entityKey]*call
 	tickets map[entityKey]*ticket
 	dirtyC  []*call
@@ -59,16 +58,31 @@ type Engine struct {
 	waiting wakeHeap // tickets with an undecided deadline
 	open    map[*ticket]struct{}
 
-	store      *store
-	dims       *interner
-	lastBucket int64
-	counts     Counts
-	maxTS      int64
-	asOf       int64
+	scratch   ticketFact // reused by every ticket evaluation
+	store     *store
+	dims      *interner
+	grain     Grain
+	keepC     []bool // call tuple positions the grain keeps
+	keepT     []bool // ticket tuple positions the grain keeps
+	callsOn   bool   // the grain applies to calls
+	ticketsOn bool   // the grain applies to tickets
+	keyBuf    []byte
+	lastStart int64 // the last grain window seen, [lastStart, lastEnd)
+	lastEnd   int64
+	counts    Counts
+	maxTS     int64
+	asOf      int64
 }
 
-// New returns an engine for profile p and calendar cal.
+// New returns an engine for profile p and calendar cal that keeps the
+// finest grain, so that it answers every query.
 func New(p *profile.Profile, cal *workday.Calendar) *Engine {
+	return NewAtGrain(p, cal, Finest())
+}
+
+// NewAtGrain returns an engine that keeps its aggregates at grain g: it
+// answers queries at g or coarser, with less memory and work.
+func NewAtGrain(p *profile.Profile, cal *workday.Calendar, g Grain) *Engine {
 	sl := p.Calls.ServiceLevel
 	r := rules{
 		slThresholdMs:  int64(sl.ThresholdSeconds * 1000),
@@ -83,49 +97,64 @@ func New(p *profile.Profile, cal *workday.Calendar) *Engine {
 		r.slDenominator = denomOfferedMinusShort
 	}
 	return &Engine{
+		grain: g, keepC: keep(callDims, g.GroupBy), keepT: keep(ticketDims, g.GroupBy),
+		callsOn: applies(callDims, g.GroupBy), ticketsOn: applies(ticketDims, g.GroupBy),
 		p: p, cal: cal, loc: cal.Location(), rules: r, satisfied: p.Satisfied(),
-		seen: map[string]struct{}{}, calls: map[entityKey]*call{}, tickets: map[entityKey]*ticket{},
-		open: map[*ticket]struct{}{}, store: newStore(cal.Location()), dims: newInterner(),
-		lastBucket: -bucketMs * 2,
+		calls: map[entityKey]*call{}, tickets: map[entityKey]*ticket{},
+		open: map[*ticket]struct{}{}, store: newStore(), dims: newInterner(),
 	}
 }
 
 // Profile returns the engine's profile.
 func (e *Engine) Profile() *profile.Profile { return e.p }
 
-// Apply takes one event. It returns false, and changes nothing, when an
-// event with the same event_id was applied before.
+// Apply takes one event. It returns false, and changes nothing, when its
+// call or ticket already has an event with the same event_id: a duplicate.
+// (Duplicates are recognised per call or ticket, as the raw tables collapse
+// them; an event_id reused for a different call is a different event.)
 func (e *Engine) Apply(ev *event.Event) bool {
-	if _, dup := e.seen[ev.ID]; dup {
+	var fresh bool
+	if ev.Type.IsCall() {
+		fresh = e.applyCall(ev)
+	} else {
+		fresh = e.applyTicket(ev)
+	}
+	if !fresh {
 		e.counts.Duplicates++
 		return false
 	}
-	e.seen[ev.ID] = struct{}{}
 	e.counts.Accepted++
-	if ev.TS > e.maxTS {
-		e.maxTS = ev.TS
+	e.maxTS = max(e.maxTS, ev.TS)
+	return true
+}
+
+func (e *Engine) applyCall(ev *event.Event) bool {
+	k := entityKey{ev.CenterID, ev.CallID}
+	c := e.calls[k]
+	if c == nil {
+		c = &call{center: ev.CenterID, id: ev.CallID, evs: make([]cev, 0, 8)}
+		e.calls[k] = c
 	}
-	if ev.Type.IsCall() {
-		k := entityKey{ev.CenterID, ev.CallID}
-		c := e.calls[k]
-		if c == nil {
-			c = &call{center: ev.CenterID, id: ev.CallID}
-			e.calls[k] = c
-		}
-		c.add(ev)
-		if !c.dirty {
-			c.dirty = true
-			e.dirtyC = append(e.dirtyC, c)
-		}
-		return true
+	if !c.add(ev) {
+		return false
 	}
+	if !c.dirty {
+		c.dirty = true
+		e.dirtyC = append(e.dirtyC, c)
+	}
+	return true
+}
+
+func (e *Engine) applyTicket(ev *event.Event) bool {
 	k := entityKey{ev.CenterID, ev.TicketID}
 	t := e.tickets[k]
 	if t == nil {
-		t = &ticket{center: ev.CenterID, id: ev.TicketID}
+		t = &ticket{center: ev.CenterID, id: ev.TicketID, evs: make([]tev, 0, 8)}
 		e.tickets[k] = t
 	}
-	t.add(ev)
+	if !t.add(ev) {
+		return false
+	}
 	e.markTicket(t)
 	return true
 }
@@ -156,10 +185,16 @@ func (e *Engine) AsOf() int64 { return e.asOf }
 func (e *Engine) Advance(asOf int64) {
 	e.asOf = asOf
 	for _, c := range e.dirtyC {
+		c.dirty = false
+		if !e.callsOn {
+			continue // the grain has a dimension calls lack
+		}
 		e.store.apply(c.contribs, -1)
+		if c.contribs == nil {
+			c.contribs = make([]contrib, 0, 12)
+		}
 		c.contribs = e.callContribs(c, c.fact(), c.contribs[:0])
 		e.store.apply(c.contribs, +1)
-		c.dirty = false
 	}
 	e.dirtyC = e.dirtyC[:0]
 	for e.waiting.Len() > 0 && e.waiting[0].wake < asOf {
@@ -169,6 +204,10 @@ func (e *Engine) Advance(asOf int64) {
 		e.markTicket(t)
 	}
 	for _, t := range e.dirtyT {
+		if !e.ticketsOn {
+			t.dirty = false // the grain has a dimension tickets lack
+			continue
+		}
 		e.evalTicket(t, asOf)
 	}
 	e.dirtyT = e.dirtyT[:0]
@@ -176,12 +215,13 @@ func (e *Engine) Advance(asOf int64) {
 
 func (e *Engine) evalTicket(t *ticket, asOf int64) {
 	e.store.apply(t.contribs, -1)
-	f := t.fact()
-	contribs, wake, due, volatile := e.ticketContribs(t, &f, asOf, t.contribs[:0])
+	f := &e.scratch
+	t.fact(f)
+	contribs, wake, due, volatile := e.ticketContribs(t, f, asOf, t.contribs[:0])
 	t.contribs = contribs
 	e.store.apply(t.contribs, +1)
 	t.dirty = false
-	t.state = ticketState{due: due, fact: &f}
+	t.state = ticketState{evaluated: true, due: due, replyTS: f.replyTS, category: f.category, channel: f.channel, urgency: f.urgency}
 	if volatile {
 		e.open[t] = struct{}{}
 	} else {

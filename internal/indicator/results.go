@@ -70,12 +70,56 @@ type Result struct {
 type groupKey struct {
 	ind   id
 	start int64
-	dims  string
+	group int32 // index into the query's projected dims
 }
 
-type sum struct {
-	num, den int64
-	key      []string
+type sum struct{ num, den int64 }
+
+// query is one Results call's working state: the projected group of every
+// dims tuple and the window start of every bucket, each computed once.
+type query struct {
+	e       *Engine
+	q       Query
+	proj    projections
+	groupOf []int32 // per dims tuple id: projected group, -1 when n/a
+	groups  [][]string
+	ids     map[string]int32
+	starts  map[int64]int64
+	sums    map[groupKey]*sum
+}
+
+func (qs *query) group(f profile.Family, tuple []string) int32 {
+	key, ok := qs.proj.key(f, tuple)
+	if !ok {
+		return -1
+	}
+	k := strings.Join(key, "\x00")
+	g, seen := qs.ids[k]
+	if !seen {
+		g = int32(len(qs.groups))
+		qs.ids[k] = g
+		qs.groups = append(qs.groups, key)
+	}
+	return g
+}
+
+func (qs *query) start(bucket int64) int64 {
+	s, ok := qs.starts[bucket]
+	if !ok {
+		s = qs.e.windowStart(qs.q.Window, bucket)
+		qs.starts[bucket] = s
+	}
+	return s
+}
+
+func (qs *query) add(k groupKey, num, den int64) {
+	s := qs.sums[k]
+	if s == nil {
+		s = &sum{}
+		qs.sums[k] = s
+	}
+	s.num += num
+	s.den += den
 }
 
 // Results returns every indicator for the query as of the last Advance,
@@ -84,38 +128,51 @@ type sum struct {
 // tickets_created) appear, zero or not, for every window and dims that has
 // any result of that family; overdue_open appears in the window holding the
 // evaluation time, for the dims of every ticket.
-func (e *Engine) Results(q Query) []Result {
-	proj := e.projections(q.GroupBy)
-	starts := map[int64]int64{}
-	sums := map[groupKey]*sum{}
-	groups := map[groupKey][]string{} // family presence per window and dims
-	for k, c := range e.store.cells {
-		fam := fams[k.ind]
-		key, ok := proj.key(fam, e.dims.tuples[k.dims])
-		if !ok {
-			continue
-		}
-		start, seen := starts[k.bucket]
-		if !seen {
-			start = e.windowStart(q.Window, k.bucket)
-			starts[k.bucket] = start
-		}
-		gk := groupKey{k.ind, start, strings.Join(key, "\x00")}
-		s := sums[gk]
-		if s == nil {
-			s = &sum{key: key}
-			sums[gk] = s
-		}
-		s.num += c.num
-		s.den += c.den
-		groups[groupKey{familyMarker(fam), start, gk.dims}] = key
+//
+// The query must be answerable at the engine's grain (see Grain); otherwise
+// Results returns nil.
+func (e *Engine) Results(q Query) []Result { return results([]*Engine{e}, q) }
+
+// results sums the aggregates of engines that share a profile, grain and
+// evaluation time but hold different calls and tickets (shards).
+func results(engines []*Engine, q Query) []Result {
+	e := engines[0]
+	if e.grain.answers(q) != nil {
+		return nil
 	}
-	e.zeroCounts(sums, groups)
-	e.overdue(q, proj, sums)
-	return e.emit(q, proj, sums)
+	qs := &query{e: e, q: q, proj: e.projections(q.GroupBy), ids: map[string]int32{},
+		starts: map[int64]int64{}, sums: map[groupKey]*sum{}}
+	present := map[groupKey]bool{} // family has data in this window and group
+	for _, sh := range engines {
+		qs.groupOf = qs.groupOf[:0]
+		for i, t := range sh.dims.tuples {
+			qs.groupOf = append(qs.groupOf, qs.group(sh.dims.fams[i], t))
+		}
+		for k, at := range sh.store.index {
+			g := qs.groupOf[k.dims()]
+			if g < 0 {
+				continue
+			}
+			c := &sh.store.cells[at]
+			gk := groupKey{k.ind(), qs.start(k.bucket()), g}
+			qs.add(gk, c.num, c.den)
+			present[groupKey{familyMarker(fams[gk.ind]), gk.start, g}] = true
+		}
+		sh.overdue(qs)
+	}
+	for g := range present {
+		counts := []id{ticketsCreated}
+		if g.ind == callsOffered {
+			counts = []id{callsOffered, callsAnswered, callsAbandoned}
+		}
+		for _, ind := range counts {
+			qs.add(groupKey{ind, g.start, g.group}, 0, 0)
+		}
+	}
+	return e.emit(qs)
 }
 
-// familyMarker stands for "this family has data here" in the groups map.
+// familyMarker stands for "this family has data here".
 func familyMarker(f profile.Family) id {
 	if f == profile.Calls {
 		return callsOffered
@@ -123,58 +180,33 @@ func familyMarker(f profile.Family) id {
 	return ticketsCreated
 }
 
-// zeroCounts makes the counts of a family appear wherever the family has data.
-func (e *Engine) zeroCounts(sums map[groupKey]*sum, groups map[groupKey][]string) {
-	for g, key := range groups {
-		counts := []id{ticketsCreated}
-		if g.ind == callsOffered {
-			counts = []id{callsOffered, callsAnswered, callsAbandoned}
-		}
-		for _, ind := range counts {
-			k := groupKey{ind, g.start, g.dims}
-			if sums[k] == nil {
-				sums[k] = &sum{key: key}
-			}
-		}
-	}
-}
-
 // overdue counts dispatched tickets past their resolve deadline and not
 // replied as of the evaluation time, by the department holding them then.
-func (e *Engine) overdue(q Query, proj projections, sums map[groupKey]*sum) {
-	if !proj.applies(profile.Tickets) {
+func (e *Engine) overdue(qs *query) {
+	if !qs.proj.applies(profile.Tickets) {
 		return
 	}
-	start := e.windowStart(q.Window, bucketOf(e.loc, e.asOf))
+	start := e.windowStart(qs.q.Window, bucketOf(e.loc, e.asOf))
 	for _, t := range e.tickets {
 		st := &t.state
-		if st.fact == nil {
+		if !st.evaluated {
 			continue
 		}
-		f := st.fact
-		dept := f.holder(e.asOf)
-		key, _ := proj.key(profile.Tickets, []string{t.center, dept, f.category.String(), f.channel.String(), f.urgency.String()})
-		gk := groupKey{overdueOpen, start, strings.Join(key, "\x00")}
-		s := sums[gk]
-		if s == nil {
-			s = &sum{key: key}
-			sums[gk] = s
-		}
-		replied := f.replyTS != 0 && f.replyTS <= e.asOf
-		if st.due != 0 && st.due < e.asOf && !replied {
-			s.num++
-		}
+		g := qs.group(profile.Tickets, []string{t.center, t.holderAt(e.asOf), st.category.String(), st.channel.String(), st.urgency.String()})
+		replied := st.replyTS != 0 && st.replyTS <= e.asOf
+		qs.add(groupKey{overdueOpen, start, g}, b2i(st.due != 0 && st.due < e.asOf && !replied), 0)
 	}
 }
 
-func (e *Engine) emit(q Query, proj projections, sums map[groupKey]*sum) []Result {
-	out := make([]Result, 0, len(sums))
-	for gk, s := range sums {
-		r := Result{Indicator: names[gk.ind], Window: q.Window, start: gk.start, key: s.key,
+func (e *Engine) emit(qs *query) []Result {
+	out := make([]Result, 0, len(qs.sums))
+	for gk, s := range qs.sums {
+		key := qs.groups[gk.group]
+		r := Result{Indicator: names[gk.ind], Window: qs.q.Window, start: gk.start, key: key,
 			WindowStart: time.UnixMilli(gk.start).In(e.loc).Format(time.RFC3339)}
-		r.Dims = make(map[string]string, len(q.GroupBy))
-		for i, d := range q.GroupBy {
-			r.Dims[d] = s.key[i]
+		r.Dims = make(map[string]string, len(qs.q.GroupBy))
+		for i, d := range qs.q.GroupBy {
+			r.Dims[d] = key[i]
 		}
 		switch kinds[gk.ind] {
 		case profile.Count:
@@ -210,6 +242,20 @@ func (e *Engine) emit(q Query, proj projections, sums map[groupKey]*sum) []Resul
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// windowEnd returns the end (exclusive) of the window starting at start.
+func (e *Engine) windowEnd(window string, start int64) int64 {
+	t := time.UnixMilli(start).In(e.loc)
+	switch window {
+	case WindowHour:
+		return t.Add(time.Hour).UnixMilli()
+	case WindowDay:
+		return time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, e.loc).UnixMilli()
+	case WindowMonth:
+		return time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, e.loc).UnixMilli()
+	}
+	return start + bucketMs
+}
 
 // windowStart returns the start of the window holding a bucket.
 func (e *Engine) windowStart(window string, bucket int64) int64 {

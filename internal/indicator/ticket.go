@@ -11,6 +11,7 @@ var ticketDims = []string{"center_id", "department_id", "category", "channel", "
 
 // tev is the part of a ticket event the indicators need.
 type tev struct {
+	eid      string // event_id, to recognise duplicates
 	ts       int64
 	typ      event.Type
 	dept     string
@@ -69,16 +70,49 @@ type ticket struct {
 // ticketState is what the last evaluation found, for snapshot indicators
 // (overdue_open).
 type ticketState struct {
-	due  int64 // resolve deadline, 0 when not dispatched
-	fact *ticketFact
+	evaluated bool
+	due       int64 // resolve deadline, 0 when not dispatched
+	replyTS   int64
+	category  event.Category
+	channel   event.Channel
+	urgency   event.Urgency
 }
 
-func (t *ticket) add(e *event.Event) {
+// holderAt returns the department holding the ticket at instant at, from
+// its events (sorted by the last evaluation): as ticketFact.holder.
+func (t *ticket) holderAt(at int64) string {
+	dept, returned := "", false
+	for i := range t.evs {
+		v := &t.evs[i]
+		if v.ts > at {
+			break
+		}
+		switch v.typ {
+		case event.TicketDispatched:
+			dept, returned = v.dept, false
+		case event.TicketReturned:
+			returned = true
+		}
+	}
+	if returned {
+		return ""
+	}
+	return dept
+}
+
+// add appends e unless the ticket already has an event with its id.
+func (t *ticket) add(e *event.Event) bool {
+	for i := range t.evs {
+		if t.evs[i].eid == e.ID {
+			return false
+		}
+	}
 	t.evs = append(t.evs, tev{
-		ts: e.TS, typ: e.Type, dept: e.DepartmentID, deadline: e.Deadline, limit: e.TimeLimit,
+		eid: e.ID, ts: e.TS, typ: e.Type, dept: e.DepartmentID, deadline: e.Deadline, limit: e.TimeLimit,
 		reached: e.Reached, resolved: e.Resolved, rating: e.Rating,
 		category: e.Category, urgency: e.Urgency, channel: e.Channel,
 	})
+	return true
 }
 
 // dispatch is one assignment of the ticket to a department, with the first
@@ -112,9 +146,11 @@ type ticketFact struct {
 
 const never = int64(1) << 62
 
-func (t *ticket) fact() ticketFact {
+// fact derives the ticket's fact into f, reusing f's slices.
+func (t *ticket) fact(f *ticketFact) {
 	sort.Slice(t.evs, func(i, j int) bool { return t.evs[i].less(&t.evs[j]) })
-	f := ticketFact{urgency: event.UrgencyNormal}
+	*f = ticketFact{urgency: event.UrgencyNormal, dispatches: f.dispatches[:0], callbacks: f.callbacks[:0],
+		suspends: f.suspends[:0], resumes: f.resumes[:0]}
 	for i := range t.evs {
 		v := &t.evs[i]
 		switch v.typ {
@@ -161,7 +197,6 @@ func (t *ticket) fact() ticketFact {
 			f.reopened = true
 		}
 	}
-	return f
 }
 
 // first keeps the earliest non-zero instant; events come sorted, so the

@@ -2,6 +2,7 @@ package indicator
 
 import (
 	"github.com/hotlineqc/hotlineqc/internal/event"
+	"github.com/hotlineqc/hotlineqc/internal/profile"
 )
 
 // ticketEval collects one ticket's contributions as of an evaluation time.
@@ -22,11 +23,8 @@ func (ev *ticketEval) dims(dept string) uint32 {
 	if ev.haveDims && dept == ev.lastDept {
 		return ev.lastDims
 	}
-	f, t := ev.f, ev.t
-	cat, ch, urg := f.category.String(), f.channel.String(), f.urgency.String()
-	ev.lastDims = ev.e.dims.id("t\x00"+t.center+"\x00"+dept+"\x00"+cat+"\x00"+ch+"\x00"+urg, func() []string {
-		return []string{t.center, dept, cat, ch, urg}
-	})
+	f := ev.f
+	ev.lastDims = ev.e.dimsID(profile.Tickets, ev.t.center, dept, f.category.String(), f.channel.String(), f.urgency.String())
 	ev.lastDept, ev.haveDims = dept, true
 	return ev.lastDims
 }
