@@ -157,3 +157,25 @@ func (c *Calendar) WorkingMillis(a, b int64) int64 {
 	}
 	return total
 }
+
+// AddWorkingMillis returns the instant at which ms milliseconds of working
+// time have passed after start: the inverse of WorkingMillis.
+func (c *Calendar) AddWorkingMillis(start, ms int64) int64 {
+	t := start
+	for d := c.DayAt(start); ms > 0; d++ {
+		s, e := c.Start(d), c.Start(d+1)
+		if t < s {
+			t = s
+		}
+		if !c.IsWorkday(d) {
+			continue
+		}
+		left := e - t
+		if ms <= left {
+			return t + ms
+		}
+		ms -= left
+		t = e
+	}
+	return t
+}

@@ -99,3 +99,18 @@ func TestWorkdaysBetweenAndWorkingMillis(t *testing.T) {
 		t.Errorf("WorkingMillis over a holiday = %d", ms)
 	}
 }
+
+func TestAddWorkingMillisInvertsWorkingMillis(t *testing.T) {
+	cal := workday.New(shanghai, nil)
+	start := at("2026-09-30T10:00:00+08:00")
+	for _, h := range []int64{1, 14, 15, 38, 100, 128} {
+		end := cal.AddWorkingMillis(start, h*3600_000)
+		if got := cal.WorkingMillis(start, end); got != h*3600_000 {
+			t.Errorf("%dh: WorkingMillis(start, AddWorkingMillis) = %dh", h, got/3600_000)
+		}
+	}
+	// 14h finish the working day 09-30; one more hour skips the holiday to 10-08 01:00.
+	if got := cal.AddWorkingMillis(start, 15*3600_000); got != at("2026-10-08T01:00:00+08:00") {
+		t.Errorf("AddWorkingMillis 15h = %s", time.UnixMilli(got).In(shanghai))
+	}
+}

@@ -1,0 +1,101 @@
+// Package sim generates realistic, seeded hotline traffic: calls arriving
+// on a daily curve (quieter at night, on weekends and holidays), waiting in
+// queues for agents who work shifts, abandoning when their patience runs
+// out; tickets from calls and written channels, handled by departments
+// that differ in speed and in how often they return tickets, with
+// callbacks and reopens. It is a discrete-event simulation, so events come
+// out in time order, and it keeps its own ground truth as it goes.
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config describes the traffic to generate.
+type Config struct {
+	Seed    uint64
+	Start   time.Time     // simulated start
+	Span    time.Duration // simulated duration
+	Centers []Center
+}
+
+// Center is one hotline centre.
+type Center struct {
+	ID string
+	// PeakCallsPerHour is the call arrival rate at the busiest hour of a
+	// working day.
+	PeakCallsPerHour float64
+	Queues           []Queue
+	// TicketFromCall is the share of answered calls that become a ticket.
+	TicketFromCall float64
+	// WrittenPerHour is the peak arrival rate of written-channel requests
+	// (sms, web, wechat, app, email).
+	WrittenPerHour float64
+	Departments    []Department
+}
+
+// Queue is a skill queue with its agents.
+type Queue struct {
+	Name        string
+	Share       float64 // share of offered calls
+	DayAgents   int     // agents on the 08:00–20:00 shift
+	NightAgents int     // agents on the 20:00–08:00 shift
+}
+
+// Department handles dispatched tickets.
+type Department struct {
+	ID string
+	// ResolveWorkdays is the mean handling time in working days.
+	ResolveWorkdays float64
+	// AcceptHours and ContactHours are mean delays after dispatch.
+	AcceptHours, ContactHours float64
+	// ReturnRate is the probability of sending a ticket back.
+	ReturnRate float64
+}
+
+// Default returns a plausible configuration: n centres with three queues
+// and five departments each, starting at start for span.
+func Default(n int, start time.Time, span time.Duration, seed uint64) Config {
+	c := Config{Seed: seed, Start: start, Span: span}
+	for i := range n {
+		scale := 1.0 - 0.2*float64(i)
+		c.Centers = append(c.Centers, Center{
+			ID:               fmt.Sprintf("c%d", 12345+i),
+			PeakCallsPerHour: 420 * scale,
+			Queues: []Queue{
+				{Name: "general", Share: 0.7, DayAgents: int(22 * scale), NightAgents: int(4*scale) + 1},
+				{Name: "enterprise", Share: 0.2, DayAgents: int(6*scale) + 1, NightAgents: 1},
+				{Name: "elderly", Share: 0.1, DayAgents: 3, NightAgents: 1},
+			},
+			TicketFromCall: 0.35,
+			WrittenPerHour: 60 * scale,
+			Departments: []Department{
+				{ID: "housing", ResolveWorkdays: 3.2, AcceptHours: 3, ContactHours: 8, ReturnRate: 0.05},
+				{ID: "water", ResolveWorkdays: 1.5, AcceptHours: 1, ContactHours: 3, ReturnRate: 0.02},
+				{ID: "transport", ResolveWorkdays: 4.6, AcceptHours: 6, ContactHours: 20, ReturnRate: 0.08},
+				{ID: "market", ResolveWorkdays: 2.4, AcceptHours: 2, ContactHours: 6, ReturnRate: 0.2},
+				{ID: "environment", ResolveWorkdays: 5.5, AcceptHours: 10, ContactHours: 30, ReturnRate: 0.04},
+			},
+		})
+	}
+	return c
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Span <= 0 {
+		errs = append(errs, errors.New("span must be positive"))
+	}
+	if len(c.Centers) == 0 {
+		errs = append(errs, errors.New("at least one centre"))
+	}
+	for _, ct := range c.Centers {
+		if ct.ID == "" || len(ct.Queues) == 0 || len(ct.Departments) == 0 || ct.PeakCallsPerHour <= 0 {
+			errs = append(errs, fmt.Errorf("centre %q needs an id, queues, departments and a call rate", ct.ID))
+		}
+	}
+	return errors.Join(errs...)
+}

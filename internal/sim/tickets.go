@@ -1,0 +1,188 @@
+package sim
+
+import (
+	"time"
+
+	"github.com/hotlineqc/hotlineqc/internal/event"
+)
+
+var categories = []struct {
+	name   string
+	weight float64
+	intake float64 // share answered by the hotline itself (一次办结)
+}{
+	{"consultation", 0.35, 0.7}, {"help", 0.2, 0.1}, {"complaint", 0.25, 0.05},
+	{"report", 0.08, 0.02}, {"suggestion", 0.08, 0.1}, {"praise", 0.04, 0.5},
+}
+
+var writtenChannels = []string{"sms", "web", "wechat", "app", "email"}
+
+// ticket is one ticket's lifecycle as the simulation decides it.
+type ticket struct {
+	id        string
+	category  string
+	urgent    bool
+	due       int64 // resolve deadline of the first dispatch, 0 before
+	replied   int64
+	firstDisp int64
+}
+
+// written is a request arriving on a written channel.
+func (c *center) written() {
+	s := c.s
+	ch := writtenChannels[s.rng.IntN(len(writtenChannels))]
+	t := c.newTicket(ch, "")
+	limit := 3 * time.Minute
+	if ch == "email" {
+		limit = 24 * time.Hour
+	}
+	delay := s.uniform(limit/10, limit*9/10)
+	if s.chance(0.08) {
+		delay = s.uniform(limit, limit*3)
+	}
+	s.at(s.now+delay, func() {
+		s.emit(wire{Type: "ticket.responded", CenterID: c.cfg.ID, TicketID: t.id})
+	})
+}
+
+// newTicket registers a request (受理) and runs its lifecycle.
+func (c *center) newTicket(channel, callID string) *ticket {
+	s := c.s
+	cat, r := categories[len(categories)-1], s.rng.Float64()
+	for _, ct := range categories {
+		if r < ct.weight {
+			cat = ct
+			break
+		}
+		r -= ct.weight
+	}
+	t := &ticket{id: s.nextID("t"), category: cat.name, urgent: s.chance(0.04)}
+	urgency := "normal"
+	if t.urgent {
+		urgency = "urgent"
+	}
+	s.truth.TicketsCreated++
+	s.emit(wire{Type: "ticket.created", CenterID: c.cfg.ID, TicketID: t.id, Category: cat.name,
+		Urgency: urgency, Channel: channel, CallID: callID})
+	if s.chance(cat.intake) {
+		s.truth.TicketsResolvedOnIntake++
+		s.at(s.now+s.uniform(time.Minute, 10*time.Minute), func() {
+			s.emit(wire{Type: "ticket.resolved_on_intake", CenterID: c.cfg.ID, TicketID: t.id})
+			s.at(s.now+s.uniform(time.Minute, 30*time.Minute), func() {
+				s.emit(wire{Type: "ticket.closed", CenterID: c.cfg.ID, TicketID: t.id})
+			})
+		})
+		return t
+	}
+	c.dispatchLater(t, nil)
+	return t
+}
+
+// dispatchLater sends the ticket to a department after the centre's
+// triage delay; at night it waits for the morning shift. avoid is the
+// department that returned it, if any.
+func (c *center) dispatchLater(t *ticket, avoid *Department) {
+	s := c.s
+	delay := s.uniform(10*time.Minute, 5*time.Hour)
+	if t.urgent {
+		delay = s.uniform(5*time.Minute, 50*time.Minute)
+	} else if h := time.UnixMilli(s.now).In(s.cal.Location()).Hour(); h >= 20 || h < 7 {
+		delay += s.uniform(8*time.Hour, 10*time.Hour)
+	}
+	s.at(s.now+delay, func() {
+		d := c.depts[s.rng.IntN(len(c.depts))]
+		for d == avoid && len(c.depts) > 1 {
+			d = c.depts[s.rng.IntN(len(c.depts))]
+		}
+		c.handle(t, d)
+	})
+}
+
+// handle is one department's work on a ticket.
+func (c *center) handle(t *ticket, d *Department) {
+	s := c.s
+	s.emit(wire{Type: "ticket.dispatched", CenterID: c.cfg.ID, TicketID: t.id, DepartmentID: d.ID})
+	if t.firstDisp == 0 {
+		t.firstDisp = s.now
+		s.truth.TicketsDispatched++
+		t.due = c.resolveDue(t)
+		s.truth.due(t)
+	}
+	scale := 1.0
+	if t.urgent {
+		scale = 0.1
+	}
+	accept := s.now + int64(float64(s.exp(time.Duration(d.AcceptHours*float64(time.Hour))))*scale)
+	s.at(accept, func() {
+		s.emit(wire{Type: "ticket.accepted", CenterID: c.cfg.ID, TicketID: t.id, DepartmentID: d.ID})
+		if s.chance(d.ReturnRate) {
+			s.at(s.now+s.uniform(10*time.Minute, 3*time.Hour), func() {
+				s.emit(wire{Type: "ticket.returned", CenterID: c.cfg.ID, TicketID: t.id, DepartmentID: d.ID, Reason: "非本单位职责"})
+				c.dispatchLater(t, d)
+			})
+			return
+		}
+		s.at(s.now+int64(float64(s.exp(time.Duration(d.ContactHours*float64(time.Hour))))*scale), func() {
+			s.emit(wire{Type: "ticket.contacted", CenterID: c.cfg.ID, TicketID: t.id, DepartmentID: d.ID})
+		})
+		work := s.rng.ExpFloat64()*0.6*d.ResolveWorkdays + 0.4*d.ResolveWorkdays
+		reply := s.cal.AddWorkingMillis(s.now, int64(work*float64(scale)*86_400_000))
+		s.at(reply, func() { c.reply(t, d) })
+	})
+}
+
+// reply finishes handling: reply, close, call back, perhaps reopen.
+func (c *center) reply(t *ticket, d *Department) {
+	s := c.s
+	s.emit(wire{Type: "ticket.replied", CenterID: c.cfg.ID, TicketID: t.id, DepartmentID: d.ID})
+	if t.replied == 0 {
+		t.replied = s.now
+		s.truth.replied(t)
+	}
+	s.at(s.now+s.uniform(time.Hour, 20*time.Hour), func() {
+		s.emit(wire{Type: "ticket.closed", CenterID: c.cfg.ID, TicketID: t.id})
+		s.at(s.now+s.uniform(4*time.Hour, 48*time.Hour), func() {
+			if !s.chance(0.85) {
+				s.emit(wire{Type: "ticket.callback", CenterID: c.cfg.ID, TicketID: t.id, Reached: ptr(false)})
+				return
+			}
+			slow := d.ResolveWorkdays > 4
+			resolved := s.chance(0.9) && !(slow && s.chance(0.2))
+			rating := c.rating(0.95)
+			if !resolved {
+				rating = c.rating(0.4)
+			}
+			s.emit(wire{Type: "ticket.callback", CenterID: c.cfg.ID, TicketID: t.id, Reached: ptr(true),
+				Resolved: ptr(resolved), Rating: rating})
+			if !resolved && s.chance(0.5) {
+				s.at(s.now+s.uniform(time.Hour, 6*time.Hour), func() {
+					s.emit(wire{Type: "ticket.reopened", CenterID: c.cfg.ID, TicketID: t.id, Reason: "回访未解决"})
+				})
+			}
+		})
+	})
+}
+
+// resolveDue is the resolve deadline of the ticket's first dispatch under
+// the profile's rules, for the ground truth.
+func (c *center) resolveDue(t *ticket) int64 {
+	urg := event.UrgencyNormal
+	if t.urgent {
+		urg = event.UrgencyUrgent
+	}
+	var cat event.Category
+	for v := event.CategoryConsultation; v <= event.CategoryPraise; v++ {
+		if v.String() == t.category {
+			cat = v
+		}
+	}
+	l := c.s.rules.ResolveLimit(cat, urg)
+	switch l.Unit {
+	case event.UnitWorkdays:
+		return c.s.cal.AddWorkdays(c.s.now, l.Amount)
+	case event.UnitHours:
+		return c.s.now + int64(l.Amount)*3600_000
+	default:
+		return c.s.now + int64(l.Amount)*60_000
+	}
+}

@@ -1,0 +1,54 @@
+package sim
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+)
+
+// wire is an event in the v1 contract's JSON form.
+type wire struct {
+	EventID        string `json:"event_id"`
+	Type           string `json:"type"`
+	TS             string `json:"ts"`
+	CenterID       string `json:"center_id"`
+	CallID         string `json:"call_id,omitempty"`
+	TicketID       string `json:"ticket_id,omitempty"`
+	Channel        string `json:"channel,omitempty"`
+	Caller         string `json:"caller,omitempty"`
+	Queue          string `json:"queue,omitempty"`
+	AgentID        string `json:"agent_id,omitempty"`
+	ToDepartmentID string `json:"to_department_id,omitempty"`
+	EndedBy        string `json:"ended_by,omitempty"`
+	Rating         string `json:"rating,omitempty"`
+	Category       string `json:"category,omitempty"`
+	Urgency        string `json:"urgency,omitempty"`
+	DepartmentID   string `json:"department_id,omitempty"`
+	Reason         string `json:"reason,omitempty"`
+	Reached        *bool  `json:"reached,omitempty"`
+	Resolved       *bool  `json:"resolved,omitempty"`
+}
+
+// emit sends w at the current simulated time.
+func (s *Sim) emit(w wire) {
+	if s.err != nil {
+		return
+	}
+	w.EventID = s.nextID("ev-")
+	w.TS = time.UnixMilli(s.now).In(s.cal.Location()).Format("2006-01-02T15:04:05.000Z07:00")
+	b, err := json.Marshal(w)
+	if err != nil {
+		s.err = err
+		return
+	}
+	ev := Event{Ticket: w.TicketID != "", Key: w.CallID, TS: s.now, JSON: b}
+	if ev.Ticket {
+		ev.Key = w.TicketID
+	}
+	s.truth.Events++
+	s.err = s.sink(ev)
+}
+
+func itoa(v uint64) string { return strconv.FormatUint(v, 10) }
+
+func ptr(b bool) *bool { return &b }
