@@ -12,6 +12,7 @@
 #   Kafka       127.0.0.1:9092, KRaft controller 127.0.0.1:9193 (Maven Central, Java 17)
 #   Prometheus  127.0.0.1:9090, promtool                      (Debian prometheus)
 #   Alertmanager 127.0.0.1:9093                                (Debian prometheus-alertmanager)
+#   Chromium    headless browser for page tests, no server      (Debian chromium)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -242,6 +243,15 @@ EOF
   command -v promtool >/dev/null || die "promtool missing after install"
 }
 
+# ------------------------------------------------------------------ Chromium
+
+# Headless Chromium checks pages the way a person sees them (status page,
+# HTML reports). No server: it is only installed.
+chromium_up() {
+  apt_install chromium fonts-noto-cjk
+  log "chromium $(chromium --version 2>/dev/null | awk '{print $2}') installed"
+}
+
 # ------------------------------------------------------------------- verbs
 
 stop_one() {
@@ -272,6 +282,7 @@ case ${1:-} in
     clickhouse_up
     kafka_up
     prometheus_up
+    chromium_up
     log "all services up in $((SECONDS - t0))s"
     status ;;
   down)

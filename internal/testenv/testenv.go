@@ -114,3 +114,23 @@ func UniqueName(t testing.TB, prefix string) string {
 	}
 	return fmt.Sprintf("%s_%s_%d", prefix, n, time.Now().UnixNano()%1e12)
 }
+
+// Chromium returns the path of the headless browser.
+func Chromium(t testing.TB) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	missing(t, "chromium", fmt.Errorf("not on PATH"))
+	return ""
+}
+
+// HeadlessArgs are the flags that keep Chromium from reaching for the
+// network on these machines; userDir is a fresh profile directory.
+func HeadlessArgs(userDir string) []string {
+	return []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--hide-scrollbars", "--user-data-dir=" + userDir}
+}

@@ -1,0 +1,158 @@
+package demo_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hotlineqc/hotlineqc/internal/demo"
+	"github.com/hotlineqc/hotlineqc/internal/profile"
+	"github.com/hotlineqc/hotlineqc/internal/testenv"
+)
+
+// startDemo runs the demo on a free port and returns its base URL.
+func startDemo(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var out bytes.Buffer
+	go func() {
+		done <- demo.Run(ctx, demo.Options{Listener: ln, Speed: 120, Backfill: 2 * time.Hour, Span: 24 * time.Hour,
+			Centers: 2, Seed: 1, Profile: profile.Default(), Out: &out,
+			Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("demo stopped with %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Error("demo did not stop within 20 s")
+		}
+	})
+	return "http://" + ln.Addr().String()
+}
+
+func get(t *testing.T, url string) []byte {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return b
+}
+
+// A new user sees non-zero indicators within 30 seconds.
+func TestDemoShowsIndicatorsWithin30s(t *testing.T) {
+	base := startDemo(t)
+	start := time.Now()
+	var st demo.Status
+	for {
+		if err := json.Unmarshal(get(t, base+"/api/status"), &st); err != nil {
+			t.Fatal(err)
+		}
+		if offered(st) > 0 && answerRate(st) > 0 {
+			break
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Fatalf("no indicators after 30 s: %+v", st)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Logf("indicators after %s: %.0f calls offered, events %+v", time.Since(start).Round(time.Millisecond), offered(st), st.Events)
+	if len(st.Centers) != 2 {
+		t.Errorf("centres = %d, want 2", len(st.Centers))
+	}
+	metrics := get(t, base+"/metrics")
+	if !bytes.Contains(metrics, []byte("hotline_pipeline_messages_consumed_total")) {
+		t.Error("metrics lack the pipeline counters")
+	}
+	cmd := exec.Command(testenv.Promtool(t), "check", "metrics")
+	cmd.Stdin = bytes.NewReader(metrics)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+func offered(st demo.Status) float64 {
+	var n float64
+	for _, c := range st.Centers {
+		for _, i := range c.Indicators {
+			if i.ID == "calls_offered" && i.Value != nil {
+				n += *i.Value
+			}
+		}
+	}
+	return n
+}
+
+func answerRate(st demo.Status) float64 {
+	for _, c := range st.Centers {
+		for _, i := range c.Indicators {
+			if i.ID == "answer_rate" && i.Value != nil {
+				return *i.Value
+			}
+		}
+	}
+	return 0
+}
+
+// The status page, rendered by a real browser, shows the indicators; the
+// test also leaves a screenshot for people to look at.
+func TestStatusPageInChromium(t *testing.T) {
+	chromium := testenv.Chromium(t)
+	base := startDemo(t)
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(string(get(t, base+"/")), "人工接通率") {
+		if time.Now().After(deadline) {
+			t.Fatal("status page has no indicators after 30 s")
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	dir := t.TempDir()
+	args := append(testenv.HeadlessArgs(filepath.Join(dir, "profile")), "--dump-dom", base+"/")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	dom, err := exec.CommandContext(ctx, chromium, args...).Output()
+	if err != nil {
+		t.Fatalf("chromium --dump-dom: %v", err)
+	}
+	for _, want := range []string{"热线服务质量实时看板", "人工接通率", "15秒接通率", `data-indicator="answer_rate"`, "<svg"} {
+		if !strings.Contains(string(dom), want) {
+			t.Errorf("rendered page lacks %q", want)
+		}
+	}
+	if !strings.Contains(string(dom), "%") {
+		t.Error("rendered page shows no rate")
+	}
+	shot := filepath.Join(dir, "status.png")
+	if keep := os.Getenv("HOTLINEQC_SCREENSHOT"); keep != "" {
+		shot = keep
+	}
+	args = append(testenv.HeadlessArgs(filepath.Join(dir, "profile2")), "--window-size=1280,1500", "--screenshot="+shot, base+"/")
+	if out, err := exec.CommandContext(ctx, chromium, args...).CombinedOutput(); err != nil {
+		t.Fatalf("chromium --screenshot: %v\n%s", err, out)
+	}
+	png, err := os.ReadFile(shot)
+	if err != nil || len(png) < 10_000 || !bytes.HasPrefix(png, []byte("\x89PNG")) {
+		t.Errorf("screenshot %s: %d bytes, %v", shot, len(png), err)
+	}
+}

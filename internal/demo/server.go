@@ -1,0 +1,107 @@
+package demo
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/hotlineqc/hotlineqc/internal/profile"
+)
+
+//go:embed status.html
+var statusHTML string
+
+var page = template.Must(template.New("status").Funcs(template.FuncMap{
+	"spark":  sparkline,
+	"target": targetText,
+	"sum":    sum,
+}).Parse(statusHTML))
+
+// serve serves the status page, its JSON, /metrics and /healthz until ctx ends.
+func serve(ctx context.Context, ln net.Listener, st *state, reg *prometheus.Registry) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if err := page.Execute(w, st.snapshot()); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	})
+	mux.HandleFunc("/api/status", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(st.snapshot())
+	})
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve status page: %w", err)
+	}
+	return nil
+}
+
+// format renders a value for people: rates as percentages, seconds with
+// their unit, counts as integers.
+func format(k profile.Kind, id string, v float64) string {
+	switch {
+	case k == profile.Rate:
+		return strconv.FormatFloat(v*100, 'f', 1, 64) + "%"
+	case k == profile.Mean && id == "avg_resolve_workdays":
+		return strconv.FormatFloat(v, 'f', 2, 64) + " 工作日"
+	case k == profile.Mean:
+		return strconv.FormatFloat(v, 'f', 1, 64) + " 秒"
+	}
+	return strconv.FormatFloat(v, 'f', 0, 64)
+}
+
+func targetText(t *profile.Target) string {
+	if t == nil {
+		return ""
+	}
+	op := "≥"
+	if t.Op == "<=" {
+		op = "≤"
+	}
+	return op + " " + strconv.FormatFloat(t.Value*100, 'f', -1, 64) + "%"
+}
+
+func sum(xs []int) int {
+	n := 0
+	for _, x := range xs {
+		n += x
+	}
+	return n
+}
+
+// sparkline draws values as an inline SVG polyline.
+func sparkline(xs []int) template.HTML {
+	const w, h = 240.0, 36.0
+	top := 1
+	for _, x := range xs {
+		top = max(top, x)
+	}
+	var pts []string
+	for i, x := range xs {
+		px := w * float64(i) / float64(max(len(xs)-1, 1))
+		py := h - 2 - (h-4)*float64(x)/float64(top)
+		pts = append(pts, fmt.Sprintf("%.1f,%.1f", px, py))
+	}
+	return template.HTML(fmt.Sprintf(`<svg class="spark" width="%g" height="%g" viewBox="0 0 %g %g" role="img" aria-label="最近一小时每分钟人工服务请求量"><polyline fill="none" stroke="#2563eb" stroke-width="1.5" points="%s"/></svg>`,
+		w, h, w, h, strings.Join(pts, " ")))
+}
