@@ -82,10 +82,10 @@ func (st *state) advance() {
 
 // Status is what the status page shows.
 type Status struct {
-	SimTime string          `json:"sim_time"`
-	Profile string          `json:"profile"`
+	SimTime string           `json:"sim_time"`
+	Profile string           `json:"profile"`
 	Events  indicator.Counts `json:"events"`
-	Centers []CenterStatus  `json:"centers"`
+	Centers []CenterStatus   `json:"centers"`
 }
 
 // CenterStatus is one centre's indicators of the current simulated day.
