@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/compute"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
@@ -26,13 +27,14 @@ type computeFlags struct {
 	asOf       string
 	format     string
 	deadLetter string
+	clickhouse string
 	maxBytes   int
 }
 
 func newComputeCmd() *cobra.Command {
 	var f computeFlags
 	cmd := &cobra.Command{
-		Use:   "compute --events FILE [--events FILE ...]",
+		Use:   "compute (--events FILE [--events FILE ...] | --clickhouse DSN)",
 		Short: "Compute the indicators of NDJSON event files (no services needed)",
 		Long: `Compute every indicator of the profile over NDJSON event files, by window and
 dimensions. Bad lines are reported on stderr with file, line and reason and
@@ -42,6 +44,7 @@ counted in the output; they do not change the exit status. "-" reads stdin.`,
 	}
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.events, "events", nil, "NDJSON event file (repeatable; - for stdin)")
+	fl.StringVar(&f.clickhouse, "clickhouse", "", "read the aggregates a pipeline stored instead (DSN clickhouse://user@host:9000/db)")
 	fl.StringVar(&f.profile, "profile", profile.DefaultID, "profile file, or the id of a built-in profile ("+strings.Join(profile.BuiltinIDs(), ", ")+")")
 	fl.StringVar(&f.calendar, "calendar", "", "extra calendar overrides (YAML: workdays: [...], holidays: [...])")
 	fl.StringVar(&f.window, "window", indicator.WindowDay, "window: "+strings.Join(indicator.Windows(), "|"))
@@ -50,7 +53,8 @@ counted in the output; they do not change the exit status. "-" reads stdin.`,
 	fl.StringVar(&f.format, "format", "json", "output format: "+strings.Join(compute.Formats, "|"))
 	fl.StringVar(&f.deadLetter, "dead-letter", "", "also write rejected lines to this NDJSON file")
 	fl.IntVar(&f.maxBytes, "max-message-bytes", 1<<20, "largest accepted line")
-	_ = cmd.MarkFlagRequired("events")
+	cmd.MarkFlagsOneRequired("events", "clickhouse")
+	cmd.MarkFlagsMutuallyExclusive("events", "clickhouse")
 	return cmd
 }
 
@@ -73,6 +77,22 @@ func runCompute(cmd *cobra.Command, f computeFlags) error {
 		}
 		defer file.Close()
 		dlq = file
+	}
+	if f.clickhouse != "" {
+		conn, db, err := chstore.OpenDSN(cmd.Context(), f.clickhouse)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		st, err := chstore.NewReader(conn, db).ReadStored(cmd.Context())
+		if err != nil {
+			return err
+		}
+		out, err := compute.FromStore(cmd.Context(), st, opts.Profile, opts.Query, opts.AsOf)
+		if err != nil {
+			return err
+		}
+		return compute.Write(cmd.OutOrStdout(), f.format, out, opts.Query.GroupBy)
 	}
 	opts.OnReject = func(r compute.Reject) {
 		fmt.Fprintf(stderr, "%s:%d: rejected: %v\n", r.File, r.Line, r.Err)

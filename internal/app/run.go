@@ -24,6 +24,8 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 	"github.com/hotlineqc/hotlineqc/internal/pipeline"
 	"github.com/hotlineqc/hotlineqc/internal/privacy"
+	"github.com/hotlineqc/hotlineqc/internal/profile"
+	"github.com/hotlineqc/hotlineqc/internal/stream"
 )
 
 // NewLogger builds the process logger from the log configuration.
@@ -44,10 +46,22 @@ func NewRegistry() *prometheus.Registry {
 	return reg
 }
 
+// Option changes how Run works, for tests.
+type Option func(*runOptions)
+
+type runOptions struct{ clock func() time.Time }
+
+// WithClock sets the evaluation clock (time.Now by default).
+func WithClock(clock func() time.Time) Option { return func(o *runOptions) { o.clock = clock } }
+
 // Run runs the production pipeline until ctx ends, then drains: the last
 // batch is flushed and committed before Run returns. /metrics is served on
 // ln for as long as the pipeline runs.
-func Run(ctx context.Context, cfg config.Config, ln net.Listener, reg *prometheus.Registry, log *slog.Logger) error {
+func Run(ctx context.Context, cfg config.Config, ln net.Listener, reg *prometheus.Registry, log *slog.Logger, opts ...Option) error {
+	ro := runOptions{clock: time.Now}
+	for _, o := range opts {
+		o(&ro)
+	}
 	key, err := cfg.Privacy.CallerHashKey.Load()
 	if err != nil {
 		return fmt.Errorf("privacy.caller_hash_key: %w", err)
@@ -75,9 +89,24 @@ func Run(ctx context.Context, cfg config.Config, ln net.Listener, reg *prometheu
 	}
 	defer dlq.Close()
 
+	prof, err := profile.Load(cfg.Profile)
+	if err != nil {
+		return err
+	}
+	cal, err := prof.NewCalendar()
+	if err != nil {
+		return err
+	}
+	store := struct {
+		*chstore.Reader
+		*chstore.StateWriter
+	}{chstore.NewReader(conn, cfg.ClickHouse.Database), chstore.NewStateWriter(conn, cfg.ClickHouse.Database)}
+	stage := stream.New(cfg.Stream, prof, cal, store, ro.clock, log)
+
 	p := pipeline.New(cfg.Pipeline, pipeline.Deps{
 		Source:      consumer,
 		Raw:         chstore.NewRawWriter(conn, cfg.ClickHouse.Database),
+		State:       stage,
 		DeadLetters: dlq,
 		Decoder:     &event.Decoder{MaxBytes: cfg.Kafka.MaxMessageBytes, HashCaller: hasher.Hash},
 		Retryable:   func(err error) bool { return chstore.Retryable(err) || kafkaio.Retryable(err) },

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"syscall"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -72,4 +73,33 @@ func Retryable(err error) bool {
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, clickhouse.ErrAcquireConnTimeout) ||
 		errors.Is(err, context.DeadlineExceeded)
+}
+
+// OpenDSN connects with a clickhouse-go DSN such as
+// clickhouse://user:password@host:9000/database?secure=true and returns the
+// connection and the database it names ("hotline" when none). A password
+// left out of the DSN is read from HOTLINEQC_CLICKHOUSE__PASSWORD__VALUE.
+func OpenDSN(ctx context.Context, dsn string) (driver.Conn, string, error) {
+	opts, err := clickhouse.ParseDSN(dsn)
+	if err != nil {
+		return nil, "", fmt.Errorf("clickhouse DSN: %w", err)
+	}
+	db := opts.Auth.Database
+	if db == "" || db == "default" {
+		db = "hotline"
+	}
+	if opts.Auth.Password == "" {
+		opts.Auth.Password = os.Getenv("HOTLINEQC_CLICKHOUSE__PASSWORD__VALUE")
+	}
+	opts.Auth.Database = "default"
+	opts.Protocol = clickhouse.Native
+	conn, err := clickhouse.Open(opts)
+	if err != nil {
+		return nil, "", fmt.Errorf("open clickhouse: %w", err)
+	}
+	if err := conn.Ping(ctx); err != nil {
+		conn.Close()
+		return nil, "", fmt.Errorf("ping clickhouse %v: %w", opts.Addr, err)
+	}
+	return conn, db, nil
 }

@@ -101,6 +101,56 @@ func (d ddl) rawTicketTable() string {
 	})
 }
 
+// Table names of the evaluated state of each call and ticket.
+const (
+	CallStateTable   = "call_state"
+	TicketStateTable = "ticket_state"
+)
+
+// stateTable renders a state table: one row per call or ticket, the latest
+// version winning (ReplacingMergeTree). A row holds the entity's facts and
+// its contributions to the aggregates as parallel arrays, so that the
+// aggregates are exact sums over the latest rows (read with FINAL and
+// ARRAY JOIN) and a changed entity replaces all its contributions at once.
+func (d ddl) stateTable(name, idCol string, facts []string, perContribution []string) string {
+	cols := []string{
+		"center_id " + d.dim(),
+		idCol + " String",
+		"version UInt64",
+		"as_of_ms Int64",
+		"updated_at " + d.dateTime(),
+		"src_topic " + d.dim(),
+		"src_partition Int32",
+		"events UInt32",
+		"last_ts_ms Int64",
+	}
+	cols = append(cols, facts...)
+	cols = append(cols, "c_ind Array(String)", "c_bucket Array("+d.dateTime()+")")
+	cols = append(cols, perContribution...)
+	cols = append(cols, "c_num Array(Int64)", "c_den Array(Int64)")
+	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s (\n    %s\n) ENGINE = ReplacingMergeTree(version)\nORDER BY (center_id, %s)",
+		d.db, name, strings.Join(cols, ",\n    "), idCol)
+}
+
+func (d ddl) callStateTable() string {
+	dim := d.dim()
+	return d.stateTable(CallStateTable, "call_id", []string{
+		"queue " + dim, "channel " + dim, "agent_id " + dim,
+		"offered UInt8", "answered UInt8", "abandoned UInt8",
+		"offer_ts_ms Int64", "wait_ms Int64", "talk_ms Int64", "handle_ms Int64", "rating " + dim,
+	}, nil)
+}
+
+func (d ddl) ticketStateTable() string {
+	dim := d.dim()
+	return d.stateTable(TicketStateTable, "ticket_id", []string{
+		"category " + dim, "channel " + dim, "urgency " + dim,
+		"created_ms Int64", "first_dispatch_ms Int64", "due_ms Int64", "reply_ms Int64", "close_ms Int64",
+		"holder_department " + dim, "dispatches UInt16", "reopened UInt8",
+		"wake_ms Int64", "volatile UInt8",
+	}, []string{"c_department Array(String)"})
+}
+
 // Migration is one versioned schema step. Its statements are idempotent,
 // so a migration interrupted half way is simply run again.
 type Migration struct {
@@ -114,6 +164,9 @@ type Migration struct {
 var Migrations = []Migration{
 	{1, "raw event tables", func(d ddl) []string {
 		return []string{d.rawCallTable(), d.rawTicketTable()}
+	}},
+	{2, "call and ticket state", func(d ddl) []string {
+		return []string{d.callStateTable(), d.ticketStateTable()}
 	}},
 }
 

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
@@ -71,6 +72,27 @@ func Run(ctx context.Context, o Options) (*Output, error) {
 		Events:  eng.Counts(),
 		Results: eng.Results(o.Query),
 	}, nil
+}
+
+// FromStore reads the aggregates a streaming pipeline stored and answers
+// the query from them, in the same output shape. The event counts are
+// those behind the stored state; duplicates and rejected messages are not
+// kept in the store (they are in the metrics and the dead-letter topic).
+func FromStore(ctx context.Context, st *chstore.Stored, p *profile.Profile, q indicator.Query, asOf time.Time) (*Output, error) {
+	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	cal, err := p.NewCalendar()
+	if err != nil {
+		return nil, err
+	}
+	at := st.AsOf
+	if !asOf.IsZero() {
+		at = asOf.UnixMilli()
+	}
+	eng := indicator.Restore(p, cal, st.Cells, st.Tickets, at)
+	return &Output{Profile: p.ID, AsOf: FormatTime(at, p.Location()),
+		Events: indicator.Counts{Accepted: st.Events}, Results: eng.Results(q)}, nil
 }
 
 // FormatTime formats Unix milliseconds as RFC 3339 in loc, with

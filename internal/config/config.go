@@ -12,7 +12,9 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 	"github.com/hotlineqc/hotlineqc/internal/pipeline"
+	"github.com/hotlineqc/hotlineqc/internal/profile"
 	"github.com/hotlineqc/hotlineqc/internal/security"
+	"github.com/hotlineqc/hotlineqc/internal/stream"
 )
 
 // Config is the whole configuration of the pipeline process.
@@ -20,9 +22,12 @@ type Config struct {
 	Kafka      kafkaio.Config  `yaml:"kafka"`
 	ClickHouse chstore.Config  `yaml:"clickhouse"`
 	Pipeline   pipeline.Config `yaml:"pipeline"`
-	Privacy    Privacy         `yaml:"privacy"`
-	HTTP       HTTP            `yaml:"http"`
-	Log        Log             `yaml:"log"`
+	// Profile is the evaluation profile: a built-in id or a file.
+	Profile string        `yaml:"profile"`
+	Stream  stream.Config `yaml:"stream"`
+	Privacy Privacy       `yaml:"privacy"`
+	HTTP    HTTP          `yaml:"http"`
+	Log     Log           `yaml:"log"`
 }
 
 // Privacy holds the key of the caller hash (HMAC-SHA-256). It is required:
@@ -48,6 +53,8 @@ func Default() Config {
 		Kafka:      kafkaio.DefaultConfig(),
 		ClickHouse: chstore.DefaultConfig(),
 		Pipeline:   pipeline.DefaultConfig(),
+		Profile:    profile.DefaultID,
+		Stream:     stream.DefaultConfig(),
 		HTTP:       HTTP{Listen: "127.0.0.1:9464"},
 		Log:        Log{Level: "info", Format: "json"},
 	}
@@ -65,6 +72,12 @@ func (c Config) Validate() error {
 	section("kafka", c.Kafka.Validate())
 	section("clickhouse", c.ClickHouse.Validate())
 	section("pipeline", c.Pipeline.Validate())
+	if _, err := profile.Load(c.Profile); err != nil {
+		errs = append(errs, fmt.Errorf("profile: %w", err))
+	}
+	if c.Stream.EvictAfter < 0 {
+		errs = append(errs, errors.New("stream.evict_after: must be 0 (keep) or positive"))
+	}
 	if !c.Privacy.CallerHashKey.IsSet() {
 		errs = append(errs, errors.New("privacy.caller_hash_key: must be set (value from HOTLINEQC_PRIVACY__CALLER_HASH_KEY__VALUE, or file)"))
 	}

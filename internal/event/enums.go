@@ -114,3 +114,30 @@ func lookup(names []string, s string) (uint8, bool) {
 	}
 	return 0, false
 }
+
+// TypeOf returns the event type named s, TypeInvalid when none.
+func TypeOf(s string) Type {
+	for t := CallArrived; t < numTypes; t++ {
+		if typeNames[t] == s {
+			return t
+		}
+	}
+	return TypeInvalid
+}
+
+// ChannelOf returns the channel named s, ChannelNone when none.
+func ChannelOf(s string) Channel { v, _ := lookup(channelNames, s); return Channel(v) }
+
+// CategoryOf returns the category named s, CategoryNone when none.
+func CategoryOf(s string) Category { v, _ := lookup(categoryNames, s); return Category(v) }
+
+// UrgencyOf returns the urgency named s; unknown names are normal.
+func UrgencyOf(s string) Urgency {
+	if v, ok := lookup(urgencyNames, s); ok {
+		return Urgency(v)
+	}
+	return UrgencyNormal
+}
+
+// EndedByOf returns the party named s, EndedByNone when none.
+func EndedByOf(s string) EndedBy { v, _ := lookup(endedByNames, s); return EndedBy(v) }

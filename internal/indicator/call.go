@@ -44,6 +44,7 @@ type call struct {
 	evs        []cev
 	contribs   []contrib
 	dirty      bool
+	changed    bool // evaluated since the last Changes
 }
 
 // add appends e unless the call already has an event with its id.

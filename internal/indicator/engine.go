@@ -58,7 +58,11 @@ type Engine struct {
 	waiting wakeHeap // tickets with an undecided deadline
 	open    map[*ticket]struct{}
 
-	scratch   ticketFact // reused by every ticket evaluation
+	scratch   ticketFact     // reused by every ticket evaluation
+	stored    []StoredTicket // tickets restored from a store (Restore)
+	track     bool           // record evaluated entities for Changes
+	changedC  []*call
+	changedT  []*ticket
 	store     *store
 	dims      *interner
 	grain     Grain
@@ -195,6 +199,7 @@ func (e *Engine) Advance(asOf int64) {
 		}
 		c.contribs = e.callContribs(c, c.fact(), c.contribs[:0])
 		e.store.apply(c.contribs, +1)
+		e.noteCall(c)
 	}
 	e.dirtyC = e.dirtyC[:0]
 	for e.waiting.Len() > 0 && e.waiting[0].wake < asOf {
@@ -222,6 +227,7 @@ func (e *Engine) evalTicket(t *ticket, asOf int64) {
 	e.store.apply(t.contribs, +1)
 	t.dirty = false
 	t.state = ticketState{evaluated: true, due: due, replyTS: f.replyTS, category: f.category, channel: f.channel, urgency: f.urgency}
+	e.noteTicket(t)
 	if volatile {
 		e.open[t] = struct{}{}
 	} else {

@@ -196,6 +196,11 @@ func (e *Engine) overdue(qs *query) {
 		replied := st.replyTS != 0 && st.replyTS <= e.asOf
 		qs.add(groupKey{overdueOpen, start, g}, b2i(st.due != 0 && st.due < e.asOf && !replied), 0)
 	}
+	for _, t := range e.stored {
+		g := qs.group(profile.Tickets, t.Dims)
+		replied := t.Reply != 0 && t.Reply <= e.asOf
+		qs.add(groupKey{overdueOpen, start, g}, b2i(t.Due != 0 && t.Due < e.asOf && !replied), 0)
+	}
 }
 
 func (e *Engine) emit(qs *query) []Result {

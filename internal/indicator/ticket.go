@@ -59,6 +59,7 @@ type ticket struct {
 	evs        []tev
 	contribs   []contrib
 	dirty      bool
+	changed    bool // evaluated since the last Changes
 	// wake is the instant after which the ticket's contributions change by
 	// the passing of time alone (a deadline passes); 0 when none.
 	wake    int64

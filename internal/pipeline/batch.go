@@ -14,6 +14,7 @@ import (
 const (
 	stageDeadLetter = "dead_letter"
 	stageInsert     = "insert"
+	stageState      = "state"
 	stageCommit     = "commit"
 )
 
@@ -103,12 +104,27 @@ func (p *Pipeline) persist(ctx context.Context, b *batch) (durable, error) {
 		}); err != nil {
 			return durable{}, err
 		}
+		if p.d.State != nil {
+			if err := p.retry(ctx, stageState, func(ctx context.Context) error {
+				return p.d.State.Apply(ctx, b.recs)
+			}); err != nil {
+				return durable{}, err
+			}
+		}
 	}
 	d := durable{offsets: make([]kafkaio.Offset, 0, len(b.next))}
 	for k, next := range b.next {
 		d.offsets = append(d.offsets, kafkaio.Offset{Topic: k.topic, Partition: k.partition, Next: next})
 	}
 	return d, nil
+}
+
+// tick lets the stateful stage evaluate as time passes.
+func (p *Pipeline) tick(ctx context.Context) error {
+	if p.d.State == nil {
+		return nil
+	}
+	return p.retry(ctx, stageState, p.d.State.Tick)
 }
 
 // commit commits the offsets of a durable batch. A failed commit (for

@@ -51,7 +51,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		stageDuration: f.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: "hotline", Subsystem: "pipeline", Name: "flush_stage_duration_seconds",
-			Help:    "Duration of one successful flush stage: dead_letter (Kafka), insert (ClickHouse), commit (Kafka offsets).",
+			Help:    "Duration of one successful flush stage: dead_letter (Kafka), insert (raw events, ClickHouse), state (indicator state, ClickHouse), commit (Kafka offsets).",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12),
 		}, []string{"stage"}),
 		stageFailures: f.NewCounterVec(prometheus.CounterOpts{
@@ -71,7 +71,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Unix time of the last successful offset commit.",
 		}),
 	}
-	for _, s := range []string{stageDeadLetter, stageInsert, stageCommit} {
+	for _, s := range []string{stageDeadLetter, stageInsert, stageState, stageCommit} {
 		m.stageFailures.WithLabelValues(s)
 	}
 	return m

@@ -28,6 +28,15 @@ type RawSink interface {
 	WriteRaw(ctx context.Context, recs []event.Record) error
 }
 
+// StateSink is the stateful stage: it feeds durable events to the
+// indicator core and stores what they change. Apply is retried with the
+// same records after an error, so it must be idempotent; Tick evaluates
+// as time passes (deadlines) when no events come.
+type StateSink interface {
+	Apply(ctx context.Context, recs []event.Record) error
+	Tick(ctx context.Context) error
+}
+
 // DeadLetterSink stores rejected messages durably.
 type DeadLetterSink interface {
 	WriteDeadLetters(ctx context.Context, dls []kafkaio.DeadLetter) error
@@ -75,7 +84,9 @@ type Deps struct {
 	Source      Source
 	Raw         RawSink
 	DeadLetters DeadLetterSink
-	Decoder     *event.Decoder
+	// State, if set, runs after the raw insert and before the commit.
+	State   StateSink
+	Decoder *event.Decoder
 	// Retryable classifies write errors: retryable ones are retried with
 	// backoff for as long as the context lives; others stop the pipeline
 	// with its offsets uncommitted.
@@ -120,6 +131,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			}
 		case <-tick.C:
 			if err := p.flush(ctx, b); err != nil {
+				return p.stopped(ctx, err)
+			}
+			if err := p.tick(ctx); err != nil {
 				return p.stopped(ctx, err)
 			}
 		case err := <-fetchErr:

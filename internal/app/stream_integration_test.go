@@ -1,0 +1,189 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/hotlineqc/hotlineqc/internal/app"
+	"github.com/hotlineqc/hotlineqc/internal/chstore"
+	"github.com/hotlineqc/hotlineqc/internal/compute"
+	"github.com/hotlineqc/hotlineqc/internal/config"
+	"github.com/hotlineqc/hotlineqc/internal/indicator"
+	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
+	"github.com/hotlineqc/hotlineqc/internal/profile"
+	"github.com/hotlineqc/hotlineqc/internal/sim"
+	"github.com/hotlineqc/hotlineqc/internal/testenv"
+)
+
+var shanghai, _ = time.LoadLocation("Asia/Shanghai")
+
+// streamScenario is simulated traffic, shuffled, with replays and bad lines,
+// as Kafka messages, and the same lines as a file for compute.
+type streamScenario struct {
+	calls, tickets []kafka.Message
+	file           string
+	asOf           time.Time
+}
+
+func newStreamScenario(t *testing.T, span time.Duration, seed uint64) streamScenario {
+	t.Helper()
+	start := time.Date(2026, 10, 12, 6, 0, 0, 0, shanghai)
+	p := profile.Default()
+	cal, _ := p.NewCalendar()
+	s, err := sim.New(sim.Default(1, start, span, seed), p, cal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []sim.Event
+	if _, err := s.Run(context.Background(), func(e sim.Event) error { evs = append(evs, e); return nil }, nil); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(seed, 3))
+	for i := range len(evs) / 20 { // replays
+		evs = append(evs, evs[rng.IntN(len(evs)-i)])
+	}
+	rng.Shuffle(len(evs), func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
+	sc := streamScenario{asOf: start.Add(span + 48*time.Hour)}
+	var file bytes.Buffer
+	for i, e := range evs {
+		m := kafka.Message{Key: []byte(e.Key), Value: e.JSON}
+		if i%500 == 0 { // a bad message now and then, on either topic
+			m.Value = []byte(`{"event_id":"bad` + fmt.Sprint(i) + `","type":"call.queued"}`)
+		}
+		file.Write(m.Value)
+		file.WriteByte('\n')
+		if e.Ticket {
+			sc.tickets = append(sc.tickets, m)
+		} else {
+			sc.calls = append(sc.calls, m)
+		}
+	}
+	sc.file = filepath.Join(t.TempDir(), "events.ndjson")
+	if err := os.WriteFile(sc.file, file.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+// streamConfig is a pipeline configuration on fresh topics and a fresh database.
+func streamConfig(t *testing.T) config.Config {
+	t.Helper()
+	broker := testenv.Kafka(t)
+	conn, chCfg := testenv.ClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cfg := config.Default()
+	cfg.ClickHouse = chCfg
+	name := testenv.UniqueName(t, "st")
+	cfg.Kafka.Brokers = []string{broker}
+	cfg.Kafka.GroupID = name
+	cfg.Kafka.Topics = kafkaio.Topics{Calls: name + ".calls", Tickets: name + ".tickets", DeadLetter: name + ".dlq"}
+	cfg.Privacy.CallerHashKey.Value = "integration-test-key-0123456789"
+	cfg.Pipeline.BatchSize = 2000
+	cfg.Pipeline.FlushInterval = 200 * time.Millisecond
+	if _, err := chstore.Migrate(ctx, conn, cfg.ClickHouse, quiet()); err != nil {
+		t.Fatal(err)
+	}
+	if err := kafkaio.EnsureTopics(ctx, cfg.Kafka, 3, 1); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+var streamQueries = []indicator.Query{
+	{Window: indicator.WindowDay, GroupBy: []string{"center_id"}},
+	{Window: indicator.WindowHour, GroupBy: []string{"center_id", "queue"}},
+	{Window: indicator.WindowMonth, GroupBy: []string{"department_id"}},
+	{Window: indicator.Window15m, GroupBy: []string{"agent_id"}},
+}
+
+// assertStreamEqualsCompute reads the stored aggregates back and compares
+// them, for several queries, with compute over the same lines.
+func assertStreamEqualsCompute(t *testing.T, cfg config.Config, sc streamScenario) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	conn, err := chstore.Open(ctx, cfg.ClickHouse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	stored, err := chstore.NewReader(conn, cfg.ClickHouse.Database).ReadStored(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := profile.Default()
+	for _, q := range streamQueries {
+		want, err := compute.Run(ctx, compute.Options{Files: []string{sc.file}, Profile: p, Query: q, AsOf: sc.asOf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := compute.FromStore(ctx, stored, p, q, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.AsOf != want.AsOf || got.Events.Accepted != want.Events.Accepted {
+			t.Errorf("%+v: as_of %s, events %d; compute: %s, %d", q, got.AsOf, got.Events.Accepted, want.AsOf, want.Events.Accepted)
+		}
+		if !reflect.DeepEqual(got.Results, want.Results) {
+			t.Errorf("%+v: streaming gives %d results, compute %d; first difference: %s", q, len(got.Results), len(want.Results), firstDiff(got.Results, want.Results))
+		}
+	}
+}
+
+func firstDiff(a, b []indicator.Result) string {
+	for i := range min(len(a), len(b)) {
+		if !reflect.DeepEqual(a[i], b[i]) {
+			return fmt.Sprintf("\n got %+v %v %v %v\nwant %+v %v %v %v", a[i], deref(a[i].Numerator), deref(a[i].Denominator), a[i].Value,
+				b[i], deref(b[i].Numerator), deref(b[i].Denominator), b[i].Value)
+		}
+	}
+	return "(one is a prefix of the other)"
+}
+
+func deref(p *float64) float64 {
+	if p == nil {
+		return -1
+	}
+	return *p
+}
+
+// Streaming results equal compute on the same events, duplicates, shuffles
+// and bad lines included.
+func TestStreamingEqualsCompute(t *testing.T) {
+	cfg := streamConfig(t)
+	sc := newStreamScenario(t, 30*time.Hour, 5)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	produce(ctx, t, cfg.Kafka.Brokers[0], cfg.Kafka.Topics.Calls, sc.calls)
+	produce(ctx, t, cfg.Kafka.Brokers[0], cfg.Kafka.Topics.Tickets, sc.tickets)
+	t.Logf("produced %d call and %d ticket messages", len(sc.calls), len(sc.tickets))
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		done <- app.Run(runCtx, cfg, ln, app.NewRegistry(), quiet(), app.WithClock(func() time.Time { return sc.asOf }))
+	}()
+	waitFor(t, done, 2*time.Minute, func() bool { return committed(ctx, t, cfg.Kafka) })
+	t.Logf("consumed and committed in %s", time.Since(start).Round(time.Millisecond))
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	assertStreamEqualsCompute(t, cfg, sc)
+}

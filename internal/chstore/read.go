@@ -1,0 +1,251 @@
+package chstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/hotlineqc/hotlineqc/internal/event"
+	"github.com/hotlineqc/hotlineqc/internal/indicator"
+)
+
+// Reader reads stored events and state back.
+type Reader struct {
+	conn driver.Conn
+	db   string
+}
+
+// NewReader returns a reader of database db.
+func NewReader(conn driver.Conn, db string) *Reader { return &Reader{conn: conn, db: db} }
+
+// LoadEvents returns the stored events of the given calls and tickets (each
+// once, after deduplication), with the partition each came from.
+func (r *Reader) LoadEvents(ctx context.Context, refs []indicator.Ref) ([]event.Record, error) {
+	var calls, tickets []string
+	want := map[indicator.Ref]bool{}
+	for _, ref := range refs {
+		want[ref] = true
+		if ref.Ticket {
+			tickets = append(tickets, ref.ID)
+		} else {
+			calls = append(calls, ref.ID)
+		}
+	}
+	var out []event.Record
+	if len(calls) > 0 {
+		q := fmt.Sprintf("SELECT %s FROM %s.%s FINAL WHERE call_id IN (%s)", rawCallColumns, r.db, RawCallTable, quoteList(calls))
+		if err := r.each(ctx, q, func(rows driver.Rows) error {
+			rec, err := scanCall(rows)
+			if err == nil && want[indicator.Ref{Ticket: false, CenterID: rec.CenterID, ID: rec.CallID}] {
+				out = append(out, rec)
+			}
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
+	if len(tickets) > 0 {
+		q := fmt.Sprintf("SELECT %s FROM %s.%s FINAL WHERE ticket_id IN (%s)", rawTicketColumns, r.db, RawTicketTable, quoteList(tickets))
+		if err := r.each(ctx, q, func(rows driver.Rows) error {
+			rec, err := scanTicket(rows)
+			if err == nil && want[indicator.Ref{Ticket: true, CenterID: rec.CenterID, ID: rec.TicketID}] {
+				out = append(out, rec)
+			}
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// quoteList renders strings as a ClickHouse literal list: 'a', 'b'.
+func quoteList(vals []string) string {
+	var b strings.Builder
+	for i, v := range vals {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('\'')
+		for _, r := range v {
+			if r == '\'' || r == '\\' {
+				b.WriteByte('\\')
+			}
+			b.WriteRune(r)
+		}
+		b.WriteByte('\'')
+	}
+	return b.String()
+}
+
+// envelopeScan holds the columns every raw table shares.
+type envelopeScan struct {
+	id, typ, center, entity string
+	ts                      time.Time
+	tsMs                    int64
+	v                       uint8
+	attrs, topic            string
+	partition               int32
+	offset                  int64
+	ingested                time.Time
+}
+
+func (s *envelopeScan) record(e event.Event) event.Record {
+	e.ID, e.Type, e.TS, e.CenterID, e.V = s.id, event.TypeOf(s.typ), s.tsMs, s.center, int(s.v)
+	if s.attrs != "" {
+		e.Attrs = []byte(s.attrs)
+	}
+	return event.Record{Event: e, Origin: event.Origin{Topic: s.topic, Partition: s.partition, Offset: s.offset}}
+}
+
+func scanCall(rows driver.Rows) (event.Record, error) {
+	var s envelopeScan
+	var channel, caller, queue, agent, toQueue, toAgent, toDept, endedBy, rating string
+	err := rows.Scan(&s.id, &s.typ, &s.ts, &s.tsMs, &s.center, &s.entity,
+		&channel, &caller, &queue, &agent, &toQueue, &toAgent, &toDept, &endedBy, &rating,
+		&s.v, &s.attrs, &s.topic, &s.partition, &s.offset, &s.ingested)
+	rating2, _ := event.ParseRating(rating)
+	rec := s.record(event.Event{CallID: s.entity, Channel: event.ChannelOf(channel), CallerHash: caller,
+		Queue: queue, AgentID: agent, ToQueue: toQueue, ToAgentID: toAgent, ToDepartmentID: toDept,
+		EndedBy: event.EndedByOf(endedBy), Rating: rating2})
+	return rec, err
+}
+
+func scanTicket(rows driver.Rows) (event.Record, error) {
+	var s envelopeScan
+	var callID, category, urgency, channel, caller, subject, dept, limit, reason, rating string
+	var deadline int64
+	var reached, resolved *uint8
+	err := rows.Scan(&s.id, &s.typ, &s.ts, &s.tsMs, &s.center, &s.entity,
+		&callID, &category, &urgency, &channel, &caller, &subject, &dept, &deadline, &limit, &reason,
+		&reached, &resolved, &rating, &s.v, &s.attrs, &s.topic, &s.partition, &s.offset, &s.ingested)
+	l, _ := event.ParseLimit(limit)
+	rating2, _ := event.ParseRating(rating)
+	rec := s.record(event.Event{TicketID: s.entity, CallID: callID, Category: event.CategoryOf(category),
+		Urgency: event.UrgencyOf(urgency), Channel: event.ChannelOf(channel), CallerHash: caller, Subject: subject,
+		DepartmentID: dept, Deadline: deadline, TimeLimit: l, Reason: reason,
+		Reached: triOf(reached), Resolved: triOf(resolved), Rating: rating2})
+	return rec, err
+}
+
+func triOf(v *uint8) event.Tri {
+	switch {
+	case v == nil:
+		return event.Unset
+	case *v == 1:
+		return event.True
+	}
+	return event.False
+}
+
+// Stored is the evaluated state read back: aggregate cells, what
+// overdue_open needs, the evaluation time and the event count.
+type Stored struct {
+	Cells   []indicator.Cell
+	Tickets []indicator.StoredTicket
+	AsOf    int64 // latest evaluation time
+	Events  int64 // distinct events behind the state
+}
+
+// ReadStored reads the aggregates of the latest state of every call and
+// ticket: exact sums of their contributions.
+func (r *Reader) ReadStored(ctx context.Context) (*Stored, error) {
+	st := &Stored{}
+	callQ := fmt.Sprintf(`SELECT ind, bucket, center_id, queue, channel, agent_id, sum(num), sum(den), toInt64(count())
+FROM %s.%s FINAL ARRAY JOIN c_ind AS ind, c_bucket AS bucket, c_num AS num, c_den AS den
+GROUP BY ind, bucket, center_id, queue, channel, agent_id`, r.db, CallStateTable)
+	err := r.each(ctx, callQ, func(rows driver.Rows) error {
+		var c indicator.Cell
+		var bucket time.Time
+		var center, queue, channel, agent string
+		if err := rows.Scan(&c.Indicator, &bucket, &center, &queue, &channel, &agent, &c.Num, &c.Den, &c.N); err != nil {
+			return err
+		}
+		c.Bucket, c.Dims = bucket.UnixMilli(), []string{center, queue, channel, agent}
+		st.Cells = append(st.Cells, c)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	ticketQ := fmt.Sprintf(`SELECT ind, bucket, center_id, dept, category, channel, urgency, sum(num), sum(den), toInt64(count())
+FROM %s.%s FINAL ARRAY JOIN c_ind AS ind, c_bucket AS bucket, c_department AS dept, c_num AS num, c_den AS den
+GROUP BY ind, bucket, center_id, dept, category, channel, urgency`, r.db, TicketStateTable)
+	err = r.each(ctx, ticketQ, func(rows driver.Rows) error {
+		var c indicator.Cell
+		var bucket time.Time
+		var center, dept, cat, ch, urg string
+		if err := rows.Scan(&c.Indicator, &bucket, &center, &dept, &cat, &ch, &urg, &c.Num, &c.Den, &c.N); err != nil {
+			return err
+		}
+		c.Bucket, c.Dims = bucket.UnixMilli(), []string{center, dept, cat, ch, urg}
+		st.Cells = append(st.Cells, c)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	openQ := fmt.Sprintf(`SELECT center_id, holder_department, category, channel, urgency, due_ms, reply_ms, as_of_ms, events
+FROM %s.%s FINAL`, r.db, TicketStateTable)
+	err = r.each(ctx, openQ, func(rows driver.Rows) error {
+		var t indicator.StoredTicket
+		var center, dept, cat, ch, urg string
+		var asOf int64
+		var events uint32
+		if err := rows.Scan(&center, &dept, &cat, &ch, &urg, &t.Due, &t.Reply, &asOf, &events); err != nil {
+			return err
+		}
+		t.Dims = []string{center, dept, cat, ch, urg}
+		st.Tickets = append(st.Tickets, t)
+		st.AsOf = max(st.AsOf, asOf)
+		st.Events += int64(events)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = r.each(ctx, fmt.Sprintf("SELECT as_of_ms, events FROM %s.%s FINAL", r.db, CallStateTable), func(rows driver.Rows) error {
+		var asOf int64
+		var events uint32
+		if err := rows.Scan(&asOf, &events); err != nil {
+			return err
+		}
+		st.AsOf = max(st.AsOf, asOf)
+		st.Events += int64(events)
+		return nil
+	})
+	return st, err
+}
+
+func (r *Reader) each(ctx context.Context, q string, fn func(driver.Rows) error) error {
+	rows, err := r.conn.Query(ctx, q)
+	if err != nil {
+		return fmt.Errorf("read state: %w\nquery: %s", err, q)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return fmt.Errorf("scan state: %w", err)
+		}
+	}
+	return rows.Err()
+}
+
+// PendingTickets names the tickets whose latest state waits for a deadline
+// or depends on the evaluation time.
+func (r *Reader) PendingTickets(ctx context.Context) ([]indicator.Ref, error) {
+	var out []indicator.Ref
+	q := fmt.Sprintf("SELECT center_id, ticket_id FROM %s.%s FINAL WHERE wake_ms > 0 OR volatile = 1", r.db, TicketStateTable)
+	err := r.each(ctx, q, func(rows driver.Rows) error {
+		ref := indicator.Ref{Ticket: true}
+		if err := rows.Scan(&ref.CenterID, &ref.ID); err != nil {
+			return err
+		}
+		out = append(out, ref)
+		return nil
+	})
+	return out, err
+}

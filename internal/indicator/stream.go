@@ -1,0 +1,235 @@
+package indicator
+
+import (
+	"github.com/hotlineqc/hotlineqc/internal/event"
+)
+
+// This file is the engine's interface to a stateful stream processor: it
+// reports which calls and tickets an evaluation changed (to be stored),
+// loads calls and tickets back from stored events, and forgets idle ones.
+
+// EntityState is a call's or ticket's evaluated state: its contributions
+// to the aggregates and its facts, as a store keeps them.
+type EntityState struct {
+	Ticket   bool
+	CenterID string
+	ID       string
+	Events   int   // distinct events applied
+	LastTS   int64 // latest event time
+	Wake     int64 // the next deadline that will change it, 0 when none
+	Volatile bool  // depends on the evaluation time (an open suspension)
+	Contribs []Contribution
+	Call     CallFacts
+	Tick     TicketFacts
+}
+
+// Contribution is one entity's part of one aggregate cell at the finest
+// grain.
+type Contribution struct {
+	Indicator string
+	Bucket    int64    // start of the 15-minute bucket, Unix ms
+	Dims      []string // the family's dims tuple (see CallDims, TicketDims)
+	Num, Den  int64
+}
+
+// CallDims and TicketDims name the positions of a contribution's Dims.
+func CallDims() []string { return append([]string(nil), callDims...) }
+
+// TicketDims names the positions of a ticket contribution's Dims.
+func TicketDims() []string { return append([]string(nil), ticketDims...) }
+
+// CallFacts summarise a call.
+type CallFacts struct {
+	Queue, Channel, Agent        string
+	Offered, Answered, Abandoned bool
+	OfferTS, WaitMs, TalkMs      int64
+	HandleMs                     int64
+	Rating                       string
+}
+
+// TicketFacts summarise a ticket.
+type TicketFacts struct {
+	Category, Channel, Urgency string
+	CreatedTS, FirstDispatchTS int64
+	DueTS, ReplyTS, CloseTS    int64
+	Holder                     string // the department holding it at the evaluation time
+	Dispatches                 int
+	Reopened                   bool
+}
+
+// TrackChanges makes Advance record the calls and tickets it evaluates,
+// for Changes.
+func (e *Engine) TrackChanges() { e.track = true }
+
+// Changes returns the states of the calls and tickets evaluated since the
+// last call, and forgets them.
+func (e *Engine) Changes() []EntityState {
+	out := make([]EntityState, 0, len(e.changedC)+len(e.changedT))
+	for _, c := range e.changedC {
+		c.changed = false
+		out = append(out, e.callState(c))
+	}
+	for _, t := range e.changedT {
+		t.changed = false
+		out = append(out, e.ticketState(t))
+	}
+	e.changedC, e.changedT = e.changedC[:0], e.changedT[:0]
+	return out
+}
+
+func (e *Engine) noteCall(c *call) {
+	if e.track && !c.changed {
+		c.changed = true
+		e.changedC = append(e.changedC, c)
+	}
+}
+
+func (e *Engine) noteTicket(t *ticket) {
+	if e.track && !t.changed {
+		t.changed = true
+		e.changedT = append(e.changedT, t)
+	}
+}
+
+func (e *Engine) contributions(cs []contrib) []Contribution {
+	out := make([]Contribution, len(cs))
+	for i, c := range cs {
+		out[i] = Contribution{Indicator: names[c.key.ind()], Bucket: c.key.bucket(),
+			Dims: e.dims.tuples[c.key.dims()], Num: c.num, Den: c.den}
+	}
+	return out
+}
+
+func (e *Engine) callState(c *call) EntityState {
+	f := c.fact()
+	s := EntityState{CenterID: c.center, ID: c.id, Events: len(c.evs), Contribs: e.contributions(c.contribs)}
+	for _, v := range c.evs {
+		s.LastTS = max(s.LastTS, v.ts)
+	}
+	cf := CallFacts{Queue: f.queue, Channel: f.channel.String(), Agent: f.agent, Offered: f.offered,
+		Answered: f.answered, Abandoned: f.abandoned, OfferTS: f.offerTS, Rating: f.rating.String()}
+	switch {
+	case f.answered && f.offered:
+		cf.WaitMs = f.answerTS - f.offerTS
+	case f.abandoned && f.offered:
+		cf.WaitMs = f.abandonTS - f.offerTS
+	}
+	if f.answered && f.ended {
+		cf.TalkMs = f.endTS - f.answerTS - f.holdMs
+	}
+	if f.answered && f.ended && f.wrapped {
+		cf.HandleMs = f.wrapTS - f.answerTS
+	}
+	s.Call = cf
+	return s
+}
+
+func (e *Engine) ticketState(t *ticket) EntityState {
+	f := &e.scratch
+	t.fact(f)
+	s := EntityState{Ticket: true, CenterID: t.center, ID: t.id, Events: len(t.evs), Wake: t.wake,
+		Contribs: e.contributions(t.contribs)}
+	_, s.Volatile = e.open[t]
+	for _, v := range t.evs {
+		s.LastTS = max(s.LastTS, v.ts)
+	}
+	tf := TicketFacts{Category: f.category.String(), Channel: f.channel.String(), Urgency: f.urgency.String(),
+		DueTS: t.state.due, ReplyTS: f.replyTS, CloseTS: f.closeTS, Holder: f.holder(e.asOf),
+		Dispatches: len(f.dispatches), Reopened: f.reopened}
+	if f.created {
+		tf.CreatedTS = f.createdTS
+	}
+	if len(f.dispatches) > 0 {
+		tf.FirstDispatchTS = f.dispatches[0].ts
+	}
+	s.Tick = tf
+	return s
+}
+
+// Has reports whether the engine holds the call or ticket of ev.
+func (e *Engine) Has(ev *event.Event) bool {
+	if ev.Type.IsCall() {
+		return e.calls[entityKey{ev.CenterID, ev.CallID}] != nil
+	}
+	return e.tickets[entityKey{ev.CenterID, ev.TicketID}] != nil
+}
+
+// Load restores calls and tickets from their stored events. Every entity
+// touched is evaluated again at the next Advance, even when all its events
+// were known: its stored state may be older than its events. Loaded events
+// are not counted as accepted.
+func (e *Engine) Load(evs []event.Event) {
+	for i := range evs {
+		ev := &evs[i]
+		if ev.Type.IsCall() {
+			e.applyCall(ev)
+			c := e.calls[entityKey{ev.CenterID, ev.CallID}]
+			if !c.dirty {
+				c.dirty = true
+				e.dirtyC = append(e.dirtyC, c)
+			}
+		} else {
+			e.applyTicket(ev)
+			e.markTicket(e.tickets[entityKey{ev.CenterID, ev.TicketID}])
+		}
+		e.maxTS = max(e.maxTS, ev.TS)
+	}
+}
+
+// Ref names a call or a ticket.
+type Ref struct {
+	Ticket   bool
+	CenterID string
+	ID       string
+}
+
+// RefOf returns the call or ticket of ev.
+func RefOf(ev *event.Event) Ref {
+	if ev.Type.IsCall() {
+		return Ref{false, ev.CenterID, ev.CallID}
+	}
+	return Ref{true, ev.CenterID, ev.TicketID}
+}
+
+// Evict forgets calls and tickets whose latest event is before before and
+// that wait for no deadline, taking their contributions out of the
+// in-memory aggregates, and returns them. A stream processor evicts what it
+// has stored, and loads it again if a late event comes.
+func (e *Engine) Evict(before int64) []Ref {
+	var out []Ref
+	for k, c := range e.calls {
+		if !c.dirty && !c.changed && lastTS(c.evs) < before {
+			e.store.apply(c.contribs, -1)
+			delete(e.calls, k)
+			out = append(out, Ref{false, k.center, k.id})
+		}
+	}
+	for k, t := range e.tickets {
+		_, open := e.open[t]
+		if !t.dirty && !t.changed && !t.inHeap && !open && lastTicketTS(t.evs) < before {
+			e.store.apply(t.contribs, -1)
+			delete(e.tickets, k)
+			out = append(out, Ref{true, k.center, k.id})
+		}
+	}
+	return out
+}
+
+func lastTS(evs []cev) int64 {
+	var m int64
+	for _, v := range evs {
+		m = max(m, v.ts)
+	}
+	return m
+}
+
+func lastTicketTS(evs []tev) int64 {
+	var m int64
+	for _, v := range evs {
+		m = max(m, v.ts)
+	}
+	return m
+}
+
+// Size returns how many calls and tickets the engine holds.
+func (e *Engine) Size() (calls, tickets int) { return len(e.calls), len(e.tickets) }
