@@ -80,7 +80,8 @@ clickhouse_config() {
   local dir=$STATE/clickhouse
   mkdir -p "$dir"/{data,tmp,user_files,format_schemas,log}
   cp /etc/clickhouse-server/users.xml "$dir/users.xml"
-  sed -e "s#<path>.*</path>#<path>$dir/data/</path>#" \
+  # Only the first <path> is the data path; a later one is ZooKeeper's DDL queue.
+  sed -e "s#<path>/var/lib/clickhouse/</path>#<path>$dir/data/</path>#" \
       -e "s#<tmp_path>.*</tmp_path>#<tmp_path>$dir/tmp/</tmp_path>#" \
       -e "s#<user_files_path>.*</user_files_path>#<user_files_path>$dir/user_files/</user_files_path>#" \
       -e "s#<format_schema_path>.*</format_schema_path>#<format_schema_path>$dir/format_schemas/</format_schema_path>#" \
