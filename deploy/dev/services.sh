@@ -253,6 +253,13 @@ chromium_up() {
   log "chromium $(chromium --version 2>/dev/null | awk '{print $2}') installed"
 }
 
+# ZooKeeper serves the two-shard ClickHouse cluster test, which starts its
+# own private ZooKeeper and ClickHouse servers; only the package is needed.
+zookeeper_up() {
+  apt_install zookeeper
+  log "zookeeper $(dpkg-query -W -f='${Version}' zookeeper) installed"
+}
+
 # ------------------------------------------------------------------- verbs
 
 stop_one() {
@@ -284,6 +291,7 @@ case ${1:-} in
     kafka_up
     prometheus_up
     chromium_up
+    zookeeper_up
     log "all services up in $((SECONDS - t0))s"
     status ;;
   down)

@@ -28,6 +28,11 @@ type Config struct {
 	// RawRetentionDays drops raw events older than this many days on
 	// servers with TTL support; 0 keeps them forever.
 	RawRetentionDays int `yaml:"raw_retention_days"`
+	// Cluster, when set, names the ClickHouse cluster (remote_servers) to
+	// create the schema on: Replicated tables on every node (ZooKeeper
+	// required), Distributed tables over them, inserts that wait for the
+	// shards. Empty: one server.
+	Cluster string `yaml:"cluster"`
 }
 
 // DefaultConfig returns the defaults: a local server, database "hotline".
@@ -62,6 +67,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "" {
 		add("timezone", fmt.Errorf("unknown time zone %q", c.Timezone))
+	}
+	if c.Cluster != "" && !identRE.MatchString(c.Cluster) {
+		add("cluster", fmt.Errorf("%q is not a plain identifier", c.Cluster))
 	}
 	if c.RawRetentionDays < 0 {
 		add("raw_retention_days", errors.New("must be 0 (keep) or positive"))

@@ -30,6 +30,7 @@ func Open(ctx context.Context, c Config) (driver.Conn, error) {
 		TLS:         tlsConf,
 		DialTimeout: c.DialTimeout,
 		Protocol:    clickhouse.Native,
+		Settings:    settings(c),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open clickhouse %v: %w", c.Addr, err)
@@ -39,6 +40,16 @@ func Open(ctx context.Context, c Config) (driver.Conn, error) {
 		return nil, fmt.Errorf("ping clickhouse %v: %w", c.Addr, err)
 	}
 	return conn, nil
+}
+
+// settings are the session settings: on a cluster, an insert into a
+// Distributed table returns only once every shard has the rows, so that
+// offsets are committed after the data is durable where it is read.
+func settings(c Config) clickhouse.Settings {
+	if c.Cluster == "" {
+		return nil
+	}
+	return clickhouse.Settings{"insert_distributed_sync": 1}
 }
 
 // Retryable reports whether err is a transient ClickHouse or network

@@ -36,10 +36,11 @@ func Migrate(ctx context.Context, conn driver.Conn, c Config, log *slog.Logger) 
 		return rep, err
 	}
 	rep.Server, rep.Features = v, FeaturesOf(v)
-	if err := exec(ctx, conn, "CREATE DATABASE IF NOT EXISTS "+c.Database); err != nil {
+	d := ddl{db: c.Database, cluster: c.Cluster}
+	if err := exec(ctx, conn, "CREATE DATABASE IF NOT EXISTS "+c.Database+d.onCluster()); err != nil {
 		return rep, err
 	}
-	if err := exec(ctx, conn, migrationsTable(c.Database)); err != nil {
+	if err := exec(ctx, conn, migrationsTable(d)); err != nil {
 		return rep, err
 	}
 	done, err := appliedVersions(ctx, conn, c.Database)
@@ -59,14 +60,20 @@ func Migrate(ctx context.Context, conn driver.Conn, c Config, log *slog.Logger) 
 	return rep, nil
 }
 
-func migrationsTable(db string) string {
-	return "CREATE TABLE IF NOT EXISTS " + db + `.schema_migrations (
+// migrationsTable records applied migrations; on a cluster every node holds
+// a replica of it.
+func migrationsTable(d ddl) string {
+	engine := "ReplacingMergeTree(applied_at)"
+	if d.cluster != "" {
+		engine = fmt.Sprintf("ReplicatedReplacingMergeTree('/clickhouse/tables/all/%s/schema_migrations', '{replica}', applied_at)", d.db)
+	}
+	return "CREATE TABLE IF NOT EXISTS " + d.db + ".schema_migrations" + d.onCluster() + ` (
     version UInt32,
     name String,
     server_version String,
     features String,
     applied_at DateTime
-) ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`
+) ENGINE = ` + engine + ` ORDER BY version`
 }
 
 func appliedVersions(ctx context.Context, conn driver.Conn, db string) (map[int]bool, error) {

@@ -13,12 +13,52 @@ const (
 	RawTicketTable = "raw_ticket_events"
 )
 
-// ddl renders DDL for one database, time zone and feature set.
+// ddl renders DDL for one database, time zone and feature set, on one
+// server or on a cluster.
 type ddl struct {
 	db       string
 	tz       string
 	f        Features
 	retainDs int
+	cluster  string
+}
+
+// table is what a table needs, whatever the deployment.
+type table struct {
+	name    string
+	cols    []string
+	engine  string // e.g. "ReplacingMergeTree", without parameters
+	params  string // the engine's parameters, e.g. "version"
+	suffix  string // PARTITION BY, ORDER BY, TTL clauses
+	shardBy string // sharding expression on a cluster: one entity, one shard
+}
+
+// create renders a table. On one server: the table itself. On a cluster:
+// a Replicated table <name>_local on every node, and a Distributed table
+// <name> over it that the pipeline writes to and reads from.
+func (d ddl) create(t table) []string {
+	cols := "(\n    " + strings.Join(t.cols, ",\n    ") + "\n)"
+	if d.cluster == "" {
+		return []string{fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s %s ENGINE = %s(%s)\n%s",
+			d.db, t.name, cols, t.engine, t.params, t.suffix)}
+	}
+	params := fmt.Sprintf("'/clickhouse/tables/{shard}/%s/%s', '{replica}'", d.db, t.name)
+	if t.params != "" {
+		params += ", " + t.params
+	}
+	local := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s_local ON CLUSTER %s %s ENGINE = Replicated%s(%s)\n%s",
+		d.db, t.name, d.cluster, cols, t.engine, params, t.suffix)
+	dist := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s ON CLUSTER %s AS %s.%s_local ENGINE = Distributed(%s, %s, %s_local, %s)",
+		d.db, t.name, d.cluster, d.db, t.name, d.cluster, d.db, t.name, t.shardBy)
+	return []string{local, dist}
+}
+
+// onCluster is the ON CLUSTER clause of database-wide statements.
+func (d ddl) onCluster() string {
+	if d.cluster == "" {
+		return ""
+	}
+	return " ON CLUSTER " + d.cluster
 }
 
 // dim is the column type of a bounded dimension (centre, queue, category...).
@@ -60,7 +100,7 @@ func typeEnum(is func(event.Type) bool) string {
 // rawTable renders a raw-event table: the envelope, the type's own columns,
 // then provenance. Replaying a message inserts the same event_id again;
 // ReplacingMergeTree keyed by it keeps one row (read with FINAL).
-func (d ddl) rawTable(name, idCol string, is func(event.Type) bool, own []string) string {
+func (d ddl) rawTable(name, idCol string, is func(event.Type) bool, own []string) []string {
 	cols := []string{
 		"event_id String",
 		"type " + typeEnum(is),
@@ -78,11 +118,12 @@ func (d ddl) rawTable(name, idCol string, is func(event.Type) bool, own []string
 		"src_offset Int64",
 		"ingested_at "+d.dateTime(),
 	)
-	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s (\n    %s\n) ENGINE = ReplacingMergeTree(ingested_at)\nPARTITION BY toYYYYMM(ts)\nORDER BY (center_id, %s, event_id)%s",
-		d.db, name, strings.Join(cols, ",\n    "), idCol, d.ttl())
+	return d.create(table{name: name, cols: cols, engine: "ReplacingMergeTree", params: "ingested_at",
+		suffix:  fmt.Sprintf("PARTITION BY toYYYYMM(ts)\nORDER BY (center_id, %s, event_id)%s", idCol, d.ttl()),
+		shardBy: "cityHash64(" + idCol + ")"})
 }
 
-func (d ddl) rawCallTable() string {
+func (d ddl) rawCallTable() []string {
 	dim := d.dim()
 	return d.rawTable(RawCallTable, "call_id", event.Type.IsCall, []string{
 		"channel " + dim, "caller_hash String", "queue " + dim, "agent_id " + dim,
@@ -91,7 +132,7 @@ func (d ddl) rawCallTable() string {
 	})
 }
 
-func (d ddl) rawTicketTable() string {
+func (d ddl) rawTicketTable() []string {
 	dim := d.dim()
 	return d.rawTable(RawTicketTable, "ticket_id", event.Type.IsTicket, []string{
 		"call_id String", "category " + dim, "urgency " + dim, "channel " + dim,
@@ -112,7 +153,7 @@ const (
 // its contributions to the aggregates as parallel arrays, so that the
 // aggregates are exact sums over the latest rows (read with FINAL and
 // ARRAY JOIN) and a changed entity replaces all its contributions at once.
-func (d ddl) stateTable(name, idCol string, facts []string, perContribution []string) string {
+func (d ddl) stateTable(name, idCol string, facts []string, perContribution []string) []string {
 	cols := []string{
 		"center_id " + d.dim(),
 		idCol + " String",
@@ -128,11 +169,11 @@ func (d ddl) stateTable(name, idCol string, facts []string, perContribution []st
 	cols = append(cols, "c_ind Array(String)", "c_bucket Array("+d.dateTime()+")")
 	cols = append(cols, perContribution...)
 	cols = append(cols, "c_num Array(Int64)", "c_den Array(Int64)")
-	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s (\n    %s\n) ENGINE = ReplacingMergeTree(version)\nORDER BY (center_id, %s)",
-		d.db, name, strings.Join(cols, ",\n    "), idCol)
+	return d.create(table{name: name, cols: cols, engine: "ReplacingMergeTree", params: "version",
+		suffix: "ORDER BY (center_id, " + idCol + ")", shardBy: "cityHash64(" + idCol + ")"})
 }
 
-func (d ddl) callStateTable() string {
+func (d ddl) callStateTable() []string {
 	dim := d.dim()
 	return d.stateTable(CallStateTable, "call_id", []string{
 		"queue " + dim, "channel " + dim, "agent_id " + dim,
@@ -141,7 +182,7 @@ func (d ddl) callStateTable() string {
 	}, nil)
 }
 
-func (d ddl) ticketStateTable() string {
+func (d ddl) ticketStateTable() []string {
 	dim := d.dim()
 	return d.stateTable(TicketStateTable, "ticket_id", []string{
 		"category " + dim, "channel " + dim, "urgency " + dim,
@@ -163,15 +204,15 @@ type Migration struct {
 // migration never changes.
 var Migrations = []Migration{
 	{1, "raw event tables", func(d ddl) []string {
-		return []string{d.rawCallTable(), d.rawTicketTable()}
+		return append(d.rawCallTable(), d.rawTicketTable()...)
 	}},
 	{2, "call and ticket state", func(d ddl) []string {
-		return []string{d.callStateTable(), d.ticketStateTable()}
+		return append(d.callStateTable(), d.ticketStateTable()...)
 	}},
 }
 
 // Statements renders the DDL of m for a database, time zone and features;
 // exported for review and tests (`hotlineqc migrate --print`).
 func (m Migration) Statements(c Config, f Features) []string {
-	return m.ddl(ddl{db: c.Database, tz: c.Timezone, f: f, retainDs: c.RawRetentionDays})
+	return m.ddl(ddl{db: c.Database, tz: c.Timezone, f: f, retainDs: c.RawRetentionDays, cluster: c.Cluster})
 }

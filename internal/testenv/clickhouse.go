@@ -20,6 +20,7 @@ import (
 // other tests).
 type LocalClickHouse struct {
 	Addr string // native protocol, 127.0.0.1:port
+	Port int
 	dir  string
 	conf string
 	cmd  *exec.Cmd
@@ -27,7 +28,12 @@ type LocalClickHouse struct {
 }
 
 // StartLocalClickHouse configures and starts a private server.
-func StartLocalClickHouse(t testing.TB) *LocalClickHouse {
+func StartLocalClickHouse(t testing.TB) *LocalClickHouse { return StartLocalClickHouseWith(t, 0, "") }
+
+// StartLocalClickHouseWith starts a private server on native port tcpPort
+// (0: any free one) whose substitutions (remote_servers, zookeeper, macros)
+// come from include, the body of a metrika.xml <yandex> element.
+func StartLocalClickHouseWith(t testing.TB, tcpPort int, include string) *LocalClickHouse {
 	t.Helper()
 	bin, err := exec.LookPath("clickhouse-server")
 	if err != nil {
@@ -46,6 +52,9 @@ func StartLocalClickHouse(t testing.TB) *LocalClickHouse {
 	}
 	dir := t.TempDir()
 	ports := freePorts(t, 3)
+	if tcpPort != 0 {
+		ports[0] = tcpPort
+	}
 	conf := string(base)
 	for tag, val := range map[string]string{
 		"tcp_port": strconv.Itoa(ports[0]), "http_port": strconv.Itoa(ports[1]),
@@ -56,15 +65,16 @@ func StartLocalClickHouse(t testing.TB) *LocalClickHouse {
 		conf = regexp.MustCompile(`<`+tag+`>[^<]*</`+tag+`>`).ReplaceAllString(conf, "<"+tag+">"+val+"</"+tag+">")
 	}
 	conf = strings.Replace(conf, "<path>/var/lib/clickhouse/</path>", "<path>"+dir+"/data/</path>", 1)
+	conf = strings.Replace(conf, "<yandex>", "<yandex>\n    <include_from>"+dir+"/metrika.xml</include_from>", 1)
 	for _, f := range []struct {
 		name string
 		data string
-	}{{"config.xml", conf}, {"users.xml", string(users)}} {
+	}{{"config.xml", conf}, {"users.xml", string(users)}, {"metrika.xml", "<yandex>\n" + include + "\n</yandex>\n"}} {
 		if err := os.WriteFile(filepath.Join(dir, f.name), []byte(f.data), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	c := &LocalClickHouse{Addr: fmt.Sprintf("127.0.0.1:%d", ports[0]), dir: dir, conf: filepath.Join(dir, "config.xml"), t: t}
+	c := &LocalClickHouse{Addr: fmt.Sprintf("127.0.0.1:%d", ports[0]), Port: ports[0], dir: dir, conf: filepath.Join(dir, "config.xml"), t: t}
 	c.bin(bin)
 	c.Start()
 	t.Cleanup(c.Stop)
@@ -107,6 +117,9 @@ func (c *LocalClickHouse) Stop() {
 		<-done
 	}
 }
+
+// FreePorts returns n free loopback ports.
+func FreePorts(t testing.TB, n int) []int { return freePorts(t, n) }
 
 func freePorts(t testing.TB, n int) []int {
 	t.Helper()
