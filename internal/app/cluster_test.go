@@ -43,7 +43,7 @@ func TestClusterTwoShards(t *testing.T) {
 	defer conn.Close()
 	rep, err := chstore.Migrate(ctx, conn, cfg.ClickHouse, quiet())
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v\nnode 1 error log:\n%s\nzookeeper log:\n%s", err, nodes[0].ErrorLog(), zk.Log())
 	}
 	t.Logf("schema %d on cluster hq", rep.Current)
 

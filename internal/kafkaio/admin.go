@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/segmentio/kafka-go"
 )
@@ -30,5 +31,45 @@ func EnsureTopics(ctx context.Context, c Config, partitions, replication int) er
 			return fmt.Errorf("create topic %s: %w", name, err)
 		}
 	}
-	return nil
+	return waitForLeaders(ctx, cl, cfgs)
+}
+
+// waitForLeaders polls the metadata until every partition of the topics
+// has a leader: a topic just created on a fresh broker refuses produce
+// requests until then.
+func waitForLeaders(ctx context.Context, cl *kafka.Client, cfgs []kafka.TopicConfig) error {
+	var names []string
+	for _, c := range cfgs {
+		names = append(names, c.Topic)
+	}
+	for {
+		md, err := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: names})
+		if err == nil && ready(md, cfgs) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("topics %v have no leaders yet: %w", names, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func ready(md *kafka.MetadataResponse, cfgs []kafka.TopicConfig) bool {
+	want := map[string]int{}
+	for _, c := range cfgs {
+		want[c.Topic] = c.NumPartitions
+	}
+	for _, t := range md.Topics {
+		if t.Error != nil || len(t.Partitions) < want[t.Name] {
+			return false
+		}
+		for _, p := range t.Partitions {
+			if p.Error != nil || p.Leader.Host == "" {
+				return false
+			}
+		}
+		delete(want, t.Name)
+	}
+	return len(want) == 0
 }

@@ -102,6 +102,15 @@ func (c *LocalClickHouse) Start() {
 	}
 }
 
+// ErrorLog returns the tail of the server's error log, for failure reports.
+func (c *LocalClickHouse) ErrorLog() string {
+	b, _ := os.ReadFile(filepath.Join(c.dir, "server.err.log"))
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
+}
+
 // Stop stops the server and waits for it to exit.
 func (c *LocalClickHouse) Stop() {
 	if c.cmd == nil || c.cmd.Process == nil || c.cmd.ProcessState != nil {
