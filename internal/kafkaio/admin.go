@@ -44,7 +44,7 @@ func waitForLeaders(ctx context.Context, cl *kafka.Client, cfgs []kafka.TopicCon
 	}
 	for {
 		md, err := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: names})
-		if err == nil && ready(md, cfgs) {
+		if err == nil && ready(md, cfgs) && servesOffsets(ctx, cl, cfgs) {
 			return nil
 		}
 		select {
@@ -53,6 +53,29 @@ func waitForLeaders(ctx context.Context, cl *kafka.Client, cfgs []kafka.TopicCon
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// servesOffsets asks every partition for its first offset: the leader
+// answers only once it hosts the partition.
+func servesOffsets(ctx context.Context, cl *kafka.Client, cfgs []kafka.TopicConfig) bool {
+	req := &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{}}
+	for _, c := range cfgs {
+		for p := range c.NumPartitions {
+			req.Topics[c.Topic] = append(req.Topics[c.Topic], kafka.FirstOffsetOf(p))
+		}
+	}
+	res, err := cl.ListOffsets(ctx, req)
+	if err != nil {
+		return false
+	}
+	for _, parts := range res.Topics {
+		for _, p := range parts {
+			if p.Error != nil {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func ready(md *kafka.MetadataResponse, cfgs []kafka.TopicConfig) bool {
