@@ -14,12 +14,12 @@ import (
 
 func newDemoCmd() *cobra.Command {
 	var (
-		listen, prof   string
-		speed          float64
-		backfill, span time.Duration
-		centers        int
-		seed           uint64
-		verbose        bool
+		listen, prof, ch string
+		speed            float64
+		backfill, span   time.Duration
+		centers          int
+		seed             uint64
+		verbose          bool
 	)
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -44,7 +44,7 @@ their targets) and /metrics on loopback. Ctrl-C stops it.`,
 			}
 			return demo.Run(cmd.Context(), demo.Options{
 				Listener: ln, Speed: speed, Backfill: backfill, Span: span, Centers: centers, Seed: seed,
-				Profile: p, Out: cmd.OutOrStdout(),
+				Profile: p, Out: cmd.OutOrStdout(), ClickHouse: ch,
 				Log: slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level})),
 			})
 		},
@@ -58,5 +58,6 @@ their targets) and /metrics on loopback. Ctrl-C stops it.`,
 	fl.Uint64Var(&seed, "seed", 1, "random seed")
 	fl.StringVar(&prof, "profile", profile.DefaultID, "profile file or built-in id")
 	fl.BoolVar(&verbose, "verbose", false, "log the pipeline's progress")
+	fl.StringVar(&ch, "clickhouse", "", "also store events and state in ClickHouse (DSN clickhouse://user@host:9000/db)")
 	return cmd
 }

@@ -19,11 +19,14 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 	"github.com/hotlineqc/hotlineqc/internal/pipeline"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 	"github.com/hotlineqc/hotlineqc/internal/sim"
+	"github.com/hotlineqc/hotlineqc/internal/stream"
+	"github.com/hotlineqc/hotlineqc/internal/workday"
 )
 
 // Options configure a demo run.
@@ -37,6 +40,9 @@ type Options struct {
 	Profile  *profile.Profile
 	Log      *slog.Logger
 	Out      io.Writer // where the addresses are printed
+	// ClickHouse, if set, is a DSN: the pipeline then also stores raw
+	// events and call and ticket state there, as `hotlineqc run` does.
+	ClickHouse string
 }
 
 // Run runs the demo until ctx ends, then stops everything cleanly.
@@ -80,13 +86,21 @@ func Run(ctx context.Context, o Options) error {
 	defer dlq.Close()
 	pcfg := pipeline.DefaultConfig()
 	pcfg.BatchSize, pcfg.FlushInterval = 2000, 250*time.Millisecond
-	p := pipeline.New(pcfg, pipeline.Deps{
+	deps := pipeline.Deps{
 		Source: consumer, Raw: st, DeadLetters: dlq,
 		Decoder:   &event.Decoder{}, // no caller hash key: phone numbers are dropped
 		Retryable: kafkaio.Retryable,
 		Metrics:   pipeline.NewMetrics(reg),
 		Log:       o.Log,
-	}, topics.Calls, topics.Tickets)
+	}
+	if o.ClickHouse != "" {
+		closeCH, err := withClickHouse(ctx, o, cal, pace, st, &deps)
+		if err != nil {
+			return err
+		}
+		defer closeCH()
+	}
+	p := pipeline.New(pcfg, deps, topics.Calls, topics.Tickets)
 
 	url := "http://" + o.Listener.Addr().String()
 	fmt.Fprintf(o.Out, "hotlineqc demo: %d centre(s), simulated from %s at %g× speed\n", o.Centers, start.Format("2006-01-02 15:04"), o.Speed)
@@ -102,6 +116,44 @@ func Run(ctx context.Context, o Options) error {
 		return nil
 	}
 	return err
+}
+
+// withClickHouse makes the pipeline store raw events and state in
+// ClickHouse too, evaluated on the simulator's clock.
+func withClickHouse(ctx context.Context, o Options, cal *workday.Calendar, pace *sim.Accelerated, st *state, deps *pipeline.Deps) (func(), error) {
+	conn, db, err := chstore.OpenDSN(ctx, o.ClickHouse)
+	if err != nil {
+		return nil, err
+	}
+	cfg := chstore.DefaultConfig()
+	cfg.Database = db
+	if _, err := chstore.Migrate(ctx, conn, cfg, o.Log); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	store := struct {
+		*chstore.Reader
+		*chstore.StateWriter
+	}{chstore.NewReader(conn, db), chstore.NewStateWriter(conn, db)}
+	clock := func() time.Time { return time.UnixMilli(pace.Clock()) }
+	deps.Raw = both{chstore.NewRawWriter(conn, db), st}
+	deps.State = stream.New(stream.DefaultConfig(), o.Profile, cal, store, clock, o.Log)
+	deps.Retryable = func(err error) bool { return chstore.Retryable(err) || kafkaio.Retryable(err) }
+	fmt.Fprintf(o.Out, "  clickhouse   database %s\n", db)
+	return func() { conn.Close() }, nil
+}
+
+// both writes raw events to the store, then to the status page's engine.
+type both struct {
+	store  pipeline.RawSink
+	status pipeline.RawSink
+}
+
+func (b both) WriteRaw(ctx context.Context, recs []event.Record) error {
+	if err := b.store.WriteRaw(ctx, recs); err != nil {
+		return err
+	}
+	return b.status.WriteRaw(ctx, recs)
 }
 
 // produce runs the simulator into Kafka.

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/demo"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 	"github.com/hotlineqc/hotlineqc/internal/testenv"
@@ -154,5 +155,49 @@ func TestStatusPageInChromium(t *testing.T) {
 	png, err := os.ReadFile(shot)
 	if err != nil || len(png) < 10_000 || !bytes.HasPrefix(png, []byte("\x89PNG")) {
 		t.Errorf("screenshot %s: %d bytes, %v", shot, len(png), err)
+	}
+}
+
+// With --clickhouse the demo stores events and state as `run` does, and
+// compute --clickhouse can read it back.
+func TestDemoWritesToClickHouse(t *testing.T) {
+	_, cfg := testenv.ClickHouse(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	dsn := "clickhouse://" + cfg.Addr[0] + "/" + cfg.Database
+	go func() {
+		done <- demo.Run(ctx, demo.Options{Listener: ln, Speed: 120, Backfill: time.Hour, Span: 24 * time.Hour,
+			Centers: 1, Seed: 1, Profile: profile.Default(), Out: io.Discard, ClickHouse: dsn,
+			Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	}()
+	conn, db, err := chstore.OpenDSN(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var n uint64
+		_ = conn.QueryRow(context.Background(), "SELECT count() FROM "+db+".call_state").Scan(&n)
+		if n > 100 {
+			t.Logf("%d call states stored", n)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d call states after 30 s", n)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	st, err := chstore.NewReader(conn, db).ReadStored(context.Background())
+	if err != nil || len(st.Cells) == 0 {
+		t.Fatalf("read back: %d cells, %v", len(st.Cells), err)
 	}
 }
