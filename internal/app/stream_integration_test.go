@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/hotlineqc/hotlineqc/internal/app"
@@ -21,6 +22,7 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
+	"github.com/hotlineqc/hotlineqc/internal/report"
 	"github.com/hotlineqc/hotlineqc/internal/sim"
 	"github.com/hotlineqc/hotlineqc/internal/testenv"
 )
@@ -138,6 +140,45 @@ func assertStreamEqualsCompute(t *testing.T, cfg config.Config, sc streamScenari
 		if !reflect.DeepEqual(got.Results, want.Results) {
 			t.Errorf("%+v: streaming gives %d results, compute %d; first difference: %s", q, len(got.Results), len(want.Results), firstDiff(got.Results, want.Results))
 		}
+	}
+	assertReportsEqual(t, conn, cfg, sc)
+}
+
+// assertReportsEqual builds the monthly report from the store and from the
+// files: the same numbers either way.
+func assertReportsEqual(t *testing.T, conn driver.Conn, cfg config.Config, sc streamScenario) {
+	t.Helper()
+	ctx := context.Background()
+	p := profile.Default()
+	fromStore, err := report.FromStore(ctx, chstore.NewReader(conn, cfg.ClickHouse.Database), p, time.Time{}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromFiles, err := report.FromFiles(ctx, report.FileOptions{Files: []string{sc.file}, Profile: p, AsOf: sc.asOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := report.Build(fromStore, p, "2026-10", "c12345")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := report.Build(fromFiles, p, "2026-10", "c12345")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.AsOf != b.AsOf || a.Events.Accepted != b.Events.Accepted {
+		t.Errorf("report basis differs: %s %d vs %s %d", a.AsOf, a.Events.Accepted, b.AsOf, b.Events.Accepted)
+	}
+	for _, part := range []struct {
+		name string
+		a, b any
+	}{{"overall", a.Overall, b.Overall}, {"departments", a.Depts, b.Depts}, {"late tickets", a.Late, b.Late}, {"daily", a.Daily, b.Daily}} {
+		if !reflect.DeepEqual(part.a, part.b) {
+			t.Errorf("report %s differs between ClickHouse and the files", part.name)
+		}
+	}
+	if len(a.Depts) == 0 || len(a.Late) == 0 {
+		t.Errorf("report too thin to compare: %d departments, %d late tickets", len(a.Depts), len(a.Late))
 	}
 }
 

@@ -249,3 +249,35 @@ func (r *Reader) PendingTickets(ctx context.Context) ([]indicator.Ref, error) {
 	})
 	return out, err
 }
+
+// TicketStates returns the latest evaluated state of every ticket: its
+// facts and its contributions, as the engine reported them.
+func (r *Reader) TicketStates(ctx context.Context) ([]indicator.EntityState, error) {
+	var out []indicator.EntityState
+	q := fmt.Sprintf(`SELECT center_id, ticket_id, events, last_ts_ms, category, channel, urgency, created_ms,
+first_dispatch_ms, due_ms, reply_ms, close_ms, holder_department, dispatches, reopened, wake_ms, volatile,
+c_ind, c_bucket, c_department, c_num, c_den FROM %s.%s FINAL`, r.db, TicketStateTable)
+	err := r.each(ctx, q, func(rows driver.Rows) error {
+		s := indicator.EntityState{Ticket: true}
+		var events uint32
+		var dispatches uint16
+		var reopened, volatile uint8
+		var ind, dept []string
+		var bucket []time.Time
+		var num, den []int64
+		f := &s.Tick
+		if err := rows.Scan(&s.CenterID, &s.ID, &events, &s.LastTS, &f.Category, &f.Channel, &f.Urgency, &f.CreatedTS,
+			&f.FirstDispatchTS, &f.DueTS, &f.ReplyTS, &f.CloseTS, &f.Holder, &dispatches, &reopened, &s.Wake, &volatile,
+			&ind, &bucket, &dept, &num, &den); err != nil {
+			return err
+		}
+		s.Events, f.Dispatches, f.Reopened, s.Volatile = int(events), int(dispatches), reopened == 1, volatile == 1
+		for i := range ind {
+			s.Contribs = append(s.Contribs, indicator.Contribution{Indicator: ind[i], Bucket: bucket[i].UnixMilli(),
+				Dims: []string{s.CenterID, dept[i], f.Category, f.Channel, f.Urgency}, Num: num[i], Den: den[i]})
+		}
+		out = append(out, s)
+		return nil
+	})
+	return out, err
+}

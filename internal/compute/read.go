@@ -47,6 +47,12 @@ const chunkBytes = 1 << 20
 // Decoding runs on all cores; apply and reject run on the calling
 // goroutine, and a batch is not used after apply returns.
 func Decode(ctx context.Context, files []string, maxBytes int, apply func([]event.Event), reject func(Reject)) error {
+	return DecodeProgress(ctx, files, maxBytes, nil, apply, reject)
+}
+
+// DecodeProgress is Decode that also reports the bytes read so far to
+// progress (if not nil), from the reading goroutine.
+func DecodeProgress(ctx context.Context, files []string, maxBytes int, progress func(int64), apply func([]event.Event), reject func(Reject)) error {
 	workers := max(runtime.GOMAXPROCS(0), 1)
 	todo := make(chan *chunk, workers*2)
 	order := make(chan *chunk, workers*2)
@@ -54,7 +60,7 @@ func Decode(ctx context.Context, files []string, maxBytes int, apply func([]even
 	go func() {
 		defer close(todo)
 		defer close(order)
-		errc <- split(ctx, files, maxBytes, todo, order)
+		errc <- split(ctx, files, maxBytes, progress, todo, order)
 	}()
 	for range workers {
 		go func() {
@@ -100,16 +106,16 @@ func eventBuffer(n int) []event.Event {
 }
 
 // split cuts the files into chunks of whole lines.
-func split(ctx context.Context, files []string, maxBytes int, todo, order chan<- *chunk) error {
+func split(ctx context.Context, files []string, maxBytes int, progress func(int64), todo, order chan<- *chunk) error {
 	for _, name := range files {
-		if err := splitFile(ctx, name, maxBytes, todo, order); err != nil {
+		if err := splitFile(ctx, name, maxBytes, progress, todo, order); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func splitFile(ctx context.Context, name string, maxBytes int, todo, order chan<- *chunk) error {
+func splitFile(ctx context.Context, name string, maxBytes int, progress func(int64), todo, order chan<- *chunk) error {
 	var r io.Reader = os.Stdin
 	if name != "-" {
 		f, err := os.Open(name)
@@ -118,6 +124,9 @@ func splitFile(ctx context.Context, name string, maxBytes int, todo, order chan<
 		}
 		defer f.Close()
 		r = f
+	}
+	if progress != nil {
+		r = &counting{r: r, progress: progress}
 	}
 	sp := splitter{r: r, file: name, line: 1, size: max(chunkBytes, maxBytes+2)}
 	for {
@@ -136,6 +145,20 @@ func splitFile(ctx context.Context, name string, maxBytes int, todo, order chan<
 			return fmt.Errorf("read events %s: %w", name, err)
 		}
 	}
+}
+
+// counting reports the bytes read through it.
+type counting struct {
+	r        io.Reader
+	n        int64
+	progress func(int64)
+}
+
+func (c *counting) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	c.progress(c.n)
+	return n, err
 }
 
 // splitter cuts a stream into chunks of whole lines with block reads.

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/hotlineqc/hotlineqc/internal/chstore"
+	"github.com/hotlineqc/hotlineqc/internal/compute"
+	"github.com/hotlineqc/hotlineqc/internal/profile"
+	"github.com/hotlineqc/hotlineqc/internal/report"
+)
+
+func newExportCmd() *cobra.Command {
+	var (
+		month, prof, center, formats, out, ch, asOf string
+		events                                      []string
+	)
+	cmd := &cobra.Command{
+		Use:   "export --month YYYY-MM (--events FILE ... | --clickhouse DSN) --out DIR",
+		Short: "Write the monthly evaluation report (月度考核报告) as XLSX, CSV and HTML",
+		Long: `Write the monthly evaluation report of each centre (or of --center) into DIR:
+<center>-<YYYY-MM>.xlsx, one <center>-<YYYY-MM>-<table>.csv per table (UTF-8
+with a BOM) and <center>-<YYYY-MM>.html. The figures are those of
+compute --window month, from event files or from what the pipeline stored.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := profile.Load(prof)
+			if err != nil {
+				return err
+			}
+			fs, err := report.ParseFormats(formats)
+			if err != nil {
+				return err
+			}
+			var at time.Time
+			if asOf != "" {
+				if at, err = time.Parse(time.RFC3339Nano, asOf); err != nil {
+					return fmt.Errorf("--as-of %q: want RFC 3339", asOf)
+				}
+			}
+			if _, err := report.Month(month, p.Location()); err != nil {
+				return err
+			}
+			var src report.Source
+			if ch != "" {
+				conn, db, err := chstore.OpenDSN(cmd.Context(), ch)
+				if err != nil {
+					return err
+				}
+				defer conn.Close()
+				src, err = report.FromStore(cmd.Context(), chstore.NewReader(conn, db), p, at, ch)
+				if err != nil {
+					return err
+				}
+			} else {
+				src, err = fromFiles(cmd, events, p, at)
+				if err != nil {
+					return err
+				}
+			}
+			files, err := report.Export(src, p, month, center, fs, out)
+			for _, f := range files {
+				fmt.Fprintln(cmd.OutOrStdout(), f)
+			}
+			if errors.Is(err, report.ErrNoData) {
+				return fmt.Errorf("%w: the input has no event of %s", err, month)
+			}
+			return err
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&month, "month", "", "the month, YYYY-MM")
+	fl.StringArrayVar(&events, "events", nil, "NDJSON event file (repeatable)")
+	fl.StringVar(&ch, "clickhouse", "", "read what the pipeline stored instead (DSN clickhouse://user@host:9000/db)")
+	fl.StringVar(&prof, "profile", profile.DefaultID, "profile file or built-in id")
+	fl.StringVar(&center, "center", "", "only this centre (default: every centre with data)")
+	fl.StringVar(&formats, "format", "xlsx,csv,html", "formats, comma-separated: xlsx, csv, html")
+	fl.StringVar(&asOf, "as-of", "", "evaluation time, RFC 3339 (default: the latest event time, as compute)")
+	fl.StringVar(&out, "out", "", "output directory")
+	_ = cmd.MarkFlagRequired("month")
+	_ = cmd.MarkFlagRequired("out")
+	cmd.MarkFlagsOneRequired("events", "clickhouse")
+	cmd.MarkFlagsMutuallyExclusive("events", "clickhouse")
+	return cmd
+}
+
+// fromFiles evaluates the event files with a progress bar on stderr.
+func fromFiles(cmd *cobra.Command, files []string, p *profile.Profile, at time.Time) (report.Source, error) {
+	var total int64
+	for _, f := range files {
+		st, err := os.Stat(f)
+		if err != nil {
+			return nil, fmt.Errorf("read events: %w", err)
+		}
+		total += st.Size()
+	}
+	bar := progressbar.NewOptions64(total, progressbar.OptionSetWriter(cmd.ErrOrStderr()),
+		progressbar.OptionSetDescription("读取事件"), progressbar.OptionShowBytes(true),
+		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+	var done int64
+	var base int64
+	src, err := report.FromFiles(cmd.Context(), report.FileOptions{Files: files, Profile: p, AsOf: at,
+		Progress: func(n int64) {
+			if n < done-base { // the next file started
+				base = done
+			}
+			done = base + n
+			_ = bar.Set64(done)
+		},
+		OnReject: func(r compute.Reject) {
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s:%d: rejected: %v\n", r.File, r.Line, r.Err)
+		}})
+	_ = bar.Finish()
+	return src, err
+}

@@ -1,0 +1,80 @@
+// Package report builds the monthly evaluation report (月度考核报告) of a
+// hotline centre — indicators against targets, department scores and
+// ranking, late tickets, the daily series, and the basis of every figure —
+// from event files or from the state a pipeline stored, and writes it as
+// XLSX, CSV and HTML with Chinese headings.
+package report
+
+import (
+	"github.com/hotlineqc/hotlineqc/internal/indicator"
+	"github.com/hotlineqc/hotlineqc/internal/profile"
+)
+
+// Report is one centre's monthly evaluation.
+type Report struct {
+	Center  string
+	Month   string // YYYY-MM
+	Profile *profile.Profile
+	AsOf    string
+	Events  indicator.Counts
+	Source  string  // 事件文件 or ClickHouse
+	Inputs  []Input // what the figures come from, with checksums
+	Overall []Line
+	Depts   []DeptScore // ranked, best first
+	Late    []LateTicket
+	Daily   []Day
+}
+
+// Input is one input of the report and its SHA-256.
+type Input struct {
+	Name   string
+	Size   int64
+	SHA256 string
+}
+
+// Line is one indicator of the month.
+type Line struct {
+	ID, Name    string
+	Kind        profile.Kind
+	Numerator   *float64
+	Denominator *float64
+	Value       *float64 // nil: no data
+	Target      *profile.Target
+	Met         *bool
+}
+
+// DeptScore is one department's score.
+type DeptScore struct {
+	Department string
+	Rank       int
+	Score      float64
+	Grade      string
+	Items      []ItemScore
+}
+
+// ItemScore is one scoring item of a department.
+type ItemScore struct {
+	Indicator, Name, Rule string
+	Value                 *float64 // the indicator's value (a count for penalties)
+	Target                *profile.Target
+	Points, Max           float64 // points earned (deducted, for penalties) and the item's points
+	NoData                bool
+}
+
+// LateTicket is a ticket due in the month that missed its deadline.
+type LateTicket struct {
+	TicketID, Department, Category, Urgency string
+	Due                                     int64 // Unix ms
+	Reply                                   int64 // 0: not replied by the evaluation time
+	LateHours                               float64
+}
+
+// Day is one day of the daily series.
+type Day struct {
+	Date   string // YYYY-MM-DD
+	Values map[string]*float64
+}
+
+// DailyIndicators are the columns of the daily series.
+var DailyIndicators = []string{"calls_offered", "answer_rate", "answered_within_15s_rate", "abandon_rate",
+	"asa_seconds", "tickets_created", "on_time_closure_rate", "ticket_satisfaction_rate"}

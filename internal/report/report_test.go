@@ -1,0 +1,200 @@
+package report_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/hotlineqc/hotlineqc/internal/profile"
+	"github.com/hotlineqc/hotlineqc/internal/report"
+	"github.com/hotlineqc/hotlineqc/internal/testenv"
+)
+
+const golden = "../compute/testdata/golden/tickets_lifecycle/events.ndjson"
+
+func build(t *testing.T) *report.Report {
+	t.Helper()
+	p := profile.Default()
+	src, err := report.FromFiles(context.Background(), report.FileOptions{Files: []string{golden}, Profile: p,
+		AsOf: time.Date(2026, 10, 31, 23, 59, 59, 0, p.Location())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := report.Build(src, p, "2026-10", "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// The scores of the golden tickets, worked out by hand from the default
+// profile's items (see the comment of each department).
+func TestDepartmentScores(t *testing.T) {
+	r := build(t)
+	want := []struct {
+		dept  string
+		rank  int
+		score float64
+		grade string
+	}{
+		// every item met: 30 + 15 + 15 + 20 + 10 + 10.
+		{"transport", 1, 100, "优秀"},
+		// on-time closure 1/2: 45 points below 95 % × 2 > 30 → 0; acceptance, contact
+		// 1/1 → 15 + 15; satisfaction, resolution 1/1 → 20 + 10; returns 0/1 → 10;
+		// one overdue ticket → −0.5.
+		{"housing", 2, 69.5, "合格"},
+		// on-time closure and satisfaction, resolution: no data → 30 + 20 + 10;
+		// acceptance, contact 0/1 → 0; returns 1/1 > 5 % → 0.
+		{"police", 3, 60, "合格"},
+		// closure 0/2 → 0; acceptance, contact 1/2 (45 points × 1 > 15) → 0;
+		// no callbacks → 20 + 10; returns 0/2 → 10; one overdue → −0.5.
+		{"water", 4, 39.5, "不合格"},
+	}
+	if len(r.Depts) != len(want) {
+		t.Fatalf("departments = %+v", r.Depts)
+	}
+	for i, w := range want {
+		d := r.Depts[i]
+		if d.Department != w.dept || d.Rank != w.rank || d.Score != w.score || d.Grade != w.grade {
+			t.Errorf("rank %d = %s %v %s, want %s %v %s", d.Rank, d.Department, d.Score, d.Grade, w.dept, w.score, w.grade)
+		}
+	}
+	if len(r.Late) != 3 || r.Late[0].TicketID != "T2" || r.Late[0].LateHours != 0.5 || r.Late[1].LateHours != 240 {
+		t.Errorf("late tickets = %+v", r.Late)
+	}
+}
+
+// The workbook has the six sheets with Chinese headings, frozen header
+// rows and the hand-derived values.
+func TestXLSXCells(t *testing.T) {
+	r := build(t)
+	var buf bytes.Buffer
+	if err := r.WriteXLSX(&buf); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got := f.GetSheetList(); strings.Join(got, ",") != "总体指标,承办单位考核,红黑榜,超期工单明细,每日趋势,口径说明" {
+		t.Errorf("sheets = %v", got)
+	}
+	cells := map[string]map[string]string{
+		"承办单位考核": {"A1": "排名", "B2": "transport", "C2": "100.00", "B3": "housing", "C3": "69.50", "D3": "合格", "D5": "不合格"},
+		"红黑榜":    {"A2": "红榜", "C2": "transport", "A6": "黑榜", "C6": "water"},
+		"超期工单明细": {"A2": "T2", "B2": "water", "C2": "求助", "G2": "0.50", "A3": "T4", "F3": "未答复"},
+		"每日趋势":   {"A1": "日期", "A2": "2026-10-01", "A32": "2026-10-31"},
+		"口径说明":   {"A2": "热线中心", "B2": "c1", "A3": "考核月份", "B3": "2026-10"},
+	}
+	for sheet, want := range cells {
+		for cell, v := range want {
+			if got, _ := f.GetCellValue(sheet, cell); got != v {
+				t.Errorf("%s!%s = %q, want %q", sheet, cell, got, v)
+			}
+		}
+	}
+	// 按时办结率 of the month: T1 ✓, T2 ✗, T4 ✗, T5 ✓, T6 ✗ = 2/5, shown as a percentage.
+	rows, _ := f.GetRows("总体指标")
+	found := false
+	for _, row := range rows {
+		if row[0] == "on_time_closure_rate" {
+			found = true
+			if row[2] != "2" || row[3] != "5" || row[4] != "40.00%" || row[6] != "未达标" {
+				t.Errorf("on-time closure row = %v", row)
+			}
+		}
+	}
+	if !found {
+		t.Error("no on-time closure row")
+	}
+	if panes, err := f.GetPanes("承办单位考核"); err != nil || !panes.Freeze || panes.YSplit != 1 {
+		t.Errorf("header not frozen: %+v %v", panes, err)
+	}
+}
+
+func TestCSVHasBOMAndHeadings(t *testing.T) {
+	r := build(t)
+	for _, tb := range r.Tables() {
+		var buf bytes.Buffer
+		if err := report.WriteCSV(&buf, tb); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.HasPrefix(buf.Bytes(), []byte("\xef\xbb\xbf"+tb.Headers[0])) {
+			t.Errorf("%s: no BOM or heading: %q", tb.Slug, buf.String()[:20])
+		}
+	}
+}
+
+func TestClearErrors(t *testing.T) {
+	p := profile.Default()
+	src, err := report.FromFiles(context.Background(), report.FileOptions{Files: []string{golden}, Profile: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := report.Build(src, p, "2026-10", "c9"); err == nil || !strings.Contains(err.Error(), `unknown centre "c9"`) || !strings.Contains(err.Error(), "c1") {
+		t.Errorf("unknown centre: %v", err)
+	}
+	if _, err := report.Build(src, p, "2025-01", "c1"); !errors.Is(err, report.ErrNoData) {
+		t.Errorf("empty month: %v", err)
+	}
+	if _, err := report.Build(src, p, "2026-13", "c1"); err == nil {
+		t.Error("bad month accepted")
+	}
+}
+
+// The HTML report, rendered by a real browser, shows its charts and
+// tables; it is also printed to PDF, as a reader would.
+func TestHTMLInChromium(t *testing.T) {
+	chromium := testenv.Chromium(t)
+	r := build(t)
+	dir := t.TempDir()
+	page := filepath.Join(dir, "report.html")
+	var buf bytes.Buffer
+	if err := r.WriteHTML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(page, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "http://") || strings.Contains(buf.String(), "https://") {
+		t.Error("the report is not self-contained")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	run := func(args ...string) []byte {
+		t.Helper()
+		out, err := exec.CommandContext(ctx, chromium, append(testenv.HeadlessArgs(filepath.Join(dir, "p"+args[0][:4])), args...)...).Output()
+		if err != nil {
+			t.Fatalf("chromium %v: %v", args, err)
+		}
+		return out
+	}
+	dom := string(run("--dump-dom", "file://"+page))
+	for _, want := range []string{"月度考核报告", "承办单位得分排名", "<svg", "transport", "超期工单明细"} {
+		if !strings.Contains(dom, want) {
+			t.Errorf("rendered report lacks %q", want)
+		}
+	}
+	shot := filepath.Join(dir, "report.png")
+	if keep := os.Getenv("HOTLINEQC_REPORT_SCREENSHOT"); keep != "" {
+		shot = keep
+	}
+	run("--window-size=1000,1800", "--screenshot="+shot, "file://"+page)
+	pdf := filepath.Join(dir, "report.pdf")
+	run("--print-to-pdf="+pdf, "--no-pdf-header-footer", "file://"+page)
+	for _, f := range []struct{ path, magic string }{{shot, "\x89PNG"}, {pdf, "%PDF"}} {
+		b, err := os.ReadFile(f.path)
+		if err != nil || len(b) < 5_000 || !strings.HasPrefix(string(b), f.magic) {
+			t.Errorf("%s: %d bytes, %v", f.path, len(b), err)
+		}
+	}
+}

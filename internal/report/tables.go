@@ -1,0 +1,233 @@
+package report
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hotlineqc/hotlineqc/internal/profile"
+)
+
+// Format says how a cell is shown.
+type Format uint8
+
+// Cell formats.
+const (
+	Text     Format = iota
+	Integer         // 1234
+	Percent         // 0.9512 shown as 95.12%
+	Decimal1        // seconds: 12.3
+	Decimal2        // points, working days, hours: 4.25
+)
+
+// Cell is one value of a table.
+type Cell struct {
+	Value  any // string, float64 or nil (empty)
+	Format Format
+}
+
+// Table is one sheet of the XLSX, one CSV file, one section of the HTML.
+type Table struct {
+	Name    string // the sheet name, Chinese
+	Slug    string // the CSV file suffix
+	Headers []string
+	Widths  []float64 // column widths in characters
+	Rows    [][]Cell
+}
+
+var categoryNames = map[string]string{"consultation": "咨询", "help": "求助", "complaint": "投诉",
+	"report": "举报", "suggestion": "建议", "praise": "表扬", "": "未分类"}
+
+var urgencyNames = map[string]string{"normal": "一般", "urgent": "紧急"}
+
+func text(s string) Cell { return Cell{Value: s} }
+
+func num(v *float64, f Format) Cell {
+	if v == nil {
+		return Cell{}
+	}
+	return Cell{Value: *v, Format: f}
+}
+
+func val(v float64, f Format) Cell { return Cell{Value: v, Format: f} }
+
+// valueFormat is the format of an indicator's value.
+func valueFormat(k profile.Kind) Format {
+	switch k {
+	case profile.Rate:
+		return Percent
+	case profile.Mean:
+		return Decimal2
+	}
+	return Integer
+}
+
+func targetText(t *profile.Target) string {
+	if t == nil {
+		return ""
+	}
+	op := "≥"
+	if t.Op == "<=" {
+		op = "≤"
+	}
+	return fmt.Sprintf("%s %s%%", op, trimFloat(t.Value*100))
+}
+
+func trimFloat(v float64) string {
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.4f", v), "0"), ".")
+}
+
+func metText(m *bool) string {
+	switch {
+	case m == nil:
+		return ""
+	case *m:
+		return "达标"
+	}
+	return "未达标"
+}
+
+// Tables returns the report's tables, in sheet order.
+func (r *Report) Tables() []Table {
+	return []Table{r.overallTable(), r.deptTable(), r.honorTable(), r.lateTable(), r.dailyTable(), r.basisTable()}
+}
+
+func (r *Report) overallTable() Table {
+	t := Table{Name: "总体指标", Slug: "overall", Headers: []string{"指标代码", "指标名称", "分子", "分母", "数值", "目标", "是否达标"},
+		Widths: []float64{32, 22, 14, 12, 12, 12, 10}}
+	for _, l := range r.Overall {
+		nf := Integer
+		if l.Kind == profile.Mean {
+			nf = Decimal2
+		}
+		t.Rows = append(t.Rows, []Cell{text(l.ID), text(l.Name), num(l.Numerator, nf), num(l.Denominator, Integer),
+			num(l.Value, valueFormat(l.Kind)), text(targetText(l.Target)), text(metText(l.Met))})
+	}
+	return t
+}
+
+func (r *Report) deptTable() Table {
+	t := Table{Name: "承办单位考核", Slug: "departments", Headers: []string{"排名", "承办单位", "总分", "等级"}, Widths: []float64{6, 18, 8, 8}}
+	for _, it := range r.Profile.Scoring.Items {
+		ind, _ := profile.Lookup(it.Indicator)
+		t.Headers = append(t.Headers, ind.Name, ind.Name+"得分")
+		t.Widths = append(t.Widths, 14, 10)
+	}
+	for _, d := range r.Depts {
+		row := []Cell{val(float64(d.Rank), Integer), text(d.Department), val(d.Score, Decimal2), text(d.Grade)}
+		for _, it := range d.Items {
+			ind, _ := profile.Lookup(it.Indicator)
+			points := it.Points
+			if it.Rule == profile.PenaltyPerCount && points != 0 {
+				points = -points // a deduction
+			}
+			value := num(it.Value, valueFormat(ind.Kind))
+			if it.NoData {
+				value = text("无数据")
+			}
+			row = append(row, value, val(points, Decimal2))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+func (r *Report) honorTable() Table {
+	t := Table{Name: "红黑榜", Slug: "honor", Headers: []string{"榜单", "名次", "承办单位", "总分", "等级"}, Widths: []float64{8, 6, 18, 8, 8}}
+	n := min(5, len(r.Depts))
+	for _, d := range r.Depts[:n] {
+		t.Rows = append(t.Rows, []Cell{text("红榜"), val(float64(d.Rank), Integer), text(d.Department), val(d.Score, Decimal2), text(d.Grade)})
+	}
+	for i := len(r.Depts) - 1; i >= max(len(r.Depts)-5, 0); i-- {
+		d := r.Depts[i]
+		t.Rows = append(t.Rows, []Cell{text("黑榜"), val(float64(d.Rank), Integer), text(d.Department), val(d.Score, Decimal2), text(d.Grade)})
+	}
+	return t
+}
+
+func (r *Report) lateTable() Table {
+	t := Table{Name: "超期工单明细", Slug: "late", Headers: []string{"工单编号", "承办单位", "类别", "紧急程度", "办结时限", "答复时间", "超时(小时)"},
+		Widths: []float64{22, 16, 8, 8, 20, 20, 12}}
+	loc := r.Profile.Location()
+	for _, l := range r.Late {
+		reply := "未答复"
+		if l.Reply != 0 {
+			reply = time.UnixMilli(l.Reply).In(loc).Format("2006-01-02 15:04")
+		}
+		dept := l.Department
+		if dept == "" {
+			dept = "(中心待派)"
+		}
+		t.Rows = append(t.Rows, []Cell{text(l.TicketID), text(dept), text(categoryNames[l.Category]), text(urgencyNames[l.Urgency]),
+			text(time.UnixMilli(l.Due).In(loc).Format("2006-01-02 15:04")), text(reply), val(l.LateHours, Decimal2)})
+	}
+	return t
+}
+
+func (r *Report) dailyTable() Table {
+	t := Table{Name: "每日趋势", Slug: "daily", Headers: []string{"日期"}, Widths: []float64{12}}
+	for _, id := range DailyIndicators {
+		ind, _ := profile.Lookup(id)
+		t.Headers = append(t.Headers, ind.Name)
+		t.Widths = append(t.Widths, 14)
+	}
+	for _, d := range r.Daily {
+		row := []Cell{text(d.Date)}
+		for _, id := range DailyIndicators {
+			ind, _ := profile.Lookup(id)
+			row = append(row, num(d.Values[id], valueFormat(ind.Kind)))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+func (r *Report) basisTable() Table {
+	p := r.Profile
+	t := Table{Name: "口径说明", Slug: "basis", Headers: []string{"项目", "内容"}, Widths: []float64{28, 90}}
+	add := func(k, v string) { t.Rows = append(t.Rows, []Cell{text(k), text(v)}) }
+	add("热线中心", r.Center)
+	add("考核月份", r.Month)
+	add("评价口径", p.ID+"  "+p.Name)
+	add("评估时间(截至)", r.AsOf+" ("+p.Timezone+")")
+	add("数据来源", r.Source)
+	add("有效事件数", fmt.Sprint(r.Events.Accepted))
+	add("重复事件数", fmt.Sprint(r.Events.Duplicates))
+	add("拒收事件数", fmt.Sprint(r.Events.Rejected))
+	sl := p.Calls.ServiceLevel
+	add("服务水平阈值(秒)", trimFloat(sl.ThresholdSeconds))
+	add("服务水平分母", map[string]string{profile.DenomAnswered: "人工接通量", profile.DenomOffered: "人工服务请求量",
+		profile.DenomOfferedMinusShortAbandons: "人工服务请求量减短时放弃"}[sl.Denominator])
+	add("短时放弃阈值(秒)", trimFloat(p.Calls.ShortAbandonSeconds))
+	add("剔除短时放弃", map[bool]string{true: "是", false: "否"}[p.Calls.ExcludeShortAbandons])
+	add("满意评价", strings.Join(p.SatisfiedRatings, ", "))
+	add("按时办结统计口径", map[string]string{profile.ByDeadline: "按办结时限所在期间", profile.ByReply: "按答复时间所在期间"}[p.Tickets.OnTimeClosure.WindowBy])
+	d := p.Deadlines
+	add("派单时限(一般/紧急)", d.Dispatch.Normal.String()+" / "+d.Dispatch.Urgent.String())
+	add("签收时限(一般/紧急)", d.Accept.Normal.String()+" / "+d.Accept.Urgent.String())
+	add("联系时限(一般/紧急)", d.Contact.Normal.String()+" / "+d.Contact.Urgent.String())
+	add("办结时限(一般/紧急)", d.Resolve.Normal.String()+" / "+d.Resolve.Urgent.String())
+	for _, c := range sortedKeys(d.Resolve.ByCategory) {
+		add("办结时限·"+categoryNames[c], d.Resolve.ByCategory[c].Normal.String()+" / "+d.Resolve.ByCategory[c].Urgent.String())
+	}
+	for _, ind := range profile.Indicators() {
+		if tg, ok := p.Targets[ind.ID]; ok {
+			add("目标·"+ind.Name, targetText(&tg))
+		}
+	}
+	for _, it := range p.Scoring.Items {
+		ind, _ := profile.Lookup(it.Indicator)
+		add("考核项·"+ind.Name, fmt.Sprintf("%s, 分值 %s, 每百分点扣 %s, 最低 %s, 每件扣 %s", it.Rule, trimFloat(it.Points),
+			trimFloat(it.Step), trimFloat(it.Floor), trimFloat(it.Penalty)))
+	}
+	add("等级", "优秀 ≥ 90；良好 80–89.99；合格 60–79.99；不合格 < 60")
+	for _, in := range r.Inputs {
+		add("输入 "+in.Name, fmt.Sprintf("SHA-256 %s (%d)", in.SHA256, in.Size))
+	}
+	add("单位说明", "比率以百分比表示；平均应答、排队、通话、处理时长单位为秒；平均办理时长单位为工作日")
+	return t
+}
+
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
