@@ -102,6 +102,7 @@ func Run(ctx context.Context, cfg config.Config, ln net.Listener, reg *prometheu
 		*chstore.StateWriter
 	}{chstore.NewReader(conn, cfg.ClickHouse.Database), chstore.NewStateWriter(conn, cfg.ClickHouse.Database)}
 	stage := stream.New(cfg.Stream, prof, cal, store, ro.clock, log)
+	stage.Instrument(stream.NewMetrics(reg))
 
 	p := pipeline.New(cfg.Pipeline, pipeline.Deps{
 		Source:      consumer,

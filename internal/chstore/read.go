@@ -234,11 +234,12 @@ func (r *Reader) each(ctx context.Context, q string, fn func(driver.Rows) error)
 	return rows.Err()
 }
 
-// PendingTickets names the tickets whose latest state waits for a deadline
-// or depends on the evaluation time.
+// PendingTickets names the tickets whose latest state waits for a
+// deadline, depends on the evaluation time, or is open (dispatched and not
+// replied: it counts in the ticket gauges).
 func (r *Reader) PendingTickets(ctx context.Context) ([]indicator.Ref, error) {
 	var out []indicator.Ref
-	q := fmt.Sprintf("SELECT center_id, ticket_id FROM %s.%s FINAL WHERE wake_ms > 0 OR volatile = 1", r.db, TicketStateTable)
+	q := fmt.Sprintf("SELECT center_id, ticket_id FROM %s.%s FINAL WHERE wake_ms > 0 OR volatile = 1 OR (due_ms > 0 AND reply_ms = 0)", r.db, TicketStateTable)
 	err := r.each(ctx, q, func(rows driver.Rows) error {
 		ref := indicator.Ref{Ticket: true}
 		if err := rows.Scan(&ref.CenterID, &ref.ID); err != nil {

@@ -60,7 +60,9 @@ type Engine struct {
 
 	scratch   ticketFact     // reused by every ticket evaluation
 	stored    []StoredTicket // tickets restored from a store (Restore)
-	track     bool           // record evaluated entities for Changes
+	observe   func([]Delta)  // reports contribution deltas (Observe)
+	oldBuf    []contrib
+	track     bool // record evaluated entities for Changes
 	changedC  []*call
 	changedT  []*ticket
 	store     *store
@@ -193,12 +195,14 @@ func (e *Engine) Advance(asOf int64) {
 		if !e.callsOn {
 			continue // the grain has a dimension calls lack
 		}
+		old := e.before(c.contribs)
 		e.store.apply(c.contribs, -1)
 		if c.contribs == nil {
 			c.contribs = make([]contrib, 0, 12)
 		}
 		c.contribs = e.callContribs(c, c.fact(), c.contribs[:0])
 		e.store.apply(c.contribs, +1)
+		e.report(old, c.contribs)
 		e.noteCall(c)
 	}
 	e.dirtyC = e.dirtyC[:0]
@@ -219,12 +223,14 @@ func (e *Engine) Advance(asOf int64) {
 }
 
 func (e *Engine) evalTicket(t *ticket, asOf int64) {
+	old := e.before(t.contribs)
 	e.store.apply(t.contribs, -1)
 	f := &e.scratch
 	t.fact(f)
 	contribs, wake, due, volatile := e.ticketContribs(t, f, asOf, t.contribs[:0])
 	t.contribs = contribs
 	e.store.apply(t.contribs, +1)
+	e.report(old, t.contribs)
 	t.dirty = false
 	t.state = ticketState{evaluated: true, due: due, replyTS: f.replyTS, category: f.category, channel: f.channel, urgency: f.urgency}
 	e.noteTicket(t)

@@ -2,6 +2,7 @@ package indicator
 
 import (
 	"github.com/hotlineqc/hotlineqc/internal/event"
+	"github.com/hotlineqc/hotlineqc/internal/profile"
 )
 
 // This file is the engine's interface to a stateful stream processor: it
@@ -55,6 +56,58 @@ type TicketFacts struct {
 	Holder                     string // the department holding it at the evaluation time
 	Dispatches                 int
 	Reopened                   bool
+}
+
+// Delta is a contribution taken back (negative amounts) or added by an
+// evaluation of a call or ticket, to one indicator and dims tuple.
+type Delta struct {
+	Indicator string
+	Ticket    bool
+	Dims      []string // the family's dims tuple
+	Num, Den  int64
+}
+
+// Observe makes Advance report, for every evaluation (not AdvanceQuiet,
+// Evict or Restore), the contributions it took back and added, together:
+// an observer that groups dimensions nets them over its own groups.
+func (e *Engine) Observe(fn func([]Delta)) { e.observe = fn }
+
+// AdvanceQuiet is Advance without reporting deltas: for calls and tickets
+// just loaded from a store, whose contributions were counted before.
+func (e *Engine) AdvanceQuiet(asOf int64) {
+	fn := e.observe
+	e.observe = nil
+	defer func() { e.observe = fn }()
+	e.Advance(asOf)
+}
+
+// before copies an entity's contributions before its evaluation reuses
+// their slice, when deltas are observed.
+func (e *Engine) before(cs []contrib) []contrib {
+	if e.observe == nil {
+		return nil
+	}
+	e.oldBuf = append(e.oldBuf[:0], cs...)
+	return e.oldBuf
+}
+
+// report sends an evaluation's old contributions (taken back) and new ones.
+func (e *Engine) report(old, cur []contrib) {
+	if e.observe == nil || len(old)+len(cur) == 0 {
+		return
+	}
+	ds := make([]Delta, 0, len(old)+len(cur))
+	for sign, cs := range [][]contrib{old, cur} {
+		for _, c := range cs {
+			d := Delta{Indicator: names[c.key.ind()], Ticket: fams[c.key.ind()] == profile.Tickets,
+				Dims: e.dims.tuples[c.key.dims()], Num: c.num, Den: c.den}
+			if sign == 0 {
+				d.Num, d.Den = -d.Num, -d.Den
+			}
+			ds = append(ds, d)
+		}
+	}
+	e.observe(ds)
 }
 
 // TrackChanges makes Advance record the calls and tickets it evaluates,
@@ -206,7 +259,8 @@ func (e *Engine) Evict(before int64) []Ref {
 	}
 	for k, t := range e.tickets {
 		_, open := e.open[t]
-		if !t.dirty && !t.changed && !t.inHeap && !open && lastTicketTS(t.evs) < before {
+		waiting := t.state.due != 0 && t.state.replyTS == 0 // open: counts in the gauges
+		if !t.dirty && !t.changed && !t.inHeap && !open && !waiting && lastTicketTS(t.evs) < before {
 			e.store.apply(t.contribs, -1)
 			delete(e.tickets, k)
 			out = append(out, Ref{true, k.center, k.id})
@@ -229,6 +283,48 @@ func lastTicketTS(evs []tev) int64 {
 		m = max(m, v.ts)
 	}
 	return m
+}
+
+// TicketGauge counts a centre's and department's open tickets at an
+// evaluation time.
+type TicketGauge struct {
+	CenterID, Department         string
+	Open, Overdue, Due4h, Due24h int
+}
+
+// TicketGauges counts the open (dispatched, unreplied) tickets held in
+// memory by the department holding them at asOf: all of them, those past
+// their resolve deadline, and those due within 4 and 24 hours (预警).
+func (e *Engine) TicketGauges(asOf int64) []TicketGauge {
+	type key struct{ c, d string }
+	by := map[key]*TicketGauge{}
+	for k, t := range e.tickets {
+		st := &t.state
+		if st.due == 0 || (st.replyTS != 0 && st.replyTS <= asOf) {
+			continue
+		}
+		gk := key{k.center, t.holderAt(asOf)}
+		g := by[gk]
+		if g == nil {
+			g = &TicketGauge{CenterID: gk.c, Department: gk.d}
+			by[gk] = g
+		}
+		g.Open++
+		switch left := st.due - asOf; {
+		case left < 0:
+			g.Overdue++
+		case left < 4*3600_000:
+			g.Due4h++
+			g.Due24h++
+		case left < 24*3600_000:
+			g.Due24h++
+		}
+	}
+	out := make([]TicketGauge, 0, len(by))
+	for _, g := range by {
+		out = append(out, *g)
+	}
+	return out
 }
 
 // Size returns how many calls and tickets the engine holds.

@@ -55,6 +55,15 @@ type Stage struct {
 	asOf    int64
 	pending []chstore.StateRow
 	loaded  bool
+	metrics *Metrics
+}
+
+// Instrument makes the stage keep live indicator metrics in m.
+func (s *Stage) Instrument(m *Metrics) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.metrics = m
+	s.eng.Observe(m.observe)
 }
 
 // New returns a stage for profile p; clock gives the evaluation time
@@ -77,6 +86,9 @@ func (s *Stage) Apply(ctx context.Context, recs []event.Record) error {
 	if err := s.loadUnknown(ctx, recs); err != nil {
 		return err
 	}
+	// Loaded calls and tickets take their known state quietly, as of the
+	// last evaluation: their contributions were counted before.
+	s.eng.AdvanceQuiet(s.asOf)
 	for i := range recs {
 		s.origin[indicator.RefOf(&recs[i].Event)] = recs[i].Origin
 		s.eng.Apply(&recs[i].Event)
@@ -100,6 +112,9 @@ func (s *Stage) Tick(ctx context.Context) error {
 			delete(s.origin, ref)
 		}
 	}
+	if s.metrics != nil {
+		s.metrics.setGauges(s.eng.TicketGauges(s.asOf))
+	}
 	return nil
 }
 
@@ -112,9 +127,11 @@ func (s *Stage) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load pending tickets: %w", err)
 	}
-	if err := s.load(ctx, refs); err != nil {
+	if err := s.load(ctx, refs, nil); err != nil {
 		return err
 	}
+	s.asOf = max(s.asOf, s.clock().UnixMilli())
+	s.eng.AdvanceQuiet(s.asOf)
 	s.loaded = true
 	s.log.Info("loaded tickets waiting for deadlines", "tickets", len(refs))
 	return nil
@@ -124,17 +141,22 @@ func (s *Stage) start(ctx context.Context) error {
 func (s *Stage) loadUnknown(ctx context.Context, recs []event.Record) error {
 	var refs []indicator.Ref
 	seen := map[indicator.Ref]bool{}
+	batch := map[string]bool{}
 	for i := range recs {
 		ev := &recs[i].Event
+		batch[ev.ID] = true
 		if ref := indicator.RefOf(ev); !seen[ref] && !s.eng.Has(ev) {
 			seen[ref] = true
 			refs = append(refs, ref)
 		}
 	}
-	return s.load(ctx, refs)
+	return s.load(ctx, refs, batch)
 }
 
-func (s *Stage) load(ctx context.Context, refs []indicator.Ref) error {
+// load restores calls and tickets from their stored events, leaving out
+// those of the current batch (skip): the batch's own events are applied
+// after, so that their effect counts as new.
+func (s *Stage) load(ctx context.Context, refs []indicator.Ref, skip map[string]bool) error {
 	if len(refs) == 0 {
 		return nil
 	}
@@ -142,10 +164,12 @@ func (s *Stage) load(ctx context.Context, refs []indicator.Ref) error {
 	if err != nil {
 		return err
 	}
-	evs := make([]event.Event, len(stored))
+	evs := make([]event.Event, 0, len(stored))
 	for i := range stored {
-		evs[i] = stored[i].Event
-		s.origin[indicator.RefOf(&evs[i])] = stored[i].Origin
+		s.origin[indicator.RefOf(&stored[i].Event)] = stored[i].Origin
+		if !skip[stored[i].ID] {
+			evs = append(evs, stored[i].Event)
+		}
 	}
 	s.eng.Load(evs)
 	return nil

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
@@ -155,5 +157,78 @@ func TestApplyRetriesKeepPendingStates(t *testing.T) {
 	}
 	if _, ok := store.states[indicator.Ref{Ticket: true, CenterID: "c1", ID: "t1"}]; !ok {
 		t.Error("state lost across the retry")
+	}
+}
+
+func counter(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range mf.Metric {
+			for _, l := range m.Label {
+				if v, ok := labels[l.GetName()]; ok && v != l.GetValue() {
+					continue next
+				}
+			}
+			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	return sum
+}
+
+// The counters follow each evaluation's net change: a call answered in a
+// later batch adds to the answered numerator without counting its offer
+// twice, and a restarted stage does not count loaded calls again.
+func TestMetricsCountNetChanges(t *testing.T) {
+	p := profile.Default()
+	cal, _ := p.NewCalendar()
+	store := newMemStore()
+	clock := func() time.Time { return time.Date(2026, 10, 12, 12, 0, 0, 0, time.UTC) }
+	reg := prometheus.NewRegistry()
+	st := stream.New(stream.DefaultConfig(), p, cal, store, clock, quiet)
+	st.Instrument(stream.NewMetrics(reg))
+	ctx := context.Background()
+	first := decode(t, `{"event_id":"e1","type":"call.queued","ts":"2026-10-12T09:00:00+08:00","center_id":"c1","call_id":"k1","queue":"q"}`)
+	second := decode(t, `{"event_id":"e2","type":"call.answered","ts":"2026-10-12T09:00:20+08:00","center_id":"c1","call_id":"k1","agent_id":"a"}`)
+	for _, b := range [][]event.Record{first, second} {
+		store.keep(b)
+		if err := st.Apply(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	num := func(ind string) float64 {
+		return counter(t, reg, "hotline_indicator_numerator_total", map[string]string{"indicator": ind, "center": "c1", "queue": "q"})
+	}
+	den := func(ind string) float64 {
+		return counter(t, reg, "hotline_indicator_denominator_total", map[string]string{"indicator": ind, "center": "c1", "queue": "q"})
+	}
+	if num("calls_offered") != 1 || num("answer_rate") != 1 || den("answer_rate") != 1 || num("asa_seconds") != 20 {
+		t.Errorf("offered %v, answer rate %v/%v, asa %v", num("calls_offered"), num("answer_rate"), den("answer_rate"), num("asa_seconds"))
+	}
+	if n := counter(t, reg, "hotline_call_wait_seconds", nil); n != 0 {
+		t.Logf("histogram sample counted in gather: %v", n)
+	}
+	// A restarted stage loads the call when its next event comes, quietly.
+	reg2 := prometheus.NewRegistry()
+	st2 := stream.New(stream.DefaultConfig(), p, cal, store, clock, quiet)
+	st2.Instrument(stream.NewMetrics(reg2))
+	third := decode(t, `{"event_id":"e3","type":"call.ended","ts":"2026-10-12T09:03:20+08:00","center_id":"c1","call_id":"k1"}`)
+	store.keep(third)
+	if err := st2.Apply(ctx, third); err != nil {
+		t.Fatal(err)
+	}
+	if v := counter(t, reg2, "hotline_indicator_numerator_total", map[string]string{"indicator": "calls_offered"}); v != 0 {
+		t.Errorf("restarted stage counted the loaded call's offer again: %v", v)
+	}
+	if v := counter(t, reg2, "hotline_indicator_numerator_total", map[string]string{"indicator": "avg_talk_seconds"}); v != 180 {
+		t.Errorf("talk of the new end = %v, want 180", v)
 	}
 }

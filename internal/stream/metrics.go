@@ -1,0 +1,145 @@
+package stream
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/hotlineqc/hotlineqc/internal/indicator"
+	"github.com/hotlineqc/hotlineqc/internal/profile"
+)
+
+// Metrics are the live indicator metrics: counters of every indicator's
+// numerator and denominator, so that any rate over any range is a PromQL
+// division; histograms of wait and handle times; gauges of open tickets.
+// Label values are bounded: centres, queues, departments, categories,
+// indicator ids; never agents, calls, tickets or phone numbers.
+//
+// They are live figures for dashboards and alerts. The exact figures are
+// in ClickHouse: a counter cannot go down, so a contribution taken back (a
+// late event changing an earlier decision) is counted in
+// hotline_indicator_retracted_total instead.
+type Metrics struct {
+	num, den     *prometheus.CounterVec
+	retracted    *prometheus.CounterVec
+	wait, handle *prometheus.HistogramVec
+	open         *prometheus.GaugeVec
+	overdue      *prometheus.GaugeVec
+	dueSoon      *prometheus.GaugeVec
+}
+
+var indicatorLabels = []string{"indicator", "center", "queue", "department", "category"}
+
+// NewMetrics registers the indicator metrics with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	f := promauto.With(reg)
+	durations := []float64{5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200}
+	return &Metrics{
+		num: f.NewCounterVec(prometheus.CounterOpts{Namespace: "hotline", Subsystem: "indicator", Name: "numerator_total",
+			Help: "Numerator of each indicator (counts; seconds for *_seconds; working days for avg_resolve_workdays), by centre, queue, department, category."}, indicatorLabels),
+		den: f.NewCounterVec(prometheus.CounterOpts{Namespace: "hotline", Subsystem: "indicator", Name: "denominator_total",
+			Help: "Denominator of each rate or mean indicator, by centre, queue, department, category."}, indicatorLabels),
+		retracted: f.NewCounterVec(prometheus.CounterOpts{Namespace: "hotline", Subsystem: "indicator", Name: "retracted_total",
+			Help: "Numerator or denominator amounts taken back by later events (the counters do not go down)."}, []string{"indicator", "part"}),
+		wait: f.NewHistogramVec(prometheus.HistogramOpts{Namespace: "hotline", Subsystem: "call", Name: "wait_seconds",
+			Help: "Wait of offered calls until answer or abandon.", Buckets: durations}, []string{"center", "queue"}),
+		handle: f.NewHistogramVec(prometheus.HistogramOpts{Namespace: "hotline", Subsystem: "call", Name: "handle_seconds",
+			Help: "Handle time (talk, hold, wrap-up) of answered calls.", Buckets: prometheus.ExponentialBuckets(30, 1.6, 12)}, []string{"center", "queue"}),
+		open: f.NewGaugeVec(prometheus.GaugeOpts{Namespace: "hotline", Subsystem: "tickets", Name: "open",
+			Help: "Dispatched tickets not yet replied, by the department holding them."}, []string{"center", "department"}),
+		overdue: f.NewGaugeVec(prometheus.GaugeOpts{Namespace: "hotline", Subsystem: "tickets", Name: "overdue",
+			Help: "Open tickets past their resolve deadline (超期未办结)."}, []string{"center", "department"}),
+		dueSoon: f.NewGaugeVec(prometheus.GaugeOpts{Namespace: "hotline", Subsystem: "tickets", Name: "due_soon",
+			Help: "Open tickets whose resolve deadline is within the given time (预警)."}, []string{"center", "department", "within"}),
+	}
+}
+
+// scale converts an indicator's stored amount (ms for means) to its unit.
+func scale(ind string, v int64) float64 {
+	switch {
+	case ind == "avg_resolve_workdays":
+		return float64(v) / 86_400_000
+	case len(ind) > 8 && ind[len(ind)-8:] == "_seconds":
+		return float64(v) / 1000
+	}
+	return float64(v)
+}
+
+// labels are a delta's metric labels: indicator, center, queue,
+// department, category.
+type labels [5]string
+
+func labelsOf(d indicator.Delta) labels {
+	l := labels{d.Indicator, d.Dims[0]}
+	if d.Ticket {
+		l[3], l[4] = d.Dims[1], d.Dims[2]
+	} else {
+		l[2] = d.Dims[1]
+	}
+	return l
+}
+
+// observe records one evaluation: its contributions taken back and added,
+// netted over the metric labels (an answered call moves from agent "" to
+// its agent, which the metrics do not label, so nothing moves).
+func (m *Metrics) observe(ds []indicator.Delta) {
+	net := map[labels][2]int64{}
+	for _, d := range ds {
+		v := net[labelsOf(d)]
+		v[0], v[1] = v[0]+d.Num, v[1]+d.Den
+		net[labelsOf(d)] = v
+	}
+	for l, v := range net {
+		for i, part := range []string{"numerator", "denominator"} {
+			c := m.num
+			if i == 1 {
+				c = m.den
+			}
+			switch {
+			case v[i] > 0:
+				c.WithLabelValues(l[:]...).Add(scale(l[0], v[i]))
+			case v[i] < 0:
+				m.retracted.WithLabelValues(l[0], part).Add(scale(l[0], -v[i]))
+			}
+		}
+	}
+	// A wait or handle time appears once, when the call gets it.
+	old := map[string]bool{}
+	for _, d := range ds {
+		if d.Num < 0 || d.Den < 0 {
+			old[d.Indicator] = true
+		}
+	}
+	for _, d := range ds {
+		if d.Ticket || d.Den != 1 || old[d.Indicator] {
+			continue
+		}
+		switch d.Indicator {
+		case "avg_queue_seconds":
+			m.wait.WithLabelValues(d.Dims[0], d.Dims[1]).Observe(scale(d.Indicator, d.Num))
+		case "aht_seconds":
+			m.handle.WithLabelValues(d.Dims[0], d.Dims[1]).Observe(scale(d.Indicator, d.Num))
+		}
+	}
+}
+
+// setGauges replaces the ticket gauges.
+func (m *Metrics) setGauges(gs []indicator.TicketGauge) {
+	m.open.Reset()
+	m.overdue.Reset()
+	m.dueSoon.Reset()
+	for _, g := range gs {
+		m.open.WithLabelValues(g.CenterID, g.Department).Set(float64(g.Open))
+		m.overdue.WithLabelValues(g.CenterID, g.Department).Set(float64(g.Overdue))
+		m.dueSoon.WithLabelValues(g.CenterID, g.Department, "4h").Set(float64(g.Due4h))
+		m.dueSoon.WithLabelValues(g.CenterID, g.Department, "24h").Set(float64(g.Due24h))
+	}
+}
+
+// Init creates the zero series of the rate indicators of the profile's
+// targets for a centre, so that alerts see them before the first event.
+func (m *Metrics) Init(p *profile.Profile, center string) {
+	for id := range p.Targets {
+		m.num.WithLabelValues(id, center, "", "", "")
+		m.den.WithLabelValues(id, center, "", "", "")
+	}
+}
