@@ -239,7 +239,7 @@ func (r *Reader) each(ctx context.Context, q string, fn func(driver.Rows) error)
 // replied: it counts in the ticket gauges).
 func (r *Reader) PendingTickets(ctx context.Context) ([]indicator.Ref, error) {
 	var out []indicator.Ref
-	q := fmt.Sprintf("SELECT center_id, ticket_id FROM %s.%s FINAL WHERE wake_ms > 0 OR volatile = 1 OR (due_ms > 0 AND reply_ms = 0)", r.db, TicketStateTable)
+	q := fmt.Sprintf("SELECT center_id, ticket_id FROM %s.%s FINAL WHERE wake_ms > 0 OR volatile = 1 OR (due_ms > 0 AND reply_ms = 0) OR (created_ms > 0 AND first_dispatch_ms = 0 AND close_ms = 0)", r.db, TicketStateTable)
 	err := r.each(ctx, q, func(rows driver.Rows) error {
 		ref := indicator.Ref{Ticket: true}
 		if err := rows.Scan(&ref.CenterID, &ref.ID); err != nil {

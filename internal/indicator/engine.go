@@ -232,7 +232,8 @@ func (e *Engine) evalTicket(t *ticket, asOf int64) {
 	e.store.apply(t.contribs, +1)
 	e.report(old, t.contribs)
 	t.dirty = false
-	t.state = ticketState{evaluated: true, due: due, replyTS: f.replyTS, category: f.category, channel: f.channel, urgency: f.urgency}
+	t.state = ticketState{evaluated: true, due: due, replyTS: f.replyTS, category: f.category, channel: f.channel, urgency: f.urgency,
+		awaiting: f.created && len(f.dispatches) == 0 && !f.resolvedOnIntake && f.closeTS == 0}
 	e.noteTicket(t)
 	if volatile {
 		e.open[t] = struct{}{}

@@ -259,7 +259,7 @@ func (e *Engine) Evict(before int64) []Ref {
 	}
 	for k, t := range e.tickets {
 		_, open := e.open[t]
-		waiting := t.state.due != 0 && t.state.replyTS == 0 // open: counts in the gauges
+		waiting := (t.state.due != 0 && t.state.replyTS == 0) || t.state.awaiting // counts in the gauges
 		if !t.dirty && !t.changed && !t.inHeap && !open && !waiting && lastTicketTS(t.evs) < before {
 			e.store.apply(t.contribs, -1)
 			delete(e.tickets, k)
@@ -290,6 +290,7 @@ func lastTicketTS(evs []tev) int64 {
 type TicketGauge struct {
 	CenterID, Department         string
 	Open, Overdue, Due4h, Due24h int
+	AwaitingDispatch             int // created, not dispatched (department "")
 }
 
 // TicketGauges counts the open (dispatched, unreplied) tickets held in
@@ -298,17 +299,23 @@ type TicketGauge struct {
 func (e *Engine) TicketGauges(asOf int64) []TicketGauge {
 	type key struct{ c, d string }
 	by := map[key]*TicketGauge{}
+	get := func(k key) *TicketGauge {
+		g := by[k]
+		if g == nil {
+			g = &TicketGauge{CenterID: k.c, Department: k.d}
+			by[k] = g
+		}
+		return g
+	}
 	for k, t := range e.tickets {
 		st := &t.state
+		if st.awaiting {
+			get(key{k.center, ""}).AwaitingDispatch++
+		}
 		if st.due == 0 || (st.replyTS != 0 && st.replyTS <= asOf) {
 			continue
 		}
-		gk := key{k.center, t.holderAt(asOf)}
-		g := by[gk]
-		if g == nil {
-			g = &TicketGauge{CenterID: gk.c, Department: gk.d}
-			by[gk] = g
-		}
+		g := get(key{k.center, t.holderAt(asOf)})
 		g.Open++
 		switch left := st.due - asOf; {
 		case left < 0:

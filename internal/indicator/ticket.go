@@ -72,6 +72,7 @@ type ticket struct {
 // (overdue_open).
 type ticketState struct {
 	evaluated bool
+	awaiting  bool  // created, not dispatched, not answered on intake, not closed
 	due       int64 // resolve deadline, 0 when not dispatched
 	replyTS   int64
 	category  event.Category

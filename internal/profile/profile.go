@@ -29,6 +29,26 @@ type Profile struct {
 	Targets          map[string]Target `yaml:"targets"`
 	Scoring          Scoring           `yaml:"scoring"`
 	Calendar         CalendarRules     `yaml:"calendar"`
+	Alerting         Alerting          `yaml:"alerting"`
+}
+
+// Alerting shapes the Prometheus rules generated from the profile.
+type Alerting struct {
+	// SLAIndicators are the call rates alerted on by burn rate.
+	SLAIndicators []string `yaml:"sla_indicators"`
+	// MinVolume is the least denominator (calls) in an alert's long window:
+	// below it the rate means nothing and nobody is paged.
+	MinVolume int `yaml:"min_volume"`
+	// BusinessHours, when enabled, lets rate alerts fire only in these
+	// local hours (on Monday to Friday with WeekdaysOnly).
+	BusinessHours struct {
+		Enabled      bool `yaml:"enabled"`
+		StartHour    int  `yaml:"start_hour"`
+		EndHour      int  `yaml:"end_hour"`
+		WeekdaysOnly bool `yaml:"weekdays_only"`
+	} `yaml:"business_hours"`
+	// DispatchBacklog alerts when more tickets wait for dispatch.
+	DispatchBacklog int `yaml:"dispatch_backlog"`
 }
 
 // CallRules are the call-indicator variants.
@@ -267,6 +287,7 @@ func (p *Profile) Validate() error {
 			add("satisfied_ratings", "%q is not a rating", r)
 		}
 	}
+	p.validateAlerting(add)
 	p.validateDeadlines(add)
 	p.validateTargets(add)
 	p.validateScoring(add)
@@ -274,6 +295,23 @@ func (p *Profile) Validate() error {
 		add("calendar", "%v", err)
 	}
 	return errors.Join(errs...)
+}
+
+func (p *Profile) validateAlerting(add func(string, string, ...any)) {
+	a := p.Alerting
+	for _, id := range a.SLAIndicators {
+		ind, ok := Lookup(id)
+		if _, hasTarget := p.Targets[id]; !ok || ind.Kind != Rate || ind.Family != Calls || !hasTarget {
+			add("alerting.sla_indicators", "%q is not a call rate with a target", id)
+		}
+	}
+	if a.MinVolume < 0 || a.DispatchBacklog < 0 {
+		add("alerting", "min_volume and dispatch_backlog must not be negative")
+	}
+	bh := a.BusinessHours
+	if bh.Enabled && (bh.StartHour < 0 || bh.EndHour > 24 || bh.StartHour >= bh.EndHour) {
+		add("alerting.business_hours", "want 0 ≤ start_hour < end_hour ≤ 24")
+	}
 }
 
 func (p *Profile) validateDeadlines(add func(string, string, ...any)) {

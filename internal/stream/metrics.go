@@ -25,6 +25,7 @@ type Metrics struct {
 	open         *prometheus.GaugeVec
 	overdue      *prometheus.GaugeVec
 	dueSoon      *prometheus.GaugeVec
+	awaiting     *prometheus.GaugeVec
 }
 
 var indicatorLabels = []string{"indicator", "center", "queue", "department", "category"}
@@ -50,6 +51,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Open tickets past their resolve deadline (超期未办结)."}, []string{"center", "department"}),
 		dueSoon: f.NewGaugeVec(prometheus.GaugeOpts{Namespace: "hotline", Subsystem: "tickets", Name: "due_soon",
 			Help: "Open tickets whose resolve deadline is within the given time (预警)."}, []string{"center", "department", "within"}),
+		awaiting: f.NewGaugeVec(prometheus.GaugeOpts{Namespace: "hotline", Subsystem: "tickets", Name: "awaiting_dispatch",
+			Help: "Tickets registered but neither dispatched, answered on intake nor closed (派单积压)."}, []string{"center"}),
 	}
 }
 
@@ -127,11 +130,20 @@ func (m *Metrics) setGauges(gs []indicator.TicketGauge) {
 	m.open.Reset()
 	m.overdue.Reset()
 	m.dueSoon.Reset()
+	m.awaiting.Reset()
+	awaiting := map[string]int{}
 	for _, g := range gs {
+		awaiting[g.CenterID] += g.AwaitingDispatch
+		if g.Open == 0 {
+			continue
+		}
 		m.open.WithLabelValues(g.CenterID, g.Department).Set(float64(g.Open))
 		m.overdue.WithLabelValues(g.CenterID, g.Department).Set(float64(g.Overdue))
 		m.dueSoon.WithLabelValues(g.CenterID, g.Department, "4h").Set(float64(g.Due4h))
 		m.dueSoon.WithLabelValues(g.CenterID, g.Department, "24h").Set(float64(g.Due24h))
+	}
+	for c, n := range awaiting {
+		m.awaiting.WithLabelValues(c).Set(float64(n))
 	}
 }
 
