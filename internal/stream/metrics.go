@@ -92,6 +92,9 @@ func (m *Metrics) observe(ds []indicator.Delta) {
 		net[labelsOf(d)] = v
 	}
 	for l, v := range net {
+		// A rate's numerator series exists from its first denominator, so
+		// that a rate with no success yet reads 0, not nothing.
+		m.num.WithLabelValues(l[:]...)
 		for i, part := range []string{"numerator", "denominator"} {
 			c := m.num
 			if i == 1 {

@@ -134,3 +134,14 @@ func HeadlessArgs(userDir string) []string {
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--hide-scrollbars", "--user-data-dir=" + userDir}
 }
+
+// Tool returns the path of a command-line tool the services script
+// installs (amtool, ...).
+func Tool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		missing(t, name, err)
+	}
+	return p
+}
