@@ -4,18 +4,16 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html/template"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/hotlineqc/hotlineqc/internal/httpserve"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 )
 
@@ -30,7 +28,7 @@ var page = template.Must(template.New("status").Funcs(template.FuncMap{
 
 // serve serves the status page, its JSON, /metrics and /healthz until ctx ends.
 func serve(ctx context.Context, ln net.Listener, st *state, reg *prometheus.Registry) error {
-	mux := http.NewServeMux()
+	mux := httpserve.Mux(reg)
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		if err := page.Execute(w, st.snapshot()); err != nil {
@@ -41,19 +39,7 @@ func serve(ctx context.Context, ln net.Listener, st *state, reg *prometheus.Regi
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(st.snapshot())
 	})
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}()
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve status page: %w", err)
-	}
-	return nil
+	return httpserve.Run(ctx, ln, mux)
 }
 
 // format renders a value for people: rates as percentages, seconds with
