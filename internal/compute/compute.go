@@ -48,30 +48,50 @@ func Run(ctx context.Context, o Options) (*Output, error) {
 	// The query is known: keep the aggregates at exactly its grain, and
 	// evaluate on every core.
 	eng := indicator.NewSharded(o.Profile, cal, indicator.Grain(o.Query), runtime.GOMAXPROCS(0))
-	maxBytes := o.MaxBytes
-	if maxBytes <= 0 {
-		maxBytes = event.DefaultMaxBytes
-	}
-	err = Decode(ctx, o.Files, maxBytes, eng.ApplyAll, func(r Reject) {
-		eng.CountRejected(1)
-		if o.OnReject != nil {
-			o.OnReject(r)
-		}
-	})
+	asOf, err := Feed(ctx, eng, o.Files, o.MaxBytes, o.AsOf, nil, o.OnReject)
 	if err != nil {
 		return nil, err
 	}
-	asOf := o.AsOf.UnixMilli()
-	if o.AsOf.IsZero() {
-		asOf = eng.MaxTS()
-	}
-	eng.Advance(asOf)
 	return &Output{
 		Profile: o.Profile.ID,
 		AsOf:    FormatTime(asOf, o.Profile.Location()),
 		Events:  eng.Counts(),
 		Results: eng.Results(o.Query),
 	}, nil
+}
+
+// Evaluator is what Feed drives: an indicator.Engine or indicator.Sharded.
+type Evaluator interface {
+	ApplyAll(evs []event.Event)
+	CountRejected(n int64)
+	MaxTS() int64
+	Advance(asOf int64)
+}
+
+// Feed decodes the files into ev, counting and passing on rejected lines,
+// and evaluates it at asOf (zero: the latest event time). It returns the
+// evaluation time used. maxBytes 0 means event.DefaultMaxBytes; progress,
+// if set, sees the bytes read.
+func Feed(ctx context.Context, ev Evaluator, files []string, maxBytes int, asOf time.Time,
+	progress func(int64), onReject func(Reject)) (int64, error) {
+	if maxBytes <= 0 {
+		maxBytes = event.DefaultMaxBytes
+	}
+	err := DecodeProgress(ctx, files, maxBytes, progress, ev.ApplyAll, func(r Reject) {
+		ev.CountRejected(1)
+		if onReject != nil {
+			onReject(r)
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	at := asOf.UnixMilli()
+	if asOf.IsZero() {
+		at = ev.MaxTS()
+	}
+	ev.Advance(at)
+	return at, nil
 }
 
 // FromStore reads the aggregates a streaming pipeline stored and answers

@@ -271,3 +271,10 @@ func (h *wakeHeap) Pop() any {
 	t.inHeap = false
 	return t
 }
+
+// ApplyAll applies a batch of events in order.
+func (e *Engine) ApplyAll(evs []event.Event) {
+	for i := range evs {
+		e.Apply(&evs[i])
+	}
+}

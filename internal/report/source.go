@@ -13,7 +13,6 @@ import (
 
 	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/compute"
-	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 )
@@ -54,28 +53,10 @@ func FromFiles(ctx context.Context, o FileOptions) (Source, error) {
 	}
 	eng := indicator.New(o.Profile, cal)
 	eng.TrackChanges()
-	maxBytes := o.MaxBytes
-	if maxBytes <= 0 {
-		maxBytes = event.DefaultMaxBytes
-	}
-	err = compute.DecodeProgress(ctx, o.Files, maxBytes, o.Progress, func(b []event.Event) {
-		for i := range b {
-			eng.Apply(&b[i])
-		}
-	}, func(r compute.Reject) {
-		eng.CountRejected(1)
-		if o.OnReject != nil {
-			o.OnReject(r)
-		}
-	})
+	asOf, err := compute.Feed(ctx, eng, o.Files, o.MaxBytes, o.AsOf, o.Progress, o.OnReject)
 	if err != nil {
 		return nil, err
 	}
-	asOf := o.AsOf.UnixMilli()
-	if o.AsOf.IsZero() {
-		asOf = eng.MaxTS()
-	}
-	eng.Advance(asOf)
 	src := &engineSource{eng: eng, counts: eng.Counts(), asOf: asOf, name: "事件文件"}
 	for _, st := range eng.Changes() {
 		if st.Ticket {
