@@ -16,7 +16,6 @@ import (
 
 	"github.com/hotlineqc/hotlineqc/internal/app"
 	"github.com/hotlineqc/hotlineqc/internal/chstore"
-	"github.com/hotlineqc/hotlineqc/internal/config"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 	"github.com/hotlineqc/hotlineqc/internal/testenv"
 )
@@ -65,30 +64,20 @@ func msg(key, format string, args ...any) kafka.Message {
 }
 
 func TestRawPathEndToEnd(t *testing.T) {
-	broker := testenv.Kafka(t)
-	conn, chCfg := testenv.ClickHouse(t)
+	cfg := streamConfig(t)
+	broker := cfg.Kafka.Brokers[0]
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-
-	cfg := config.Default()
-	cfg.ClickHouse = chCfg
-	name := testenv.UniqueName(t, "raw")
-	cfg.Kafka.Brokers = []string{broker}
-	cfg.Kafka.GroupID = name
-	cfg.Kafka.Topics = kafkaio.Topics{Calls: name + ".calls", Tickets: name + ".tickets", DeadLetter: name + ".dlq"}
 	cfg.Kafka.MaxMessageBytes = 4096
-	cfg.Privacy.CallerHashKey.Value = "integration-test-key-0123456789"
 	cfg.Pipeline.BatchSize = 100
-	cfg.Pipeline.FlushInterval = 200 * time.Millisecond
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := chstore.Migrate(ctx, conn, cfg.ClickHouse, quiet()); err != nil {
+	conn, err := chstore.Open(ctx, cfg.ClickHouse)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := kafkaio.EnsureTopics(ctx, cfg.Kafka, 3, 1); err != nil {
-		t.Fatal(err)
-	}
+	defer conn.Close()
 
 	msgs, dups, bad := rawScenario(300)
 	produce(ctx, t, broker, cfg.Kafka.Topics.Calls, msgs[:len(msgs)/2])
