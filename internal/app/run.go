@@ -20,11 +20,11 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/config"
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/httpserve"
+	"github.com/hotlineqc/hotlineqc/internal/ingest"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
-	"github.com/hotlineqc/hotlineqc/internal/pipeline"
+	"github.com/hotlineqc/hotlineqc/internal/livestate"
 	"github.com/hotlineqc/hotlineqc/internal/privacy"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
-	"github.com/hotlineqc/hotlineqc/internal/stream"
 )
 
 // NewLogger builds the process logger from the log configuration.
@@ -100,17 +100,17 @@ func Run(ctx context.Context, cfg config.Config, ln net.Listener, reg *prometheu
 		*chstore.Reader
 		*chstore.StateWriter
 	}{chstore.NewReader(conn, cfg.ClickHouse.Database), chstore.NewStateWriter(conn, cfg.ClickHouse.Database)}
-	stage := stream.New(cfg.Stream, prof, cal, store, ro.clock, log)
-	stage.Instrument(stream.NewMetrics(reg))
+	stage := livestate.New(cfg.Stream, prof, cal, store, ro.clock, log)
+	stage.Instrument(livestate.NewMetrics(reg))
 
-	p := pipeline.New(cfg.Pipeline, pipeline.Deps{
+	p := ingest.New(cfg.Pipeline, ingest.Deps{
 		Source:      consumer,
 		Raw:         chstore.NewRawWriter(conn, cfg.ClickHouse.Database),
 		State:       stage,
 		DeadLetters: dlq,
 		Decoder:     &event.Decoder{MaxBytes: cfg.Kafka.MaxMessageBytes, HashCaller: hasher.Hash},
 		Retryable:   func(err error) bool { return chstore.Retryable(err) || kafkaio.Retryable(err) },
-		Metrics:     pipeline.NewMetrics(reg),
+		Metrics:     ingest.NewMetrics(reg),
 		Log:         log,
 	}, cfg.Kafka.Topics.Calls, cfg.Kafka.Topics.Tickets)
 

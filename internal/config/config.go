@@ -10,24 +10,24 @@ import (
 	"net"
 
 	"github.com/hotlineqc/hotlineqc/internal/chstore"
+	"github.com/hotlineqc/hotlineqc/internal/ingest"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
-	"github.com/hotlineqc/hotlineqc/internal/pipeline"
+	"github.com/hotlineqc/hotlineqc/internal/livestate"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 	"github.com/hotlineqc/hotlineqc/internal/security"
-	"github.com/hotlineqc/hotlineqc/internal/stream"
 )
 
 // Config is the whole configuration of the pipeline process.
 type Config struct {
-	Kafka      kafkaio.Config  `yaml:"kafka"`
-	ClickHouse chstore.Config  `yaml:"clickhouse"`
-	Pipeline   pipeline.Config `yaml:"pipeline"`
+	Kafka      kafkaio.Config `yaml:"kafka"`
+	ClickHouse chstore.Config `yaml:"clickhouse"`
+	Pipeline   ingest.Config  `yaml:"pipeline"`
 	// Profile is the evaluation profile: a built-in id or a file.
-	Profile string        `yaml:"profile"`
-	Stream  stream.Config `yaml:"stream"`
-	Privacy Privacy       `yaml:"privacy"`
-	HTTP    HTTP          `yaml:"http"`
-	Log     Log           `yaml:"log"`
+	Profile string           `yaml:"profile"`
+	Stream  livestate.Config `yaml:"stream"`
+	Privacy Privacy          `yaml:"privacy"`
+	HTTP    HTTP             `yaml:"http"`
+	Log     Log              `yaml:"log"`
 }
 
 // Privacy holds the key of the caller hash (HMAC-SHA-256). It is required:
@@ -52,9 +52,9 @@ func Default() Config {
 	return Config{
 		Kafka:      kafkaio.DefaultConfig(),
 		ClickHouse: chstore.DefaultConfig(),
-		Pipeline:   pipeline.DefaultConfig(),
+		Pipeline:   ingest.DefaultConfig(),
 		Profile:    profile.DefaultID,
-		Stream:     stream.DefaultConfig(),
+		Stream:     livestate.DefaultConfig(),
 		HTTP:       HTTP{Listen: "127.0.0.1:9464"},
 		Log:        Log{Level: "info", Format: "json"},
 	}

@@ -21,11 +21,11 @@ import (
 
 	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/event"
+	"github.com/hotlineqc/hotlineqc/internal/ingest"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
-	"github.com/hotlineqc/hotlineqc/internal/pipeline"
+	"github.com/hotlineqc/hotlineqc/internal/livestate"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 	"github.com/hotlineqc/hotlineqc/internal/sim"
-	"github.com/hotlineqc/hotlineqc/internal/stream"
 	"github.com/hotlineqc/hotlineqc/internal/workday"
 )
 
@@ -84,13 +84,13 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer dlq.Close()
-	pcfg := pipeline.DefaultConfig()
+	pcfg := ingest.DefaultConfig()
 	pcfg.BatchSize, pcfg.FlushInterval = 2000, 250*time.Millisecond
-	deps := pipeline.Deps{
+	deps := ingest.Deps{
 		Source: consumer, Raw: st, DeadLetters: dlq,
 		Decoder:   &event.Decoder{}, // no caller hash key: phone numbers are dropped
 		Retryable: kafkaio.Retryable,
-		Metrics:   pipeline.NewMetrics(reg),
+		Metrics:   ingest.NewMetrics(reg),
 		Log:       o.Log,
 	}
 	if o.ClickHouse != "" {
@@ -100,7 +100,7 @@ func Run(ctx context.Context, o Options) error {
 		}
 		defer closeCH()
 	}
-	p := pipeline.New(pcfg, deps, topics.Calls, topics.Tickets)
+	p := ingest.New(pcfg, deps, topics.Calls, topics.Tickets)
 
 	url := "http://" + o.Listener.Addr().String()
 	fmt.Fprintf(o.Out, "hotlineqc demo: %d centre(s), simulated from %s at %g× speed\n", o.Centers, start.Format("2006-01-02 15:04"), o.Speed)
@@ -120,7 +120,7 @@ func Run(ctx context.Context, o Options) error {
 
 // withClickHouse makes the pipeline store raw events and state in
 // ClickHouse too, evaluated on the simulator's clock.
-func withClickHouse(ctx context.Context, o Options, cal *workday.Calendar, pace *sim.Accelerated, st *state, deps *pipeline.Deps) (func(), error) {
+func withClickHouse(ctx context.Context, o Options, cal *workday.Calendar, pace *sim.Accelerated, st *state, deps *ingest.Deps) (func(), error) {
 	conn, db, err := chstore.OpenDSN(ctx, o.ClickHouse)
 	if err != nil {
 		return nil, err
@@ -137,7 +137,7 @@ func withClickHouse(ctx context.Context, o Options, cal *workday.Calendar, pace 
 	}{chstore.NewReader(conn, db), chstore.NewStateWriter(conn, db)}
 	clock := func() time.Time { return time.UnixMilli(pace.Clock()) }
 	deps.Raw = both{chstore.NewRawWriter(conn, db), st}
-	deps.State = stream.New(stream.DefaultConfig(), o.Profile, cal, store, clock, o.Log)
+	deps.State = livestate.New(livestate.DefaultConfig(), o.Profile, cal, store, clock, o.Log)
 	deps.Retryable = func(err error) bool { return chstore.Retryable(err) || kafkaio.Retryable(err) }
 	fmt.Fprintf(o.Out, "  clickhouse   database %s\n", db)
 	return func() { conn.Close() }, nil
@@ -145,8 +145,8 @@ func withClickHouse(ctx context.Context, o Options, cal *workday.Calendar, pace 
 
 // both writes raw events to the store, then to the status page's engine.
 type both struct {
-	store  pipeline.RawSink
-	status pipeline.RawSink
+	store  ingest.RawSink
+	status ingest.RawSink
 }
 
 func (b both) WriteRaw(ctx context.Context, recs []event.Record) error {

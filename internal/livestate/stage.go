@@ -1,10 +1,10 @@
-// Package stream is the stateful stage of the production pipeline: it
+// Package livestate is the stateful stage of the production pipeline: it
 // feeds durable events to the indicator core (the same Engine that
 // `compute` drives), and stores the evaluated state of every call and
 // ticket that changed. Calls and tickets not in memory are loaded back from
 // their stored events, so state survives restarts and rebalances without
 // re-reading Kafka, and idle ones are forgotten, so memory stays bounded.
-package stream
+package livestate
 
 import (
 	"context"

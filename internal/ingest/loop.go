@@ -1,8 +1,8 @@
-// Package pipeline runs the raw path: it takes messages from a source,
+// Package ingest runs the raw path: it takes messages from a source,
 // decodes them with the event contract, writes accepted events to the raw
 // store and rejected ones to the dead-letter sink, and commits the source
 // offsets only after both writes are durable.
-package pipeline
+package ingest
 
 import (
 	"context"

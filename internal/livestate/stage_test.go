@@ -1,4 +1,4 @@
-package stream_test
+package livestate_test
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
+	"github.com/hotlineqc/hotlineqc/internal/livestate"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
-	"github.com/hotlineqc/hotlineqc/internal/stream"
 )
 
 // memStore keeps raw events and the latest state per entity in memory.
@@ -104,7 +104,7 @@ func TestDeadlinesFireWithoutEvents(t *testing.T) {
 		`{"event_id":"e1","type":"ticket.created","ts":"2026-10-12T09:00:00+08:00","center_id":"c1","ticket_id":"t1","category":"help"}`,
 		`{"event_id":"e2","type":"ticket.dispatched","ts":"2026-10-12T10:00:00+08:00","center_id":"c1","ticket_id":"t1","department_id":"water"}`)
 	store.keep(recs)
-	st := stream.New(stream.DefaultConfig(), p, cal, store, clock, quiet)
+	st := livestate.New(livestate.DefaultConfig(), p, cal, store, clock, quiet)
 	ctx := context.Background()
 	if err := st.Apply(ctx, recs); err != nil {
 		t.Fatal(err)
@@ -123,7 +123,7 @@ func TestDeadlinesFireWithoutEvents(t *testing.T) {
 		t.Errorf("after the accept deadline: acceptance %d/%d (%v)", n, d, ok)
 	}
 	// A new stage (a restart) loads the waiting ticket and fires its deadline.
-	restarted := stream.New(stream.DefaultConfig(), p, cal, store, clock, quiet)
+	restarted := livestate.New(livestate.DefaultConfig(), p, cal, store, clock, quiet)
 	now = time.Date(2026, 10, 20, 9, 0, 0, 0, now.Location())
 	if err := restarted.Tick(ctx); err != nil {
 		t.Fatal(err)
@@ -146,7 +146,7 @@ func TestApplyRetriesKeepPendingStates(t *testing.T) {
 	clock := func() time.Time { return time.Date(2026, 10, 12, 12, 0, 0, 0, time.UTC) }
 	recs := decode(t, `{"event_id":"e1","type":"ticket.created","ts":"2026-10-12T09:00:00+08:00","center_id":"c1","ticket_id":"t1"}`)
 	store.keep(recs)
-	st := stream.New(stream.DefaultConfig(), p, cal, store, clock, quiet)
+	st := livestate.New(livestate.DefaultConfig(), p, cal, store, clock, quiet)
 	store.fail = true
 	if err := st.Apply(context.Background(), recs); err == nil {
 		t.Fatal("write failure not reported")
@@ -193,8 +193,8 @@ func TestMetricsCountNetChanges(t *testing.T) {
 	store := newMemStore()
 	clock := func() time.Time { return time.Date(2026, 10, 12, 12, 0, 0, 0, time.UTC) }
 	reg := prometheus.NewRegistry()
-	st := stream.New(stream.DefaultConfig(), p, cal, store, clock, quiet)
-	st.Instrument(stream.NewMetrics(reg))
+	st := livestate.New(livestate.DefaultConfig(), p, cal, store, clock, quiet)
+	st.Instrument(livestate.NewMetrics(reg))
 	ctx := context.Background()
 	first := decode(t, `{"event_id":"e1","type":"call.queued","ts":"2026-10-12T09:00:00+08:00","center_id":"c1","call_id":"k1","queue":"q"}`)
 	second := decode(t, `{"event_id":"e2","type":"call.answered","ts":"2026-10-12T09:00:20+08:00","center_id":"c1","call_id":"k1","agent_id":"a"}`)
@@ -218,8 +218,8 @@ func TestMetricsCountNetChanges(t *testing.T) {
 	}
 	// A restarted stage loads the call when its next event comes, quietly.
 	reg2 := prometheus.NewRegistry()
-	st2 := stream.New(stream.DefaultConfig(), p, cal, store, clock, quiet)
-	st2.Instrument(stream.NewMetrics(reg2))
+	st2 := livestate.New(livestate.DefaultConfig(), p, cal, store, clock, quiet)
+	st2.Instrument(livestate.NewMetrics(reg2))
 	third := decode(t, `{"event_id":"e3","type":"call.ended","ts":"2026-10-12T09:03:20+08:00","center_id":"c1","call_id":"k1"}`)
 	store.keep(third)
 	if err := st2.Apply(ctx, third); err != nil {

@@ -1,4 +1,4 @@
-package pipeline_test
+package ingest_test
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hotlineqc/hotlineqc/internal/event"
+	"github.com/hotlineqc/hotlineqc/internal/ingest"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
-	"github.com/hotlineqc/hotlineqc/internal/pipeline"
 )
 
 // fakeSource serves fixed messages, then blocks; it records commits and
@@ -85,7 +85,7 @@ func (f *fakeSink) WriteDeadLetters(_ context.Context, dls []kafkaio.DeadLetter)
 
 var errTransient = errors.New("transient")
 
-func setup(sinkErrs ...error) (*fakeSource, *fakeSink, *pipeline.Pipeline, *prometheus.Registry, *[]string) {
+func setup(sinkErrs ...error) (*fakeSource, *fakeSink, *ingest.Pipeline, *prometheus.Registry, *[]string) {
 	var log []string
 	src := &fakeSource{log: &log}
 	for i, v := range []string{
@@ -97,18 +97,18 @@ func setup(sinkErrs ...error) (*fakeSource, *fakeSink, *pipeline.Pipeline, *prom
 	}
 	sink := &fakeSink{fail: sinkErrs, log: &log}
 	reg := prometheus.NewRegistry()
-	cfg := pipeline.DefaultConfig()
+	cfg := ingest.DefaultConfig()
 	cfg.BatchSize, cfg.FlushInterval, cfg.RetryMin, cfg.RetryMax = 3, time.Hour, time.Millisecond, 5*time.Millisecond
-	p := pipeline.New(cfg, pipeline.Deps{
+	p := ingest.New(cfg, ingest.Deps{
 		Source: src, Raw: sink, DeadLetters: sink, Decoder: &event.Decoder{},
 		Retryable: func(err error) bool { return errors.Is(err, errTransient) },
-		Metrics:   pipeline.NewMetrics(reg),
+		Metrics:   ingest.NewMetrics(reg),
 		Log:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}, "calls")
 	return src, sink, p, reg, &log
 }
 
-func runUntil(t *testing.T, p *pipeline.Pipeline, cond func() bool) error {
+func runUntil(t *testing.T, p *ingest.Pipeline, cond func() bool) error {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

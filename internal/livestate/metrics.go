@@ -1,4 +1,4 @@
-package stream
+package livestate
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
