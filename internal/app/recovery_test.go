@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/config"
 )
@@ -22,7 +24,7 @@ func produceScenario(t *testing.T, cfg config.Config, sc streamScenario) {
 }
 
 // assertNoDoubles checks that no raw event is stored twice once the
-// replacing tables are read FINAL.
+// replacing tables are read FINAL, and that no state misses an event.
 func assertNoDoubles(t *testing.T, cfg config.Config) {
 	t.Helper()
 	ctx := context.Background()
@@ -40,6 +42,28 @@ func assertNoDoubles(t *testing.T, cfg config.Config) {
 		if rows != ids {
 			t.Errorf("%s: %d rows for %d events after FINAL", table, rows, ids)
 		}
+	}
+	assertStatesKnowEveryEvent(ctx, t, conn, cfg)
+}
+
+// assertStatesKnowEveryEvent checks that every stored state row counts all
+// the distinct stored events of its call or ticket: none was lost.
+func assertStatesKnowEveryEvent(ctx context.Context, t *testing.T, conn driver.Conn, cfg config.Config) {
+	t.Helper()
+	db := cfg.ClickHouse.Database
+	for _, k := range []struct{ state, raw, id string }{{chstore.CallStateTable, chstore.RawCallTable, "call_id"},
+		{chstore.TicketStateTable, chstore.RawTicketTable, "ticket_id"}} {
+		q := fmt.Sprintf(`SELECT count(), countIf(events != n) FROM (
+SELECT center_id, %[1]s, n, events FROM (SELECT center_id, %[1]s, toUInt32(uniqExact(event_id)) AS n FROM %[2]s.%[3]s GROUP BY center_id, %[1]s)
+ANY LEFT JOIN (SELECT center_id, %[1]s, events FROM %[2]s.%[4]s FINAL) USING (center_id, %[1]s))`, k.id, db, k.raw, k.state)
+		var all, short uint64
+		if err := conn.QueryRow(ctx, q).Scan(&all, &short); err != nil {
+			t.Fatal(err)
+		}
+		if short > 0 || all == 0 {
+			t.Errorf("%s: %d of %d have a state that misses stored events", k.state, short, all)
+		}
+		t.Logf("%s: all %d states know every stored event", k.state, all)
 	}
 }
 
@@ -81,11 +105,13 @@ func TestSIGTERMFlushesAndCommits(t *testing.T) {
 // times; the result is exact and no event is stored twice.
 func TestKillLoopLosesAndDoublesNothing(t *testing.T) {
 	cfg := streamConfig(t)
-	cfg.Pipeline.BatchSize = 3000
+	// Small batches: many commits, and a stream long enough for the kills
+	// to land mid-way.
+	cfg.Pipeline.BatchSize = 500
 	// A killed member holds its partitions until its session expires; a
 	// short session keeps the restarts quick.
 	cfg.Kafka.SessionTimeout = 6 * time.Second
-	sc := newStreamScenario(t, 48*time.Hour, 11)
+	sc := newStreamScenario(t, 96*time.Hour, 11)
 	produceScenario(t, cfg, sc)
 	path, port := writeConfig(t, cfg), freePort(t)
 	rng := rand.New(rand.NewPCG(1, 2))

@@ -77,11 +77,11 @@ func Run(ctx context.Context, cfg config.Config, ln net.Listener, reg *prometheu
 	if err := chstore.CheckSchema(ctx, conn, cfg.ClickHouse); err != nil {
 		return err
 	}
-	consumer, err := kafkaio.NewConsumer(cfg.Kafka)
+	group, err := kafkaio.NewGroup(cfg.Kafka, log)
 	if err != nil {
 		return err
 	}
-	defer consumer.Close()
+	defer group.Close()
 	dlq, err := kafkaio.NewDeadLetterWriter(cfg.Kafka)
 	if err != nil {
 		return err
@@ -96,17 +96,14 @@ func Run(ctx context.Context, cfg config.Config, ln net.Listener, reg *prometheu
 	if err != nil {
 		return err
 	}
-	store := struct {
-		*chstore.Reader
-		*chstore.StateWriter
-	}{chstore.NewReader(conn, cfg.ClickHouse.Database), chstore.NewStateWriter(conn, cfg.ClickHouse.Database)}
-	stage := livestate.New(cfg.Stream, prof, cal, store, ro.clock, log)
+	stage := livestate.New(cfg.Stream, prof, cal, chstore.NewReader(conn, cfg.ClickHouse.Database), cfg.Kafka.Topics, ro.clock, log)
 	stage.Instrument(livestate.NewMetrics(reg))
 
 	p := ingest.New(cfg.Pipeline, ingest.Deps{
-		Source:      consumer,
+		Source:      ingest.GroupSource(group),
 		Raw:         chstore.NewRawWriter(conn, cfg.ClickHouse.Database),
 		State:       stage,
+		States:      chstore.NewStateWriter(conn, cfg.ClickHouse.Database),
 		DeadLetters: dlq,
 		Decoder:     &event.Decoder{MaxBytes: cfg.Kafka.MaxMessageBytes, HashCaller: hasher.Hash},
 		Retryable:   func(err error) bool { return chstore.Retryable(err) || kafkaio.Retryable(err) },
@@ -118,7 +115,13 @@ func Run(ctx context.Context, cfg config.Config, ln net.Listener, reg *prometheu
 		"topics", []string{cfg.Kafka.Topics.Calls, cfg.Kafka.Topics.Tickets},
 		"clickhouse", cfg.ClickHouse.Addr, "database", cfg.ClickHouse.Database, "metrics", ln.Addr().String())
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return Serve(gctx, ln, reg) })
+	g.Go(func() error {
+		mux := httpserve.Mux(reg)
+		if cfg.HTTP.PProf {
+			httpserve.WithProfiling(mux)
+		}
+		return httpserve.Run(gctx, ln, mux)
+	})
 	g.Go(func() error {
 		err := p.Run(gctx)
 		if err == nil && ctx.Err() == nil {

@@ -159,34 +159,62 @@ func produce(ctx context.Context, t *testing.T, broker, topic string, msgs []kaf
 // every partition of the input topics.
 func committed(ctx context.Context, t *testing.T, c kafkaio.Config) bool {
 	t.Helper()
-	cl := &kafka.Client{Addr: kafka.TCP(c.Brokers...)}
-	topics := []string{c.Topics.Calls, c.Topics.Tickets}
-	var reqs []kafka.OffsetRequest
-	for p := range 3 {
-		reqs = append(reqs, kafka.LastOffsetOf(p))
-	}
-	ends, err := cl.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topics[0]: reqs, topics[1]: reqs}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := cl.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: c.GroupID, Topics: map[string][]int{topics[0]: {0, 1, 2}, topics[1]: {0, 1, 2}}})
+	ends, got, err := offsets(ctx, c)
 	if err != nil {
 		return false
 	}
-	for _, topic := range topics {
-		for _, po := range ends.Topics[topic] {
-			var have int64 = -1
-			for _, fp := range got.Topics[topic] {
-				if fp.Partition == po.Partition {
-					have = fp.CommittedOffset
-				}
-			}
-			if po.LastOffset > 0 && have != po.LastOffset {
-				return false
-			}
+	for k, end := range ends {
+		if end > 0 && got[k] != end {
+			return false
 		}
 	}
 	return true
+}
+
+// topicPartition names one partition in the offset maps of offsets.
+type topicPartition struct {
+	topic     string
+	partition int
+}
+
+// offsets returns the end offset and the group's committed offset (-1 when
+// none) of every partition of the call and ticket topics.
+func offsets(ctx context.Context, c kafkaio.Config) (ends, committed map[topicPartition]int64, err error) {
+	cl := &kafka.Client{Addr: kafka.TCP(c.Brokers...), Transport: &kafka.Transport{}}
+	topics := []string{c.Topics.Calls, c.Topics.Tickets}
+	meta, err := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
+	if err != nil {
+		return nil, nil, err
+	}
+	reqs := map[string][]kafka.OffsetRequest{}
+	parts := map[string][]int{}
+	for _, tp := range meta.Topics {
+		for _, p := range tp.Partitions {
+			reqs[tp.Name] = append(reqs[tp.Name], kafka.LastOffsetOf(p.ID))
+			parts[tp.Name] = append(parts[tp.Name], p.ID)
+		}
+	}
+	lo, err := cl.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: reqs})
+	if err != nil {
+		return nil, nil, err
+	}
+	got, err := cl.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: c.GroupID, Topics: parts})
+	if err != nil {
+		return nil, nil, err
+	}
+	ends, committed = map[topicPartition]int64{}, map[topicPartition]int64{}
+	for topic, pos := range lo.Topics {
+		for _, po := range pos {
+			ends[topicPartition{topic, po.Partition}] = po.LastOffset
+			committed[topicPartition{topic, po.Partition}] = -1
+		}
+	}
+	for topic, fps := range got.Topics {
+		for _, fp := range fps {
+			committed[topicPartition{topic, fp.Partition}] = fp.CommittedOffset
+		}
+	}
+	return ends, committed, nil
 }
 
 func checkDeadLetters(ctx context.Context, t *testing.T, broker, topic string, want map[string]string) {

@@ -77,8 +77,15 @@ func newStreamScenario(t *testing.T, span time.Duration, seed uint64) streamScen
 	return sc
 }
 
-// streamConfig is a pipeline configuration on fresh topics and a fresh database.
+// streamConfig is a pipeline configuration on fresh topics of three
+// partitions and a fresh database.
 func streamConfig(t *testing.T) config.Config {
+	t.Helper()
+	return streamConfigN(t, 3)
+}
+
+// streamConfigN is streamConfig with topics of the given partitions.
+func streamConfigN(t *testing.T, partitions int) config.Config {
 	t.Helper()
 	broker := testenv.Kafka(t)
 	conn, chCfg := testenv.ClickHouse(t)
@@ -96,7 +103,7 @@ func streamConfig(t *testing.T) config.Config {
 	if _, err := chstore.Migrate(ctx, conn, cfg.ClickHouse, quiet()); err != nil {
 		t.Fatal(err)
 	}
-	if err := kafkaio.EnsureTopics(ctx, cfg.Kafka, 3, 1); err != nil {
+	if err := kafkaio.EnsureTopics(ctx, cfg.Kafka, partitions, 1); err != nil {
 		t.Fatal(err)
 	}
 	return cfg

@@ -63,7 +63,6 @@ func Retryable(err error) bool {
 	if errors.As(err, &ex) {
 		switch ex.Code {
 		case 159, // TIMEOUT_EXCEEDED
-			164, // READONLY (replica lost its session)
 			202, // TOO_MANY_SIMULTANEOUS_QUERIES
 			203, // NO_FREE_CONNECTION
 			209, // SOCKET_TIMEOUT

@@ -3,7 +3,6 @@ package chstore
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -20,66 +19,6 @@ type Reader struct {
 
 // NewReader returns a reader of database db.
 func NewReader(conn driver.Conn, db string) *Reader { return &Reader{conn: conn, db: db} }
-
-// LoadEvents returns the stored events of the given calls and tickets (each
-// once, after deduplication), with the partition each came from.
-func (r *Reader) LoadEvents(ctx context.Context, refs []indicator.Ref) ([]event.Record, error) {
-	var calls, tickets []string
-	want := map[indicator.Ref]bool{}
-	for _, ref := range refs {
-		want[ref] = true
-		if ref.Ticket {
-			tickets = append(tickets, ref.ID)
-		} else {
-			calls = append(calls, ref.ID)
-		}
-	}
-	var out []event.Record
-	if len(calls) > 0 {
-		q := fmt.Sprintf("SELECT %s FROM %s.%s FINAL WHERE call_id IN (%s)", rawCallColumns, r.db, RawCallTable, quoteList(calls))
-		if err := r.each(ctx, q, func(rows driver.Rows) error {
-			rec, err := scanCall(rows)
-			if err == nil && want[indicator.Ref{Ticket: false, CenterID: rec.CenterID, ID: rec.CallID}] {
-				out = append(out, rec)
-			}
-			return err
-		}); err != nil {
-			return nil, err
-		}
-	}
-	if len(tickets) > 0 {
-		q := fmt.Sprintf("SELECT %s FROM %s.%s FINAL WHERE ticket_id IN (%s)", rawTicketColumns, r.db, RawTicketTable, quoteList(tickets))
-		if err := r.each(ctx, q, func(rows driver.Rows) error {
-			rec, err := scanTicket(rows)
-			if err == nil && want[indicator.Ref{Ticket: true, CenterID: rec.CenterID, ID: rec.TicketID}] {
-				out = append(out, rec)
-			}
-			return err
-		}); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// quoteList renders strings as a ClickHouse literal list: 'a', 'b'.
-func quoteList(vals []string) string {
-	var b strings.Builder
-	for i, v := range vals {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('\'')
-		for _, r := range v {
-			if r == '\'' || r == '\\' {
-				b.WriteByte('\\')
-			}
-			b.WriteRune(r)
-		}
-		b.WriteByte('\'')
-	}
-	return b.String()
-}
 
 // envelopeScan holds the columns every raw table shares.
 type envelopeScan struct {
@@ -220,8 +159,8 @@ FROM %s.%s FINAL`, r.db, TicketStateTable)
 	return st, err
 }
 
-func (r *Reader) each(ctx context.Context, q string, fn func(driver.Rows) error) error {
-	rows, err := r.conn.Query(ctx, q)
+func (r *Reader) each(ctx context.Context, q string, fn func(driver.Rows) error, args ...any) error {
+	rows, err := r.conn.Query(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("read state: %w\nquery: %s", err, q)
 	}
@@ -232,23 +171,6 @@ func (r *Reader) each(ctx context.Context, q string, fn func(driver.Rows) error)
 		}
 	}
 	return rows.Err()
-}
-
-// PendingTickets names the tickets whose latest state waits for a
-// deadline, depends on the evaluation time, or is open (dispatched and not
-// replied: it counts in the ticket gauges).
-func (r *Reader) PendingTickets(ctx context.Context) ([]indicator.Ref, error) {
-	var out []indicator.Ref
-	q := fmt.Sprintf("SELECT center_id, ticket_id FROM %s.%s FINAL WHERE wake_ms > 0 OR volatile = 1 OR (due_ms > 0 AND reply_ms = 0) OR (created_ms > 0 AND first_dispatch_ms = 0 AND close_ms = 0)", r.db, TicketStateTable)
-	err := r.each(ctx, q, func(rows driver.Rows) error {
-		ref := indicator.Ref{Ticket: true}
-		if err := rows.Scan(&ref.CenterID, &ref.ID); err != nil {
-			return err
-		}
-		out = append(out, ref)
-		return nil
-	})
-	return out, err
 }
 
 // TicketStates returns the latest evaluated state of every ticket: its

@@ -39,6 +39,9 @@ type Privacy struct {
 // HTTP is the listener of /metrics and the health endpoints.
 type HTTP struct {
 	Listen string `yaml:"listen"`
+	// PProf serves Go's profiling endpoints under /debug/pprof/ (off by
+	// default: for diagnosis on a trusted listener).
+	PProf bool `yaml:"pprof"`
 }
 
 // Log configures the structured logger.

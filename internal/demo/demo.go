@@ -74,11 +74,11 @@ func Run(ctx context.Context, o Options) error {
 	st := newState(o.Profile, cal, pace)
 	reg.MustRegister(st.simTime)
 
-	consumer, err := kafkaio.NewConsumer(kc)
+	group, err := kafkaio.NewGroup(kc, o.Log)
 	if err != nil {
 		return err
 	}
-	defer consumer.Close()
+	defer group.Close()
 	dlq, err := kafkaio.NewDeadLetterWriter(kc)
 	if err != nil {
 		return err
@@ -87,14 +87,14 @@ func Run(ctx context.Context, o Options) error {
 	pcfg := ingest.DefaultConfig()
 	pcfg.BatchSize, pcfg.FlushInterval = 2000, 250*time.Millisecond
 	deps := ingest.Deps{
-		Source: consumer, Raw: st, DeadLetters: dlq,
+		Source: ingest.GroupSource(group), Raw: st, DeadLetters: dlq,
 		Decoder:   &event.Decoder{}, // no caller hash key: phone numbers are dropped
 		Retryable: kafkaio.Retryable,
 		Metrics:   ingest.NewMetrics(reg),
 		Log:       o.Log,
 	}
 	if o.ClickHouse != "" {
-		closeCH, err := withClickHouse(ctx, o, cal, pace, st, &deps)
+		closeCH, err := withClickHouse(ctx, o, topics, cal, pace, st, &deps)
 		if err != nil {
 			return err
 		}
@@ -120,7 +120,7 @@ func Run(ctx context.Context, o Options) error {
 
 // withClickHouse makes the pipeline store raw events and state in
 // ClickHouse too, evaluated on the simulator's clock.
-func withClickHouse(ctx context.Context, o Options, cal *workday.Calendar, pace *sim.Accelerated, st *state, deps *ingest.Deps) (func(), error) {
+func withClickHouse(ctx context.Context, o Options, topics kafkaio.Topics, cal *workday.Calendar, pace *sim.Accelerated, st *state, deps *ingest.Deps) (func(), error) {
 	conn, db, err := chstore.OpenDSN(ctx, o.ClickHouse)
 	if err != nil {
 		return nil, err
@@ -131,13 +131,10 @@ func withClickHouse(ctx context.Context, o Options, cal *workday.Calendar, pace 
 		conn.Close()
 		return nil, err
 	}
-	store := struct {
-		*chstore.Reader
-		*chstore.StateWriter
-	}{chstore.NewReader(conn, db), chstore.NewStateWriter(conn, db)}
 	clock := func() time.Time { return time.UnixMilli(pace.Clock()) }
 	deps.Raw = both{chstore.NewRawWriter(conn, db), st}
-	deps.State = livestate.New(livestate.DefaultConfig(), o.Profile, cal, store, clock, o.Log)
+	deps.State = livestate.New(livestate.DefaultConfig(), o.Profile, cal, chstore.NewReader(conn, db), topics, clock, o.Log)
+	deps.States = chstore.NewStateWriter(conn, db)
 	deps.Retryable = func(err error) bool { return chstore.Retryable(err) || kafkaio.Retryable(err) }
 	fmt.Fprintf(o.Out, "  clickhouse   database %s\n", db)
 	return func() { conn.Close() }, nil

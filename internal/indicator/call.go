@@ -41,6 +41,7 @@ func (a *cev) less(b *cev) bool {
 // call is one call's state: its events, in arrival order.
 type call struct {
 	center, id string
+	part       int32 // the source partition of its events (see ApplyRecord)
 	evs        []cev
 	contribs   []contrib
 	dirty      bool

@@ -1,6 +1,9 @@
 package indicator
 
 import (
+	"container/heap"
+	"slices"
+
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 )
@@ -12,16 +15,17 @@ import (
 // EntityState is a call's or ticket's evaluated state: its contributions
 // to the aggregates and its facts, as a store keeps them.
 type EntityState struct {
-	Ticket   bool
-	CenterID string
-	ID       string
-	Events   int   // distinct events applied
-	LastTS   int64 // latest event time
-	Wake     int64 // the next deadline that will change it, 0 when none
-	Volatile bool  // depends on the evaluation time (an open suspension)
-	Contribs []Contribution
-	Call     CallFacts
-	Tick     TicketFacts
+	Ticket    bool
+	CenterID  string
+	ID        string
+	Partition int32 // the source partition of its events
+	Events    int   // distinct events applied
+	LastTS    int64 // latest event time
+	Wake      int64 // the next deadline that will change it, 0 when none
+	Volatile  bool  // depends on the evaluation time (an open suspension)
+	Contribs  []Contribution
+	Call      CallFacts
+	Tick      TicketFacts
 }
 
 // Contribution is one entity's part of one aggregate cell at the finest
@@ -155,7 +159,7 @@ func (e *Engine) contributions(cs []contrib) []Contribution {
 
 func (e *Engine) callState(c *call) EntityState {
 	f := c.fact()
-	s := EntityState{CenterID: c.center, ID: c.id, Events: len(c.evs), Contribs: e.contributions(c.contribs)}
+	s := EntityState{CenterID: c.center, ID: c.id, Partition: c.part, Events: len(c.evs), Contribs: e.contributions(c.contribs)}
 	for _, v := range c.evs {
 		s.LastTS = max(s.LastTS, v.ts)
 	}
@@ -180,7 +184,7 @@ func (e *Engine) callState(c *call) EntityState {
 func (e *Engine) ticketState(t *ticket) EntityState {
 	f := &e.scratch
 	t.fact(f)
-	s := EntityState{Ticket: true, CenterID: t.center, ID: t.id, Events: len(t.evs), Wake: t.wake,
+	s := EntityState{Ticket: true, CenterID: t.center, ID: t.id, Partition: t.part, Events: len(t.evs), Wake: t.wake,
 		Contribs: e.contributions(t.contribs)}
 	_, s.Volatile = e.open[t]
 	for _, v := range t.evs {
@@ -207,13 +211,31 @@ func (e *Engine) Has(ev *event.Event) bool {
 	return e.tickets[entityKey{ev.CenterID, ev.TicketID}] != nil
 }
 
+// ApplyRecord is Apply for an event consumed from a partitioned source:
+// the call or ticket remembers the partition its events come from (all of
+// an entity's events share one partition, as the producer keys them by
+// id), so that a stream processor can drop what it no longer owns.
+func (e *Engine) ApplyRecord(rec *event.Record) bool {
+	fresh := e.Apply(&rec.Event)
+	e.setPart(&rec.Event, rec.Origin.Partition)
+	return fresh
+}
+
+func (e *Engine) setPart(ev *event.Event, part int32) {
+	if ev.Type.IsCall() {
+		e.calls[entityKey{ev.CenterID, ev.CallID}].part = part
+	} else {
+		e.tickets[entityKey{ev.CenterID, ev.TicketID}].part = part
+	}
+}
+
 // Load restores calls and tickets from their stored events. Every entity
 // touched is evaluated again at the next Advance, even when all its events
 // were known: its stored state may be older than its events. Loaded events
-// are not counted as accepted.
-func (e *Engine) Load(evs []event.Event) {
-	for i := range evs {
-		ev := &evs[i]
+// are not counted as accepted; duplicates among them are dropped.
+func (e *Engine) Load(recs []event.Record) {
+	for i := range recs {
+		ev := &recs[i].Event
 		if ev.Type.IsCall() {
 			e.applyCall(ev)
 			c := e.calls[entityKey{ev.CenterID, ev.CallID}]
@@ -225,8 +247,40 @@ func (e *Engine) Load(evs []event.Event) {
 			e.applyTicket(ev)
 			e.markTicket(e.tickets[entityKey{ev.CenterID, ev.TicketID}])
 		}
+		e.setPart(ev, recs[i].Origin.Partition)
 		e.maxTS = max(e.maxTS, ev.TS)
 	}
+}
+
+// Drop forgets every call and ticket for which owned reports false, with
+// their contributions, pending evaluations and deadlines, and returns how
+// many it dropped. A stream processor drops the entities of partitions it
+// no longer owns: their next owner loads them from the store.
+func (e *Engine) Drop(owned func(ticket bool, part int32) bool) int {
+	n := 0
+	for k, c := range e.calls {
+		if !owned(false, c.part) {
+			e.store.apply(c.contribs, -1)
+			delete(e.calls, k)
+			n++
+		}
+	}
+	for k, t := range e.tickets {
+		if !owned(true, t.part) {
+			e.store.apply(t.contribs, -1)
+			delete(e.open, t)
+			if t.inHeap {
+				heap.Remove(&e.waiting, t.heapIdx)
+			}
+			delete(e.tickets, k)
+			n++
+		}
+	}
+	e.dirtyC = slices.DeleteFunc(e.dirtyC, func(c *call) bool { return !owned(false, c.part) })
+	e.dirtyT = slices.DeleteFunc(e.dirtyT, func(t *ticket) bool { return !owned(true, t.part) })
+	e.changedC = slices.DeleteFunc(e.changedC, func(c *call) bool { return !owned(false, c.part) })
+	e.changedT = slices.DeleteFunc(e.changedT, func(t *ticket) bool { return !owned(true, t.part) })
+	return n
 }
 
 // Ref names a call or a ticket.

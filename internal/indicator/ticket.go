@@ -56,6 +56,7 @@ func (a *tev) less(b *tev) bool {
 // ticket is one ticket's state: its events, in arrival order.
 type ticket struct {
 	center, id string
+	part       int32 // the source partition of its events (see ApplyRecord)
 	evs        []tev
 	contribs   []contrib
 	dirty      bool

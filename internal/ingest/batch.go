@@ -2,18 +2,18 @@ package ingest
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"time"
 
+	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 )
 
 // Flush stages, also the `stage` label values.
 const (
+	stageAssign     = "assign"
 	stageDeadLetter = "dead_letter"
 	stageInsert     = "insert"
+	stageApply      = "apply"
 	stageState      = "state"
 	stageCommit     = "commit"
 )
@@ -24,7 +24,8 @@ type partitionKey struct {
 }
 
 // batch holds the messages consumed since the last flush: their decoded
-// events, their rejections, and the next offset of each partition.
+// events, their rejections, the next offset of each partition, and, once
+// the state stage has seen the events, the states they changed.
 type batch struct {
 	recs    []event.Record
 	dead    []kafkaio.DeadLetter
@@ -32,6 +33,8 @@ type batch struct {
 	n       int
 	calls   int
 	tickets int
+	rows    []chstore.StateRow
+	applied bool // rows hold the states these events changed
 }
 
 func newBatch() *batch { return &batch{next: map[partitionKey]int64{}} }
@@ -61,116 +64,45 @@ func (b *batch) reject(m kafkaio.Message, reason event.Reason, err error) {
 	b.dead = append(b.dead, kafkaio.DeadLetter{Msg: m, Reason: string(reason), Err: err.Error()})
 }
 
-func (b *batch) reset() {
-	b.recs, b.dead = b.recs[:0], b.dead[:0]
-	clear(b.next)
-	b.n, b.calls, b.tickets = 0, 0, 0
+// flush is what the writer makes durable, in order: dead letters, raw
+// events, states; then it commits the offsets.
+type flush struct {
+	recs    []event.Record
+	dead    []kafkaio.DeadLetter
+	rows    []chstore.StateRow
+	offsets []kafkaio.Offset
+	n       int
+	calls   int
+	tickets int
+	reached chan struct{} // closed when the writer reaches this flush (a barrier)
 }
 
-// durable is proof that every message of a batch is stored: only persist
-// makes one, and commit takes nothing else. The offsets it carries are
-// gap-free because a batch holds every message fetched since the last
-// flush, and flushes run one at a time.
-type durable struct{ offsets []kafkaio.Offset }
-
-// flush makes the batch durable, then commits its offsets.
-func (p *Pipeline) flush(ctx context.Context, b *batch) error {
+// flush evaluates the batch's events in the state stage (once: a batch
+// that failed to be handed over keeps its states) and hands the batch to
+// the writer.
+func (p *Pipeline) flush(ctx context.Context, b *batch, w *writer) error {
 	if b.len() == 0 {
 		return nil
 	}
-	d, err := p.persist(ctx, b)
-	if err != nil {
+	if p.d.State != nil && !b.applied && len(b.recs) > 0 {
+		err := p.retry(ctx, stageApply, func(ctx context.Context) error {
+			rows, err := p.d.State.Apply(ctx, b.recs)
+			b.rows = rows
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	b.applied = true
+	f := &flush{recs: b.recs, dead: b.dead, rows: b.rows, n: b.n, calls: b.calls, tickets: b.tickets,
+		offsets: make([]kafkaio.Offset, 0, len(b.next))}
+	for k, next := range b.next {
+		f.offsets = append(f.offsets, kafkaio.Offset{Topic: k.topic, Partition: k.partition, Next: next})
+	}
+	if err := w.submit(ctx, f); err != nil {
 		return err
 	}
-	p.d.Metrics.batchSize.Observe(float64(b.len()))
-	p.d.Metrics.written.WithLabelValues("call").Add(float64(b.calls))
-	p.d.Metrics.written.WithLabelValues("ticket").Add(float64(b.tickets))
-	p.d.Metrics.deadLettered.Add(float64(len(b.dead)))
-	b.reset()
-	return p.commit(ctx, d)
-}
-
-func (p *Pipeline) persist(ctx context.Context, b *batch) (durable, error) {
-	if len(b.dead) > 0 {
-		if err := p.retry(ctx, stageDeadLetter, func(ctx context.Context) error {
-			return p.d.DeadLetters.WriteDeadLetters(ctx, b.dead)
-		}); err != nil {
-			return durable{}, err
-		}
-	}
-	if len(b.recs) > 0 {
-		if err := p.retry(ctx, stageInsert, func(ctx context.Context) error {
-			return p.d.Raw.WriteRaw(ctx, b.recs)
-		}); err != nil {
-			return durable{}, err
-		}
-		if p.d.State != nil {
-			if err := p.retry(ctx, stageState, func(ctx context.Context) error {
-				return p.d.State.Apply(ctx, b.recs)
-			}); err != nil {
-				return durable{}, err
-			}
-		}
-	}
-	d := durable{offsets: make([]kafkaio.Offset, 0, len(b.next))}
-	for k, next := range b.next {
-		d.offsets = append(d.offsets, kafkaio.Offset{Topic: k.topic, Partition: k.partition, Next: next})
-	}
-	return d, nil
-}
-
-// tick lets the stateful stage evaluate as time passes.
-func (p *Pipeline) tick(ctx context.Context) error {
-	if p.d.State == nil {
-		return nil
-	}
-	return p.retry(ctx, stageState, p.d.State.Tick)
-}
-
-// commit commits the offsets of a durable batch. A failed commit (for
-// example during a rebalance) is logged and counted but does not stop the
-// pipeline: the messages will be delivered again and the raw tables
-// collapse the replay by event_id.
-func (p *Pipeline) commit(ctx context.Context, d durable) error {
-	start := time.Now()
-	if err := p.d.Source.Commit(ctx, d.offsets); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		p.d.Metrics.stageFailures.WithLabelValues(stageCommit).Inc()
-		p.d.Log.Warn("offset commit failed; the batch will be redelivered", "error", err)
-		return nil
-	}
-	p.d.Metrics.stageDuration.WithLabelValues(stageCommit).Observe(time.Since(start).Seconds())
-	p.d.Metrics.commits.Inc()
-	p.d.Metrics.lastCommitTime.SetToCurrentTime()
+	*b = *newBatch()
 	return nil
-}
-
-// retry runs op until it succeeds, fails permanently, or ctx ends, with
-// exponential backoff between RetryMin and RetryMax.
-func (p *Pipeline) retry(ctx context.Context, stage string, op func(context.Context) error) error {
-	wait := p.cfg.RetryMin
-	for attempt := 1; ; attempt++ {
-		start := time.Now()
-		err := op(ctx)
-		if err == nil {
-			p.d.Metrics.stageDuration.WithLabelValues(stage).Observe(time.Since(start).Seconds())
-			return nil
-		}
-		p.d.Metrics.stageFailures.WithLabelValues(stage).Inc()
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if !p.d.Retryable(err) {
-			return fmt.Errorf("%s failed permanently: %w", stage, err)
-		}
-		p.d.Log.Warn("write failed, retrying", "stage", stage, "attempt", attempt, "backoff", wait, "error", err)
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return errors.Join(ctx.Err(), err)
-		}
-		wait = min(wait*2, p.cfg.RetryMax)
-	}
 }

@@ -1,7 +1,11 @@
-// Package ingest runs the raw path: it takes messages from a source,
-// decodes them with the event contract, writes accepted events to the raw
-// store and rejected ones to the dead-letter sink, and commits the source
-// offsets only after both writes are durable.
+// Package ingest is the consume-decode-persist-commit loop of the
+// production pipeline. For each generation of the consumer group it
+// fetches the partitions this process owns, decodes every message with the
+// event contract, feeds accepted events to the live state stage, writes
+// rejected messages to the dead-letter sink and accepted events and changed
+// states to the store, and commits offsets through the generation only
+// after all of it is durable. Writing one batch overlaps with fetching,
+// decoding and evaluating the next.
 package ingest
 
 import (
@@ -11,14 +15,27 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 )
 
-// Source yields messages and takes commits of offsets below which every
-// message is durably processed.
+// Source hands out the generations of the consumer group: the partitions
+// this process owns until the next rebalance.
 type Source interface {
-	Fetch(ctx context.Context) (kafkaio.Message, error)
+	Next(ctx context.Context) (Generation, error)
+}
+
+// Generation is one assignment of partitions. Its commits are fenced:
+// they fail once the group has moved to a later generation.
+type Generation interface {
+	Partitions() []kafkaio.Partition
+	// Run runs fn with a context that ends with the generation or ctx; the
+	// group waits for fn to return before it rejoins.
+	Run(ctx context.Context, fn func(ctx context.Context) error) error
+	// Fetch sends the owned partitions' messages to out until ctx ends.
+	Fetch(ctx context.Context, out chan<- kafkaio.Message) error
+	// Commit commits next offsets of owned partitions.
 	Commit(ctx context.Context, offsets []kafkaio.Offset) error
 }
 
@@ -28,18 +45,31 @@ type RawSink interface {
 	WriteRaw(ctx context.Context, recs []event.Record) error
 }
 
-// StateSink is the stateful stage: it feeds durable events to the
-// indicator core and stores what they change. Apply is retried with the
-// same records after an error, so it must be idempotent; Tick evaluates
-// as time passes (deadlines) when no events come.
-type StateSink interface {
-	Apply(ctx context.Context, recs []event.Record) error
-	Tick(ctx context.Context) error
-}
-
 // DeadLetterSink stores rejected messages durably.
 type DeadLetterSink interface {
 	WriteDeadLetters(ctx context.Context, dls []kafkaio.DeadLetter) error
+}
+
+// StateStage is the live state of the owned partitions (see livestate).
+type StateStage interface {
+	// Assign loads the state of newly owned partitions and returns states
+	// to store before anything else; it can be retried.
+	Assign(ctx context.Context, parts []kafkaio.Partition) ([]chstore.StateRow, error)
+	// Apply feeds records and returns the changed states; when it fails
+	// nothing changed, so it can be retried.
+	Apply(ctx context.Context, recs []event.Record) ([]chstore.StateRow, error)
+	// Tick evaluates as time passes and returns the changed states.
+	Tick() []chstore.StateRow
+	// Evict forgets idle state; called only when every state returned is stored.
+	Evict() int
+	// Revoke drops the state of partitions no longer owned.
+	Revoke(parts []kafkaio.Partition)
+}
+
+// StateSink stores evaluated states durably; a row that knows fewer events
+// never replaces one that knows more.
+type StateSink interface {
+	WriteStates(ctx context.Context, rows []chstore.StateRow) error
 }
 
 // Config tunes batching and retries.
@@ -51,13 +81,14 @@ type Config struct {
 	// RetryMin and RetryMax bound the exponential backoff of failed writes.
 	RetryMin time.Duration `yaml:"retry_min"`
 	RetryMax time.Duration `yaml:"retry_max"`
-	// ShutdownTimeout bounds the final flush after a stop signal.
+	// ShutdownTimeout bounds the final flush after a stop signal or a
+	// rebalance.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{BatchSize: 10000, FlushInterval: time.Second, RetryMin: 200 * time.Millisecond,
+	return Config{BatchSize: 20000, FlushInterval: 500 * time.Millisecond, RetryMin: 200 * time.Millisecond,
 		RetryMax: 10 * time.Second, ShutdownTimeout: 30 * time.Second}
 }
 
@@ -84,18 +115,23 @@ type Deps struct {
 	Source      Source
 	Raw         RawSink
 	DeadLetters DeadLetterSink
-	// State, if set, runs after the raw insert and before the commit.
-	State   StateSink
+	// State and States, if set, evaluate accepted events and store the
+	// changed states before the commit.
+	State   StateStage
+	States  StateSink
 	Decoder *event.Decoder
-	// Retryable classifies write errors: retryable ones are retried with
-	// backoff for as long as the context lives; others stop the pipeline
-	// with its offsets uncommitted.
+	// Retryable classifies errors: retryable ones are retried with backoff
+	// for as long as the context lives; others stop the pipeline with its
+	// offsets uncommitted.
 	Retryable func(error) bool
 	Metrics   *Metrics
 	Log       *slog.Logger
 }
 
-// Pipeline is the raw path. Run it once.
+// evictEvery is how often idle state is forgotten.
+const evictEvery = time.Minute
+
+// Pipeline is the ingest loop. Run it once.
 type Pipeline struct {
 	cfg Config
 	d   Deps
@@ -107,46 +143,132 @@ func New(cfg Config, d Deps, topics ...string) *Pipeline {
 	return &Pipeline{cfg: cfg, d: d}
 }
 
-// Run consumes until ctx ends, then flushes and commits what it holds
-// (bounded by ShutdownTimeout) and returns nil. It returns an error when a
-// write fails in a way that retrying cannot fix, or the source fails.
+// Run consumes generation after generation until ctx ends, then flushes
+// and commits what it holds (bounded by ShutdownTimeout) and returns nil.
+// It returns an error when a write fails in a way that retrying cannot
+// fix, or the source fails.
 func (p *Pipeline) Run(ctx context.Context) error {
-	msgs := make(chan kafkaio.Message, p.cfg.BatchSize)
-	fetchErr := make(chan error, 1)
-	fetchCtx, stopFetch := context.WithCancel(ctx)
-	defer stopFetch()
-	go p.fetch(fetchCtx, msgs, fetchErr)
+	wait := p.cfg.RetryMin
+	for {
+		gen, err := p.d.Source.Next(ctx)
+		switch {
+		case ctx.Err() != nil:
+			p.d.Log.Info("pipeline stopped after final flush")
+			return nil
+		case err != nil && p.d.Retryable(err):
+			p.d.Log.Warn("joining the consumer group failed, retrying", "backoff", wait, "error", err)
+			if !sleep(ctx, wait) {
+				continue
+			}
+			wait = min(wait*2, p.cfg.RetryMax)
+			continue
+		case err != nil:
+			return err
+		}
+		wait = p.cfg.RetryMin
+		if err := gen.Run(ctx, func(gctx context.Context) error { return p.generation(gctx, gen) }); err != nil {
+			return err
+		}
+	}
+}
 
+// sleep waits d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// generation consumes the owned partitions until the generation or the
+// process ends, then flushes, commits and gives the partitions up.
+func (p *Pipeline) generation(ctx context.Context, gen Generation) error {
+	parts := gen.Partitions()
+	p.d.Log.Info("generation started", "partitions", len(parts))
+	p.d.Metrics.generations.Inc()
+	p.d.Metrics.assigned.Set(float64(len(parts)))
+	var behind []chstore.StateRow
+	if p.d.State != nil {
+		err := p.retry(ctx, stageAssign, func(ctx context.Context) (err error) {
+			behind, err = p.d.State.Assign(ctx, parts)
+			return err
+		})
+		if err != nil {
+			p.d.State.Revoke(parts)
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
+	w := p.newWriter(gen)
+	if len(behind) > 0 {
+		_ = w.submit(ctx, &flush{rows: behind}) // the writer is fresh: this does not block
+	}
+	msgs := make(chan kafkaio.Message, p.cfg.BatchSize)
+	fetchCtx, stopFetch := context.WithCancel(ctx)
+	fetched := make(chan error, 1)
+	go func() { fetched <- gen.Fetch(fetchCtx, msgs) }()
+
+	pending, err := p.consume(ctx, msgs, fetched, w)
+	stopFetch()
+	fetchErr := <-fetched
+	if err == nil {
+		err = p.drain(pending, msgs, w)
+	} else {
+		w.abort()
+	}
+	if p.d.State != nil {
+		p.d.State.Revoke(parts)
+	}
+	p.d.Metrics.forget(parts)
+	if err == nil && fetchErr != nil && ctx.Err() == nil {
+		err = fmt.Errorf("fetch from kafka: %w", fetchErr)
+	}
+	return err
+}
+
+// consume batches messages and hands flushes to the writer until ctx ends
+// or something fails. It returns the batch not yet handed over: it must be
+// flushed before anything consumed after it.
+func (p *Pipeline) consume(ctx context.Context, msgs <-chan kafkaio.Message, fetched <-chan error, w *writer) (*batch, error) {
 	b := newBatch()
 	tick := time.NewTicker(p.cfg.FlushInterval)
 	defer tick.Stop()
+	lastEvict := time.Now()
 	for {
 		select {
 		case m := <-msgs:
 			p.add(b, m)
 			if b.len() >= p.cfg.BatchSize {
-				if err := p.flush(ctx, b); err != nil {
-					return p.stopped(ctx, err)
+				if err := p.flush(ctx, b, w); err != nil {
+					return b, p.stopped(ctx, err)
 				}
+				b = newBatch()
 			}
 		case <-tick.C:
-			if err := p.flush(ctx, b); err != nil {
-				return p.stopped(ctx, err)
+			if err := p.flush(ctx, b, w); err != nil {
+				return b, p.stopped(ctx, err)
 			}
-			if err := p.tick(ctx); err != nil {
-				return p.stopped(ctx, err)
+			b = newBatch()
+			if err := p.tick(ctx, w, &lastEvict); err != nil {
+				return b, p.stopped(ctx, err)
 			}
-		case err := <-fetchErr:
-			if ctx.Err() == nil {
-				return fmt.Errorf("fetch from kafka: %w", err)
-			}
+		case err := <-fetched:
+			return b, fmt.Errorf("fetch from kafka: %w", err)
+		case <-w.failed:
+			return b, w.err
 		case <-ctx.Done():
-			return p.drain(msgs, b)
+			return b, nil
 		}
 	}
 }
 
-// stopped turns an error caused by shutdown into a clean stop.
+// stopped turns an error caused by the end of ctx into a clean stop.
 func (p *Pipeline) stopped(ctx context.Context, err error) error {
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		return nil
@@ -154,32 +276,25 @@ func (p *Pipeline) stopped(ctx context.Context, err error) error {
 	return err
 }
 
-func (p *Pipeline) fetch(ctx context.Context, out chan<- kafkaio.Message, errc chan<- error) {
-	for {
-		m, err := p.d.Source.Fetch(ctx)
-		if err != nil {
-			errc <- err
-			return
-		}
-		select {
-		case out <- m:
-		case <-ctx.Done():
-			return
-		}
-	}
-}
-
-// drain flushes what was consumed before the stop, with a fresh deadline.
-func (p *Pipeline) drain(msgs <-chan kafkaio.Message, b *batch) error {
-	for len(msgs) > 0 { // only this goroutine receives, so this never blocks
+// drain flushes what was consumed before the end of the generation (the
+// pending batch first), with a fresh deadline, and waits until it is
+// written and committed.
+func (p *Pipeline) drain(pending *batch, msgs <-chan kafkaio.Message, w *writer) error {
+	b := newBatch()
+	for len(msgs) > 0 { // the fetcher has stopped, so this never blocks
 		p.add(b, <-msgs)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.ShutdownTimeout)
 	defer cancel()
-	if err := p.flush(ctx, b); err != nil {
+	for _, b := range []*batch{pending, b} {
+		if err := p.flush(ctx, b, w); err != nil {
+			w.abort()
+			return fmt.Errorf("final flush: %w", err)
+		}
+	}
+	if err := w.close(ctx); err != nil {
 		return fmt.Errorf("final flush: %w", err)
 	}
-	p.d.Log.Info("pipeline stopped after final flush")
 	return nil
 }
 
@@ -197,4 +312,67 @@ func (p *Pipeline) add(b *batch, m kafkaio.Message) {
 		return
 	}
 	b.accept(m, e)
+}
+
+// tick lets the state stage evaluate as time passes, and forgets idle
+// state once a minute when every state is stored.
+func (p *Pipeline) tick(ctx context.Context, w *writer, lastEvict *time.Time) error {
+	if p.d.State == nil {
+		return nil
+	}
+	if rows := p.d.State.Tick(); len(rows) > 0 {
+		if err := w.submit(ctx, &flush{rows: rows}); err != nil {
+			return err
+		}
+	}
+	if time.Since(*lastEvict) < evictEvery {
+		return nil
+	}
+	*lastEvict = time.Now()
+	if err := w.idle(ctx); err != nil {
+		return err
+	}
+	if n := p.d.State.Evict(); n > 0 {
+		p.d.Log.Debug("evicted idle calls and tickets", "count", n)
+	}
+	return nil
+}
+
+// retry runs op until it succeeds, fails permanently, or ctx ends, with
+// exponential backoff between RetryMin and RetryMax.
+func (p *Pipeline) retry(ctx context.Context, stage string, op func(context.Context) error) error {
+	wait := p.cfg.RetryMin
+	for attempt := 1; ; attempt++ {
+		start := time.Now()
+		err := op(ctx)
+		if err == nil {
+			p.d.Metrics.stageDuration.WithLabelValues(stage).Observe(time.Since(start).Seconds())
+			return nil
+		}
+		p.d.Metrics.stageFailures.WithLabelValues(stage).Inc()
+		if ctx.Err() != nil {
+			return errors.Join(ctx.Err(), err)
+		}
+		if !p.d.Retryable(err) {
+			return fmt.Errorf("%s failed permanently: %w", stage, err)
+		}
+		p.d.Log.Warn("write failed, retrying", "stage", stage, "attempt", attempt, "backoff", wait, "error", err)
+		if !sleep(ctx, wait) {
+			return errors.Join(ctx.Err(), err)
+		}
+		wait = min(wait*2, p.cfg.RetryMax)
+	}
+}
+
+// GroupSource is the Source of a Kafka consumer group.
+func GroupSource(g *kafkaio.Group) Source { return groupSource{g} }
+
+type groupSource struct{ g *kafkaio.Group }
+
+func (s groupSource) Next(ctx context.Context) (Generation, error) {
+	gen, err := s.g.Next(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return gen, nil
 }

@@ -3,47 +3,99 @@ package ingest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/ingest"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 )
 
-// fakeSource serves fixed messages, then blocks; it records commits and
-// the order of operations.
+// fakeSource hands out one generation per element of gens, then blocks;
+// every generation serves its messages, then waits for its end. It records
+// commits (with their generation) and the order of operations.
 type fakeSource struct {
 	mu      sync.Mutex
-	msgs    []kafkaio.Message
+	gens    []*fakeGen
 	commits [][]kafkaio.Offset
 	log     *[]string
 }
 
-func (s *fakeSource) Fetch(ctx context.Context) (kafkaio.Message, error) {
+type fakeGen struct {
+	src   *fakeSource
+	id    int
+	parts []kafkaio.Partition
+	msgs  []kafkaio.Message
+	end   chan struct{} // closed to end the generation (a rebalance)
+	stale bool          // commits are refused
+}
+
+func (s *fakeSource) Next(ctx context.Context) (ingest.Generation, error) {
 	s.mu.Lock()
-	if len(s.msgs) > 0 {
-		m := s.msgs[0]
-		s.msgs = s.msgs[1:]
+	if len(s.gens) > 0 {
+		g := s.gens[0]
+		s.gens = s.gens[1:]
 		s.mu.Unlock()
-		return m, nil
+		return g, nil
 	}
 	s.mu.Unlock()
 	<-ctx.Done()
-	return kafkaio.Message{}, ctx.Err()
+	return nil, ctx.Err()
 }
 
-func (s *fakeSource) Commit(_ context.Context, o []kafkaio.Offset) error {
+func (g *fakeGen) Partitions() []kafkaio.Partition { return g.parts }
+
+func (g *fakeGen) Run(ctx context.Context, fn func(context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-g.end:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return fn(ctx)
+}
+
+func (g *fakeGen) Fetch(ctx context.Context, out chan<- kafkaio.Message) error {
+	for _, m := range g.msgs {
+		select {
+		case out <- m:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+	<-ctx.Done()
+	return nil
+}
+
+func (g *fakeGen) Commit(_ context.Context, o []kafkaio.Offset) error {
+	s := g.src
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if g.stale {
+		*s.log = append(*s.log, "commit refused")
+		return kafkaio.ErrStaleGeneration
+	}
 	s.commits = append(s.commits, o)
-	*s.log = append(*s.log, "commit")
+	*s.log = append(*s.log, fmt.Sprintf("commit gen %d", g.id))
 	return nil
+}
+
+func (s *fakeSource) gen(msgs ...kafkaio.Message) *fakeGen {
+	g := &fakeGen{src: s, id: len(s.gens) + 1, msgs: msgs, end: make(chan struct{}),
+		parts: []kafkaio.Partition{{Topic: "calls", Partition: 0}}}
+	s.gens = append(s.gens, g)
+	return g
 }
 
 type fakeSink struct {
@@ -88,13 +140,15 @@ var errTransient = errors.New("transient")
 func setup(sinkErrs ...error) (*fakeSource, *fakeSink, *ingest.Pipeline, *prometheus.Registry, *[]string) {
 	var log []string
 	src := &fakeSource{log: &log}
+	var msgs []kafkaio.Message
 	for i, v := range []string{
 		`{"event_id":"e1","type":"call.queued","ts":"2026-10-09T09:00:00+08:00","center_id":"c1","call_id":"k1","queue":"q"}`,
 		`not json`,
 		`{"event_id":"e2","type":"ticket.created","ts":"2026-10-09T09:00:00+08:00","center_id":"c1","ticket_id":"t1"}`,
 	} {
-		src.msgs = append(src.msgs, kafkaio.Message{Topic: "calls", Partition: 0, Offset: int64(10 + i), Value: []byte(v)})
+		msgs = append(msgs, kafkaio.Message{Topic: "calls", Partition: 0, Offset: int64(10 + i), Value: []byte(v)})
 	}
+	src.gen(msgs...)
 	sink := &fakeSink{fail: sinkErrs, log: &log}
 	reg := prometheus.NewRegistry()
 	cfg := ingest.DefaultConfig()
@@ -135,7 +189,7 @@ func TestCommitsOnlyAfterWrites(t *testing.T) {
 	if sink.events != 2 || len(sink.dead) != 1 || sink.dead[0].Reason != "invalid_json" {
 		t.Errorf("events %d, dead %+v", sink.events, sink.dead)
 	}
-	want := []string{"dead_letter", "insert failed", "insert failed", "insert", "commit"}
+	want := []string{"dead_letter", "insert failed", "insert failed", "insert", "commit gen 1"}
 	if len(*log) != len(want) {
 		t.Fatalf("operations = %v, want %v", *log, want)
 	}
@@ -164,14 +218,10 @@ func TestPermanentFailureStopsWithoutCommit(t *testing.T) {
 }
 
 func TestStopFlushesWhatItHolds(t *testing.T) {
-	src, sink, p, _, _ := setup()
-	src.msgs = src.msgs[:1] // fewer than a batch: only the stop flushes it
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
-	time.Sleep(50 * time.Millisecond)
-	cancel()
-	if err := <-done; err != nil {
+	src, sink, p, reg, _ := setup()
+	src.gens[0].msgs = src.gens[0].msgs[:1] // fewer than a batch: only the stop flushes it
+	err := runUntil(t, p, func() bool { return consumed(t, reg) == 1 })
+	if err != nil {
 		t.Fatal(err)
 	}
 	if sink.events != 1 || len(src.commits) != 1 {
@@ -199,4 +249,94 @@ func counterValue(t *testing.T, reg *prometheus.Registry, name, label string) fl
 	}
 	t.Fatalf("metric %s{%s} not found", name, label)
 	return 0
+}
+
+func consumed(t *testing.T, reg *prometheus.Registry) float64 {
+	t.Helper()
+	return counterValue(t, reg, "hotline_pipeline_messages_consumed_total", "calls")
+}
+
+// recordingState is a state stage that records what it is told.
+type recordingState struct {
+	mu  sync.Mutex
+	log *[]string
+}
+
+func (r *recordingState) note(s string) { r.mu.Lock(); *r.log = append(*r.log, s); r.mu.Unlock() }
+func (r *recordingState) Assign(_ context.Context, ps []kafkaio.Partition) ([]chstore.StateRow, error) {
+	r.note(fmt.Sprintf("assign %d", len(ps)))
+	return nil, nil
+}
+func (r *recordingState) Apply(_ context.Context, recs []event.Record) ([]chstore.StateRow, error) {
+	r.note(fmt.Sprintf("apply %d", len(recs)))
+	return []chstore.StateRow{{}}, nil
+}
+func (r *recordingState) Tick() []chstore.StateRow { return nil }
+func (r *recordingState) Evict() int               { return 0 }
+func (r *recordingState) Revoke(ps []kafkaio.Partition) {
+	r.note(fmt.Sprintf("revoke %d", len(ps)))
+}
+func (r *recordingState) WriteStates(context.Context, []chstore.StateRow) error {
+	r.note("state")
+	return nil
+}
+
+// A rebalance ends the first generation: what it consumed is flushed and
+// committed through it, its state is dropped, and the next generation
+// starts from a fresh assignment. A generation whose commits are refused
+// (it went stale) neither stops the pipeline nor commits anything.
+func TestRebalanceFlushesCommitsAndRevokes(t *testing.T) {
+	src, _, _, _, log := setup()
+	msgs := src.gens[0].msgs
+	src.gens = nil
+	first := src.gen(msgs[0])
+	second := src.gen(msgs[1:]...)
+	second.stale = true
+	src.gen() // the third generation, after the stale one
+	st := &recordingState{log: log}
+	cfg := ingest.DefaultConfig()
+	cfg.BatchSize, cfg.FlushInterval, cfg.RetryMin, cfg.RetryMax = 100, time.Hour, time.Millisecond, 5*time.Millisecond
+	sink := &fakeSink{log: log}
+	p := ingest.New(cfg, ingest.Deps{
+		Source: src, Raw: sink, DeadLetters: sink, State: st, States: st, Decoder: &event.Decoder{},
+		Retryable: func(err error) bool { return errors.Is(err, errTransient) },
+		Metrics:   ingest.NewMetrics(prometheus.NewRegistry()),
+		Log:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}, "calls")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	waitLog := func(entry string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for !slices.Contains(snapshot(st, log), entry) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q in %v", entry, snapshot(st, log))
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	waitLog("assign 1")
+	close(first.end) // rebalance
+	waitLog("commit gen 1")
+	close(second.end)
+	waitLog("commit refused")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"assign 1", "apply 1", "insert", "state", "commit gen 1", "revoke 1",
+		"assign 1", "apply 1", "dead_letter", "insert", "state", "commit refused", "revoke 1", "assign 1", "revoke 1"}
+	if got := snapshot(st, log); !slices.Equal(got, want) {
+		t.Errorf("operations:\n got %v\nwant %v", got, want)
+	}
+	if len(src.commits) != 1 || src.commits[0][0].Next != 11 {
+		t.Errorf("commits %+v, want only generation 1's next offset 11", src.commits)
+	}
+}
+
+func snapshot(st *recordingState, log *[]string) []string {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return slices.Clone(*log)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/hotlineqc/hotlineqc/internal/event"
+	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 )
 
 // Metrics are the health metrics of the raw pipeline. Label values are
@@ -22,6 +23,8 @@ type Metrics struct {
 	commits        prometheus.Counter
 	lag            *prometheus.GaugeVec
 	lastCommitTime prometheus.Gauge
+	assigned       prometheus.Gauge
+	generations    prometheus.Counter
 }
 
 // NewMetrics registers the pipeline metrics with reg.
@@ -51,7 +54,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		stageDuration: f.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: "hotline", Subsystem: "pipeline", Name: "flush_stage_duration_seconds",
-			Help:    "Duration of one successful flush stage: dead_letter (Kafka), insert (raw events, ClickHouse), state (indicator state, ClickHouse), commit (Kafka offsets).",
+			Help:    "Duration of one successful stage: assign (load the state of owned partitions), apply (evaluate a batch, with reads of stored calls and tickets), dead_letter (Kafka), insert (raw events, ClickHouse), state (call and ticket state, ClickHouse), commit (Kafka offsets).",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12),
 		}, []string{"stage"}),
 		stageFailures: f.NewCounterVec(prometheus.CounterOpts{
@@ -71,7 +74,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Unix time of the last successful offset commit.",
 		}),
 	}
-	for _, s := range []string{stageDeadLetter, stageInsert, stageState, stageCommit} {
+	m.assigned = f.NewGauge(prometheus.GaugeOpts{
+		Namespace: "hotline", Subsystem: "kafka", Name: "partitions_assigned",
+		Help: "Partitions of the call and ticket topics this process owns in the current consumer-group generation.",
+	})
+	m.generations = f.NewCounter(prometheus.CounterOpts{
+		Namespace: "hotline", Subsystem: "kafka", Name: "generations_total",
+		Help: "Consumer-group generations this process took part in (one per rebalance).",
+	})
+	for _, s := range []string{stageAssign, stageDeadLetter, stageInsert, stageApply, stageState, stageCommit} {
 		m.stageFailures.WithLabelValues(s)
 	}
 	return m
@@ -92,4 +103,13 @@ func (m *Metrics) initTopics(topics ...string) {
 
 func (m *Metrics) observeLag(topic string, partition int32, lag int64) {
 	m.lag.WithLabelValues(topic, strconv.Itoa(int(partition))).Set(float64(lag))
+}
+
+// forget deletes the lag series of partitions this process no longer
+// owns, so that it never reports lag for another owner's partition.
+func (m *Metrics) forget(parts []kafkaio.Partition) {
+	m.assigned.Set(0)
+	for _, p := range parts {
+		m.lag.DeleteLabelValues(p.Topic, strconv.Itoa(int(p.Partition)))
+	}
 }

@@ -26,6 +26,11 @@ type Metrics struct {
 	overdue      *prometheus.GaugeVec
 	dueSoon      *prometheus.GaugeVec
 	awaiting     *prometheus.GaugeVec
+	loaded       prometheus.Counter
+
+	// net accumulates the deltas of the evaluations since the last
+	// publish, netted by labels.
+	net map[labels][2]int64
 }
 
 var indicatorLabels = []string{"indicator", "center", "queue", "department", "category"}
@@ -53,6 +58,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Open tickets whose resolve deadline is within the given time (预警)."}, []string{"center", "department", "within"}),
 		awaiting: f.NewGaugeVec(prometheus.GaugeOpts{Namespace: "hotline", Subsystem: "tickets", Name: "awaiting_dispatch",
 			Help: "Tickets registered but neither dispatched, answered on intake nor closed (派单积压)."}, []string{"center"}),
+		loaded: f.NewCounter(prometheus.CounterOpts{Namespace: "hotline", Subsystem: "state", Name: "entities_loaded_total",
+			Help: "Calls and tickets not in memory read back from the store because an event came for them."}),
+		net: map[labels][2]int64{},
 	}
 }
 
@@ -81,42 +89,19 @@ func labelsOf(d indicator.Delta) labels {
 	return l
 }
 
-// observe records one evaluation: its contributions taken back and added,
-// netted over the metric labels (an answered call moves from agent "" to
-// its agent, which the metrics do not label, so nothing moves).
+// observe records one evaluation: its contributions taken back and added
+// are netted over the metric labels until publish (an answered call moves
+// from agent "" to its agent, which the metrics do not label, so nothing
+// moves). A wait or handle time is observed once, when the call gets it.
 func (m *Metrics) observe(ds []indicator.Delta) {
-	net := map[labels][2]int64{}
 	for _, d := range ds {
-		v := net[labelsOf(d)]
+		l := labelsOf(d)
+		v := m.net[l]
 		v[0], v[1] = v[0]+d.Num, v[1]+d.Den
-		net[labelsOf(d)] = v
+		m.net[l] = v
 	}
-	for l, v := range net {
-		// A rate's numerator series exists from its first denominator, so
-		// that a rate with no success yet reads 0, not nothing.
-		m.num.WithLabelValues(l[:]...)
-		for i, part := range []string{"numerator", "denominator"} {
-			c := m.num
-			if i == 1 {
-				c = m.den
-			}
-			switch {
-			case v[i] > 0:
-				c.WithLabelValues(l[:]...).Add(scale(l[0], v[i]))
-			case v[i] < 0:
-				m.retracted.WithLabelValues(l[0], part).Add(scale(l[0], -v[i]))
-			}
-		}
-	}
-	// A wait or handle time appears once, when the call gets it.
-	old := map[string]bool{}
-	for _, d := range ds {
-		if d.Num < 0 || d.Den < 0 {
-			old[d.Indicator] = true
-		}
-	}
-	for _, d := range ds {
-		if d.Ticket || d.Den != 1 || old[d.Indicator] {
+	for i, d := range ds {
+		if d.Ticket || d.Den != 1 || d.Num < 0 || hadBefore(ds[:i], d.Indicator) {
 			continue
 		}
 		switch d.Indicator {
@@ -126,6 +111,37 @@ func (m *Metrics) observe(ds []indicator.Delta) {
 			m.handle.WithLabelValues(d.Dims[0], d.Dims[1]).Observe(scale(d.Indicator, d.Num))
 		}
 	}
+}
+
+// hadBefore reports whether an evaluation took back a contribution to ind:
+// the call had its wait or handle time before.
+func hadBefore(taken []indicator.Delta, ind string) bool {
+	for _, d := range taken {
+		if d.Indicator == ind && (d.Num < 0 || d.Den < 0) {
+			return true
+		}
+	}
+	return false
+}
+
+// publish adds the netted deltas to the counters.
+func (m *Metrics) publish() {
+	for l, v := range m.net {
+		// A rate's numerator series exists from its first denominator, so
+		// that a rate with no success yet reads 0, not nothing.
+		num := m.num.WithLabelValues(l[:]...)
+		for i, part := range []string{"numerator", "denominator"} {
+			switch {
+			case v[i] > 0 && i == 0:
+				num.Add(scale(l[0], v[i]))
+			case v[i] > 0:
+				m.den.WithLabelValues(l[:]...).Add(scale(l[0], v[i]))
+			case v[i] < 0:
+				m.retracted.WithLabelValues(l[0], part).Add(scale(l[0], -v[i]))
+			}
+		}
+	}
+	clear(m.net)
 }
 
 // setGauges replaces the ticket gauges.

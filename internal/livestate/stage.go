@@ -1,9 +1,14 @@
-// Package livestate is the stateful stage of the production pipeline: it
-// feeds durable events to the indicator core (the same Engine that
-// `compute` drives), and stores the evaluated state of every call and
-// ticket that changed. Calls and tickets not in memory are loaded back from
-// their stored events, so state survives restarts and rebalances without
-// re-reading Kafka, and idle ones are forgotten, so memory stays bounded.
+// Package livestate is the live state stage of the production pipeline:
+// it feeds durable events to the indicator core (the same Engine that
+// `compute` drives) and returns the evaluated state of every call and
+// ticket that changed, for the ingest loop to store.
+//
+// The stage holds the state of the partitions this process owns, nothing
+// more. On assignment it loads the open tickets of those partitions and a
+// filter of the ids the store knows there; on revocation it drops their
+// calls and tickets. A call or ticket not in memory is read back from its
+// stored events only when the filter says the store may have it, so new
+// calls and tickets cost no round trip.
 package livestate
 
 import (
@@ -16,19 +21,22 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
+	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 	"github.com/hotlineqc/hotlineqc/internal/workday"
 )
 
-// Store is what the stage needs of the database.
+// Store is what the stage reads from the database.
 type Store interface {
+	// PendingTickets returns the tickets of the topic's partitions whose
+	// latest state is pending (deadlines, open), with the events that state
+	// knows, and their stored events.
+	PendingTickets(ctx context.Context, topic string, parts []int32) (map[indicator.Ref]int, []event.Record, error)
+	// KnownIDs calls fn for every call or ticket with stored state from
+	// the topic's partitions.
+	KnownIDs(ctx context.Context, ticket bool, topic string, parts []int32, fn func(part int32, center, id string)) error
 	// LoadEvents returns the stored events of the given calls and tickets.
 	LoadEvents(ctx context.Context, refs []indicator.Ref) ([]event.Record, error)
-	// PendingTickets names the tickets whose stored state waits for a
-	// deadline or depends on the time (they must be evaluated as time passes).
-	PendingTickets(ctx context.Context) ([]indicator.Ref, error)
-	// WriteStates stores evaluated states durably.
-	WriteStates(ctx context.Context, rows []chstore.StateRow) error
 }
 
 // Config tunes the stage.
@@ -41,21 +49,34 @@ type Config struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config { return Config{EvictAfter: 72 * time.Hour} }
 
-// Stage is the stateful stage. Its methods are called by one goroutine
-// (the pipeline's); Snapshot may be called from others.
+// part names one owned partition: of the ticket topic or the call topic.
+type part struct {
+	ticket bool
+	id     int32
+}
+
+// Stage is the live state stage. Its methods are called by one goroutine
+// (the ingest loop's); Size may be called from others.
 type Stage struct {
-	cfg   Config
-	store Store
-	clock func() time.Time
-	log   *slog.Logger
+	cfg    Config
+	store  Store
+	topics kafkaio.Topics
+	clock  func() time.Time
+	log    *slog.Logger
 
 	mu      sync.Mutex
 	eng     *indicator.Engine
-	origin  map[indicator.Ref]event.Origin
+	owned   map[part]*known
 	asOf    int64
-	pending []chstore.StateRow
-	loaded  bool
 	metrics *Metrics
+}
+
+// New returns a stage for profile p over the call and ticket topics;
+// clock gives the evaluation time (time.Now in production).
+func New(cfg Config, p *profile.Profile, cal *workday.Calendar, store Store, topics kafkaio.Topics, clock func() time.Time, log *slog.Logger) *Stage {
+	eng := indicator.New(p, cal)
+	eng.TrackChanges()
+	return &Stage{cfg: cfg, store: store, topics: topics, clock: clock, log: log, eng: eng, owned: map[part]*known{}}
 }
 
 // Instrument makes the stage keep live indicator metrics in m.
@@ -66,132 +87,227 @@ func (s *Stage) Instrument(m *Metrics) {
 	s.eng.Observe(m.observe)
 }
 
-// New returns a stage for profile p; clock gives the evaluation time
-// (time.Now in production).
-func New(cfg Config, p *profile.Profile, cal *workday.Calendar, store Store, clock func() time.Time, log *slog.Logger) *Stage {
-	eng := indicator.New(p, cal)
-	eng.TrackChanges()
-	return &Stage{cfg: cfg, store: store, clock: clock, log: log, eng: eng, origin: map[indicator.Ref]event.Origin{}}
+// partOf maps a consumed partition to the stage's; ok is false for a
+// topic the stage does not keep.
+func (s *Stage) partOf(p kafkaio.Partition) (part, bool) {
+	switch p.Topic {
+	case s.topics.Tickets:
+		return part{true, p.Partition}, true
+	case s.topics.Calls:
+		return part{false, p.Partition}, true
+	}
+	return part{}, false
 }
 
-// Apply feeds durable records to the core and stores what changed. It is
-// safe to call again with the same records after an error: the events are
-// known by then, and the unwritten states are still pending.
-func (s *Stage) Apply(ctx context.Context, recs []event.Record) error {
+// Assign takes ownership of partitions: it reads which calls and tickets
+// the store knows there, and loads their open tickets, quietly (their
+// contributions were counted by the previous owner). It returns the states
+// of the loaded tickets whose stored events outnumber what their stored
+// state knows (a previous owner stopped between the two writes), to be
+// stored. It changes nothing when it fails, so it can be retried.
+func (s *Stage) Assign(ctx context.Context, parts []kafkaio.Partition) ([]chstore.StateRow, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.start(ctx); err != nil {
-		return err
-	}
-	if err := s.loadUnknown(ctx, recs); err != nil {
-		return err
-	}
-	// Loaded calls and tickets take their known state quietly, as of the
-	// last evaluation: their contributions were counted before.
-	s.eng.AdvanceQuiet(s.asOf)
-	for i := range recs {
-		s.origin[indicator.RefOf(&recs[i].Event)] = recs[i].Origin
-		s.eng.Apply(&recs[i].Event)
-	}
-	return s.flush(ctx)
-}
-
-// Tick evaluates at the current time, so that deadlines pass without new
-// events, stores what changed and forgets idle entities.
-func (s *Stage) Tick(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.start(ctx); err != nil {
-		return err
-	}
-	if err := s.flush(ctx); err != nil {
-		return err
-	}
-	if s.cfg.EvictAfter > 0 {
-		for _, ref := range s.eng.Evict(s.asOf - s.cfg.EvictAfter.Milliseconds()) {
-			delete(s.origin, ref)
+	start := time.Now()
+	ids := map[bool][]int32{} // by ticket topic or call topic
+	fresh := map[part]*known{}
+	for _, p := range parts {
+		if k, ok := s.partOf(p); ok && s.owned[k] == nil {
+			ids[k.ticket] = append(ids[k.ticket], k.id)
+			fresh[k] = newKnown()
 		}
 	}
-	if s.metrics != nil {
-		s.metrics.setGauges(s.eng.TicketGauges(s.asOf))
+	var pending []event.Record
+	var stored map[indicator.Ref]int
+	for ticket, ids := range ids {
+		topic := s.topicOf(ticket)
+		err := s.store.KnownIDs(ctx, ticket, topic, ids, func(p int32, center, id string) {
+			if kn := fresh[part{ticket, p}]; kn != nil {
+				kn.add(center, id)
+			}
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read known ids of %s: %w", topic, err)
+		}
+		if ticket {
+			if stored, pending, err = s.store.PendingTickets(ctx, topic, ids); err != nil {
+				return nil, fmt.Errorf("load open tickets of %s: %w", topic, err)
+			}
+		}
 	}
-	return nil
-}
-
-// start loads, once, the tickets whose deadlines are still to pass.
-func (s *Stage) start(ctx context.Context) error {
-	if s.loaded {
-		return nil
+	for k, kn := range fresh {
+		s.owned[k] = kn
 	}
-	refs, err := s.store.PendingTickets(ctx)
-	if err != nil {
-		return fmt.Errorf("load pending tickets: %w", err)
-	}
-	if err := s.load(ctx, refs, nil); err != nil {
-		return err
-	}
+	s.eng.Load(pending)
 	s.asOf = max(s.asOf, s.clock().UnixMilli())
 	s.eng.AdvanceQuiet(s.asOf)
-	s.loaded = true
-	s.log.Info("loaded tickets waiting for deadlines", "tickets", len(refs))
-	return nil
-}
-
-// loadUnknown loads the calls and tickets of recs that are not in memory.
-func (s *Stage) loadUnknown(ctx context.Context, recs []event.Record) error {
-	var refs []indicator.Ref
-	seen := map[indicator.Ref]bool{}
-	batch := map[string]bool{}
-	for i := range recs {
-		ev := &recs[i].Event
-		batch[ev.ID] = true
-		if ref := indicator.RefOf(ev); !seen[ref] && !s.eng.Has(ev) {
-			seen[ref] = true
-			refs = append(refs, ref)
+	var rows []chstore.StateRow
+	for _, r := range s.rows(s.eng.Changes()) {
+		if r.Events > stored[indicator.Ref{Ticket: true, CenterID: r.CenterID, ID: r.ID}] {
+			rows = append(rows, r)
 		}
 	}
-	return s.load(ctx, refs, batch)
+	s.setGauges()
+	s.log.Info("partitions assigned", "partitions", len(fresh), "open_tickets", len(stored),
+		"behind_their_events", len(rows), "took", time.Since(start).Round(time.Millisecond))
+	return rows, nil
+}
+
+func (s *Stage) topicOf(ticket bool) string {
+	if ticket {
+		return s.topics.Tickets
+	}
+	return s.topics.Calls
+}
+
+// Revoke gives up partitions: their calls and tickets are dropped from
+// memory, with their gauges; their next owner loads them from the store.
+func (s *Stage) Revoke(parts []kafkaio.Partition) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range parts {
+		if k, ok := s.partOf(p); ok {
+			delete(s.owned, k)
+		}
+	}
+	n := s.eng.Drop(func(ticket bool, p int32) bool { return s.owned[part{ticket, p}] != nil })
+	s.setGauges()
+	s.log.Info("partitions revoked", "partitions", len(parts), "dropped", n)
+}
+
+// Apply feeds durable records to the core and returns the state of every
+// call and ticket that changed, for the caller to store. Calls and tickets
+// not in memory that the store may know are loaded first. When Apply
+// fails (the load), nothing has changed and it can be called again.
+func (s *Stage) Apply(ctx context.Context, recs []event.Record) ([]chstore.StateRow, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	unknown, fresh := s.unknown(recs)
+	if len(unknown) > 0 {
+		if err := s.load(ctx, unknown, recs); err != nil {
+			return nil, err
+		}
+	}
+	for _, r := range fresh {
+		s.owned[part{r.Ticket, r.part}].add(r.CenterID, r.ID)
+	}
+	for i := range recs {
+		s.eng.ApplyRecord(&recs[i])
+	}
+	return s.evaluate(), nil
+}
+
+// newRef is a call or ticket first seen, with its partition.
+type newRef struct {
+	indicator.Ref
+	part int32
+}
+
+// unknown sorts the calls and tickets of recs that are not in memory into
+// those the store may know (to load) and those it cannot (fresh).
+func (s *Stage) unknown(recs []event.Record) (load []indicator.Ref, fresh []newRef) {
+	seen := map[indicator.Ref]bool{}
+	for i := range recs {
+		ev := &recs[i].Event
+		if s.eng.Has(ev) {
+			continue
+		}
+		ref := indicator.RefOf(ev)
+		if seen[ref] {
+			continue
+		}
+		seen[ref] = true
+		p := part{ref.Ticket, recs[i].Origin.Partition}
+		kn := s.owned[p]
+		if kn == nil { // not assigned through Assign (tests, or a stray message): track it
+			kn = newKnown()
+			s.owned[p] = kn
+		}
+		if kn.mayHave(ref.CenterID, ref.ID) {
+			load = append(load, ref)
+		} else {
+			fresh = append(fresh, newRef{ref, p.id})
+		}
+	}
+	return load, fresh
 }
 
 // load restores calls and tickets from their stored events, leaving out
-// those of the current batch (skip): the batch's own events are applied
-// after, so that their effect counts as new.
-func (s *Stage) load(ctx context.Context, refs []indicator.Ref, skip map[string]bool) error {
-	if len(refs) == 0 {
-		return nil
-	}
+// the events of recs: those are applied after, so that their effect counts
+// as new.
+func (s *Stage) load(ctx context.Context, refs []indicator.Ref, recs []event.Record) error {
 	stored, err := s.store.LoadEvents(ctx, refs)
 	if err != nil {
-		return err
+		return fmt.Errorf("load %d calls and tickets: %w", len(refs), err)
 	}
-	evs := make([]event.Event, 0, len(stored))
-	for i := range stored {
-		s.origin[indicator.RefOf(&stored[i].Event)] = stored[i].Origin
-		if !skip[stored[i].ID] {
-			evs = append(evs, stored[i].Event)
+	batch := make(map[string]bool, len(recs))
+	for i := range recs {
+		batch[recs[i].ID] = true
+	}
+	keep := stored[:0]
+	for _, r := range stored {
+		if !batch[r.ID] {
+			keep = append(keep, r)
 		}
 	}
-	s.eng.Load(evs)
+	s.eng.Load(keep)
+	// Loaded calls and tickets take their known state quietly, as of the
+	// last evaluation: their contributions were counted before.
+	s.eng.AdvanceQuiet(s.asOf)
+	s.eng.Changes()
+	if s.metrics != nil {
+		s.metrics.loaded.Add(float64(len(refs)))
+	}
 	return nil
 }
 
-// flush evaluates at the current time and writes every changed state.
-func (s *Stage) flush(ctx context.Context) error {
+// Tick evaluates at the current time, so that deadlines pass without new
+// events, refreshes the ticket gauges, and returns what changed.
+func (s *Stage) Tick() []chstore.StateRow {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rows := s.evaluate()
+	s.setGauges()
+	return rows
+}
+
+// Evict forgets calls and tickets idle for EvictAfter that wait for no
+// deadline. Call it only when every state returned so far is stored: an
+// evicted call or ticket is read back from the store if an event comes.
+func (s *Stage) Evict() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cfg.EvictAfter <= 0 {
+		return 0
+	}
+	return len(s.eng.Evict(s.asOf - s.cfg.EvictAfter.Milliseconds()))
+}
+
+// evaluate advances the engine to the current time and returns the state
+// rows of what changed.
+func (s *Stage) evaluate() []chstore.StateRow {
 	s.asOf = max(s.asOf, s.clock().UnixMilli())
 	s.eng.Advance(s.asOf)
-	for _, st := range s.eng.Changes() {
-		o := s.origin[indicator.Ref{Ticket: st.Ticket, CenterID: st.CenterID, ID: st.ID}]
-		s.pending = append(s.pending, chstore.StateRow{EntityState: st, Version: chstore.StateVersion(st.Events, s.asOf),
-			AsOf: s.asOf, Topic: o.Topic, Partition: o.Partition})
+	if s.metrics != nil {
+		s.metrics.publish()
 	}
-	if len(s.pending) == 0 {
-		return nil
+	return s.rows(s.eng.Changes())
+}
+
+// rows turns evaluated states into state rows.
+func (s *Stage) rows(changes []indicator.EntityState) []chstore.StateRow {
+	rows := make([]chstore.StateRow, len(changes))
+	for i, st := range changes {
+		rows[i] = chstore.StateRow{EntityState: st, Version: chstore.StateVersion(st.Events, s.asOf),
+			AsOf: s.asOf, Topic: s.topicOf(st.Ticket), Partition: st.Partition}
 	}
-	if err := s.store.WriteStates(ctx, s.pending); err != nil {
-		return err
+	return rows
+}
+
+func (s *Stage) setGauges() {
+	if s.metrics != nil {
+		s.metrics.setGauges(s.eng.TicketGauges(s.asOf))
 	}
-	s.pending = s.pending[:0]
-	return nil
 }
 
 // Size returns the calls and tickets in memory.

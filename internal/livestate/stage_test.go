@@ -2,8 +2,10 @@ package livestate_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -12,15 +14,17 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
+	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 	"github.com/hotlineqc/hotlineqc/internal/livestate"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 )
 
-// memStore keeps raw events and the latest state per entity in memory.
+// memStore keeps raw events and the latest state per entity in memory,
+// as ClickHouse would, and counts the reads of events.
 type memStore struct {
 	raw    map[indicator.Ref][]event.Record
 	states map[indicator.Ref]chstore.StateRow
-	writes int
+	loads  int // refs read back by LoadEvents
 	fail   bool
 }
 
@@ -29,6 +33,10 @@ func newMemStore() *memStore {
 }
 
 func (m *memStore) LoadEvents(_ context.Context, refs []indicator.Ref) ([]event.Record, error) {
+	if m.fail {
+		return nil, io.ErrUnexpectedEOF
+	}
+	m.loads += len(refs)
 	var out []event.Record
 	for _, r := range refs {
 		out = append(out, m.raw[r]...)
@@ -36,28 +44,36 @@ func (m *memStore) LoadEvents(_ context.Context, refs []indicator.Ref) ([]event.
 	return out, nil
 }
 
-func (m *memStore) PendingTickets(context.Context) ([]indicator.Ref, error) {
-	var out []indicator.Ref
+func (m *memStore) PendingTickets(_ context.Context, topic string, parts []int32) (map[indicator.Ref]int, []event.Record, error) {
+	known := map[indicator.Ref]int{}
+	var out []event.Record
 	for r, s := range m.states {
-		if s.Wake > 0 || s.Volatile {
-			out = append(out, r)
+		if r.Ticket && s.Topic == topic && slices.Contains(parts, s.Partition) &&
+			(s.Wake > 0 || s.Volatile || (s.Tick.DueTS > 0 && s.Tick.ReplyTS == 0)) {
+			known[r] = s.Events
+			out = append(out, m.raw[r]...)
 		}
 	}
-	return out, nil
+	return known, out, nil
 }
 
-func (m *memStore) WriteStates(_ context.Context, rows []chstore.StateRow) error {
-	if m.fail {
-		return io.ErrUnexpectedEOF
+func (m *memStore) KnownIDs(_ context.Context, ticket bool, topic string, parts []int32, fn func(int32, string, string)) error {
+	for r, s := range m.states {
+		if r.Ticket == ticket && s.Topic == topic && slices.Contains(parts, s.Partition) {
+			fn(s.Partition, r.CenterID, r.ID)
+		}
 	}
+	return nil
+}
+
+// write stores rows as the state table does: the highest version wins.
+func (m *memStore) write(rows []chstore.StateRow) {
 	for _, r := range rows {
 		ref := indicator.Ref{Ticket: r.Ticket, CenterID: r.CenterID, ID: r.ID}
 		if old, ok := m.states[ref]; !ok || r.Version >= old.Version {
 			m.states[ref] = r
 		}
-		m.writes++
 	}
-	return nil
 }
 
 func (m *memStore) keep(recs []event.Record) {
@@ -65,6 +81,47 @@ func (m *memStore) keep(recs []event.Record) {
 		ref := indicator.RefOf(&r.Event)
 		m.raw[ref] = append(m.raw[ref], r)
 	}
+}
+
+// apply is what the ingest loop does with a batch: raw events and states
+// stored.
+func apply(t *testing.T, st *livestate.Stage, m *memStore, recs []event.Record) {
+	t.Helper()
+	rows, err := st.Apply(context.Background(), recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.keep(recs)
+	m.write(rows)
+}
+
+// assign gives st partitions and stores the states it returns.
+func assign(t *testing.T, st *livestate.Stage, m *memStore, parts ...int32) {
+	t.Helper()
+	rows, err := st.Assign(context.Background(), owned(parts...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.write(rows)
+}
+
+var topics = kafkaio.Topics{Calls: "calls", Tickets: "tickets", DeadLetter: "dlq"}
+
+func owned(ps ...int32) []kafkaio.Partition {
+	var out []kafkaio.Partition
+	for _, p := range ps {
+		out = append(out, kafkaio.Partition{Topic: "tickets", Partition: p}, kafkaio.Partition{Topic: "calls", Partition: p})
+	}
+	return out
+}
+
+func newStage(t *testing.T, m *memStore, clock func() time.Time, parts ...int32) *livestate.Stage {
+	t.Helper()
+	p := profile.Default()
+	cal, _ := p.NewCalendar()
+	st := livestate.New(livestate.DefaultConfig(), p, cal, m, topics, clock, quiet)
+	assign(t, st, m, parts...)
+	return st
 }
 
 func contribution(s chstore.StateRow, ind string) (num, den int64, ok bool) {
@@ -77,6 +134,11 @@ func contribution(s chstore.StateRow, ind string) (num, den int64, ok bool) {
 }
 
 func decode(t *testing.T, lines ...string) []event.Record {
+	return decodeAt(t, 2, lines...)
+}
+
+// decodeAt decodes lines as consumed from partition part of their topic.
+func decodeAt(t *testing.T, part int32, lines ...string) []event.Record {
 	t.Helper()
 	var d event.Decoder
 	var out []event.Record
@@ -85,7 +147,11 @@ func decode(t *testing.T, lines ...string) []event.Record {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, event.Record{Event: e, Origin: event.Origin{Topic: "tickets", Partition: 2}})
+		topic := "tickets"
+		if e.Type.IsCall() {
+			topic = "calls"
+		}
+		out = append(out, event.Record{Event: e, Origin: event.Origin{Topic: topic, Partition: part}})
 	}
 	return out
 }
@@ -93,41 +159,36 @@ func decode(t *testing.T, lines ...string) []event.Record {
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // A ticket becomes late when its deadline passes on the clock, without any
-// new event; a restarted stage picks the waiting ticket up again.
+// new event; a stage that takes the partition over picks the waiting
+// ticket up again.
 func TestDeadlinesFireWithoutEvents(t *testing.T) {
-	p := profile.Default()
-	cal, _ := p.NewCalendar()
 	store := newMemStore()
 	now := time.Date(2026, 10, 12, 12, 0, 0, 0, time.FixedZone("CST", 8*3600))
 	clock := func() time.Time { return now }
 	recs := decode(t,
 		`{"event_id":"e1","type":"ticket.created","ts":"2026-10-12T09:00:00+08:00","center_id":"c1","ticket_id":"t1","category":"help"}`,
 		`{"event_id":"e2","type":"ticket.dispatched","ts":"2026-10-12T10:00:00+08:00","center_id":"c1","ticket_id":"t1","department_id":"water"}`)
-	store.keep(recs)
-	st := livestate.New(livestate.DefaultConfig(), p, cal, store, clock, quiet)
-	ctx := context.Background()
-	if err := st.Apply(ctx, recs); err != nil {
-		t.Fatal(err)
-	}
+	st := newStage(t, store, clock, 2)
+	apply(t, st, store, recs)
 	ref := indicator.Ref{Ticket: true, CenterID: "c1", ID: "t1"}
 	s := store.states[ref]
-	if _, _, ok := contribution(s, "on_time_closure_rate"); ok || s.Wake == 0 || s.Partition != 2 {
+	if _, _, ok := contribution(s, "on_time_closure_rate"); ok || s.Wake == 0 || s.Partition != 2 || s.Topic != "tickets" {
 		t.Fatalf("before the deadline: %+v", s)
 	}
 	// The accept limit (1wd) ends 10-13 24:00, the resolve limit (5wd) 10-19 24:00.
 	now = time.Date(2026, 10, 14, 9, 0, 0, 0, now.Location())
-	if err := st.Tick(ctx); err != nil {
-		t.Fatal(err)
-	}
+	store.write(st.Tick())
 	if n, d, ok := contribution(store.states[ref], "acceptance_timeliness_rate"); !ok || n != 0 || d != 1 {
 		t.Errorf("after the accept deadline: acceptance %d/%d (%v)", n, d, ok)
 	}
-	// A new stage (a restart) loads the waiting ticket and fires its deadline.
-	restarted := livestate.New(livestate.DefaultConfig(), p, cal, store, clock, quiet)
-	now = time.Date(2026, 10, 20, 9, 0, 0, 0, now.Location())
-	if err := restarted.Tick(ctx); err != nil {
-		t.Fatal(err)
+	// Another stage (a restart, a new owner) loads the waiting ticket on
+	// assignment and fires its deadline.
+	restarted := newStage(t, store, clock, 2)
+	if c, tk := restarted.Size(); c != 0 || tk != 1 {
+		t.Fatalf("new owner holds %d calls, %d tickets; want the one open ticket", c, tk)
 	}
+	now = time.Date(2026, 10, 20, 9, 0, 0, 0, now.Location())
+	store.write(restarted.Tick())
 	s = store.states[ref]
 	if n, d, ok := contribution(s, "on_time_closure_rate"); !ok || n != 0 || d != 1 {
 		t.Errorf("after the resolve deadline: on-time closure %d/%d (%v)", n, d, ok)
@@ -135,28 +196,106 @@ func TestDeadlinesFireWithoutEvents(t *testing.T) {
 	if s.Tick.DueTS == 0 || s.Tick.DueTS >= now.UnixMilli() || s.Tick.ReplyTS != 0 {
 		t.Errorf("ticket facts after the deadline: %+v", s.Tick)
 	}
+	// A stage that owns other partitions loads nothing of partition 2.
+	if c, tk := newStage(t, store, clock, 0, 1).Size(); c+tk != 0 {
+		t.Errorf("owner of partitions 0, 1 holds %d calls, %d tickets of partition 2", c, tk)
+	}
 }
 
-// A failed state write is retried with the same records and writes the
-// same states: nothing is lost between the attempts.
-func TestApplyRetriesKeepPendingStates(t *testing.T) {
-	p := profile.Default()
-	cal, _ := p.NewCalendar()
+// A partition moves from A to B and back: A must not write its stale copy
+// of a ticket over the reply B stored (the loss of the first design).
+func TestPartitionRoundTripKeepsEveryEvent(t *testing.T) {
 	store := newMemStore()
 	clock := func() time.Time { return time.Date(2026, 10, 12, 12, 0, 0, 0, time.UTC) }
-	recs := decode(t, `{"event_id":"e1","type":"ticket.created","ts":"2026-10-12T09:00:00+08:00","center_id":"c1","ticket_id":"t1"}`)
-	store.keep(recs)
-	st := livestate.New(livestate.DefaultConfig(), p, cal, store, clock, quiet)
+	a := newStage(t, store, clock, 2)
+	apply(t, a, store, decode(t,
+		`{"event_id":"e1","type":"ticket.created","ts":"2026-10-12T09:00:00+08:00","center_id":"c1","ticket_id":"t1","category":"help"}`,
+		`{"event_id":"e2","type":"ticket.dispatched","ts":"2026-10-12T10:00:00+08:00","center_id":"c1","ticket_id":"t1","department_id":"water"}`))
+	a.Revoke(owned(2))
+	if c, tk := a.Size(); c+tk != 0 {
+		t.Fatalf("revoked stage still holds %d calls, %d tickets", c, tk)
+	}
+	b := newStage(t, store, clock, 2)
+	apply(t, b, store, decode(t, `{"event_id":"e3","type":"ticket.replied","ts":"2026-10-12T11:00:00+08:00","center_id":"c1","ticket_id":"t1","department_id":"water"}`))
+	b.Revoke(owned(2))
+	assign(t, a, store, 2)
+	apply(t, a, store, decode(t, `{"event_id":"e4","type":"ticket.closed","ts":"2026-10-12T11:30:00+08:00","center_id":"c1","ticket_id":"t1"}`))
+	s := store.states[indicator.Ref{Ticket: true, CenterID: "c1", ID: "t1"}]
+	if s.Events != 4 || s.Tick.ReplyTS == 0 || s.Tick.CloseTS == 0 {
+		t.Errorf("after A→B→A: %d events, reply %d, close %d; want 4 events with the reply", s.Events, s.Tick.ReplyTS, s.Tick.CloseTS)
+	}
+}
+
+// A previous owner stopped after storing an event but before storing the
+// state: the new owner loads the event and stores the state it makes, even
+// though the event, delivered again, is then a duplicate.
+func TestAssignStoresStatesBehindTheirEvents(t *testing.T) {
+	store := newMemStore()
+	clock := func() time.Time { return time.Date(2026, 10, 12, 12, 0, 0, 0, time.UTC) }
+	a := newStage(t, store, clock, 2)
+	apply(t, a, store, decode(t,
+		`{"event_id":"e1","type":"ticket.created","ts":"2026-10-12T09:00:00+08:00","center_id":"c1","ticket_id":"t1","category":"help"}`,
+		`{"event_id":"e2","type":"ticket.dispatched","ts":"2026-10-12T10:00:00+08:00","center_id":"c1","ticket_id":"t1","department_id":"water"}`))
+	reply := decode(t, `{"event_id":"e3","type":"ticket.replied","ts":"2026-10-12T11:00:00+08:00","center_id":"c1","ticket_id":"t1","department_id":"water"}`)
+	store.keep(reply) // killed before the state write
+	b := newStage(t, store, clock, 2)
+	apply(t, b, store, reply) // delivered again
+	if s := store.states[indicator.Ref{Ticket: true, CenterID: "c1", ID: "t1"}]; s.Events != 3 || s.Tick.ReplyTS == 0 {
+		t.Errorf("state after takeover knows %d events, reply %d; want 3 with the reply", s.Events, s.Tick.ReplyTS)
+	}
+}
+
+// New calls and tickets cost no read of the store; one the store knows
+// (evicted, or written by a previous owner) is read back when an event
+// comes for it.
+func TestReadsOnlyWhatTheStoreMayHave(t *testing.T) {
+	store := newMemStore()
+	now := time.Date(2026, 10, 12, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	st := newStage(t, store, clock, 2)
+	var lines []string
+	for i := range 500 {
+		lines = append(lines, fmt.Sprintf(`{"event_id":"q%d","type":"call.queued","ts":"2026-10-12T09:00:00+08:00","center_id":"c1","call_id":"k%d","queue":"q"}`, i, i))
+	}
+	apply(t, st, store, decode(t, lines...))
+	if store.loads > 10 {
+		t.Errorf("%d of 500 new calls read from the store; want about 1 %% at most", store.loads)
+	}
+	// Evicted after three idle days, then a late event: read back, exact.
+	now = now.Add(80 * time.Hour)
+	store.write(st.Tick())
+	if n := st.Evict(); n != 500 {
+		t.Fatalf("evicted %d calls, want 500", n)
+	}
+	before := store.loads
+	apply(t, st, store, decode(t, `{"event_id":"a7","type":"call.answered","ts":"2026-10-12T09:00:10+08:00","center_id":"c1","call_id":"k7","agent_id":"a"}`))
+	if store.loads != before+1 {
+		t.Errorf("late event: %d reads, want 1", store.loads-before)
+	}
+	s := store.states[indicator.Ref{CenterID: "c1", ID: "k7"}]
+	if s.Events != 2 || !s.Call.Answered || s.Call.WaitMs != 10_000 {
+		t.Errorf("late answer of an evicted call: %+v", s.Call)
+	}
+}
+
+// A failed read changes nothing: the same records applied again give the
+// same states.
+func TestApplyRetriesAfterAFailedRead(t *testing.T) {
+	store := newMemStore()
+	clock := func() time.Time { return time.Date(2026, 10, 12, 12, 0, 0, 0, time.UTC) }
+	st := newStage(t, store, clock, 2)
+	apply(t, st, store, decode(t, `{"event_id":"e1","type":"ticket.created","ts":"2026-10-12T09:00:00+08:00","center_id":"c1","ticket_id":"t1"}`))
+	st.Revoke(owned(2))
+	assign(t, st, store, 2)
+	next := decode(t, `{"event_id":"e2","type":"ticket.closed","ts":"2026-10-12T10:00:00+08:00","center_id":"c1","ticket_id":"t1"}`)
 	store.fail = true
-	if err := st.Apply(context.Background(), recs); err == nil {
-		t.Fatal("write failure not reported")
+	if _, err := st.Apply(context.Background(), next); err == nil {
+		t.Fatal("read failure not reported")
 	}
 	store.fail = false
-	if err := st.Apply(context.Background(), recs); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := store.states[indicator.Ref{Ticket: true, CenterID: "c1", ID: "t1"}]; !ok {
-		t.Error("state lost across the retry")
+	apply(t, st, store, next)
+	if s := store.states[indicator.Ref{Ticket: true, CenterID: "c1", ID: "t1"}]; s.Events != 2 {
+		t.Errorf("state after the retry knows %d events, want 2", s.Events)
 	}
 }
 
@@ -188,21 +327,15 @@ func counter(t *testing.T, reg *prometheus.Registry, name string, labels map[str
 // later batch adds to the answered numerator without counting its offer
 // twice, and a restarted stage does not count loaded calls again.
 func TestMetricsCountNetChanges(t *testing.T) {
-	p := profile.Default()
-	cal, _ := p.NewCalendar()
 	store := newMemStore()
 	clock := func() time.Time { return time.Date(2026, 10, 12, 12, 0, 0, 0, time.UTC) }
 	reg := prometheus.NewRegistry()
-	st := livestate.New(livestate.DefaultConfig(), p, cal, store, clock, quiet)
+	st := newStage(t, store, clock, 2)
 	st.Instrument(livestate.NewMetrics(reg))
-	ctx := context.Background()
 	first := decode(t, `{"event_id":"e1","type":"call.queued","ts":"2026-10-12T09:00:00+08:00","center_id":"c1","call_id":"k1","queue":"q"}`)
 	second := decode(t, `{"event_id":"e2","type":"call.answered","ts":"2026-10-12T09:00:20+08:00","center_id":"c1","call_id":"k1","agent_id":"a"}`)
 	for _, b := range [][]event.Record{first, second} {
-		store.keep(b)
-		if err := st.Apply(ctx, b); err != nil {
-			t.Fatal(err)
-		}
+		apply(t, st, store, b)
 	}
 	num := func(ind string) float64 {
 		return counter(t, reg, "hotline_indicator_numerator_total", map[string]string{"indicator": ind, "center": "c1", "queue": "q"})
@@ -218,13 +351,9 @@ func TestMetricsCountNetChanges(t *testing.T) {
 	}
 	// A restarted stage loads the call when its next event comes, quietly.
 	reg2 := prometheus.NewRegistry()
-	st2 := livestate.New(livestate.DefaultConfig(), p, cal, store, clock, quiet)
+	st2 := newStage(t, store, clock, 2)
 	st2.Instrument(livestate.NewMetrics(reg2))
-	third := decode(t, `{"event_id":"e3","type":"call.ended","ts":"2026-10-12T09:03:20+08:00","center_id":"c1","call_id":"k1"}`)
-	store.keep(third)
-	if err := st2.Apply(ctx, third); err != nil {
-		t.Fatal(err)
-	}
+	apply(t, st2, store, decode(t, `{"event_id":"e3","type":"call.ended","ts":"2026-10-12T09:03:20+08:00","center_id":"c1","call_id":"k1"}`))
 	if v := counter(t, reg2, "hotline_indicator_numerator_total", map[string]string{"indicator": "calls_offered"}); v != 0 {
 		t.Errorf("restarted stage counted the loaded call's offer again: %v", v)
 	}

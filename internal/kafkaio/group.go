@@ -1,0 +1,203 @@
+package kafkaio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// Partition is one partition assigned to this member in a generation, and
+// the offset its consumption starts from: the group's committed offset, or
+// FirstOffset / LastOffset when the group has none yet.
+type Partition struct {
+	Topic     string
+	Partition int32
+	Start     int64
+}
+
+// Start offsets used when a partition has no committed offset.
+const (
+	FirstOffset = kafka.FirstOffset
+	LastOffset  = kafka.LastOffset
+)
+
+// Group is this process's membership of the consumer group for the call
+// and ticket topics. It hands out one Generation at a time: the partitions
+// this member owns until the next rebalance.
+type Group struct {
+	cg     *kafka.ConsumerGroup
+	c      Config
+	dialer *kafka.Dialer
+	log    *slog.Logger
+}
+
+// NewGroup joins the consumer group of c. Nothing is consumed or committed
+// until a Generation is run.
+func NewGroup(c Config, log *slog.Logger) (*Group, error) {
+	d, err := c.Dialer()
+	if err != nil {
+		return nil, err
+	}
+	start := kafka.FirstOffset
+	if c.StartOffset == "latest" {
+		start = kafka.LastOffset
+	}
+	cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
+		ID:                     c.GroupID,
+		Brokers:                c.Brokers,
+		Dialer:                 d,
+		Topics:                 []string{c.Topics.Calls, c.Topics.Tickets},
+		HeartbeatInterval:      c.SessionTimeout / 10,
+		SessionTimeout:         c.SessionTimeout,
+		RebalanceTimeout:       c.SessionTimeout,
+		PartitionWatchInterval: 5 * time.Second,
+		WatchPartitionChanges:  true,
+		JoinGroupBackoff:       time.Second,
+		StartOffset:            start,
+		Timeout:                10 * time.Second,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("kafka consumer group %s: %w", c.GroupID, err)
+	}
+	return &Group{cg: cg, c: c, dialer: d, log: log}, nil
+}
+
+// Next blocks until this member has joined the next generation of the
+// group, or ctx ends. Transient failures to join (a rebalance under way,
+// a broker restarting) are returned as errors that Retryable accepts.
+func (g *Group) Next(ctx context.Context) (*Generation, error) {
+	gen, err := g.cg.Next(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("join consumer group %s: %w", g.c.GroupID, err)
+	}
+	out := &Generation{gen: gen, c: g.c, dialer: g.dialer}
+	for topic, ps := range gen.Assignments {
+		for _, p := range ps {
+			out.parts = append(out.parts, Partition{Topic: topic, Partition: int32(p.ID), Start: p.Offset})
+		}
+	}
+	return out, nil
+}
+
+// Close leaves the group.
+func (g *Group) Close() error { return g.cg.Close() }
+
+// Generation is one assignment of partitions to this member, valid until
+// the next rebalance. Its commits are fenced: once the group has moved on
+// to a later generation, the coordinator rejects them, so a member that
+// lost its partitions can never move their committed offsets.
+type Generation struct {
+	gen    *kafka.Generation
+	c      Config
+	dialer *kafka.Dialer
+	parts  []Partition
+}
+
+// ID is the generation number given by the group coordinator.
+func (g *Generation) ID() int32 { return g.gen.ID }
+
+// Partitions are the partitions this member owns in the generation.
+func (g *Generation) Partitions() []Partition { return g.parts }
+
+// Run runs fn bound to the generation: fn's context ends when the
+// generation ends (a rebalance) or parent ends, whichever comes first. The
+// group does not rejoin before fn returns, so fn can still flush and commit
+// what it holds after its context ended. Run returns fn's error.
+func (g *Generation) Run(parent context.Context, fn func(ctx context.Context) error) error {
+	done := make(chan error, 1)
+	g.gen.Start(func(genCtx context.Context) {
+		ctx, cancel := context.WithCancel(parent)
+		stop := context.AfterFunc(genCtx, cancel)
+		defer stop()
+		defer cancel()
+		done <- fn(ctx)
+	})
+	return <-done
+}
+
+// Fetch reads every owned partition from its start offset and sends the
+// messages to out, in offset order per partition, until ctx ends. It
+// returns the first read error that is not the end of ctx.
+func (g *Generation) Fetch(ctx context.Context, out chan<- Message) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(g.parts))
+	var wg sync.WaitGroup
+	for _, p := range g.parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := g.fetchPartition(ctx, p, out); err != nil && ctx.Err() == nil {
+				errs <- err
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return nil
+	}
+}
+
+func (g *Generation) fetchPartition(ctx context.Context, p Partition, out chan<- Message) error {
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers:        g.c.Brokers,
+		Topic:          p.Topic,
+		Partition:      int(p.Partition),
+		Dialer:         g.dialer,
+		MinBytes:       1,
+		MaxBytes:       max(g.c.MaxMessageBytes*2, 8<<20),
+		MaxWait:        250 * time.Millisecond,
+		QueueCapacity:  1000,
+		ReadBackoffMax: time.Second,
+	})
+	defer r.Close()
+	if err := r.SetOffset(p.Start); err != nil {
+		return fmt.Errorf("seek %s/%d to %d: %w", p.Topic, p.Partition, p.Start, err)
+	}
+	for {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			return fmt.Errorf("fetch %s/%d: %w", p.Topic, p.Partition, err)
+		}
+		select {
+		case out <- Message{Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset,
+			HighWaterMark: m.HighWaterMark, Key: m.Key, Value: m.Value, Time: m.Time}:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// ErrStaleGeneration reports a commit refused because the group has moved
+// on: the partitions may belong to another member now.
+var ErrStaleGeneration = errors.New("commit refused: the consumer group generation has ended")
+
+// Commit commits the next offsets of owned partitions through this
+// generation. It fails with ErrStaleGeneration once a later generation
+// exists, so a committed offset never moves under another owner.
+func (g *Generation) Commit(_ context.Context, offsets []Offset) error {
+	m := map[string]map[int]int64{}
+	for _, o := range offsets {
+		if m[o.Topic] == nil {
+			m[o.Topic] = map[int]int64{}
+		}
+		m[o.Topic][int(o.Partition)] = o.Next
+	}
+	if err := g.gen.CommitOffsets(m); err != nil {
+		if errors.Is(err, kafka.IllegalGeneration) || errors.Is(err, kafka.UnknownMemberId) ||
+			errors.Is(err, kafka.RebalanceInProgress) || errors.Is(err, kafka.FencedInstanceID) {
+			return fmt.Errorf("%w (generation %d): %v", ErrStaleGeneration, g.gen.ID, err)
+		}
+		return fmt.Errorf("commit offsets in generation %d: %w", g.gen.ID, err)
+	}
+	return nil
+}
