@@ -11,10 +11,10 @@
 #
 #   deploy/dev/services.sh up && bench/e2e.sh [SPAN] [CENTRES]
 #
-# SPAN is simulated time (default 300h: about 2.1 M events with 5 centres).
+# SPAN is simulated time (default 560h: about 2 M events with 5 centres).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SPAN=${1:-300h}
+SPAN=${1:-560h}
 CENTRES=${2:-5}
 KAFKA=${HOTLINEQC_BENCH_KAFKA:-127.0.0.1:9092}
 WORK=$ROOT/.cache/bench-e2e
@@ -88,11 +88,12 @@ curl -fsS "http://127.0.0.1:19464/debug/pprof/profile?seconds=8" -o "$WORK/cpu.p
 PROF_PID=$!
 while (( $(metric hotline_pipeline_events_written_total) + $(metric hotline_pipeline_dead_letters_written_total) < N )); do
   kill -0 $RUN_PID 2>/dev/null || { cat "$WORK/run.log" >&2; exit 1; }
-  sleep 0.1
+  sleep 0.5
 done
 A_SECS=$(awk -v a="$START" -v b="$(now)" 'BEGIN { print b - a }')
 RSS=$(ps -o rss= -p $RUN_PID | awk '{ printf "%.0f", $1 / 1024 }')
 wait $PROF_PID || true
+STAGES=$(curl -fsS http://127.0.0.1:19464/metrics | awk -F'[{}" ]' '/^hotline_pipeline_flush_stage_duration_seconds_sum/ { printf "%s %.1f s  ", $3, $NF }')
 kill -TERM $RUN_PID; wait $RUN_PID || true; RUN_PID=
 A_STATES=$(( $(q "SELECT count() FROM hq.call_state FINAL") + $(q "SELECT count() FROM hq.ticket_state FINAL") ))
 
@@ -113,5 +114,6 @@ A_RATE=$(rate "$N" "$A_SECS"); B_RATE=$(rate "$N" "$B_SECS")
 printf '\nevents: %d (%s, %d centres, 3 partitions per topic), machine: %s, %d cores\n' "$N" "$SPAN" "$CENTRES" "$(uname -m)" "$(nproc)"
 printf '%-52s %8.1f s %10d events/s\n' "(a) hotlineqc run (raw + state + indicators), RSS ${RSS} MiB" "$A_SECS" "$A_RATE"
 printf '%-52s %8.1f s %10d events/s\n' "(b) ClickHouse Kafka engine + MV (raw only)" "$B_SECS" "$B_RATE"
+printf '(a) time in each stage (apply: the state stage; dead_letter, insert, state: the writer, overlapped): %s\n' "$STAGES"
 printf 'ratio a/b: %s×   (states stored: %s)\n' "$(awk -v a="$A_RATE" -v b="$B_RATE" 'BEGIN { printf "%.2f", a / b }')" "$A_STATES"
 printf 'CPU profile of (a): %s (go tool pprof -top %s %s)\n' "$WORK/cpu.pprof" "$BIN" "$WORK/cpu.pprof"

@@ -23,6 +23,7 @@ type simulateFlags struct {
 	centers                                   int
 	seed                                      uint64
 	rate                                      float64
+	partitions                                int
 }
 
 func newSimulateCmd() *cobra.Command {
@@ -49,6 +50,7 @@ abandoned; tickets late), which an evaluation of its output must reproduce.`,
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed")
 	fl.Float64Var(&f.rate, "rate", 0, "events per second (0: as fast as possible)")
 	fl.StringVar(&f.truth, "truth", "", "write the ground truth (JSON) to this file")
+	fl.IntVar(&f.partitions, "partitions", 3, "with --kafka: partitions of the topics when they must be created")
 	fl.StringVar(&f.profile, "profile", profile.DefaultID, "profile whose deadlines and calendar the truth uses")
 	return cmd
 }
@@ -136,6 +138,9 @@ func simSink(ctx context.Context, f simulateFlags) (sim.Sink, func() error, erro
 		cfg.Topics.Calls, cfg.Topics.Tickets = t[0], t[1]
 	} else {
 		return nil, nil, fmt.Errorf("--topics %q: want CALLS,TICKETS", f.topics)
+	}
+	if err := kafkaio.CreateTopics(ctx, cfg, f.partitions, 1, cfg.Topics.Calls, cfg.Topics.Tickets); err != nil {
+		return nil, nil, err
 	}
 	prod, err := kafkaio.NewProducer(cfg)
 	if err != nil {

@@ -2,7 +2,6 @@ package chstore
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -34,81 +33,115 @@ var rawTicketColumns = rawEnvelope + "ticket_id, call_id, category, urgency, cha
 // It returns only when the server has acknowledged every row, or an error.
 func (w *RawWriter) WriteRaw(ctx context.Context, recs []event.Record) error {
 	now := w.now()
-	var calls, tickets int
+	var calls, tickets []*event.Record
 	for i := range recs {
 		if recs[i].Type.IsCall() {
-			calls++
+			calls = append(calls, &recs[i])
 		} else {
-			tickets++
+			tickets = append(tickets, &recs[i])
 		}
 	}
-	if calls > 0 {
-		if err := w.insert(ctx, RawCallTable, rawCallColumns, recs, event.Type.IsCall, func(r *event.Record) []any {
-			return callRow(r, now)
-		}); err != nil {
+	if len(calls) > 0 {
+		if err := w.insertCalls(ctx, calls, now); err != nil {
 			return err
 		}
 	}
-	if tickets > 0 {
-		return w.insert(ctx, RawTicketTable, rawTicketColumns, recs, event.Type.IsTicket, func(r *event.Record) []any {
-			return ticketRow(r, now)
-		})
+	if len(tickets) > 0 {
+		return w.insertTickets(ctx, tickets, now)
 	}
 	return nil
 }
 
-func (w *RawWriter) insert(ctx context.Context, table, cols string, recs []event.Record,
-	keep func(event.Type) bool, row func(*event.Record) []any) error {
-	b, err := w.conn.PrepareBatch(ctx, fmt.Sprintf("INSERT INTO %s.%s (%s)", w.db, table, cols))
-	if err != nil {
-		return fmt.Errorf("prepare insert into %s: %w", table, err)
+// envelopeCols are the columns every raw table has, in rawEnvelope and
+// rawOrigin order around the entity id.
+type envelopeCols struct {
+	id, typ, center, entity []string
+	ts                      []time.Time
+	tsMs                    []int64
+	v                       []uint8
+	attrs, topic            []string
+	partition               []int32
+	offset                  []int64
+	ingested                []time.Time
+}
+
+func newEnvelopeCols(n int) envelopeCols {
+	return envelopeCols{id: make([]string, 0, n), typ: make([]string, 0, n), center: make([]string, 0, n),
+		entity: make([]string, 0, n), ts: make([]time.Time, 0, n), tsMs: make([]int64, 0, n), v: make([]uint8, 0, n),
+		attrs: make([]string, 0, n), topic: make([]string, 0, n), partition: make([]int32, 0, n),
+		offset: make([]int64, 0, n), ingested: make([]time.Time, 0, n)}
+}
+
+func (c *envelopeCols) add(r *event.Record, entity string, now time.Time) {
+	c.id, c.typ, c.center, c.entity = append(c.id, r.ID), append(c.typ, r.Type.String()), append(c.center, r.CenterID), append(c.entity, entity)
+	c.ts, c.tsMs, c.v = append(c.ts, time.UnixMilli(r.TS)), append(c.tsMs, r.TS), append(c.v, uint8(r.V))
+	c.attrs, c.topic = append(c.attrs, string(r.Attrs)), append(c.topic, r.Origin.Topic)
+	c.partition, c.offset, c.ingested = append(c.partition, r.Origin.Partition), append(c.offset, r.Origin.Offset), append(c.ingested, now)
+}
+
+// columns returns the envelope columns with own, the table's own columns,
+// between the entity id and the provenance, as the column lists say.
+func (c *envelopeCols) columns(own ...any) []any {
+	out := []any{c.id, c.typ, c.ts, c.tsMs, c.center, c.entity}
+	out = append(out, own...)
+	return append(out, c.v, c.attrs, c.topic, c.partition, c.offset, c.ingested)
+}
+
+func (w *RawWriter) insertCalls(ctx context.Context, recs []*event.Record, now time.Time) error {
+	n := len(recs)
+	env := newEnvelopeCols(n)
+	own := make([][]string, 9) // channel, caller_hash, queue, agent_id, to_queue, to_agent_id, to_department_id, ended_by, rating
+	for i := range own {
+		own[i] = make([]string, 0, n)
 	}
-	defer b.Abort()
-	for i := range recs {
-		if keep(recs[i].Type) {
-			if err := b.Append(row(&recs[i])...); err != nil {
-				return fmt.Errorf("append to %s: %w", table, err)
-			}
+	for _, r := range recs {
+		env.add(r, r.CallID, now)
+		for i, v := range [...]string{r.Channel.String(), r.CallerHash, r.Queue, r.AgentID, r.ToQueue, r.ToAgentID,
+			r.ToDepartmentID, r.EndedBy.String(), r.Rating.String()} {
+			own[i] = append(own[i], v)
 		}
 	}
-	if err := b.Send(); err != nil {
-		return fmt.Errorf("insert into %s: %w", table, err)
+	cols := make([]any, len(own))
+	for i := range own {
+		cols[i] = own[i]
 	}
-	return nil
+	return insertColumns(ctx, w.conn, w.db, RawCallTable, rawCallColumns, env.columns(cols...)...)
 }
 
-func envelope(r *event.Record, id string) []any {
-	return []any{r.ID, r.Type.String(), time.UnixMilli(r.TS), r.TS, r.CenterID, id}
+func (w *RawWriter) insertTickets(ctx context.Context, recs []*event.Record, now time.Time) error {
+	n := len(recs)
+	env := newEnvelopeCols(n)
+	str := make([][]string, 9) // call_id, category, urgency, channel, caller_hash, subject, department_id; time_limit, reason
+	for i := range str {
+		str[i] = make([]string, 0, n)
+	}
+	deadline := make([]int64, 0, n)
+	reached, resolved := make([]*uint8, 0, n), make([]*uint8, 0, n)
+	rating := make([]string, 0, n)
+	for _, r := range recs {
+		env.add(r, r.TicketID, now)
+		for i, v := range [...]string{r.CallID, r.Category.String(), r.Urgency.String(), r.Channel.String(), r.CallerHash,
+			r.Subject, r.DepartmentID, r.TimeLimit.String(), r.Reason} {
+			str[i] = append(str[i], v)
+		}
+		deadline = append(deadline, r.Deadline)
+		reached, resolved = append(reached, tri(r.Reached)), append(resolved, tri(r.Resolved))
+		rating = append(rating, r.Rating.String())
+	}
+	return insertColumns(ctx, w.conn, w.db, RawTicketTable, rawTicketColumns, env.columns(
+		str[0], str[1], str[2], str[3], str[4], str[5], str[6], deadline, str[7], str[8], reached, resolved, rating)...)
 }
 
-func origin(r *event.Record, now time.Time) []any {
-	return []any{uint8(r.V), string(r.Attrs), r.Origin.Topic, r.Origin.Partition, r.Origin.Offset, now}
-}
-
-func callRow(r *event.Record, now time.Time) []any {
-	row := envelope(r, r.CallID)
-	row = append(row, r.Channel.String(), r.CallerHash, r.Queue, r.AgentID, r.ToQueue, r.ToAgentID,
-		r.ToDepartmentID, r.EndedBy.String(), r.Rating.String())
-	return append(row, origin(r, now)...)
-}
-
-func ticketRow(r *event.Record, now time.Time) []any {
-	row := envelope(r, r.TicketID)
-	row = append(row, r.CallID, r.Category.String(), r.Urgency.String(), r.Channel.String(), r.CallerHash,
-		r.Subject, r.DepartmentID, r.Deadline, r.TimeLimit.String(), r.Reason,
-		tri(r.Reached), tri(r.Resolved), r.Rating.String())
-	return append(row, origin(r, now)...)
-}
+// Values of the optional booleans; shared, never written.
+var triTrue, triFalse uint8 = 1, 0
 
 // tri maps an optional boolean to a Nullable(UInt8) value.
 func tri(t event.Tri) *uint8 {
-	var v uint8
 	switch t {
 	case event.True:
-		v = 1
+		return &triTrue
 	case event.False:
-	default:
-		return nil
+		return &triFalse
 	}
-	return &v
+	return nil
 }

@@ -57,73 +57,111 @@ func (w *StateWriter) WriteStates(ctx context.Context, rows []StateRow) error {
 			calls = append(calls, &rows[i])
 		}
 	}
-	if err := w.insert(ctx, CallStateTable, callStateColumns, calls, func(r *StateRow) []any { return callStateRow(r, now) }); err != nil {
-		return err
-	}
-	return w.insert(ctx, TicketStateTable, ticketStateColumns, tickets, func(r *StateRow) []any { return ticketStateRow(r, now) })
-}
-
-func (w *StateWriter) insert(ctx context.Context, table, cols string, rows []*StateRow, row func(*StateRow) []any) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	b, err := w.conn.PrepareBatch(ctx, fmt.Sprintf("INSERT INTO %s.%s (%s)", w.db, table, cols))
-	if err != nil {
-		return fmt.Errorf("prepare insert into %s: %w", table, err)
-	}
-	defer b.Abort()
-	for _, r := range rows {
-		if err := b.Append(row(r)...); err != nil {
-			return fmt.Errorf("append to %s: %w", table, err)
+	if len(calls) > 0 {
+		if err := insertColumns(ctx, w.conn, w.db, CallStateTable, callStateColumns, callStateCols(calls, now)...); err != nil {
+			return err
 		}
 	}
-	if err := b.Send(); err != nil {
-		return fmt.Errorf("insert into %s: %w", table, err)
+	if len(tickets) > 0 {
+		return insertColumns(ctx, w.conn, w.db, TicketStateTable, ticketStateColumns, ticketStateCols(tickets, now)...)
 	}
 	return nil
 }
 
-func stateHeadRow(r *StateRow, now time.Time) []any {
-	return []any{r.CenterID, r.ID, r.Version, r.AsOf, now, r.Topic, r.Partition, uint32(r.Events), r.LastTS}
+// headCols are the columns every state table starts with (stateHead).
+type headCols struct {
+	center, id []string
+	version    []uint64
+	asOf       []int64
+	updated    []time.Time
+	topic      []string
+	partition  []int32
+	events     []uint32
+	lastTS     []int64
 }
 
-// contributionArrays splits contributions into the parallel array columns;
-// dept picks the per-contribution department for tickets.
-func contributionArrays(cs []indicator.Contribution) (ind []string, bucket []time.Time, dept []string, num, den []int64) {
-	for _, c := range cs {
-		ind = append(ind, c.Indicator)
-		bucket = append(bucket, time.UnixMilli(c.Bucket))
-		if len(c.Dims) > 1 {
-			dept = append(dept, c.Dims[1]) // ticket tuple: center, department, ...
+func (h *headCols) add(r *StateRow, now time.Time) {
+	h.center, h.id, h.version = append(h.center, r.CenterID), append(h.id, r.ID), append(h.version, r.Version)
+	h.asOf, h.updated, h.topic = append(h.asOf, r.AsOf), append(h.updated, now), append(h.topic, r.Topic)
+	h.partition, h.events, h.lastTS = append(h.partition, r.Partition), append(h.events, uint32(r.Events)), append(h.lastTS, r.LastTS)
+}
+
+func (h *headCols) columns() []any {
+	return []any{h.center, h.id, h.version, h.asOf, h.updated, h.topic, h.partition, h.events, h.lastTS}
+}
+
+// contribCols are the parallel contribution arrays; dept only for tickets.
+type contribCols struct {
+	ind, dept [][]string
+	bucket    [][]time.Time
+	num, den  [][]int64
+}
+
+func (c *contribCols) add(cs []indicator.Contribution, ticket bool) {
+	ind, bucket := make([]string, len(cs)), make([]time.Time, len(cs))
+	num, den := make([]int64, len(cs)), make([]int64, len(cs))
+	var dept []string
+	if ticket {
+		dept = make([]string, len(cs))
+	}
+	for i, x := range cs {
+		ind[i], bucket[i], num[i], den[i] = x.Indicator, time.UnixMilli(x.Bucket), x.Num, x.Den
+		if ticket && len(x.Dims) > 1 {
+			dept[i] = x.Dims[1] // ticket tuple: center, department, ...
 		}
-		num = append(num, c.Num)
-		den = append(den, c.Den)
 	}
-	return ind, bucket, dept, nonNil(num), nonNil(den)
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
+	c.ind, c.bucket, c.num, c.den = append(c.ind, ind), append(c.bucket, bucket), append(c.num, num), append(c.den, den)
+	if ticket {
+		c.dept = append(c.dept, dept)
 	}
-	return s
 }
 
-func callStateRow(r *StateRow, now time.Time) []any {
-	f := r.Call
-	ind, bucket, _, num, den := contributionArrays(r.Contribs)
-	row := stateHeadRow(r, now)
-	return append(row, f.Queue, f.Channel, f.Agent, b2u(f.Offered), b2u(f.Answered), b2u(f.Abandoned),
-		f.OfferTS, f.WaitMs, f.TalkMs, f.HandleMs, f.Rating, nonNil(ind), nonNil(bucket), num, den)
+func callStateCols(rows []*StateRow, now time.Time) []any {
+	var h headCols
+	var c contribCols
+	str := make([][]string, 4) // queue, channel, agent_id, rating
+	u8 := make([][]uint8, 3)   // offered, answered, abandoned
+	i64 := make([][]int64, 4)  // offer_ts_ms, wait_ms, talk_ms, handle_ms
+	for _, r := range rows {
+		h.add(r, now)
+		f := r.Call
+		for i, v := range [...]string{f.Queue, f.Channel, f.Agent, f.Rating} {
+			str[i] = append(str[i], v)
+		}
+		for i, v := range [...]bool{f.Offered, f.Answered, f.Abandoned} {
+			u8[i] = append(u8[i], b2u(v))
+		}
+		for i, v := range [...]int64{f.OfferTS, f.WaitMs, f.TalkMs, f.HandleMs} {
+			i64[i] = append(i64[i], v)
+		}
+		c.add(r.Contribs, false)
+	}
+	return append(h.columns(), str[0], str[1], str[2], u8[0], u8[1], u8[2], i64[0], i64[1], i64[2], i64[3], str[3],
+		c.ind, c.bucket, c.num, c.den)
 }
 
-func ticketStateRow(r *StateRow, now time.Time) []any {
-	f := r.Tick
-	ind, bucket, dept, num, den := contributionArrays(r.Contribs)
-	row := stateHeadRow(r, now)
-	return append(row, f.Category, f.Channel, f.Urgency, f.CreatedTS, f.FirstDispatchTS, f.DueTS, f.ReplyTS,
-		f.CloseTS, f.Holder, uint16(f.Dispatches), b2u(f.Reopened), r.Wake, b2u(r.Volatile),
-		nonNil(ind), nonNil(bucket), nonNil(dept), num, den)
+func ticketStateCols(rows []*StateRow, now time.Time) []any {
+	var h headCols
+	var c contribCols
+	str := make([][]string, 4) // category, channel, urgency, holder_department
+	i64 := make([][]int64, 6)  // created_ms, first_dispatch_ms, due_ms, reply_ms, close_ms, wake_ms
+	var dispatches []uint16
+	var reopened, volatile []uint8
+	for _, r := range rows {
+		h.add(r, now)
+		f := r.Tick
+		for i, v := range [...]string{f.Category, f.Channel, f.Urgency, f.Holder} {
+			str[i] = append(str[i], v)
+		}
+		for i, v := range [...]int64{f.CreatedTS, f.FirstDispatchTS, f.DueTS, f.ReplyTS, f.CloseTS, r.Wake} {
+			i64[i] = append(i64[i], v)
+		}
+		dispatches = append(dispatches, uint16(f.Dispatches))
+		reopened, volatile = append(reopened, b2u(f.Reopened)), append(volatile, b2u(r.Volatile))
+		c.add(r.Contribs, true)
+	}
+	return append(h.columns(), str[0], str[1], str[2], i64[0], i64[1], i64[2], i64[3], i64[4], str[3], dispatches, reopened,
+		i64[5], volatile, c.ind, c.bucket, c.dept, c.num, c.den)
 }
 
 func b2u(b bool) uint8 {

@@ -89,6 +89,9 @@ type store struct {
 func newStore() *store { return &store{index: map[cellKey]int32{}} }
 
 func (s *store) apply(cs []contrib, sign int64) {
+	if s == nil { // an engine without aggregates (WithoutAggregates)
+		return
+	}
 	for i := range cs {
 		c := &cs[i]
 		at, ok := s.index[c.key]

@@ -144,6 +144,9 @@ func results(engines []*Engine, q Query) []Result {
 		starts: map[int64]int64{}, sums: map[groupKey]*sum{}}
 	present := map[groupKey]bool{} // family has data in this window and group
 	for _, sh := range engines {
+		if sh.store == nil {
+			continue // kept without aggregates
+		}
 		qs.groupOf = qs.groupOf[:0]
 		for i, t := range sh.dims.tuples {
 			qs.groupOf = append(qs.groupOf, qs.group(sh.dims.fams[i], t))

@@ -114,6 +114,12 @@ func (e *Engine) report(old, cur []contrib) {
 	e.observe(ds)
 }
 
+// WithoutAggregates makes the engine keep no aggregates: a stream
+// processor that stores each call's and ticket's contributions elsewhere
+// (and sums them there) saves their memory and upkeep. Results then
+// answers nothing.
+func (e *Engine) WithoutAggregates() { e.store = nil }
+
 // TrackChanges makes Advance record the calls and tickets it evaluates,
 // for Changes.
 func (e *Engine) TrackChanges() { e.track = true }

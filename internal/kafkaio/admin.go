@@ -13,13 +13,20 @@ import (
 // the given partition count if they do not exist yet. Existing topics are
 // left as they are.
 func EnsureTopics(ctx context.Context, c Config, partitions, replication int) error {
+	return CreateTopics(ctx, c, partitions, replication, c.Topics.Calls, c.Topics.Tickets, c.Topics.DeadLetter)
+}
+
+// CreateTopics creates the named topics with the given partition count if
+// they do not exist yet, and waits until every partition has a leader.
+// Existing topics are left as they are.
+func CreateTopics(ctx context.Context, c Config, partitions, replication int, names ...string) error {
 	t, err := c.Transport()
 	if err != nil {
 		return err
 	}
 	cl := &kafka.Client{Addr: kafka.TCP(c.Brokers...), Transport: t}
 	var cfgs []kafka.TopicConfig
-	for _, name := range []string{c.Topics.Calls, c.Topics.Tickets, c.Topics.DeadLetter} {
+	for _, name := range names {
 		cfgs = append(cfgs, kafka.TopicConfig{Topic: name, NumPartitions: partitions, ReplicationFactor: replication})
 	}
 	res, err := cl.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: cfgs})

@@ -33,11 +33,10 @@ type Group struct {
 	cg     *kafka.ConsumerGroup
 	c      Config
 	dialer *kafka.Dialer
-	log    *slog.Logger
 }
 
-// NewGroup joins the consumer group of c. Nothing is consumed or committed
-// until a Generation is run.
+// NewGroup joins the consumer group of c; log, if set, receives the
+// group's errors. Nothing is consumed or committed until a Generation runs.
 func NewGroup(c Config, log *slog.Logger) (*Group, error) {
 	d, err := c.Dialer()
 	if err != nil {
@@ -60,11 +59,21 @@ func NewGroup(c Config, log *slog.Logger) (*Group, error) {
 		JoinGroupBackoff:       time.Second,
 		StartOffset:            start,
 		Timeout:                10 * time.Second,
+		ErrorLogger:            errorLogger(log),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("kafka consumer group %s: %w", c.GroupID, err)
 	}
-	return &Group{cg: cg, c: c, dialer: d, log: log}, nil
+	return &Group{cg: cg, c: c, dialer: d}, nil
+}
+
+// errorLogger passes kafka-go's group errors (failed joins, lost
+// coordinators) to log at warning level; nil discards them.
+func errorLogger(log *slog.Logger) kafka.Logger {
+	if log == nil {
+		return nil
+	}
+	return kafka.LoggerFunc(func(msg string, args ...any) { log.Warn("kafka consumer group: " + fmt.Sprintf(msg, args...)) })
 }
 
 // Next blocks until this member has joined the next generation of the

@@ -75,6 +75,7 @@ type Stage struct {
 // clock gives the evaluation time (time.Now in production).
 func New(cfg Config, p *profile.Profile, cal *workday.Calendar, store Store, topics kafkaio.Topics, clock func() time.Time, log *slog.Logger) *Stage {
 	eng := indicator.New(p, cal)
+	eng.WithoutAggregates() // the store sums the contributions of the state rows
 	eng.TrackChanges()
 	return &Stage{cfg: cfg, store: store, topics: topics, clock: clock, log: log, eng: eng, owned: map[part]*known{}}
 }

@@ -1,0 +1,69 @@
+package livestate_test
+
+import (
+	"context"
+	"hash/fnv"
+	"testing"
+	"time"
+
+	"github.com/hotlineqc/hotlineqc/internal/event"
+	"github.com/hotlineqc/hotlineqc/internal/livestate"
+	"github.com/hotlineqc/hotlineqc/internal/profile"
+	"github.com/hotlineqc/hotlineqc/internal/sim"
+)
+
+// simRecords decodes span of simulated traffic of n centres as records of
+// three partitions per topic, keyed as the producer keys them.
+func simRecords(b *testing.B, centres int, span time.Duration) []event.Record {
+	b.Helper()
+	p := profile.Default()
+	cal, _ := p.NewCalendar()
+	start := time.Date(2026, 9, 1, 0, 0, 0, 0, p.Location())
+	s, err := sim.New(sim.Default(centres, start, span, 7), p, cal)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var d event.Decoder
+	var out []event.Record
+	_, err = s.Run(context.Background(), func(e sim.Event) error {
+		ev, err := d.Decode(e.JSON)
+		if err != nil {
+			return err
+		}
+		h := fnv.New32a()
+		h.Write([]byte(e.Key))
+		out = append(out, event.Record{Event: ev, Origin: event.Origin{Partition: int32(h.Sum32() % 3)}})
+		return nil
+	}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
+
+// BenchmarkStageApply is the live state stage alone, without I/O: batches
+// of 20,000 records applied, evaluated and turned into state rows, as the
+// ingest loop drives it, on the wall clock (every deadline long passed).
+func BenchmarkStageApply(b *testing.B) {
+	recs := simRecords(b, 5, 48*time.Hour)
+	p := profile.Default()
+	cal, _ := p.NewCalendar()
+	b.ResetTimer()
+	var rows int
+	for range b.N {
+		st := livestate.New(livestate.DefaultConfig(), p, cal, newMemStore(), topics, time.Now, quiet)
+		if _, err := st.Assign(context.Background(), owned(0, 1, 2)); err != nil {
+			b.Fatal(err)
+		}
+		for i := 0; i < len(recs); i += 20000 {
+			out, err := st.Apply(context.Background(), recs[i:min(i+20000, len(recs))])
+			if err != nil {
+				b.Fatal(err)
+			}
+			rows += len(out)
+			rows += len(st.Tick())
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/event")
+	b.ReportMetric(float64(rows)/float64(b.N*len(recs)), "rows/event")
+}
