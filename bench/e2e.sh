@@ -59,6 +59,9 @@ cat "$WORK/simulate.log" >&2
 N=$(sed -n 's/.*: \([0-9]*\) events,.*/\1/p' "$WORK/simulate.log")
 
 now() { date +%s.%N; }
+# cpu PID: CPU seconds (user + system) the process has used so far.
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+delta() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
 
 # ---- (a) hotlineqc run
@@ -81,18 +84,21 @@ export HOTLINEQC_PRIVACY__CALLER_HASH_KEY__VALUE=bench-caller-hash-key-012345678
 metric() { curl -fsS http://127.0.0.1:19464/metrics 2>/dev/null | awk -v m="$1" '$1 ~ "^"m"({|$)" { s += $2 } END { printf "%.0f", s }'; }
 log "(a) hotlineqc run"
 START=$(now)
+CH_CPU0=$(cpu $CH_PID)
 "$BIN" run --config "$WORK/hotlineqc.yaml" 2>"$WORK/run.log" &
 RUN_PID=$!
 until curl -fsS http://127.0.0.1:19464/healthz >/dev/null 2>&1; do sleep 0.1; done
-curl -fsS "http://127.0.0.1:19464/debug/pprof/profile?seconds=8" -o "$WORK/cpu.pprof" &
+curl -fsS "http://127.0.0.1:19464/debug/pprof/profile?seconds=${PROFILE_SECONDS:-8}" -o "$WORK/cpu.pprof" &
 PROF_PID=$!
 while (( $(metric hotline_pipeline_events_written_total) + $(metric hotline_pipeline_dead_letters_written_total) < N )); do
   kill -0 $RUN_PID 2>/dev/null || { cat "$WORK/run.log" >&2; exit 1; }
   sleep 0.5
 done
 A_SECS=$(awk -v a="$START" -v b="$(now)" 'BEGIN { print b - a }')
+A_CPU="hotlineqc $(cpu $RUN_PID) s, ClickHouse $(delta "$CH_CPU0" "$(cpu $CH_PID)") s"
 RSS=$(ps -o rss= -p $RUN_PID | awk '{ printf "%.0f", $1 / 1024 }')
 wait $PROF_PID || true
+curl -fsS "http://127.0.0.1:19464/debug/pprof/heap" -o "$WORK/heap.pprof" || true
 STAGES=$(curl -fsS http://127.0.0.1:19464/metrics | awk -F'[{}" ]' '/^hotline_pipeline_flush_stage_duration_seconds_sum/ { printf "%s %.1f s  ", $3, $NF }')
 kill -TERM $RUN_PID; wait $RUN_PID || true; RUN_PID=
 A_STATES=$(( $(q "SELECT count() FROM hq.call_state FINAL") + $(q "SELECT count() FROM hq.ticket_state FINAL") ))
@@ -103,17 +109,20 @@ q "CREATE DATABASE ke" >/dev/null
 COLS="event_id String, type String, ts String, center_id String, call_id String, ticket_id String, queue String, agent_id String, channel String, category String, department_id String"
 q "CREATE TABLE ke.raw (event_id String, type String, ts DateTime('Asia/Shanghai'), center_id String, call_id String, ticket_id String, queue String, agent_id String, channel String, category String, department_id String) ENGINE = ReplacingMergeTree PARTITION BY toYYYYMM(ts) ORDER BY (center_id, call_id, ticket_id, event_id)"
 START=$(now)
+CH_CPU0=$(cpu $CH_PID)
 for t in calls tickets; do
   q "CREATE TABLE ke.k_$t ($COLS) ENGINE = Kafka('$KAFKA', '$TOPIC.$t', '$TOPIC-ke-$t', 'JSONEachRow')"
   q "CREATE MATERIALIZED VIEW ke.mv_$t TO ke.raw AS SELECT event_id, type, parseDateTimeBestEffort(ts) AS ts, center_id, call_id, ticket_id, queue, agent_id, channel, category, department_id FROM ke.k_$t"
 done
 while (( $(q "SELECT count() FROM ke.raw") < N )); do sleep 0.1; done
 B_SECS=$(awk -v a="$START" -v b="$(now)" 'BEGIN { print b - a }')
+B_CPU="ClickHouse $(delta "$CH_CPU0" "$(cpu $CH_PID)") s"
 
 A_RATE=$(rate "$N" "$A_SECS"); B_RATE=$(rate "$N" "$B_SECS")
 printf '\nevents: %d (%s, %d centres, 3 partitions per topic), machine: %s, %d cores\n' "$N" "$SPAN" "$CENTRES" "$(uname -m)" "$(nproc)"
 printf '%-52s %8.1f s %10d events/s\n' "(a) hotlineqc run (raw + state + indicators), RSS ${RSS} MiB" "$A_SECS" "$A_RATE"
 printf '%-52s %8.1f s %10d events/s\n' "(b) ClickHouse Kafka engine + MV (raw only)" "$B_SECS" "$B_RATE"
+printf 'CPU: (a) %s; (b) %s\n' "$A_CPU" "$B_CPU"
 printf '(a) time in each stage (apply: the state stage; dead_letter, insert, state: the writer, overlapped): %s\n' "$STAGES"
 printf 'ratio a/b: %s×   (states stored: %s)\n' "$(awk -v a="$A_RATE" -v b="$B_RATE" 'BEGIN { printf "%.2f", a / b }')" "$A_STATES"
 printf 'CPU profile of (a): %s (go tool pprof -top %s %s)\n' "$WORK/cpu.pprof" "$BIN" "$WORK/cpu.pprof"

@@ -58,9 +58,11 @@ type Engine struct {
 	waiting wakeHeap // tickets with an undecided deadline
 	open    map[*ticket]struct{}
 
-	scratch   ticketFact     // reused by every ticket evaluation
-	stored    []StoredTicket // tickets restored from a store (Restore)
-	observe   func([]Delta)  // reports contribution deltas (Observe)
+	scratch   ticketFact          // reused by every ticket evaluation
+	stored    []StoredTicket      // tickets restored from a store (Restore)
+	obs       Observer            // receives samples (Observe)
+	net       map[uint64][2]int64 // net deltas by indicator and dims id (Observe)
+	quiet     bool                // AdvanceQuiet: evaluations are not observed
 	oldBuf    []contrib
 	track     bool // record evaluated entities for Changes
 	changedC  []*call

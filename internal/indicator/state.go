@@ -62,8 +62,8 @@ type TicketFacts struct {
 	Reopened                   bool
 }
 
-// Delta is a contribution taken back (negative amounts) or added by an
-// evaluation of a call or ticket, to one indicator and dims tuple.
+// Delta is the net change of one indicator and dims tuple over the
+// evaluations since it was last taken (amounts taken back are negative).
 type Delta struct {
 	Indicator string
 	Ticket    bool
@@ -71,47 +71,84 @@ type Delta struct {
 	Num, Den  int64
 }
 
-// Observe makes Advance report, for every evaluation (not AdvanceQuiet,
-// Evict or Restore), the contributions it took back and added, together:
-// an observer that groups dimensions nets them over its own groups.
-func (e *Engine) Observe(fn func([]Delta)) { e.observe = fn }
+// Observer receives the samples of the live metrics.
+type Observer interface {
+	// Sample is a call's wait (avg_queue_seconds) or handle time
+	// (aht_seconds) in milliseconds, reported once, when the call gets it.
+	Sample(indicator string, dims []string, ms int64)
+}
 
-// AdvanceQuiet is Advance without reporting deltas: for calls and tickets
-// just loaded from a store, whose contributions were counted before.
+// Observe makes Advance (not AdvanceQuiet, Evict or Restore) net what
+// every evaluation takes back and adds, per indicator and dims tuple, for
+// TakeNet, and report wait and handle samples to o.
+func (e *Engine) Observe(o Observer) {
+	e.obs = o
+	e.net = map[uint64][2]int64{}
+}
+
+// TakeNet calls fn with the net change of every indicator and dims tuple
+// an evaluation touched since the last call (zero when what was taken back
+// was added again), then forgets them.
+func (e *Engine) TakeNet(fn func(Delta)) {
+	for k, v := range e.net {
+		ind := id(k >> 32)
+		fn(Delta{Indicator: names[ind], Ticket: fams[ind] == profile.Tickets, Dims: e.dims.tuples[uint32(k)], Num: v[0], Den: v[1]})
+	}
+	clear(e.net)
+}
+
+// AdvanceQuiet is Advance without observing: for calls and tickets just
+// loaded from a store, whose contributions were counted before.
 func (e *Engine) AdvanceQuiet(asOf int64) {
-	fn := e.observe
-	e.observe = nil
-	defer func() { e.observe = fn }()
+	e.quiet = true
+	defer func() { e.quiet = false }()
 	e.Advance(asOf)
 }
 
+func (e *Engine) observing() bool { return e.obs != nil && !e.quiet }
+
 // before copies an entity's contributions before its evaluation reuses
-// their slice, when deltas are observed.
+// their slice, when evaluations are observed.
 func (e *Engine) before(cs []contrib) []contrib {
-	if e.observe == nil {
+	if !e.observing() {
 		return nil
 	}
 	e.oldBuf = append(e.oldBuf[:0], cs...)
 	return e.oldBuf
 }
 
-// report sends an evaluation's old contributions (taken back) and new ones.
+// report nets an evaluation's old contributions (taken back) and new ones,
+// and reports the wait or handle time a call gets.
 func (e *Engine) report(old, cur []contrib) {
-	if e.observe == nil || len(old)+len(cur) == 0 {
+	if !e.observing() {
 		return
 	}
-	ds := make([]Delta, 0, len(old)+len(cur))
-	for sign, cs := range [][]contrib{old, cur} {
-		for _, c := range cs {
-			d := Delta{Indicator: names[c.key.ind()], Ticket: fams[c.key.ind()] == profile.Tickets,
-				Dims: e.dims.tuples[c.key.dims()], Num: c.num, Den: c.den}
-			if sign == 0 {
-				d.Num, d.Den = -d.Num, -d.Den
-			}
-			ds = append(ds, d)
+	for _, c := range old {
+		k := netKey(c.key)
+		v := e.net[k]
+		v[0], v[1] = v[0]-c.num, v[1]-c.den
+		e.net[k] = v
+	}
+	for _, c := range cur {
+		k := netKey(c.key)
+		v := e.net[k]
+		v[0], v[1] = v[0]+c.num, v[1]+c.den
+		e.net[k] = v
+		if c.den == 1 && (c.key.ind() == idQueueSeconds || c.key.ind() == idHandleSeconds) && !hasInd(old, c.key.ind()) {
+			e.obs.Sample(names[c.key.ind()], e.dims.tuples[c.key.dims()], c.num)
 		}
 	}
-	e.observe(ds)
+}
+
+func netKey(k cellKey) uint64 { return uint64(k.ind())<<32 | uint64(k.dims()) }
+
+func hasInd(cs []contrib, ind id) bool {
+	for _, c := range cs {
+		if c.key.ind() == ind && (c.num != 0 || c.den != 0) {
+			return true
+		}
+	}
+	return false
 }
 
 // WithoutAggregates makes the engine keep no aggregates: a stream
@@ -396,3 +433,10 @@ func (e *Engine) TicketGauges(asOf int64) []TicketGauge {
 
 // Size returns how many calls and tickets the engine holds.
 func (e *Engine) Size() (calls, tickets int) { return len(e.calls), len(e.tickets) }
+
+// The indicators whose contributions are the samples of the wait and
+// handle time histograms.
+var (
+	idQueueSeconds, _  = idOf("avg_queue_seconds")
+	idHandleSeconds, _ = idOf("aht_seconds")
+)

@@ -39,6 +39,30 @@ type batch struct {
 
 func newBatch() *batch { return &batch{next: map[partitionKey]int64{}} }
 
+// newBatch returns an empty batch whose records reuse the buffer of a
+// batch already written, when there is one: a batch of records is large,
+// and growing a fresh one for every flush costs more than its decoding.
+func (p *Pipeline) newBatch() *batch {
+	b := newBatch()
+	select {
+	case b.recs = <-p.free:
+	default:
+		b.recs = make([]event.Record, 0, p.cfg.BatchSize)
+	}
+	return b
+}
+
+// recycle keeps the record buffer of a written flush for a later batch.
+func (p *Pipeline) recycle(recs []event.Record) {
+	if cap(recs) == 0 {
+		return
+	}
+	select {
+	case p.free <- recs[:0]:
+	default:
+	}
+}
+
 func (b *batch) len() int { return b.n }
 
 func (b *batch) track(m kafkaio.Message) {
@@ -103,6 +127,6 @@ func (p *Pipeline) flush(ctx context.Context, b *batch, w *writer) error {
 	if err := w.submit(ctx, f); err != nil {
 		return err
 	}
-	*b = *newBatch()
+	*b = *p.newBatch()
 	return nil
 }

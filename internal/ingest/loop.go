@@ -133,14 +133,15 @@ const evictEvery = time.Minute
 
 // Pipeline is the ingest loop. Run it once.
 type Pipeline struct {
-	cfg Config
-	d   Deps
+	cfg  Config
+	d    Deps
+	free chan []event.Record // record buffers of written flushes, for reuse
 }
 
 // New returns a pipeline; topics pre-create the metric series.
 func New(cfg Config, d Deps, topics ...string) *Pipeline {
 	d.Metrics.initTopics(topics...)
-	return &Pipeline{cfg: cfg, d: d}
+	return &Pipeline{cfg: cfg, d: d, free: make(chan []event.Record, 2)}
 }
 
 // Run consumes generation after generation until ctx ends, then flushes
@@ -236,7 +237,7 @@ func (p *Pipeline) generation(ctx context.Context, gen Generation) error {
 // or something fails. It returns the batch not yet handed over: it must be
 // flushed before anything consumed after it.
 func (p *Pipeline) consume(ctx context.Context, msgs <-chan kafkaio.Message, fetched <-chan error, w *writer) (*batch, error) {
-	b := newBatch()
+	b := p.newBatch()
 	tick := time.NewTicker(p.cfg.FlushInterval)
 	defer tick.Stop()
 	lastEvict := time.Now()
@@ -248,13 +249,11 @@ func (p *Pipeline) consume(ctx context.Context, msgs <-chan kafkaio.Message, fet
 				if err := p.flush(ctx, b, w); err != nil {
 					return b, p.stopped(ctx, err)
 				}
-				b = newBatch()
 			}
 		case <-tick.C:
 			if err := p.flush(ctx, b, w); err != nil {
 				return b, p.stopped(ctx, err)
 			}
-			b = newBatch()
 			if err := p.tick(ctx, w, &lastEvict); err != nil {
 				return b, p.stopped(ctx, err)
 			}

@@ -19,6 +19,17 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 )
 
+// opLog records the order of operations; the writer's three writes run
+// at once, so it is locked.
+type opLog struct {
+	mu  sync.Mutex
+	ops []string
+}
+
+func (l *opLog) add(op string) { l.mu.Lock(); l.ops = append(l.ops, op); l.mu.Unlock() }
+
+func (l *opLog) get() []string { l.mu.Lock(); defer l.mu.Unlock(); return slices.Clone(l.ops) }
+
 // fakeSource hands out one generation per element of gens, then blocks;
 // every generation serves its messages, then waits for its end. It records
 // commits (with their generation) and the order of operations.
@@ -26,7 +37,7 @@ type fakeSource struct {
 	mu      sync.Mutex
 	gens    []*fakeGen
 	commits [][]kafkaio.Offset
-	log     *[]string
+	log     *opLog
 }
 
 type fakeGen struct {
@@ -83,11 +94,11 @@ func (g *fakeGen) Commit(_ context.Context, o []kafkaio.Offset) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if g.stale {
-		*s.log = append(*s.log, "commit refused")
+		s.log.add("commit refused")
 		return kafkaio.ErrStaleGeneration
 	}
 	s.commits = append(s.commits, o)
-	*s.log = append(*s.log, fmt.Sprintf("commit gen %d", g.id))
+	s.log.add(fmt.Sprintf("commit gen %d", g.id))
 	return nil
 }
 
@@ -103,7 +114,7 @@ type fakeSink struct {
 	fail   []error // errors returned by successive calls, then success
 	events int
 	dead   []kafkaio.DeadLetter
-	log    *[]string
+	log    *opLog
 }
 
 func (f *fakeSink) next() error {
@@ -119,11 +130,11 @@ func (f *fakeSink) WriteRaw(_ context.Context, recs []event.Record) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.next(); err != nil {
-		*f.log = append(*f.log, "insert failed")
+		f.log.add("insert failed")
 		return err
 	}
 	f.events += len(recs)
-	*f.log = append(*f.log, "insert")
+	f.log.add("insert")
 	return nil
 }
 
@@ -131,15 +142,15 @@ func (f *fakeSink) WriteDeadLetters(_ context.Context, dls []kafkaio.DeadLetter)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.dead = append(f.dead, dls...)
-	*f.log = append(*f.log, "dead_letter")
+	f.log.add("dead_letter")
 	return nil
 }
 
 var errTransient = errors.New("transient")
 
-func setup(sinkErrs ...error) (*fakeSource, *fakeSink, *ingest.Pipeline, *prometheus.Registry, *[]string) {
-	var log []string
-	src := &fakeSource{log: &log}
+func setup(sinkErrs ...error) (*fakeSource, *fakeSink, *ingest.Pipeline, *prometheus.Registry, *opLog) {
+	log := &opLog{}
+	src := &fakeSource{log: log}
 	var msgs []kafkaio.Message
 	for i, v := range []string{
 		`{"event_id":"e1","type":"call.queued","ts":"2026-10-09T09:00:00+08:00","center_id":"c1","call_id":"k1","queue":"q"}`,
@@ -149,7 +160,7 @@ func setup(sinkErrs ...error) (*fakeSource, *fakeSink, *ingest.Pipeline, *promet
 		msgs = append(msgs, kafkaio.Message{Topic: "calls", Partition: 0, Offset: int64(10 + i), Value: []byte(v)})
 	}
 	src.gen(msgs...)
-	sink := &fakeSink{fail: sinkErrs, log: &log}
+	sink := &fakeSink{fail: sinkErrs, log: log}
 	reg := prometheus.NewRegistry()
 	cfg := ingest.DefaultConfig()
 	cfg.BatchSize, cfg.FlushInterval, cfg.RetryMin, cfg.RetryMax = 3, time.Hour, time.Millisecond, 5*time.Millisecond
@@ -159,7 +170,7 @@ func setup(sinkErrs ...error) (*fakeSource, *fakeSink, *ingest.Pipeline, *promet
 		Metrics:   ingest.NewMetrics(reg),
 		Log:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}, "calls")
-	return src, sink, p, reg, &log
+	return src, sink, p, reg, log
 }
 
 func runUntil(t *testing.T, p *ingest.Pipeline, cond func() bool) error {
@@ -189,15 +200,8 @@ func TestCommitsOnlyAfterWrites(t *testing.T) {
 	if sink.events != 2 || len(sink.dead) != 1 || sink.dead[0].Reason != "invalid_json" {
 		t.Errorf("events %d, dead %+v", sink.events, sink.dead)
 	}
-	want := []string{"dead_letter", "insert failed", "insert failed", "insert", "commit gen 1"}
-	if len(*log) != len(want) {
-		t.Fatalf("operations = %v, want %v", *log, want)
-	}
-	for i := range want {
-		if (*log)[i] != want[i] {
-			t.Fatalf("operations = %v, want %v", *log, want)
-		}
-	}
+	// The writes run at once; the commit comes after all of them.
+	assertWritesThenCommit(t, log.get(), []string{"dead_letter", "insert failed", "insert failed", "insert"}, "commit gen 1")
 	if got := src.commits[0]; len(got) != 1 || got[0].Next != 13 {
 		t.Errorf("commit = %+v, want next offset 13", got)
 	}
@@ -258,11 +262,10 @@ func consumed(t *testing.T, reg *prometheus.Registry) float64 {
 
 // recordingState is a state stage that records what it is told.
 type recordingState struct {
-	mu  sync.Mutex
-	log *[]string
+	log *opLog
 }
 
-func (r *recordingState) note(s string) { r.mu.Lock(); *r.log = append(*r.log, s); r.mu.Unlock() }
+func (r *recordingState) note(s string) { r.log.add(s) }
 func (r *recordingState) Assign(_ context.Context, ps []kafkaio.Partition) ([]chstore.StateRow, error) {
 	r.note(fmt.Sprintf("assign %d", len(ps)))
 	return nil, nil
@@ -309,9 +312,9 @@ func TestRebalanceFlushesCommitsAndRevokes(t *testing.T) {
 	waitLog := func(entry string) {
 		t.Helper()
 		deadline := time.Now().Add(5 * time.Second)
-		for !slices.Contains(snapshot(st, log), entry) {
+		for !slices.Contains(log.get(), entry) {
 			if time.Now().After(deadline) {
-				t.Fatalf("no %q in %v", entry, snapshot(st, log))
+				t.Fatalf("no %q in %v", entry, log.get())
 			}
 			time.Sleep(time.Millisecond)
 		}
@@ -325,18 +328,36 @@ func TestRebalanceFlushesCommitsAndRevokes(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"assign 1", "apply 1", "insert", "state", "commit gen 1", "revoke 1",
-		"assign 1", "apply 1", "dead_letter", "insert", "state", "commit refused", "revoke 1", "assign 1", "revoke 1"}
-	if got := snapshot(st, log); !slices.Equal(got, want) {
-		t.Errorf("operations:\n got %v\nwant %v", got, want)
+	got := log.get()
+	if len(got) != 15 {
+		t.Fatalf("operations: %v", got)
+	}
+	for _, part := range []struct {
+		from, to int
+		ops      []string
+		then     string
+	}{{2, 4, []string{"insert", "state"}, "commit gen 1"}, {8, 11, []string{"dead_letter", "insert", "state"}, "commit refused"}} {
+		assertWritesThenCommit(t, got[part.from:part.to+1], part.ops, part.then)
+	}
+	for i, op := range map[int]string{0: "assign 1", 1: "apply 1", 5: "revoke 1", 6: "assign 1", 7: "apply 1", 12: "revoke 1", 13: "assign 1", 14: "revoke 1"} {
+		if got[i] != op {
+			t.Errorf("operation %d = %q, want %q (all: %v)", i, got[i], op, got)
+		}
 	}
 	if len(src.commits) != 1 || src.commits[0][0].Next != 11 {
 		t.Errorf("commits %+v, want only generation 1's next offset 11", src.commits)
 	}
 }
 
-func snapshot(st *recordingState, log *[]string) []string {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return slices.Clone(*log)
+// assertWritesThenCommit checks that ops are the writes in any order, then
+// the commit.
+func assertWritesThenCommit(t *testing.T, ops, writes []string, commit string) {
+	t.Helper()
+	if len(ops) != len(writes)+1 || ops[len(ops)-1] != commit {
+		t.Fatalf("operations = %v, want %v in any order, then %s", ops, writes, commit)
+	}
+	got := slices.Sorted(slices.Values(ops[:len(writes)]))
+	if !slices.Equal(got, slices.Sorted(slices.Values(writes))) {
+		t.Fatalf("operations = %v, want %v in any order, then %s", ops, writes, commit)
+	}
 }

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 )
 
@@ -50,6 +52,7 @@ func (w *writer) run() {
 			continue
 		}
 		w.p.commit(w.ctx, w.gen, d)
+		w.p.recycle(f.recs)
 	}
 }
 
@@ -112,7 +115,9 @@ type durable struct {
 	f       *flush
 }
 
-// persist writes a flush's dead letters, raw events and states.
+// persist writes a flush's dead letters, raw events and states, the three
+// at once (they are independent, and the stores work in parallel), each
+// retried on its own. It fails when any of them fails for good.
 func (p *Pipeline) persist(ctx context.Context, f *flush) (durable, error) {
 	steps := []struct {
 		stage string
@@ -123,13 +128,14 @@ func (p *Pipeline) persist(ctx context.Context, f *flush) (durable, error) {
 		{stageInsert, len(f.recs) == 0, func(ctx context.Context) error { return p.d.Raw.WriteRaw(ctx, f.recs) }},
 		{stageState, len(f.rows) == 0 || p.d.States == nil, func(ctx context.Context) error { return p.d.States.WriteStates(ctx, f.rows) }},
 	}
+	g, gctx := errgroup.WithContext(ctx)
 	for _, s := range steps {
-		if s.skip {
-			continue
+		if !s.skip {
+			g.Go(func() error { return p.retry(gctx, s.stage, s.op) })
 		}
-		if err := p.retry(ctx, s.stage, s.op); err != nil {
-			return durable{}, err
-		}
+	}
+	if err := g.Wait(); err != nil {
+		return durable{}, err
 	}
 	return durable{offsets: f.offsets, f: f}, nil
 }

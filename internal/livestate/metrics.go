@@ -28,8 +28,7 @@ type Metrics struct {
 	awaiting     *prometheus.GaugeVec
 	loaded       prometheus.Counter
 
-	// net accumulates the deltas of the evaluations since the last
-	// publish, netted by labels.
+	// net is publish's scratch: the engine's net changes by labels.
 	net map[labels][2]int64
 }
 
@@ -89,43 +88,26 @@ func labelsOf(d indicator.Delta) labels {
 	return l
 }
 
-// observe records one evaluation: its contributions taken back and added
-// are netted over the metric labels until publish (an answered call moves
-// from agent "" to its agent, which the metrics do not label, so nothing
-// moves). A wait or handle time is observed once, when the call gets it.
-func (m *Metrics) observe(ds []indicator.Delta) {
-	for _, d := range ds {
+// Sample observes a call's wait or handle time, once, when it gets it.
+func (m *Metrics) Sample(ind string, dims []string, ms int64) {
+	switch ind {
+	case "avg_queue_seconds":
+		m.wait.WithLabelValues(dims[0], dims[1]).Observe(scale(ind, ms))
+	case "aht_seconds":
+		m.handle.WithLabelValues(dims[0], dims[1]).Observe(scale(ind, ms))
+	}
+}
+
+// publish adds the engine's net changes since the last publish to the
+// counters, netted over the metric labels (an answered call moves from
+// agent "" to its agent, which the metrics do not label, so nothing moves).
+func (m *Metrics) publish(eng *indicator.Engine) {
+	eng.TakeNet(func(d indicator.Delta) {
 		l := labelsOf(d)
 		v := m.net[l]
 		v[0], v[1] = v[0]+d.Num, v[1]+d.Den
 		m.net[l] = v
-	}
-	for i, d := range ds {
-		if d.Ticket || d.Den != 1 || d.Num < 0 || hadBefore(ds[:i], d.Indicator) {
-			continue
-		}
-		switch d.Indicator {
-		case "avg_queue_seconds":
-			m.wait.WithLabelValues(d.Dims[0], d.Dims[1]).Observe(scale(d.Indicator, d.Num))
-		case "aht_seconds":
-			m.handle.WithLabelValues(d.Dims[0], d.Dims[1]).Observe(scale(d.Indicator, d.Num))
-		}
-	}
-}
-
-// hadBefore reports whether an evaluation took back a contribution to ind:
-// the call had its wait or handle time before.
-func hadBefore(taken []indicator.Delta, ind string) bool {
-	for _, d := range taken {
-		if d.Indicator == ind && (d.Num < 0 || d.Den < 0) {
-			return true
-		}
-	}
-	return false
-}
-
-// publish adds the netted deltas to the counters.
-func (m *Metrics) publish() {
+	})
 	for l, v := range m.net {
 		// A rate's numerator series exists from its first denominator, so
 		// that a rate with no success yet reads 0, not nothing.

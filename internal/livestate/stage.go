@@ -85,7 +85,7 @@ func (s *Stage) Instrument(m *Metrics) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.metrics = m
-	s.eng.Observe(m.observe)
+	s.eng.Observe(m)
 }
 
 // partOf maps a consumed partition to the stage's; ok is false for a
@@ -290,7 +290,7 @@ func (s *Stage) evaluate() []chstore.StateRow {
 	s.asOf = max(s.asOf, s.clock().UnixMilli())
 	s.eng.Advance(s.asOf)
 	if s.metrics != nil {
-		s.metrics.publish()
+		s.metrics.publish(s.eng)
 	}
 	return s.rows(s.eng.Changes())
 }
