@@ -179,12 +179,16 @@ func TestRebalanceEndsTheGenerationAndFencesItsCommits(t *testing.T) {
 		t.Fatal("the first generation did not end when a member joined")
 	}
 	secondA, secondB := next(t, a), <-genB
+	committed := map[string]int64{}
+	for _, o := range nextOffsets(got) {
+		committed[fmt.Sprint(o.Topic, o.Partition)] = o.Next
+	}
 	var owned []string
 	for _, gen := range []*kafkaio.Generation{secondA, secondB} {
 		for _, p := range gen.Partitions() {
 			owned = append(owned, fmt.Sprint(p.Topic, p.Partition))
-			if p.Start <= 0 {
-				t.Errorf("%+v: committed offsets lost", p)
+			if want, ok := committed[fmt.Sprint(p.Topic, p.Partition)]; ok && p.Start != want {
+				t.Errorf("%+v: starts at %d, want the offset committed while the generation ended, %d", p, p.Start, want)
 			}
 		}
 	}

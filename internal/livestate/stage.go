@@ -69,7 +69,12 @@ type Stage struct {
 	owned   map[part]*known
 	asOf    int64
 	metrics *Metrics
+	gauged  time.Time // when the ticket gauges were last counted
 }
+
+// gaugeEvery bounds how often Tick counts the ticket gauges: a scan of
+// every ticket in memory, far finer than any scrape interval needs.
+const gaugeEvery = 2 * time.Second
 
 // New returns a stage for profile p over the call and ticket topics;
 // clock gives the evaluation time (time.Now in production).
@@ -268,7 +273,9 @@ func (s *Stage) Tick() []chstore.StateRow {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rows := s.evaluate()
-	s.setGauges()
+	if time.Since(s.gauged) >= gaugeEvery {
+		s.setGauges()
+	}
 	return rows
 }
 
@@ -306,6 +313,7 @@ func (s *Stage) rows(changes []indicator.EntityState) []chstore.StateRow {
 }
 
 func (s *Stage) setGauges() {
+	s.gauged = time.Now()
 	if s.metrics != nil {
 		s.metrics.setGauges(s.eng.TicketGauges(s.asOf))
 	}
