@@ -14,6 +14,7 @@ func main() {
 	n := flag.Int("n", 1_000_000, "number of events")
 	out := flag.String("o", "events.ndjson", "output file")
 	seed := flag.Uint64("seed", 1, "random seed")
+	centres := flag.Int("centres", 3, "number of centres sharing the month's traffic")
 	flag.Parse()
 	f, err := os.Create(*out)
 	if err != nil {
@@ -21,7 +22,7 @@ func main() {
 		os.Exit(1)
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
-	err = benchdata.Write(w, *n, *seed)
+	err = benchdata.WriteCentres(w, *n, *seed, *centres)
 	if err == nil {
 		err = w.Flush()
 	}

@@ -13,9 +13,15 @@ import (
 	"time"
 )
 
-// Write writes about n events as NDJSON to w, deterministically for a seed.
-func Write(w io.Writer, n int, seed uint64) error {
-	g := gen{rng: rand.New(rand.NewPCG(seed, 1)), w: w, start: time.Date(2026, 10, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))}
+// Write writes about n events of three centres as NDJSON to w,
+// deterministically for a seed.
+func Write(w io.Writer, n int, seed uint64) error { return WriteCentres(w, n, seed, 3) }
+
+// WriteCentres is Write over the given number of centres: one centre
+// takes all the month's traffic, as a large centre's backfill does.
+func WriteCentres(w io.Writer, n int, seed uint64, centres int) error {
+	g := gen{rng: rand.New(rand.NewPCG(seed, 1)), w: w, centres: max(centres, 1),
+		start: time.Date(2026, 10, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))}
 	for g.n < n && g.err == nil {
 		if g.rng.IntN(10) < 7 {
 			g.call()
@@ -27,13 +33,14 @@ func Write(w io.Writer, n int, seed uint64) error {
 }
 
 type gen struct {
-	rng   *rand.Rand
-	w     io.Writer
-	start time.Time
-	n     int
-	id    int
-	err   error
-	buf   []byte
+	centres int
+	rng     *rand.Rand
+	w       io.Writer
+	start   time.Time
+	n       int
+	id      int
+	err     error
+	buf     []byte
 }
 
 var queues = []string{"general", "enterprise", "english", "elderly"}
@@ -73,7 +80,7 @@ func (g *gen) at() time.Time {
 }
 
 func (g *gen) call() {
-	center := "c" + strconv.Itoa(1+g.rng.IntN(3))
+	center := "c" + strconv.Itoa(1+g.rng.IntN(g.centres))
 	id := "k" + strconv.Itoa(g.id)
 	t := g.at()
 	q := queues[g.rng.IntN(len(queues))]
@@ -101,7 +108,7 @@ func (g *gen) call() {
 }
 
 func (g *gen) ticket() {
-	center := "c" + strconv.Itoa(1+g.rng.IntN(3))
+	center := "c" + strconv.Itoa(1+g.rng.IntN(g.centres))
 	id := "t" + strconv.Itoa(g.id)
 	t := g.at()
 	ch := channels[g.rng.IntN(len(channels))]

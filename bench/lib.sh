@@ -1,0 +1,95 @@
+# Shared pieces of the benchmark scripts (sourced, not run):
+# a private ClickHouse, `hotlineqc run` until a count of messages is
+# durable, CPU and RSS readings.
+# shellcheck shell=bash
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+KAFKA=${HOTLINEQC_BENCH_KAFKA:-127.0.0.1:9092}
+CH_TCP=19400 CH_HTTP=19401 METRICS=127.0.0.1:19464
+log() { printf '[%s] %s\n' "$(basename "$0" .sh)" "$*" >&2; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
+# cpu PID: CPU seconds (user + system) the process has used so far.
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+delta() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+rss_mib() { awk '/^VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
+
+# build WORK: a fresh work directory with the hotlineqc binary in it.
+build() {
+  WORK=$1
+  rm -rf "$WORK"; mkdir -p "$WORK"/ch/{data,tmp,user_files,format_schemas,log}
+  BIN=$WORK/hotlineqc
+  (cd "$ROOT" && go build -o "$BIN" ./cmd/hotlineqc)
+}
+
+# private_clickhouse: the Debian server on other ports with its data in
+# $WORK/ch; its Kafka engine reads from the earliest offset. Sets CH_PID.
+private_clickhouse() {
+  local d=$WORK/ch
+  sed -e "s#<path>/var/lib/clickhouse/</path>#<path>$d/data/</path>#" \
+      -e "s#<tmp_path>.*</tmp_path>#<tmp_path>$d/tmp/</tmp_path>#" \
+      -e "s#<user_files_path>.*</user_files_path>#<user_files_path>$d/user_files/</user_files_path>#" \
+      -e "s#<format_schema_path>.*</format_schema_path>#<format_schema_path>$d/format_schemas/</format_schema_path>#" \
+      -e "s#<log>.*</log>#<log>$d/log/server.log</log>#" \
+      -e "s#<errorlog>.*</errorlog>#<errorlog>$d/log/server.err.log</errorlog>#" \
+      -e "s#<users_config>.*</users_config>#<users_config>$d/users.xml</users_config>#" \
+      -e "s#<tcp_port>9000</tcp_port>#<tcp_port>$CH_TCP</tcp_port>#" \
+      -e "s#<http_port>8123</http_port>#<http_port>$CH_HTTP</http_port>#" \
+      -e "s#<interserver_http_port>9009</interserver_http_port>#<interserver_http_port>19402</interserver_http_port>#" \
+      -e "s#<level>trace</level>#<level>warning</level>#" \
+      -e "s#</yandex>#<kafka><auto_offset_reset>smallest</auto_offset_reset></kafka></yandex>#" \
+      /etc/clickhouse-server/config.xml >"$d/config.xml"
+  sed -e "s#<load_balancing>random</load_balancing>#<load_balancing>random</load_balancing><input_format_skip_unknown_fields>1</input_format_skip_unknown_fields>#" \
+      /etc/clickhouse-server/users.xml >"$d/users.xml"
+  clickhouse-server --config-file="$d/config.xml" >"$d/log/stdout.log" 2>&1 &
+  CH_PID=$!
+  until [[ $(curl -fsS "http://127.0.0.1:$CH_HTTP/ping" 2>/dev/null) == "Ok." ]]; do sleep 0.2; done
+  log "private ClickHouse $(q 'SELECT version()') on 127.0.0.1:$CH_TCP"
+}
+
+q() { curl -fsS "http://127.0.0.1:$CH_HTTP/" --data-binary "$1"; }
+
+# metric NAME: the sum of a metric's series on the running hotlineqc.
+metric() { curl -fsS "http://$METRICS/metrics" 2>/dev/null | awk -v m="$1" '$1 ~ "^"m"({|$)" { s += $2 } END { printf "%.0f", s }'; }
+
+# run_until TOPIC N: runs `hotlineqc run` on TOPIC.calls / TOPIC.tickets
+# into database hq of the private ClickHouse until N messages are durably
+# stored (events written + dead letters), with a CPU profile of its first
+# PROFILE_SECONDS. Sets RUN_SECS, RUN_CPU, CH_RUN_CPU, RUN_RSS, STAGES.
+run_until() {
+  local topic=$1 n=$2
+  cat >"$WORK/hotlineqc.yaml" <<YAML
+kafka:
+  brokers: [$KAFKA]
+  group_id: $topic-hotlineqc
+  topics: {calls: $topic.calls, tickets: $topic.tickets, dead_letter: $topic.dlq}
+clickhouse:
+  addr: [127.0.0.1:$CH_TCP]
+  database: hq
+http:
+  listen: $METRICS
+  pprof: true
+log:
+  level: warn
+YAML
+  export HOTLINEQC_PRIVACY__CALLER_HASH_KEY__VALUE=bench-caller-hash-key-0123456789
+  "$BIN" migrate --config "$WORK/hotlineqc.yaml" >/dev/null
+  local start ch0 pid prof
+  start=$(now); ch0=$(cpu "$CH_PID")
+  "$BIN" run --config "$WORK/hotlineqc.yaml" 2>"$WORK/run.log" &
+  pid=$!
+  until curl -fsS "http://$METRICS/healthz" >/dev/null 2>&1; do sleep 0.1; done
+  curl -fsS "http://$METRICS/debug/pprof/profile?seconds=${PROFILE_SECONDS:-8}" -o "$WORK/cpu.pprof" &
+  prof=$!
+  while (( $(metric hotline_pipeline_events_written_total) + $(metric hotline_pipeline_dead_letters_written_total) < n )); do
+    kill -0 $pid 2>/dev/null || { cat "$WORK/run.log" >&2; return 1; }
+    sleep 0.5
+  done
+  RUN_SECS=$(since "$start")
+  RUN_CPU=$(cpu $pid); CH_RUN_CPU=$(delta "$ch0" "$(cpu "$CH_PID")"); RUN_RSS=$(rss_mib $pid)
+  wait $prof || true
+  curl -fsS "http://$METRICS/debug/pprof/heap" -o "$WORK/heap.pprof" || true
+  STAGES=$(curl -fsS "http://$METRICS/metrics" | awk -F'[{}" ]' '/^hotline_pipeline_flush_stage_duration_seconds_sum/ { printf "%s %.1f s  ", $3, $NF }')
+  kill -TERM $pid; wait $pid || true
+}

@@ -1,0 +1,87 @@
+// Command produce writes NDJSON event files to the call and ticket topics,
+// keyed by call_id / ticket_id as the event contract says, for the
+// benchmarks: go run ./bench/produce -kafka 127.0.0.1:9092 -topics T.calls,T.tickets FILE...
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
+)
+
+func main() {
+	brokers := flag.String("kafka", "127.0.0.1:9092", "Kafka brokers, comma-separated")
+	topics := flag.String("topics", "hotline.calls,hotline.tickets", "call and ticket topics")
+	partitions := flag.Int("partitions", 3, "partitions of the topics when they must be created")
+	flag.Parse()
+	if err := run(*brokers, *topics, *partitions, flag.Args()); err != nil {
+		fmt.Fprintln(os.Stderr, "produce:", err)
+		os.Exit(1)
+	}
+}
+
+func run(brokers, topics string, partitions int, files []string) error {
+	cfg := kafkaio.DefaultConfig()
+	cfg.Brokers = strings.Split(brokers, ",")
+	t := strings.Split(topics, ",")
+	if len(t) != 2 {
+		return fmt.Errorf("-topics %q: want CALLS,TICKETS", topics)
+	}
+	cfg.Topics.Calls, cfg.Topics.Tickets = t[0], t[1]
+	ctx := context.Background()
+	if err := kafkaio.CreateTopics(ctx, cfg, partitions, 1, t[0], t[1]); err != nil {
+		return err
+	}
+	prod, err := kafkaio.NewProducer(cfg)
+	if err != nil {
+		return err
+	}
+	defer prod.Close()
+	var p fastjson.Parser
+	batch := make([]kafkaio.Outgoing, 0, 5000)
+	n := 0
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			line := append([]byte(nil), sc.Bytes()...)
+			v, err := p.ParseBytes(line)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			ticket := strings.HasPrefix(string(v.GetStringBytes("type")), "ticket.")
+			key := v.GetStringBytes("call_id")
+			if ticket {
+				key = v.GetStringBytes("ticket_id")
+			}
+			batch = append(batch, kafkaio.Outgoing{Ticket: ticket, Key: append([]byte(nil), key...), Value: line})
+			if len(batch) == cap(batch) {
+				if err := prod.Write(ctx, batch...); err != nil {
+					return err
+				}
+				n += len(batch)
+				batch = batch[:0]
+			}
+		}
+		f.Close()
+		if err := sc.Err(); err != nil {
+			return err
+		}
+	}
+	if err := prod.Write(ctx, batch...); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "produced %d events\n", n+len(batch))
+	return nil
+}
