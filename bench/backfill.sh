@@ -16,6 +16,7 @@ trap 'kill $CH_PID 2>/dev/null || true' EXIT
 log "generating $N events of one centre over a month"
 (cd "$ROOT" && go run ./bench/gendata -n "$N" -centres 1 -o "$WORK/events.ndjson")
 CALLS=$(grep -c '"type":"call.arrived"' "$WORK/events.ndjson")
+N=$(wc -l <"$WORK/events.ndjson") # gendata ends with whole calls and tickets
 log "producing them to $TOPIC.calls / $TOPIC.tickets (6 partitions)"
 (cd "$ROOT" && go run ./bench/produce -kafka "$KAFKA" -topics "$TOPIC.calls,$TOPIC.tickets" -partitions 6 "$WORK/events.ndjson")
 rm -f "$WORK/events.ndjson"

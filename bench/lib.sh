@@ -53,12 +53,11 @@ q() { curl -fsS "http://127.0.0.1:$CH_HTTP/" --data-binary "$1"; }
 # metric NAME: the sum of a metric's series on the running hotlineqc.
 metric() { curl -fsS "http://$METRICS/metrics" 2>/dev/null | awk -v m="$1" '$1 ~ "^"m"({|$)" { s += $2 } END { printf "%.0f", s }'; }
 
-# run_until TOPIC N: runs `hotlineqc run` on TOPIC.calls / TOPIC.tickets
-# into database hq of the private ClickHouse until N messages are durably
-# stored (events written + dead letters), with a CPU profile of its first
-# PROFILE_SECONDS. Sets RUN_SECS, RUN_CPU, CH_RUN_CPU, RUN_RSS, STAGES.
-run_until() {
-  local topic=$1 n=$2
+# start_run TOPIC: starts `hotlineqc run` on TOPIC.calls / TOPIC.tickets
+# into database hq of the private ClickHouse, with pprof; sets RUN_PID
+# and RUN_START, and CH_CPU0 (ClickHouse's CPU so far).
+start_run() {
+  local topic=$1
   cat >"$WORK/hotlineqc.yaml" <<YAML
 kafka:
   brokers: [$KAFKA]
@@ -75,21 +74,34 @@ log:
 YAML
   export HOTLINEQC_PRIVACY__CALLER_HASH_KEY__VALUE=bench-caller-hash-key-0123456789
   "$BIN" migrate --config "$WORK/hotlineqc.yaml" >/dev/null
-  local start ch0 pid prof
-  start=$(now); ch0=$(cpu "$CH_PID")
+  RUN_START=$(now); CH_CPU0=$(cpu "$CH_PID")
   "$BIN" run --config "$WORK/hotlineqc.yaml" 2>"$WORK/run.log" &
-  pid=$!
+  RUN_PID=$!
   until curl -fsS "http://$METRICS/healthz" >/dev/null 2>&1; do sleep 0.1; done
+}
+
+# stop_run: records RUN_SECS (since start_run), RUN_CPU, CH_RUN_CPU,
+# RUN_RSS (peak), STAGES and a heap profile, then stops the process.
+stop_run() {
+  RUN_SECS=$(since "$RUN_START")
+  RUN_CPU=$(cpu $RUN_PID); CH_RUN_CPU=$(delta "$CH_CPU0" "$(cpu "$CH_PID")"); RUN_RSS=$(rss_mib $RUN_PID)
+  curl -fsS "http://$METRICS/debug/pprof/heap" -o "$WORK/heap.pprof" || true
+  STAGES=$(curl -fsS "http://$METRICS/metrics" | awk -F'[{}" ]' '/^hotline_pipeline_flush_stage_duration_seconds_sum/ { printf "%s %.1f s  ", $3, $NF }')
+  kill -TERM $RUN_PID; wait $RUN_PID || true
+}
+
+# run_until TOPIC N: start_run, then wait until N messages are durably
+# stored (events written + dead letters), with a CPU profile of the first
+# PROFILE_SECONDS, then stop_run.
+run_until() {
+  local n=$2 prof
+  start_run "$1"
   curl -fsS "http://$METRICS/debug/pprof/profile?seconds=${PROFILE_SECONDS:-8}" -o "$WORK/cpu.pprof" &
   prof=$!
   while (( $(metric hotline_pipeline_events_written_total) + $(metric hotline_pipeline_dead_letters_written_total) < n )); do
-    kill -0 $pid 2>/dev/null || { cat "$WORK/run.log" >&2; return 1; }
+    kill -0 $RUN_PID 2>/dev/null || { cat "$WORK/run.log" >&2; return 1; }
     sleep 0.5
   done
-  RUN_SECS=$(since "$start")
-  RUN_CPU=$(cpu $pid); CH_RUN_CPU=$(delta "$ch0" "$(cpu "$CH_PID")"); RUN_RSS=$(rss_mib $pid)
   wait $prof || true
-  curl -fsS "http://$METRICS/debug/pprof/heap" -o "$WORK/heap.pprof" || true
-  STAGES=$(curl -fsS "http://$METRICS/metrics" | awk -F'[{}" ]' '/^hotline_pipeline_flush_stage_duration_seconds_sum/ { printf "%s %.1f s  ", $3, $NF }')
-  kill -TERM $pid; wait $pid || true
+  stop_run
 }

@@ -212,12 +212,12 @@ func (p *Pipeline) generation(ctx context.Context, gen Generation) error {
 	}
 	msgs := make(chan kafkaio.Message, p.cfg.BatchSize)
 	fetchCtx, stopFetch := context.WithCancel(ctx)
-	fetched := make(chan error, 1)
-	go func() { fetched <- gen.Fetch(fetchCtx, msgs) }()
+	f := &fetcher{done: make(chan struct{})}
+	go func() { f.err = gen.Fetch(fetchCtx, msgs); close(f.done) }()
 
-	pending, err := p.consume(ctx, msgs, fetched, w)
+	pending, err := p.consume(ctx, msgs, f, w)
 	stopFetch()
-	fetchErr := <-fetched
+	<-f.done
 	if err == nil {
 		err = p.drain(pending, msgs, w)
 	} else {
@@ -227,16 +227,22 @@ func (p *Pipeline) generation(ctx context.Context, gen Generation) error {
 		p.d.State.Revoke(parts)
 	}
 	p.d.Metrics.forget(parts)
-	if err == nil && fetchErr != nil && ctx.Err() == nil {
-		err = fmt.Errorf("fetch from kafka: %w", fetchErr)
-	}
 	return err
+}
+
+// fetcher is the fetching goroutine of a generation: done is closed when
+// it has stopped, err then says why (nil: its context ended, or it had no
+// partition to read).
+type fetcher struct {
+	done chan struct{}
+	err  error
 }
 
 // consume batches messages and hands flushes to the writer until ctx ends
 // or something fails. It returns the batch not yet handed over: it must be
 // flushed before anything consumed after it.
-func (p *Pipeline) consume(ctx context.Context, msgs <-chan kafkaio.Message, fetched <-chan error, w *writer) (*batch, error) {
+func (p *Pipeline) consume(ctx context.Context, msgs <-chan kafkaio.Message, f *fetcher, w *writer) (*batch, error) {
+	fetched := f.done
 	b := p.newBatch()
 	tick := time.NewTicker(p.cfg.FlushInterval)
 	defer tick.Stop()
@@ -257,8 +263,11 @@ func (p *Pipeline) consume(ctx context.Context, msgs <-chan kafkaio.Message, fet
 			if err := p.tick(ctx, w, &lastEvict); err != nil {
 				return b, p.stopped(ctx, err)
 			}
-		case err := <-fetched:
-			return b, fmt.Errorf("fetch from kafka: %w", err)
+		case <-fetched:
+			if f.err != nil && ctx.Err() == nil {
+				return b, fmt.Errorf("fetch from kafka: %w", f.err)
+			}
+			fetched = nil // the fetcher ended cleanly: wait for the generation's end
 		case <-w.failed:
 			return b, w.err
 		case <-ctx.Done():

@@ -78,6 +78,9 @@ func (g *fakeGen) Run(ctx context.Context, fn func(context.Context) error) error
 }
 
 func (g *fakeGen) Fetch(ctx context.Context, out chan<- kafkaio.Message) error {
+	if len(g.parts) == 0 {
+		return nil // nothing to read: a fetcher may end at once
+	}
 	for _, m := range g.msgs {
 		select {
 		case out <- m:
@@ -359,5 +362,35 @@ func assertWritesThenCommit(t *testing.T, ops, writes []string, commit string) {
 	got := slices.Sorted(slices.Values(ops[:len(writes)]))
 	if !slices.Equal(got, slices.Sorted(slices.Values(writes))) {
 		t.Fatalf("operations = %v, want %v in any order, then %s", ops, writes, commit)
+	}
+}
+
+// A member that owns no partition (more members than partitions) waits
+// for the next generation instead of stopping.
+func TestIdleMemberWaitsForTheNextGeneration(t *testing.T) {
+	src, sink, p, reg, _ := setup()
+	msgs := src.gens[0].msgs
+	src.gens = nil
+	idle := src.gen()
+	idle.parts = nil
+	src.gen(msgs...)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	time.AfterFunc(50*time.Millisecond, func() { close(idle.end) }) // the rebalance, some time later
+	deadline := time.Now().Add(5 * time.Second)
+	for consumed(t, reg) < 3 && time.Now().Before(deadline) {
+		select {
+		case err := <-done:
+			t.Fatalf("the idle member stopped: %v", err)
+		case <-time.After(time.Millisecond):
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if sink.events != 2 {
+		t.Errorf("after the idle generation: %d events stored, want 2", sink.events)
 	}
 }

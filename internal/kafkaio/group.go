@@ -133,6 +133,10 @@ func (g *Generation) Run(parent context.Context, fn func(ctx context.Context) er
 // messages to out, in offset order per partition, until ctx ends. It
 // returns the first read error that is not the end of ctx.
 func (g *Generation) Fetch(ctx context.Context, out chan<- Message) error {
+	if len(g.parts) == 0 { // a member with nothing to read (more members than partitions)
+		<-ctx.Done()
+		return nil
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make(chan error, len(g.parts))
