@@ -5,14 +5,19 @@
 # private ClickHouse. Prints the time, events/s, CPU and peak RSS.
 #
 #   deploy/dev/services.sh up && bench/backfill.sh [EVENTS]
+#
+# BACKFILL_TOPIC=T BACKFILL_EVENTS=N BACKFILL_CALLS=C reuse topics T.calls /
+# T.tickets produced by an earlier run (N events, C calls).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 N=${1:-14000000}
-TOPIC=backfill$(date +%s)
+TOPIC=${BACKFILL_TOPIC:-backfill$(date +%s)}
 build "$ROOT/.cache/bench-backfill"
 private_clickhouse
-trap 'kill $CH_PID 2>/dev/null || true' EXIT
 
+if [[ -n ${BACKFILL_TOPIC:-} ]]; then
+  N=$BACKFILL_EVENTS CALLS=$BACKFILL_CALLS
+else
 log "generating $N events of one centre over a month"
 (cd "$ROOT" && go run ./bench/gendata -n "$N" -centres 1 -o "$WORK/events.ndjson")
 CALLS=$(grep -c '"type":"call.arrived"' "$WORK/events.ndjson")
@@ -20,6 +25,7 @@ N=$(wc -l <"$WORK/events.ndjson") # gendata ends with whole calls and tickets
 log "producing them to $TOPIC.calls / $TOPIC.tickets (6 partitions)"
 (cd "$ROOT" && go run ./bench/produce -kafka "$KAFKA" -topics "$TOPIC.calls,$TOPIC.tickets" -partitions 6 "$WORK/events.ndjson")
 rm -f "$WORK/events.ndjson"
+fi
 
 log "hotlineqc run"
 PROFILE_SECONDS=20 run_until "$TOPIC" "$N"

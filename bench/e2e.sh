@@ -19,7 +19,6 @@ CENTRES=${2:-5}
 TOPIC=bench$(date +%s)
 build "$ROOT/.cache/bench-e2e"
 private_clickhouse
-trap 'kill $CH_PID 2>/dev/null || true' EXIT
 
 # ---- the events, produced once
 log "producing $SPAN of $CENTRES simulated centres to $TOPIC.calls / $TOPIC.tickets"

@@ -12,7 +12,6 @@ DURATION=${2:-60s}
 TOPIC=latency$(date +%s)
 build "$ROOT/.cache/bench-latency"
 private_clickhouse
-trap 'kill $CH_PID 2>/dev/null || true; [[ -n ${RUN_PID:-} ]] && kill $RUN_PID 2>/dev/null || true' EXIT
 (cd "$ROOT" && go build -o "$WORK/latency" ./bench/latency && go build -o "$WORK/produce" ./bench/produce)
 "$WORK/produce" -kafka "$KAFKA" -topics "$TOPIC.calls,$TOPIC.tickets" -partitions 6 /dev/null 2>/dev/null
 start_run "$TOPIC"

@@ -44,6 +44,8 @@ private_clickhouse() {
       /etc/clickhouse-server/users.xml >"$d/users.xml"
   clickhouse-server --config-file="$d/config.xml" >"$d/log/stdout.log" 2>&1 &
   CH_PID=$!
+  # stop what this script started, however it ends
+  trap 'kill ${RUN_PID:-} 2>/dev/null; kill $CH_PID 2>/dev/null; true' EXIT
   until [[ $(curl -fsS "http://127.0.0.1:$CH_HTTP/ping" 2>/dev/null) == "Ok." ]]; do sleep 0.2; done
   log "private ClickHouse $(q 'SELECT version()') on 127.0.0.1:$CH_TCP"
 }
@@ -61,7 +63,7 @@ start_run() {
   cat >"$WORK/hotlineqc.yaml" <<YAML
 kafka:
   brokers: [$KAFKA]
-  group_id: $topic-hotlineqc
+  group_id: $topic-hotlineqc-$RANDOM
   topics: {calls: $topic.calls, tickets: $topic.tickets, dead_letter: $topic.dlq}
 clickhouse:
   addr: [127.0.0.1:$CH_TCP]
@@ -74,10 +76,16 @@ log:
 YAML
   export HOTLINEQC_PRIVACY__CALLER_HASH_KEY__VALUE=bench-caller-hash-key-0123456789
   "$BIN" migrate --config "$WORK/hotlineqc.yaml" >/dev/null
+  if curl -fsS "http://$METRICS/healthz" >/dev/null 2>&1; then
+    log "ERROR: something already serves $METRICS (a hotlineqc left running?)"; return 1
+  fi
   RUN_START=$(now); CH_CPU0=$(cpu "$CH_PID")
   "$BIN" run --config "$WORK/hotlineqc.yaml" 2>"$WORK/run.log" &
   RUN_PID=$!
-  until curl -fsS "http://$METRICS/healthz" >/dev/null 2>&1; do sleep 0.1; done
+  until curl -fsS "http://$METRICS/healthz" >/dev/null 2>&1; do
+    kill -0 $RUN_PID 2>/dev/null || { cat "$WORK/run.log" >&2; return 1; }
+    sleep 0.1
+  done
 }
 
 # stop_run: records RUN_SECS (since start_run), RUN_CPU, CH_RUN_CPU,

@@ -86,6 +86,7 @@ func startRun(t *testing.T, cfgPath string, port int) *proc {
 		t.Fatal(err)
 	}
 	go func() { p.done <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() }) // a failed test leaves no process behind
 	return p
 }
 

@@ -45,7 +45,8 @@ type call struct {
 	evs        []cev
 	contribs   []contrib
 	dirty      bool
-	changed    bool // evaluated since the last Changes
+	changed    bool   // evaluated since the last Changes
+	reported   uint64 // the Changes call that last reported it (see Reported)
 }
 
 // add appends e unless the call already has an event with its id.

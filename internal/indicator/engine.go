@@ -64,7 +64,8 @@ type Engine struct {
 	net       map[uint64][2]int64 // net deltas by indicator and dims id (Observe)
 	quiet     bool                // AdvanceQuiet: evaluations are not observed
 	oldBuf    []contrib
-	track     bool // record evaluated entities for Changes
+	track     bool   // record evaluated entities for Changes
+	reports   uint64 // Changes calls so far
 	changedC  []*call
 	changedT  []*ticket
 	store     *store

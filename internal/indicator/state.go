@@ -162,15 +162,17 @@ func (e *Engine) WithoutAggregates() { e.store = nil }
 func (e *Engine) TrackChanges() { e.track = true }
 
 // Changes returns the states of the calls and tickets evaluated since the
-// last call, and forgets them.
+// last call, and forgets them. Each call of Changes is numbered: see
+// Reported.
 func (e *Engine) Changes() []EntityState {
+	e.reports++
 	out := make([]EntityState, 0, len(e.changedC)+len(e.changedT))
 	for _, c := range e.changedC {
-		c.changed = false
+		c.changed, c.reported = false, e.reports
 		out = append(out, e.callState(c))
 	}
 	for _, t := range e.changedT {
-		t.changed = false
+		t.changed, t.reported = false, e.reports
 		out = append(out, e.ticketState(t))
 	}
 	e.changedC, e.changedT = e.changedC[:0], e.changedT[:0]
@@ -341,14 +343,20 @@ func RefOf(ev *event.Event) Ref {
 	return Ref{true, ev.CenterID, ev.TicketID}
 }
 
-// Evict forgets calls and tickets whose latest event is before before and
-// that wait for no deadline, taking their contributions out of the
-// in-memory aggregates, and returns them. A stream processor evicts what it
-// has stored, and loads it again if a late event comes.
-func (e *Engine) Evict(before int64) []Ref {
+// Reported is the number of Changes calls so far: the states returned by
+// Changes call r are those of report r.
+func (e *Engine) Reported() uint64 { return e.reports }
+
+// Evict forgets calls and tickets whose latest event is before before,
+// that wait for no deadline and whose last report is at most stored (the
+// caller has stored the states of every Changes call up to that number),
+// taking their contributions out of the in-memory aggregates, and returns
+// them. A stream processor evicts what it has stored, and loads it again
+// if a late event comes.
+func (e *Engine) Evict(before int64, stored uint64) []Ref {
 	var out []Ref
 	for k, c := range e.calls {
-		if !c.dirty && !c.changed && lastTS(c.evs) < before {
+		if !c.dirty && !c.changed && c.reported <= stored && lastTS(c.evs) < before {
 			e.store.apply(c.contribs, -1)
 			delete(e.calls, k)
 			out = append(out, Ref{false, k.center, k.id})
@@ -357,7 +365,7 @@ func (e *Engine) Evict(before int64) []Ref {
 	for k, t := range e.tickets {
 		_, open := e.open[t]
 		waiting := (t.state.due != 0 && t.state.replyTS == 0) || t.state.awaiting // counts in the gauges
-		if !t.dirty && !t.changed && !t.inHeap && !open && !waiting && lastTicketTS(t.evs) < before {
+		if !t.dirty && !t.changed && t.reported <= stored && !t.inHeap && !open && !waiting && lastTicketTS(t.evs) < before {
 			e.store.apply(t.contribs, -1)
 			delete(e.tickets, k)
 			out = append(out, Ref{true, k.center, k.id})

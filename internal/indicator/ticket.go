@@ -60,7 +60,8 @@ type ticket struct {
 	evs        []tev
 	contribs   []contrib
 	dirty      bool
-	changed    bool // evaluated since the last Changes
+	changed    bool   // evaluated since the last Changes
+	reported   uint64 // the Changes call that last reported it (see Reported)
 	// wake is the instant after which the ticket's contributions change by
 	// the passing of time alone (a deadline passes); 0 when none.
 	wake    int64

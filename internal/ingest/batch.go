@@ -34,7 +34,8 @@ type batch struct {
 	calls   int
 	tickets int
 	rows    []chstore.StateRow
-	applied bool // rows hold the states these events changed
+	report  uint64 // the state stage's report of rows
+	applied bool   // rows hold the states these events changed
 }
 
 func newBatch() *batch { return &batch{next: map[partitionKey]int64{}} }
@@ -98,7 +99,7 @@ type flush struct {
 	n       int
 	calls   int
 	tickets int
-	reached chan struct{} // closed when the writer reaches this flush (a barrier)
+	report  uint64 // the state stage's report the rows belong to
 }
 
 // flush evaluates the batch's events in the state stage (once: a batch
@@ -117,9 +118,10 @@ func (p *Pipeline) flush(ctx context.Context, b *batch, w *writer) error {
 		if err != nil {
 			return err
 		}
+		b.report = p.d.State.Reported()
 	}
 	b.applied = true
-	f := &flush{recs: b.recs, dead: b.dead, rows: b.rows, n: b.n, calls: b.calls, tickets: b.tickets,
+	f := &flush{recs: b.recs, dead: b.dead, rows: b.rows, report: b.report, n: b.n, calls: b.calls, tickets: b.tickets,
 		offsets: make([]kafkaio.Offset, 0, len(b.next))}
 	for k, next := range b.next {
 		f.offsets = append(f.offsets, kafkaio.Offset{Topic: k.topic, Partition: k.partition, Next: next})

@@ -60,8 +60,11 @@ type StateStage interface {
 	Apply(ctx context.Context, recs []event.Record) ([]chstore.StateRow, error)
 	// Tick evaluates as time passes and returns the changed states.
 	Tick() []chstore.StateRow
-	// Evict forgets idle state; called only when every state returned is stored.
-	Evict() int
+	// Reported numbers the states returned so far (the latest Assign,
+	// Apply or Tick returned those of report Reported()).
+	Reported() uint64
+	// Evict forgets idle state whose states are stored up to report stored.
+	Evict(stored uint64) int
 	// Revoke drops the state of partitions no longer owned.
 	Revoke(parts []kafkaio.Partition)
 }
@@ -88,7 +91,7 @@ type Config struct {
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{BatchSize: 20000, FlushInterval: 500 * time.Millisecond, RetryMin: 200 * time.Millisecond,
+	return Config{BatchSize: 100000, FlushInterval: 500 * time.Millisecond, RetryMin: 200 * time.Millisecond,
 		RetryMax: 10 * time.Second, ShutdownTimeout: 30 * time.Second}
 }
 
@@ -129,7 +132,7 @@ type Deps struct {
 }
 
 // evictEvery is how often idle state is forgotten.
-const evictEvery = time.Minute
+const evictEvery = 10 * time.Second
 
 // Pipeline is the ingest loop. Run it once.
 type Pipeline struct {
@@ -208,7 +211,7 @@ func (p *Pipeline) generation(ctx context.Context, gen Generation) error {
 	}
 	w := p.newWriter(gen)
 	if len(behind) > 0 {
-		_ = w.submit(ctx, &flush{rows: behind}) // the writer is fresh: this does not block
+		_ = w.submit(ctx, &flush{rows: behind, report: p.d.State.Reported()}) // the writer is fresh: this does not block
 	}
 	msgs := make(chan kafkaio.Message, p.cfg.BatchSize)
 	fetchCtx, stopFetch := context.WithCancel(ctx)
@@ -322,14 +325,14 @@ func (p *Pipeline) add(b *batch, m kafkaio.Message) {
 	b.accept(m, e)
 }
 
-// tick lets the state stage evaluate as time passes, and forgets idle
-// state once a minute when every state is stored.
+// tick lets the state stage evaluate as time passes, and every
+// evictEvery forgets idle state whose states the writer has stored.
 func (p *Pipeline) tick(ctx context.Context, w *writer, lastEvict *time.Time) error {
 	if p.d.State == nil {
 		return nil
 	}
 	if rows := p.d.State.Tick(); len(rows) > 0 {
-		if err := w.submit(ctx, &flush{rows: rows}); err != nil {
+		if err := w.submit(ctx, &flush{rows: rows, report: p.d.State.Reported()}); err != nil {
 			return err
 		}
 	}
@@ -337,10 +340,7 @@ func (p *Pipeline) tick(ctx context.Context, w *writer, lastEvict *time.Time) er
 		return nil
 	}
 	*lastEvict = time.Now()
-	if err := w.idle(ctx); err != nil {
-		return err
-	}
-	if n := p.d.State.Evict(); n > 0 {
+	if n := p.d.State.Evict(w.stored.Load()); n > 0 {
 		p.d.Log.Debug("evicted idle calls and tickets", "count", n)
 	}
 	return nil

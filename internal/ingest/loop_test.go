@@ -278,7 +278,8 @@ func (r *recordingState) Apply(_ context.Context, recs []event.Record) ([]chstor
 	return []chstore.StateRow{{}}, nil
 }
 func (r *recordingState) Tick() []chstore.StateRow { return nil }
-func (r *recordingState) Evict() int               { return 0 }
+func (r *recordingState) Evict(uint64) int         { return 0 }
+func (r *recordingState) Reported() uint64         { return 0 }
 func (r *recordingState) Revoke(ps []kafkaio.Partition) {
 	r.note(fmt.Sprintf("revoke %d", len(ps)))
 }

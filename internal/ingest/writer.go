@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -25,6 +26,7 @@ type writer struct {
 	ctx     context.Context // the writes' context: outlives the generation's
 	cancel  context.CancelFunc
 	once    sync.Once
+	stored  atomic.Uint64 // the state stage's reports stored so far
 }
 
 func (p *Pipeline) newWriter(gen Generation) *writer {
@@ -38,10 +40,6 @@ func (p *Pipeline) newWriter(gen Generation) *writer {
 func (w *writer) run() {
 	defer close(w.done)
 	for f := range w.flushes {
-		if f.reached != nil {
-			close(f.reached)
-			continue
-		}
 		if w.err != nil {
 			continue
 		}
@@ -50,6 +48,9 @@ func (w *writer) run() {
 			w.err = err
 			close(w.failed)
 			continue
+		}
+		if f.report > w.stored.Load() {
+			w.stored.Store(f.report)
 		}
 		w.p.commit(w.ctx, w.gen, d)
 		w.p.recycle(f.recs)
@@ -60,22 +61,6 @@ func (w *writer) run() {
 func (w *writer) submit(ctx context.Context, f *flush) error {
 	select {
 	case w.flushes <- f:
-		return nil
-	case <-w.failed:
-		return w.err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// idle waits until every flush submitted so far is durable and committed.
-func (w *writer) idle(ctx context.Context) error {
-	f := &flush{reached: make(chan struct{})}
-	if err := w.submit(ctx, f); err != nil {
-		return err
-	}
-	select {
-	case <-f.reached:
 		return nil
 	case <-w.failed:
 		return w.err

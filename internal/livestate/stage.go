@@ -279,16 +279,25 @@ func (s *Stage) Tick() []chstore.StateRow {
 	return rows
 }
 
+// Reported numbers the states returned so far: the states returned by
+// the latest Assign, Apply or Tick belong to report Reported().
+func (s *Stage) Reported() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.eng.Reported()
+}
+
 // Evict forgets calls and tickets idle for EvictAfter that wait for no
-// deadline. Call it only when every state returned so far is stored: an
-// evicted call or ticket is read back from the store if an event comes.
-func (s *Stage) Evict() int {
+// deadline and whose states are stored: those of every report up to
+// stored (see Reported). An evicted call or ticket is read back from the
+// store if an event comes for it.
+func (s *Stage) Evict(stored uint64) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cfg.EvictAfter <= 0 {
 		return 0
 	}
-	return len(s.eng.Evict(s.asOf - s.cfg.EvictAfter.Milliseconds()))
+	return len(s.eng.Evict(s.asOf-s.cfg.EvictAfter.Milliseconds(), stored))
 }
 
 // evaluate advances the engine to the current time and returns the state
