@@ -27,6 +27,9 @@ build() {
 # $WORK/ch; its Kafka engine reads from the earliest offset. Sets CH_PID.
 private_clickhouse() {
   local d=$WORK/ch
+  if curl -fsS "http://127.0.0.1:$CH_HTTP/ping" >/dev/null 2>&1; then
+    log "ERROR: a ClickHouse already listens on 127.0.0.1:$CH_HTTP (one left from an interrupted run?)"; exit 1
+  fi
   sed -e "s#<path>/var/lib/clickhouse/</path>#<path>$d/data/</path>#" \
       -e "s#<tmp_path>.*</tmp_path>#<tmp_path>$d/tmp/</tmp_path>#" \
       -e "s#<user_files_path>.*</user_files_path>#<user_files_path>$d/user_files/</user_files_path>#" \
@@ -45,9 +48,22 @@ private_clickhouse() {
   clickhouse-server --config-file="$d/config.xml" >"$d/log/stdout.log" 2>&1 &
   CH_PID=$!
   # stop what this script started, however it ends
-  trap 'kill ${RUN_PID:-} 2>/dev/null; kill $CH_PID 2>/dev/null; true' EXIT
+  trap cleanup EXIT
   until [[ $(curl -fsS "http://127.0.0.1:$CH_HTTP/ping" 2>/dev/null) == "Ok." ]]; do sleep 0.2; done
   log "private ClickHouse $(q 'SELECT version()') on 127.0.0.1:$CH_TCP"
+}
+
+# cleanup: stops what the script started (the trap on EXIT).
+cleanup() {
+  if [[ -n ${RUN_PID:-} ]]; then kill "$RUN_PID" 2>/dev/null || true; fi
+  stop_clickhouse
+}
+
+# stop_clickhouse: stops the private server, at once if it lingers.
+stop_clickhouse() {
+  kill "$CH_PID" 2>/dev/null || return 0
+  for _ in $(seq 20); do kill -0 "$CH_PID" 2>/dev/null || return 0; sleep 0.5; done
+  kill -9 "$CH_PID" 2>/dev/null || true
 }
 
 q() { curl -fsS "http://127.0.0.1:$CH_HTTP/" --data-binary "$1"; }

@@ -94,13 +94,15 @@ func run(brokers, topics, metricsURL string, rate int, duration, every, poll tim
 
 	tick := time.NewTicker(10 * time.Millisecond) // produce in slices of 10 ms
 	defer tick.Stop()
-	nextProbe := time.Now()
-	perTick := rate / 100
+	start := time.Now()
+	nextProbe := start
 	produced := 0
 	for ctx.Err() == nil {
 		<-tick.C
-		batch := make([]kafkaio.Outgoing, 0, perTick+1)
-		for len(batch) < perTick {
+		// What is due by now: a slow write is made up at the next slice.
+		due := int(time.Since(start).Seconds()*float64(rate)) - produced
+		batch := make([]kafkaio.Outgoing, 0, max(due, 0)+1)
+		for len(batch) < due {
 			e, ok := <-events
 			if !ok {
 				break

@@ -158,7 +158,7 @@ func (e *Engine) applyTicket(ev *event.Event) bool {
 	k := entityKey{ev.CenterID, ev.TicketID}
 	t := e.tickets[k]
 	if t == nil {
-		t = &ticket{center: ev.CenterID, id: ev.TicketID, evs: make([]tev, 0, 8)}
+		t = &ticket{center: ev.CenterID, id: ev.TicketID, evs: make([]tev, 0, 4)}
 		e.tickets[k] = t
 	}
 	if !t.add(ev) {
