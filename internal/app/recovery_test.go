@@ -140,8 +140,7 @@ func TestKillLoopLosesAndDoublesNothing(t *testing.T) {
 		t.Errorf("only %d kills landed mid-stream: make the stream longer", kills)
 	}
 	p := startRun(t, path, port)
-	untilCommitted(t, cfg, 2*time.Minute, p)
-	time.Sleep(2 * cfg.Pipeline.FlushInterval) // the state of the last batch
+	untilCommitted(t, cfg, 2*time.Minute, p) // states are stored before their offsets are committed
 	p.signal(t, syscall.SIGTERM)
 	if err := p.wait(t, 30*time.Second); err != nil {
 		t.Fatalf("exit: %v", err)
@@ -160,13 +159,12 @@ func TestTwoConsumersOneKilled(t *testing.T) {
 	path := writeConfig(t, cfg)
 	a := startRun(t, path, freePort(t))
 	b := startRun(t, path, freePort(t))
-	time.Sleep(3 * time.Second) // both join the group
+	waitCounter(t, 30*time.Second, "hotline_kafka_partitions_assigned", 5, a, b) // both own their share
 	produceScenario(t, cfg, sc)
-	time.Sleep(800 * time.Millisecond)
+	waitCounter(t, time.Minute, "hotline_pipeline_offset_commits_total", 0, a) // a is mid-stream
 	a.signal(t, syscall.SIGKILL)
 	_ = a.wait(t, 10*time.Second)
 	untilCommitted(t, cfg, 2*time.Minute, b)
-	time.Sleep(2 * cfg.Pipeline.FlushInterval)
 	b.signal(t, syscall.SIGTERM)
 	if err := b.wait(t, 30*time.Second); err != nil {
 		t.Fatalf("exit: %v", err)

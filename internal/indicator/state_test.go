@@ -1,0 +1,110 @@
+package indicator_test
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/hotlineqc/hotlineqc/internal/benchdata"
+	"github.com/hotlineqc/hotlineqc/internal/event"
+	"github.com/hotlineqc/hotlineqc/internal/indicator"
+	"github.com/hotlineqc/hotlineqc/internal/profile"
+)
+
+// records decodes generated traffic as records of three partitions, each
+// call and ticket on one partition.
+func records(t *testing.T, n int) []event.Record {
+	t.Helper()
+	var buf lines
+	if err := benchdata.Write(&buf, n, 5); err != nil {
+		t.Fatal(err)
+	}
+	var d event.Decoder
+	var out []event.Record
+	for _, l := range buf {
+		e, err := d.Decode(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := indicator.RefOf(&e)
+		out = append(out, event.Record{Event: e, Origin: event.Origin{Partition: int32(len(ref.ID) % 3)}})
+	}
+	return out
+}
+
+// lines collects written NDJSON lines.
+type lines [][]byte
+
+func (l *lines) Write(p []byte) (int, error) {
+	*l = append(*l, append([]byte(nil), p[:len(p)-1]...))
+	return len(p), nil
+}
+
+// statesByRef evaluates and returns every changed state by call or ticket.
+func statesByRef(e *indicator.Engine, asOf int64) map[indicator.Ref]indicator.EntityState {
+	e.Advance(asOf)
+	out := map[indicator.Ref]indicator.EntityState{}
+	for _, s := range e.Changes() {
+		out[indicator.Ref{Ticket: s.Ticket, CenterID: s.CenterID, ID: s.ID}] = s
+	}
+	return out
+}
+
+// Dropping a partition's calls and tickets and loading them back from
+// their events gives the same states; the other partitions are untouched;
+// eviction waits until the report that changed an entity is stored.
+func TestDropLoadAndEvict(t *testing.T) {
+	p := profile.Default()
+	cal, _ := p.NewCalendar()
+	recs := records(t, 20_000)
+	asOf := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	eng := indicator.New(p, cal)
+	eng.TrackChanges()
+	for i := range recs {
+		eng.ApplyRecord(&recs[i])
+	}
+	before := statesByRef(eng, asOf)
+	calls, tickets := eng.Size()
+	dropped := eng.Drop(func(_ bool, part int32) bool { return part != 1 })
+	c2, t2 := eng.Size()
+	if dropped == 0 || c2+t2+dropped != calls+tickets {
+		t.Fatalf("dropped %d of %d; %d left", dropped, calls+tickets, c2+t2)
+	}
+	var part1 []event.Record
+	for _, r := range recs {
+		if r.Origin.Partition == 1 {
+			part1 = append(part1, r)
+		}
+	}
+	eng.Load(part1)
+	after := statesByRef(eng, asOf)
+	if len(after) != dropped {
+		t.Errorf("loading evaluated %d calls and tickets, want the %d dropped", len(after), dropped)
+	}
+	for ref, s := range after {
+		if !reflect.DeepEqual(s, before[ref]) {
+			t.Fatalf("%+v after drop and load:\n got %+v\nwant %+v", ref, s, before[ref])
+		}
+	}
+	if n := len(eng.Evict(asOf, 0)); n != 0 {
+		t.Errorf("evicted %d calls and tickets while no report is stored", n)
+	}
+	// Partition 1 was reported again after the load: only the others go.
+	evicted := eng.Evict(asOf, eng.Reported()-1)
+	for _, ref := range evicted {
+		if _, reloaded := after[ref]; reloaded {
+			t.Fatalf("evicted %+v, whose latest report is not stored", ref)
+		}
+	}
+	evicted = append(evicted, eng.Evict(asOf, eng.Reported())...)
+	if len(evicted) == 0 {
+		t.Error("nothing evicted once every report is stored")
+	}
+	for _, ref := range evicted {
+		if ref.Ticket {
+			if s := before[ref]; s.Tick.DueTS != 0 && s.Tick.ReplyTS == 0 {
+				t.Errorf("evicted open ticket %+v", ref)
+			}
+		}
+	}
+}
