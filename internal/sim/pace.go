@@ -2,17 +2,19 @@ package sim
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
 // Accelerated paces the simulation at speed × wall-clock time from the
 // moment of its first Wait: with speed 60, one simulated minute takes one
 // second. Simulated time before From is emitted at once (a backfill).
+// Wait is called by the simulation; Clock may be called from any goroutine.
 type Accelerated struct {
 	Speed float64
 	From  int64 // simulated instant where pacing starts, Unix ms
 
-	wall0 time.Time
+	wall0 atomic.Int64 // wall-clock Unix ns of the first paced Wait, 0 before
 }
 
 // Wait sleeps until simulated instant simMs is due.
@@ -20,19 +22,18 @@ func (a *Accelerated) Wait(ctx context.Context, simMs int64) error {
 	if simMs < a.From {
 		return nil
 	}
-	if a.wall0.IsZero() {
-		a.wall0 = time.Now()
-	}
-	due := a.wall0.Add(time.Duration(float64(simMs-a.From) / a.Speed * float64(time.Millisecond)))
+	a.wall0.CompareAndSwap(0, time.Now().UnixNano())
+	due := time.Unix(0, a.wall0.Load()).Add(time.Duration(float64(simMs-a.From) / a.Speed * float64(time.Millisecond)))
 	return sleepUntil(ctx, due)
 }
 
 // Clock returns the simulated time that corresponds to now.
 func (a *Accelerated) Clock() int64 {
-	if a.wall0.IsZero() {
+	w := a.wall0.Load()
+	if w == 0 {
 		return a.From
 	}
-	return a.From + int64(float64(time.Since(a.wall0).Milliseconds())*a.Speed)
+	return a.From + int64(float64(time.Since(time.Unix(0, w)).Milliseconds())*a.Speed)
 }
 
 // Rate paces the simulation at a fixed number of events per second.
