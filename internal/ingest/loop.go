@@ -254,6 +254,7 @@ func (p *Pipeline) consume(ctx context.Context, msgs <-chan kafkaio.Message, f *
 		select {
 		case m := <-msgs:
 			p.add(b, m)
+			p.addReady(b, msgs)
 			if b.len() >= p.cfg.BatchSize {
 				if err := p.flush(ctx, b, w); err != nil {
 					return b, p.stopped(ctx, err)
@@ -307,6 +308,19 @@ func (p *Pipeline) drain(pending *batch, msgs <-chan kafkaio.Message, w *writer)
 		return fmt.Errorf("final flush: %w", err)
 	}
 	return nil
+}
+
+// addReady adds the messages already waiting, up to the batch size, without
+// going back through the loop's select for each.
+func (p *Pipeline) addReady(b *batch, msgs <-chan kafkaio.Message) {
+	for b.len() < p.cfg.BatchSize {
+		select {
+		case m := <-msgs:
+			p.add(b, m)
+		default:
+			return
+		}
+	}
 }
 
 // add decodes m into the batch.
