@@ -24,6 +24,7 @@ import (
 
 	"github.com/valyala/fastjson"
 
+	"github.com/hotlineqc/hotlineqc/bench/internal/keyed"
 	"github.com/hotlineqc/hotlineqc/internal/benchdata"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 )
@@ -51,18 +52,12 @@ func load(ctx context.Context, n int, out chan<- kafkaio.Outgoing) {
 	sc := bufio.NewScanner(r)
 	var p fastjson.Parser
 	for sc.Scan() {
-		line := append([]byte(nil), sc.Bytes()...)
-		v, err := p.ParseBytes(line)
+		m, err := keyed.Message(&p, append([]byte(nil), sc.Bytes()...))
 		if err != nil {
 			continue
 		}
-		ticket := strings.HasPrefix(string(v.GetStringBytes("type")), "ticket.")
-		key := v.GetStringBytes("call_id")
-		if ticket {
-			key = v.GetStringBytes("ticket_id")
-		}
 		select {
-		case out <- kafkaio.Outgoing{Ticket: ticket, Key: append([]byte(nil), key...), Value: line}:
+		case out <- m:
 		case <-ctx.Done():
 			r.Close()
 			return

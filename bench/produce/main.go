@@ -13,6 +13,7 @@ import (
 
 	"github.com/valyala/fastjson"
 
+	"github.com/hotlineqc/hotlineqc/bench/internal/keyed"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 )
 
@@ -55,17 +56,11 @@ func run(brokers, topics string, partitions int, files []string) error {
 		sc := bufio.NewScanner(f)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
-			line := append([]byte(nil), sc.Bytes()...)
-			v, err := p.ParseBytes(line)
+			m, err := keyed.Message(&p, append([]byte(nil), sc.Bytes()...))
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
-			ticket := strings.HasPrefix(string(v.GetStringBytes("type")), "ticket.")
-			key := v.GetStringBytes("call_id")
-			if ticket {
-				key = v.GetStringBytes("ticket_id")
-			}
-			batch = append(batch, kafkaio.Outgoing{Ticket: ticket, Key: append([]byte(nil), key...), Value: line})
+			batch = append(batch, m)
 			if len(batch) == cap(batch) {
 				if err := prod.Write(ctx, batch...); err != nil {
 					return err

@@ -89,8 +89,8 @@ func (b *batch) reject(m kafkaio.Message, reason event.Reason, err error) {
 	b.dead = append(b.dead, kafkaio.DeadLetter{Msg: m, Reason: string(reason), Err: err.Error()})
 }
 
-// flush is what the writer makes durable, in order: dead letters, raw
-// events, states; then it commits the offsets.
+// flush is what the writer makes durable (dead letters, raw events and
+// states, written at once) before it commits the offsets.
 type flush struct {
 	recs    []event.Record
 	dead    []kafkaio.DeadLetter

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
-
-	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 )
 
 // writer makes flushes durable one at a time, in the order they were
@@ -95,10 +93,7 @@ func (w *writer) abort() {
 // makes one, and commit takes nothing else. The offsets it carries are
 // gap-free because a flush holds every message fetched since the previous
 // one of the same generation, and the writer persists flushes in order.
-type durable struct {
-	offsets []kafkaio.Offset
-	f       *flush
-}
+type durable struct{ f *flush }
 
 // persist writes a flush's dead letters, raw events and states, the three
 // at once (they are independent, and the stores work in parallel), each
@@ -122,7 +117,7 @@ func (p *Pipeline) persist(ctx context.Context, f *flush) (durable, error) {
 	if err := g.Wait(); err != nil {
 		return durable{}, err
 	}
-	return durable{offsets: f.offsets, f: f}, nil
+	return durable{f: f}, nil
 }
 
 // commit commits the offsets of a durable flush and counts what it made
@@ -137,11 +132,11 @@ func (p *Pipeline) commit(ctx context.Context, gen Generation, d durable) {
 	m.written.WithLabelValues("call").Add(float64(d.f.calls))
 	m.written.WithLabelValues("ticket").Add(float64(d.f.tickets))
 	m.deadLettered.Add(float64(len(d.f.dead)))
-	if len(d.offsets) == 0 {
+	if len(d.f.offsets) == 0 {
 		return
 	}
 	start := time.Now()
-	if err := gen.Commit(ctx, d.offsets); err != nil {
+	if err := gen.Commit(ctx, d.f.offsets); err != nil {
 		m.stageFailures.WithLabelValues(stageCommit).Inc()
 		p.d.Log.Warn("offset commit failed; the messages will be delivered again", "error", err)
 		return

@@ -115,17 +115,17 @@ func (s *Stage) Assign(ctx context.Context, parts []kafkaio.Partition) ([]chstor
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	start := time.Now()
-	ids := map[bool][]int32{} // by ticket topic or call topic
+	byTopic := map[bool][]int32{} // new partitions, of the ticket topic or the call topic
 	fresh := map[part]*known{}
 	for _, p := range parts {
 		if k, ok := s.partOf(p); ok && s.owned[k] == nil {
-			ids[k.ticket] = append(ids[k.ticket], k.id)
+			byTopic[k.ticket] = append(byTopic[k.ticket], k.id)
 			fresh[k] = newKnown()
 		}
 	}
 	var pending []event.Record
 	var stored map[indicator.Ref]int
-	for ticket, ids := range ids {
+	for ticket, ids := range byTopic {
 		topic := s.topicOf(ticket)
 		err := s.store.KnownIDs(ctx, ticket, topic, ids, func(p int32, center, id string) {
 			if kn := fresh[part{ticket, p}]; kn != nil {
