@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,7 +15,9 @@ import (
 
 	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/compute"
+	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
+	"github.com/hotlineqc/hotlineqc/internal/privacy"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 )
 
@@ -94,10 +97,15 @@ func runCompute(cmd *cobra.Command, f computeFlags) error {
 		}
 		return compute.Write(cmd.OutOrStdout(), f.format, out, opts.Query.GroupBy)
 	}
+	mask, err := deadLetterHasher()
+	if err != nil {
+		return err
+	}
 	opts.OnReject = func(r compute.Reject) {
 		fmt.Fprintf(stderr, "%s:%d: rejected: %v\n", r.File, r.Line, r.Err)
 		if dlq != nil {
-			rec, _ := json.Marshal(map[string]any{"file": r.File, "line": r.Line, "reason": r.Reason, "error": r.Err.Error(), "raw": string(r.Raw)})
+			raw := event.MaskCaller(r.Raw, mask)
+			rec, _ := json.Marshal(map[string]any{"file": r.File, "line": r.Line, "reason": r.Reason, "error": r.Err.Error(), "raw": string(raw)})
 			fmt.Fprintf(dlq, "%s\n", rec)
 		}
 	}
@@ -165,3 +173,25 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// deadLetterHasher returns the keyed hash that replaces a caller in a
+// dead-letter line: the deployment's key from the environment (as `run`
+// reads it) when set, so that the hashes match the store's; otherwise a
+// random key of this run, so that no number is written in clear.
+func deadLetterHasher() (func(string) string, error) {
+	key := []byte(os.Getenv(callerKeyEnv))
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+	}
+	h, err := privacy.NewHasher(key)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", callerKeyEnv, err)
+	}
+	return h.Hash, nil
+}
+
+// callerKeyEnv holds the caller hash key (privacy.caller_hash_key.value).
+const callerKeyEnv = "HOTLINEQC_PRIVACY__CALLER_HASH_KEY__VALUE"

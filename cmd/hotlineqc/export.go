@@ -46,23 +46,11 @@ compute --window month, from event files or from what the pipeline stored.`,
 			if _, err := report.Month(month, p.Location()); err != nil {
 				return err
 			}
-			var src report.Source
-			if ch != "" {
-				conn, db, err := chstore.OpenDSN(cmd.Context(), ch)
-				if err != nil {
-					return err
-				}
-				defer conn.Close()
-				src, err = report.FromStore(cmd.Context(), chstore.NewReader(conn, db), p, at, ch)
-				if err != nil {
-					return err
-				}
-			} else {
-				src, err = fromFiles(cmd, events, p, at)
-				if err != nil {
-					return err
-				}
+			src, _, closeSrc, err := openSource(cmd, events, ch, p, at, true)
+			if err != nil {
+				return err
 			}
+			defer closeSrc()
 			files, err := report.Export(src, p, month, center, fs, out)
 			for _, f := range files {
 				fmt.Fprintln(cmd.OutOrStdout(), f)
@@ -89,13 +77,40 @@ compute --window month, from event files or from what the pipeline stored.`,
 	return cmd
 }
 
-// fromFiles evaluates the event files with a progress bar on stderr.
-func fromFiles(cmd *cobra.Command, files []string, p *profile.Profile, at time.Time) (report.Source, error) {
+// openSource evaluates event files, or opens the store at DSN ch when it
+// is set (reading the ticket states only withTickets); close releases the
+// store. reader is nil for files.
+func openSource(cmd *cobra.Command, files []string, ch string, p *profile.Profile, at time.Time, withTickets bool) (report.Source, *chstore.Reader, func(), error) {
+	if ch == "" {
+		o, finish, err := fileOptions(cmd, files, p, at)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		src, err := report.FromFiles(cmd.Context(), o)
+		finish()
+		return src, nil, func() {}, err
+	}
+	conn, db, err := chstore.OpenDSN(cmd.Context(), ch)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	r := chstore.NewReader(conn, db)
+	src, err := report.FromStore(cmd.Context(), r, p, at, ch, withTickets)
+	if err != nil {
+		conn.Close()
+		return nil, nil, nil, err
+	}
+	return src, r, func() { conn.Close() }, nil
+}
+
+// fileOptions are the options of reading event files with a progress bar
+// on stderr and each rejected line reported there; call finish after.
+func fileOptions(cmd *cobra.Command, files []string, p *profile.Profile, at time.Time) (report.FileOptions, func(), error) {
 	var total int64
 	for _, f := range files {
 		st, err := os.Stat(f)
 		if err != nil {
-			return nil, fmt.Errorf("read events: %w", err)
+			return report.FileOptions{}, nil, fmt.Errorf("read events: %w", err)
 		}
 		total += st.Size()
 	}
@@ -104,7 +119,7 @@ func fromFiles(cmd *cobra.Command, files []string, p *profile.Profile, at time.T
 		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
 	var done int64
 	var base int64
-	src, err := report.FromFiles(cmd.Context(), report.FileOptions{Files: files, Profile: p, AsOf: at,
+	return report.FileOptions{Files: files, Profile: p, AsOf: at,
 		Progress: func(n int64) {
 			if n < done-base { // the next file started
 				base = done
@@ -114,7 +129,5 @@ func fromFiles(cmd *cobra.Command, files []string, p *profile.Profile, at time.T
 		},
 		OnReject: func(r compute.Reject) {
 			fmt.Fprintf(cmd.ErrOrStderr(), "%s:%d: rejected: %v\n", r.File, r.Line, r.Err)
-		}})
-	_ = bar.Finish()
-	return src, err
+		}}, func() { _ = bar.Finish() }, nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,6 +25,7 @@ type simulateFlags struct {
 	seed                                      uint64
 	rate                                      float64
 	partitions                                int
+	inject                                    map[string]string
 }
 
 func newSimulateCmd() *cobra.Command {
@@ -52,6 +54,8 @@ abandoned; tickets late), which an evaluation of its output must reproduce.`,
 	fl.StringVar(&f.truth, "truth", "", "write the ground truth (JSON) to this file")
 	fl.IntVar(&f.partitions, "partitions", 3, "with --kafka: partitions of the topics when they must be created")
 	fl.StringVar(&f.profile, "profile", profile.DefaultID, "profile whose deadlines and calendar the truth uses")
+	fl.StringToStringVar(&f.inject, "inject", nil, "add calls and tickets with a records fault, per centre and day, by audit class "+
+		"(e.g. ticket_without_created=2,answer_without_end=0.5; all=R for every class); the truth lists them")
 	return cmd
 }
 
@@ -74,7 +78,11 @@ func runSimulate(cmd *cobra.Command, f simulateFlags) error {
 			return fmt.Errorf("--start %q: want RFC 3339", f.start)
 		}
 	}
-	s, err := sim.New(sim.Default(f.centers, start, f.span, f.seed), p, cal)
+	cfg := sim.Default(f.centers, start, f.span, f.seed)
+	if cfg.Inject, err = injectRates(f.inject); err != nil {
+		return err
+	}
+	s, err := sim.New(cfg, p, cal)
 	if err != nil {
 		return err
 	}
@@ -107,6 +115,27 @@ func runSimulate(cmd *cobra.Command, f simulateFlags) error {
 		return os.WriteFile(f.truth, append(b, '\n'), 0o644)
 	}
 	return nil
+}
+
+// injectRates reads --inject: class=rate pairs, "all" for every class.
+func injectRates(flag map[string]string) (map[string]float64, error) {
+	out := map[string]float64{}
+	for k, v := range flag {
+		rate, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return nil, fmt.Errorf("--inject %s=%q: want a rate per centre and day", k, v)
+		}
+		if k == "all" {
+			for _, c := range sim.InjectableClasses() {
+				if _, set := flag[c]; !set {
+					out[c] = rate
+				}
+			}
+			continue
+		}
+		out[k] = rate
+	}
+	return out, nil
 }
 
 // simSink returns where events go and a function that flushes and closes it.

@@ -23,7 +23,7 @@ func TestClusterTwoShards(t *testing.T) {
 	ports := testenv.FreePorts(t, 2)
 	servers := ""
 	for _, p := range ports {
-		servers += fmt.Sprintf("<shard><replica><host>127.0.0.1</host><port>%d</port></replica></shard>", p)
+		servers += fmt.Sprintf("<shard><internal_replication>true</internal_replication><replica><host>127.0.0.1</host><port>%d</port></replica></shard>", p)
 	}
 	var nodes []*testenv.LocalClickHouse
 	for i, p := range ports {

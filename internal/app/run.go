@@ -22,6 +22,7 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/httpserve"
 	"github.com/hotlineqc/hotlineqc/internal/ingest"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
+	"github.com/hotlineqc/hotlineqc/internal/ledger"
 	"github.com/hotlineqc/hotlineqc/internal/livestate"
 	"github.com/hotlineqc/hotlineqc/internal/privacy"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
@@ -99,13 +100,15 @@ func Run(ctx context.Context, cfg config.Config, ln net.Listener, reg *prometheu
 	stage := livestate.New(cfg.Stream, prof, cal, chstore.NewReader(conn, cfg.ClickHouse.Database), cfg.Kafka.Topics, ro.clock, log)
 	stage.Instrument(livestate.NewMetrics(reg))
 
+	led := ledger.New(chstore.NewLedgerStore(conn, cfg.ClickHouse.Database), prof.Location(), cfg.Ledger, log)
 	p := ingest.New(cfg.Pipeline, ingest.Deps{
 		Source:      ingest.GroupSource(group),
-		Raw:         chstore.NewRawWriter(conn, cfg.ClickHouse.Database),
+		Raw:         led.Marker(chstore.NewRawWriter(conn, cfg.ClickHouse.Database), time.Now),
 		State:       stage,
 		States:      chstore.NewStateWriter(conn, cfg.ClickHouse.Database),
 		DeadLetters: dlq,
 		Decoder:     &event.Decoder{MaxBytes: cfg.Kafka.MaxMessageBytes, HashCaller: hasher.Hash},
+		MaskCaller:  maskCaller(cfg.Privacy, hasher),
 		Retryable:   func(err error) bool { return chstore.Retryable(err) || kafkaio.Retryable(err) },
 		Metrics:     ingest.NewMetrics(reg),
 		Log:         log,
@@ -122,6 +125,10 @@ func Run(ctx context.Context, cfg config.Config, ln net.Listener, reg *prometheu
 		}
 		return httpserve.Run(gctx, ln, mux)
 	})
+	// The owner of the first ticket partition seals the days.
+	sealer := kafkaio.Partition{Topic: cfg.Kafka.Topics.Tickets, Partition: 0}
+	ledgerMetrics := ledger.NewMetrics(reg)
+	g.Go(func() error { return led.Run(gctx, func() bool { return stage.Owns(sealer) }, ledgerMetrics) })
 	g.Go(func() error {
 		err := p.Run(gctx)
 		if err == nil && ctx.Err() == nil {
@@ -135,4 +142,13 @@ func Run(ctx context.Context, cfg config.Config, ln net.Listener, reg *prometheu
 // Serve serves /metrics and /healthz on ln until ctx ends.
 func Serve(ctx context.Context, ln net.Listener, reg *prometheus.Registry) error {
 	return httpserve.Run(ctx, ln, httpserve.Mux(reg))
+}
+
+// maskCaller is the hash that replaces callers in dead-letter records, or
+// nil when the deployment keeps them in clear.
+func maskCaller(p config.Privacy, h *privacy.Hasher) func(string) string {
+	if p.DeadLetterClearCaller {
+		return nil
+	}
+	return h.Hash
 }

@@ -3,12 +3,15 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,8 +54,12 @@ func newStreamScenario(t *testing.T, span time.Duration, seed uint64) streamScen
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(seed, 3))
-	for i := range len(evs) / 20 { // replays
-		evs = append(evs, evs[rng.IntN(len(evs)-i)])
+	n := len(evs)
+	for i := range n / 20 { // replays
+		evs = append(evs, evs[rng.IntN(n-i)])
+	}
+	for range n / 200 { // conflicting duplicates: the same event_id, another ts
+		evs = append(evs, conflicting(t, evs[rng.IntN(n)], time.Duration(rng.IntN(240)-120)*time.Second))
 	}
 	rng.Shuffle(len(evs), func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
 	sc := streamScenario{asOf: start.Add(span + 48*time.Hour)}
@@ -75,6 +82,27 @@ func newStreamScenario(t *testing.T, span time.Duration, seed uint64) streamScen
 		t.Fatal(err)
 	}
 	return sc
+}
+
+// conflicting returns e with its ts moved by d: a duplicate with other
+// content, which the earlier of the two wins (indicators.md v1.1, 12).
+func conflicting(t *testing.T, e sim.Event, d time.Duration) sim.Event {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(e.JSON, &m); err != nil {
+		t.Fatal(err)
+	}
+	ts, err := time.Parse(time.RFC3339Nano, m["ts"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m["ts"] = ts.Add(d).Format(time.RFC3339Nano)
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.JSON = b
+	return e
 }
 
 // streamConfig is a pipeline configuration on fresh topics of three
@@ -114,6 +142,7 @@ var streamQueries = []indicator.Query{
 	{Window: indicator.WindowHour, GroupBy: []string{"center_id", "queue"}},
 	{Window: indicator.WindowMonth, GroupBy: []string{"department_id"}},
 	{Window: indicator.Window15m, GroupBy: []string{"agent_id"}},
+	{Window: indicator.WindowDay, GroupBy: []string{"team"}},
 }
 
 // assertStreamEqualsCompute reads the stored aggregates back and compares
@@ -157,7 +186,7 @@ func assertReportsEqual(t *testing.T, conn driver.Conn, cfg config.Config, sc st
 	t.Helper()
 	ctx := context.Background()
 	p := profile.Default()
-	fromStore, err := report.FromStore(ctx, chstore.NewReader(conn, cfg.ClickHouse.Database), p, time.Time{}, "test")
+	fromStore, err := report.FromStore(ctx, chstore.NewReader(conn, cfg.ClickHouse.Database), p, time.Time{}, "test", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,6 +215,50 @@ func assertReportsEqual(t *testing.T, conn driver.Conn, cfg config.Config, sc st
 	}
 	if len(a.Depts) == 0 || len(a.Late) == 0 {
 		t.Errorf("report too thin to compare: %d departments, %d late tickets", len(a.Depts), len(a.Late))
+	}
+	assertAssessmentsEqual(ctx, t, conn, cfg, sc, fromStore, fromFiles)
+}
+
+// assertAssessmentsEqual runs the self-assessment and the records audit on
+// the store and on the files: the same requirements, hours and defects.
+// Conflicting duplicates are the exception: the raw tables keep the winner
+// of a conflict only, so the store's audit cannot count them.
+func assertAssessmentsEqual(ctx context.Context, t *testing.T, conn driver.Conn, cfg config.Config, sc streamScenario, fromStore, fromFiles report.Source) {
+	t.Helper()
+	p := profile.Default()
+	asOf := time.UnixMilli(fromStore.AsOf())
+	scope := compute.AuditScope{From: "2026-10", To: "2026-10", Examples: -1}
+	storeAudit, err := compute.AuditStore(ctx, chstore.NewReader(conn, cfg.ClickHouse.Database), p, scope, asOf, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fileAudit, err := compute.Audit(ctx, compute.Options{Files: []string{sc.file}, Profile: p, AsOf: asOf}, scope, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withoutConflicts := func(cs []compute.AuditClass) []compute.AuditClass {
+		var out []compute.AuditClass
+		for _, c := range cs {
+			if c.Class != "conflicting_duplicates" {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	if a, b := withoutConflicts(storeAudit.Classes), withoutConflicts(fileAudit.Classes); !reflect.DeepEqual(a, b) || len(a) == 0 {
+		t.Errorf("records audit: store %+v\nfiles %+v", a, b)
+	}
+	var as [2]*report.Assessment
+	for i, src := range []report.Source{fromStore, fromFiles} {
+		if as[i], err = report.Assess(src, p, nil, "c12345", "2026-10", "2026-10", true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !reflect.DeepEqual(as[0].Rows, as[1].Rows) || !reflect.DeepEqual(as[0].Service, as[1].Service) {
+		t.Errorf("assessment differs between ClickHouse and the files")
+	}
+	if as[0].Service.Hours == 0 || as[0].Count(report.NoData) == len(as[0].Rows) {
+		t.Errorf("assessment too thin to compare: %+v", as[0].Rows)
 	}
 }
 
@@ -234,4 +307,25 @@ func TestStreamingEqualsCompute(t *testing.T) {
 		t.Fatalf("Run: %v", err)
 	}
 	assertStreamEqualsCompute(t, cfg, sc)
+
+	// The commands a centre runs on the store.
+	dsn := fmt.Sprintf("clickhouse://%s@%s/%s", cfg.ClickHouse.Username, cfg.ClickHouse.Addr[0], cfg.ClickHouse.Database)
+	out := t.TempDir()
+	for _, args := range [][]string{
+		{"assess", "--clickhouse", dsn, "--from", "2026-10", "--to", "2026-10", "--out", out},
+		{"audit", "--clickhouse", dsn, "--month", "2026-10", "--as-of", sc.asOf.Format(time.RFC3339)},
+	} {
+		b, err := exec.Command(binary(t), args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("hotlineqc %s: %v\n%s", strings.Join(args, " "), err, b)
+		}
+		if args[0] == "audit" && !strings.Contains(string(b), "记录完整性核查") {
+			t.Errorf("audit output:\n%s", b)
+		}
+	}
+	for _, f := range []string{"c12345-2026-10_2026-10-assessment.xlsx", "c12345-2026-10_2026-10-assessment.html", "c12345-2026-10_2026-10-assessment-conformity.csv"} {
+		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() < 1000 {
+			t.Errorf("assess wrote no %s: %v", f, err)
+		}
+	}
 }

@@ -31,7 +31,9 @@ type Config struct {
 	// Cluster, when set, names the ClickHouse cluster (remote_servers) to
 	// create the schema on: Replicated tables on every node (ZooKeeper
 	// required), Distributed tables over them, inserts that wait for the
-	// shards. Empty: one server.
+	// shards. Each shard of the cluster must set internal_replication to
+	// true (the Replicated tables copy between replicas; schema changes ON
+	// CLUSTER refuse otherwise). Empty: one server.
 	Cluster string `yaml:"cluster"`
 }
 

@@ -2,6 +2,7 @@ package chstore_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -29,6 +30,29 @@ func TestMigrateIsIdempotentOnRealServer(t *testing.T) {
 	rep, err = chstore.Migrate(ctx, conn, cfg, quiet)
 	if err != nil || len(rep.Applied) != 0 {
 		t.Errorf("second run = %+v, %v", rep, err)
+	}
+
+	// A migration whose record was lost after its statements ran (a crash
+	// in between) runs again: ADD COLUMN of a column that is there is done.
+	last := chstore.Migrations[len(chstore.Migrations)-1].Version
+	if err := conn.Exec(ctx, fmt.Sprintf("ALTER TABLE %s.schema_migrations DELETE WHERE version = %d", cfg.Database, last)); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		var pending uint64
+		if err := conn.QueryRow(ctx, "SELECT count() FROM system.mutations WHERE database = ? AND is_done = 0", cfg.Database).Scan(&pending); err != nil {
+			t.Fatal(err)
+		}
+		if pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("mutation not applied")
+		}
+	}
+	rep, err = chstore.Migrate(ctx, conn, cfg, quiet)
+	if err != nil || len(rep.Applied) != 1 || rep.Applied[0] != last {
+		t.Errorf("re-run of migration %d = %+v, %v", last, rep, err)
 	}
 }
 

@@ -2,10 +2,13 @@ package chstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
@@ -95,7 +98,7 @@ func appliedVersions(ctx context.Context, conn driver.Conn, db string) (map[int]
 
 func apply(ctx context.Context, conn driver.Conn, c Config, rep MigrationReport, m Migration) error {
 	for _, stmt := range m.Statements(c, rep.Features) {
-		if err := exec(ctx, conn, stmt); err != nil {
+		if err := exec(ctx, conn, stmt); err != nil && !columnExists(stmt, err) {
 			return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
 		}
 	}
@@ -113,6 +116,16 @@ func apply(ctx context.Context, conn driver.Conn, c Config, rep MigrationReport,
 		return fmt.Errorf("record migration %d: %w", m.Version, err)
 	}
 	return nil
+}
+
+// columnExists reports whether err is an ADD COLUMN of a column that is
+// there already (code 44; on a cluster, in the text of the DDL error).
+func columnExists(stmt string, err error) bool {
+	if !strings.Contains(stmt, " ADD COLUMN ") {
+		return false
+	}
+	var ex *clickhouse.Exception
+	return (errors.As(err, &ex) && ex.Code == 44) || strings.Contains(err.Error(), "column with this name already exists")
 }
 
 func exec(ctx context.Context, conn driver.Conn, stmt string) error {

@@ -3,6 +3,7 @@ package chstore
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -127,4 +128,26 @@ func set[T any](vals []T) clickhouse.GroupSet {
 		g.Value[i] = v
 	}
 	return g
+}
+
+// EachEvent calls fn with every stored event whose ts is in [from, to)
+// (Unix ms), calls first, of one centre or of all ("" center). Replays not
+// yet merged away come as often as they are stored: the engine drops them.
+func (r *Reader) EachEvent(ctx context.Context, center string, from, to int64, fn func(event.Record)) error {
+	read := func(table, cols string, scan func(driver.Rows) (event.Record, error)) error {
+		// ts (seconds, the partition key) prunes months; ts_ms is exact.
+		q := fmt.Sprintf("SELECT %s FROM %s.%s WHERE ts >= ? AND ts <= ? AND ts_ms >= ? AND ts_ms < ? AND (? = '' OR center_id = ?)",
+			cols, r.db, table)
+		return r.each(ctx, q, func(rows driver.Rows) error {
+			rec, err := scan(rows)
+			if err == nil {
+				fn(rec)
+			}
+			return err
+		}, time.UnixMilli(from).Truncate(time.Second), time.UnixMilli(to), from, to, center, center)
+	}
+	if err := read(RawCallTable, rawCallColumns, scanCall); err != nil {
+		return err
+	}
+	return read(RawTicketTable, rawTicketColumns, scanTicket)
 }

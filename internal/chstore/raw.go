@@ -25,7 +25,7 @@ func NewRawWriter(conn driver.Conn, db string) *RawWriter {
 const rawEnvelope = "event_id, type, ts, ts_ms, center_id, "
 const rawOrigin = ", v, attrs, src_topic, src_partition, src_offset, ingested_at"
 
-var rawCallColumns = rawEnvelope + "call_id, channel, caller_hash, queue, agent_id, to_queue, to_agent_id, to_department_id, ended_by, rating" + rawOrigin
+var rawCallColumns = rawEnvelope + "call_id, channel, caller_hash, queue, agent_id, to_queue, to_agent_id, to_department_id, ended_by, rating, team" + rawOrigin
 
 var rawTicketColumns = rawEnvelope + "ticket_id, call_id, category, urgency, channel, caller_hash, subject, department_id, deadline_ms, time_limit, reason, reached, resolved, rating" + rawOrigin
 
@@ -90,14 +90,14 @@ func (c *envelopeCols) columns(own ...any) []any {
 func (w *RawWriter) insertCalls(ctx context.Context, recs []*event.Record, now time.Time) error {
 	n := len(recs)
 	env := newEnvelopeCols(n)
-	own := make([][]string, 9) // channel, caller_hash, queue, agent_id, to_queue, to_agent_id, to_department_id, ended_by, rating
+	own := make([][]string, 10) // channel, caller_hash, queue, agent_id, to_queue, to_agent_id, to_department_id, ended_by, rating, team
 	for i := range own {
 		own[i] = make([]string, 0, n)
 	}
 	for _, r := range recs {
 		env.add(r, r.CallID, now)
 		for i, v := range [...]string{r.Channel.String(), r.CallerHash, r.Queue, r.AgentID, r.ToQueue, r.ToAgentID,
-			r.ToDepartmentID, r.EndedBy.String(), r.Rating.String()} {
+			r.ToDepartmentID, r.EndedBy.String(), r.Rating.String(), r.Team} {
 			own[i] = append(own[i], v)
 		}
 	}

@@ -42,14 +42,14 @@ func (s *envelopeScan) record(e event.Event) event.Record {
 
 func scanCall(rows driver.Rows) (event.Record, error) {
 	var s envelopeScan
-	var channel, caller, queue, agent, toQueue, toAgent, toDept, endedBy, rating string
+	var channel, caller, queue, agent, toQueue, toAgent, toDept, endedBy, rating, team string
 	err := rows.Scan(&s.id, &s.typ, &s.ts, &s.tsMs, &s.center, &s.entity,
-		&channel, &caller, &queue, &agent, &toQueue, &toAgent, &toDept, &endedBy, &rating,
+		&channel, &caller, &queue, &agent, &toQueue, &toAgent, &toDept, &endedBy, &rating, &team,
 		&s.v, &s.attrs, &s.topic, &s.partition, &s.offset, &s.ingested)
 	rating2, _ := event.ParseRating(rating)
 	rec := s.record(event.Event{CallID: s.entity, Channel: event.ChannelOf(channel), CallerHash: caller,
 		Queue: queue, AgentID: agent, ToQueue: toQueue, ToAgentID: toAgent, ToDepartmentID: toDept,
-		EndedBy: event.EndedByOf(endedBy), Rating: rating2})
+		EndedBy: event.EndedByOf(endedBy), Rating: rating2, Team: team})
 	return rec, err
 }
 
@@ -93,17 +93,17 @@ type Stored struct {
 // ticket: exact sums of their contributions.
 func (r *Reader) ReadStored(ctx context.Context) (*Stored, error) {
 	st := &Stored{}
-	callQ := fmt.Sprintf(`SELECT ind, bucket, center_id, queue, channel, agent_id, sum(num), sum(den), toInt64(count())
+	callQ := fmt.Sprintf(`SELECT ind, bucket, center_id, queue, channel, agent_id, team, sum(num), sum(den), toInt64(count())
 FROM %s.%s FINAL ARRAY JOIN c_ind AS ind, c_bucket AS bucket, c_num AS num, c_den AS den
-GROUP BY ind, bucket, center_id, queue, channel, agent_id`, r.db, CallStateTable)
+GROUP BY ind, bucket, center_id, queue, channel, agent_id, team`, r.db, CallStateTable)
 	err := r.each(ctx, callQ, func(rows driver.Rows) error {
 		var c indicator.Cell
 		var bucket time.Time
-		var center, queue, channel, agent string
-		if err := rows.Scan(&c.Indicator, &bucket, &center, &queue, &channel, &agent, &c.Num, &c.Den, &c.N); err != nil {
+		var center, queue, channel, agent, team string
+		if err := rows.Scan(&c.Indicator, &bucket, &center, &queue, &channel, &agent, &team, &c.Num, &c.Den, &c.N); err != nil {
 			return err
 		}
-		c.Bucket, c.Dims = bucket.UnixMilli(), []string{center, queue, channel, agent}
+		c.Bucket, c.Dims = bucket.UnixMilli(), []string{center, queue, channel, agent, team}
 		st.Cells = append(st.Cells, c)
 		return nil
 	})

@@ -48,9 +48,13 @@ func (d ddl) create(t table) []string {
 	}
 	local := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s_local ON CLUSTER %s %s ENGINE = Replicated%s(%s)\n%s",
 		d.db, t.name, d.cluster, cols, t.engine, params, t.suffix)
-	dist := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s ON CLUSTER %s AS %s.%s_local ENGINE = Distributed(%s, %s, %s_local, %s)",
-		d.db, t.name, d.cluster, d.db, t.name, d.cluster, d.db, t.name, t.shardBy)
-	return []string{local, dist}
+	return []string{local, d.distributed(t.name, t.shardBy)}
+}
+
+// distributed renders the Distributed table name over name_local.
+func (d ddl) distributed(name, shardBy string) string {
+	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.%s ON CLUSTER %s AS %s.%s_local ENGINE = Distributed(%s, %s, %s_local, %s)",
+		d.db, name, d.cluster, d.db, name, d.cluster, d.db, name, shardBy)
 }
 
 // onCluster is the ON CLUSTER clause of database-wide statements.
@@ -209,6 +213,31 @@ var Migrations = []Migration{
 	{2, "call and ticket state", func(d ddl) []string {
 		return append(d.callStateTable(), d.ticketStateTable()...)
 	}},
+	{3, "tamper evidence: day digests, seal intents and late arrivals", func(d ddl) []string {
+		return append(append(d.digestTable(), d.intentTable()...), d.markTable()...)
+	}},
+	{4, "team of call.answered", func(d ddl) []string {
+		col := "team " + d.dim() + " DEFAULT ''"
+		return append(d.addColumn(RawCallTable, "cityHash64(call_id)", col, "rating"),
+			d.addColumn(CallStateTable, "cityHash64(call_id)", col, "rating")...)
+	}},
+}
+
+// addColumn renders ALTER TABLE … ADD COLUMN col AFTER after. On a
+// cluster the local tables are altered ON CLUSTER and the Distributed
+// table (no data of its own; 18.16 refuses ALTER ON CLUSTER of a table
+// that is not replicated when the shards replicate internally) is created
+// again over them. 18.16 has no IF NOT EXISTS: apply takes "already
+// exists" as done, so a migration stopped half way is run again.
+func (d ddl) addColumn(name, shardBy, col, after string) []string {
+	if d.cluster == "" {
+		return []string{fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN %s AFTER %s", d.db, name, col, after)}
+	}
+	return []string{
+		fmt.Sprintf("ALTER TABLE %s.%s_local ON CLUSTER %s ADD COLUMN %s AFTER %s", d.db, name, d.cluster, col, after),
+		fmt.Sprintf("DROP TABLE IF EXISTS %s.%s ON CLUSTER %s", d.db, name, d.cluster),
+		d.distributed(name, shardBy),
+	}
 }
 
 // Statements renders the DDL of m for a database, time zone and features;

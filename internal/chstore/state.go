@@ -41,7 +41,7 @@ func NewStateWriter(conn driver.Conn, db string) *StateWriter {
 const stateHead = "center_id, %s, version, as_of_ms, updated_at, src_topic, src_partition, events, last_ts_ms, "
 
 var callStateColumns = fmt.Sprintf(stateHead, "call_id") +
-	"queue, channel, agent_id, offered, answered, abandoned, offer_ts_ms, wait_ms, talk_ms, handle_ms, rating, c_ind, c_bucket, c_num, c_den"
+	"queue, channel, agent_id, offered, answered, abandoned, offer_ts_ms, wait_ms, talk_ms, handle_ms, rating, team, c_ind, c_bucket, c_num, c_den"
 
 var ticketStateColumns = fmt.Sprintf(stateHead, "ticket_id") +
 	"category, channel, urgency, created_ms, first_dispatch_ms, due_ms, reply_ms, close_ms, holder_department, dispatches, reopened, wake_ms, volatile, c_ind, c_bucket, c_department, c_num, c_den"
@@ -119,13 +119,13 @@ func (c *contribCols) add(cs []indicator.Contribution, ticket bool) {
 func callStateCols(rows []*StateRow, now time.Time) []any {
 	var h headCols
 	var c contribCols
-	str := make([][]string, 4) // queue, channel, agent_id, rating
+	str := make([][]string, 5) // queue, channel, agent_id, rating, team
 	u8 := make([][]uint8, 3)   // offered, answered, abandoned
 	i64 := make([][]int64, 4)  // offer_ts_ms, wait_ms, talk_ms, handle_ms
 	for _, r := range rows {
 		h.add(r, now)
 		f := r.Call
-		for i, v := range [...]string{f.Queue, f.Channel, f.Agent, f.Rating} {
+		for i, v := range [...]string{f.Queue, f.Channel, f.Agent, f.Rating, f.Team} {
 			str[i] = append(str[i], v)
 		}
 		for i, v := range [...]bool{f.Offered, f.Answered, f.Abandoned} {
@@ -136,7 +136,7 @@ func callStateCols(rows []*StateRow, now time.Time) []any {
 		}
 		c.add(r.Contribs, false)
 	}
-	return append(h.columns(), str[0], str[1], str[2], u8[0], u8[1], u8[2], i64[0], i64[1], i64[2], i64[3], str[3],
+	return append(h.columns(), str[0], str[1], str[2], u8[0], u8[1], u8[2], i64[0], i64[1], i64[2], i64[3], str[3], str[4],
 		c.ind, c.bucket, c.num, c.den)
 }
 

@@ -29,10 +29,38 @@ type Options struct {
 
 // Output is the `compute` result in the JSON shape of cli.md.
 type Output struct {
-	Profile string             `json:"profile"`
-	AsOf    string             `json:"as_of"`
-	Events  indicator.Counts   `json:"events"`
-	Results []indicator.Result `json:"results"`
+	Profile string           `json:"profile"`
+	AsOf    string           `json:"as_of"`
+	Events  indicator.Counts `json:"events"`
+	// ServiceLevel states the threshold and denominator behind
+	// answered_within_15s_rate, whose id keeps "15s" whatever the
+	// threshold (indicators.md v1.1, decision 14).
+	ServiceLevel ServiceLevel       `json:"service_level"`
+	Results      []indicator.Result `json:"results"`
+
+	prof *profile.Profile
+}
+
+// ServiceLevel is the profile's service-level rule.
+type ServiceLevel struct {
+	ThresholdSeconds float64 `json:"threshold_seconds"`
+	Denominator      string  `json:"denominator"`
+}
+
+func newOutput(p *profile.Profile, asOf int64, counts indicator.Counts, results []indicator.Result) *Output {
+	sl := p.Calls.ServiceLevel
+	return &Output{Profile: p.ID, AsOf: FormatTime(asOf, p.Location()), Events: counts,
+		ServiceLevel: ServiceLevel{ThresholdSeconds: sl.ThresholdSeconds, Denominator: sl.Denominator},
+		Results:      results, prof: p}
+}
+
+// name is the Chinese name of an indicator under the output's profile.
+func (o *Output) name(id string) string {
+	if o.prof == nil {
+		ind, _ := profile.Lookup(id)
+		return ind.Name
+	}
+	return o.prof.IndicatorName(id)
 }
 
 // Run evaluates the files. Bad lines are counted and passed to OnReject;
@@ -52,12 +80,7 @@ func Run(ctx context.Context, o Options) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Output{
-		Profile: o.Profile.ID,
-		AsOf:    FormatTime(asOf, o.Profile.Location()),
-		Events:  eng.Counts(),
-		Results: eng.Results(o.Query),
-	}, nil
+	return newOutput(o.Profile, asOf, eng.Counts(), eng.Results(o.Query)), nil
 }
 
 // Evaluator is what Feed drives: an indicator.Engine or indicator.Sharded.
@@ -65,6 +88,7 @@ type Evaluator interface {
 	ApplyAll(evs []event.Event)
 	CountRejected(n int64)
 	MaxTS() int64
+	IgnoreAfter(ts int64)
 	Advance(asOf int64)
 }
 
@@ -90,6 +114,7 @@ func Feed(ctx context.Context, ev Evaluator, files []string, maxBytes int, asOf 
 	if asOf.IsZero() {
 		at = ev.MaxTS()
 	}
+	ev.IgnoreAfter(at) // events after as_of have not happened yet
 	ev.Advance(at)
 	return at, nil
 }
@@ -111,8 +136,7 @@ func FromStore(ctx context.Context, st *chstore.Stored, p *profile.Profile, q in
 		at = asOf.UnixMilli()
 	}
 	eng := indicator.Restore(p, cal, st.Cells, st.Tickets, at)
-	return &Output{Profile: p.ID, AsOf: FormatTime(at, p.Location()),
-		Events: indicator.Counts{Accepted: st.Events}, Results: eng.Results(q)}, nil
+	return newOutput(p, at, indicator.Counts{Accepted: st.Events}, eng.Results(q)), nil
 }
 
 // FormatTime formats Unix milliseconds as RFC 3339 in loc, with

@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
-	"github.com/hotlineqc/hotlineqc/internal/profile"
 )
 
 // Formats of `compute` output.
@@ -27,6 +26,8 @@ func Write(w io.Writer, format string, out *Output, groupBy []string) error {
 	}
 	return fmt.Errorf("format %q: want json, table or csv", format)
 }
+
+func fmtSeconds(s float64) string { return strconv.FormatFloat(s, 'f', -1, 64) }
 
 func num(p *float64) string {
 	if p == nil {
@@ -46,14 +47,11 @@ func target(r *indicator.Result) (op, value, met string) {
 	return r.Target.Op, strconv.FormatFloat(r.Target.Value, 'f', -1, 64), met
 }
 
-func chineseName(id string) string {
-	ind, _ := profile.Lookup(id)
-	return ind.Name
-}
-
 func writeTable(w io.Writer, out *Output, groupBy []string) error {
-	fmt.Fprintf(w, "口径 profile: %s   评估时间 as of: %s   事件 events: accepted %d, duplicates %d, rejected %d\n\n",
-		out.Profile, out.AsOf, out.Events.Accepted, out.Events.Duplicates, out.Events.Rejected)
+	fmt.Fprintf(w, "口径 profile: %s   评估时间 as of: %s   事件 events: accepted %d, duplicates %d (conflicting %d), rejected %d\n",
+		out.Profile, out.AsOf, out.Events.Accepted, out.Events.Duplicates, out.Events.Conflicting, out.Events.Rejected)
+	fmt.Fprintf(w, "接通时限 service level: answered_within_15s_rate 按等待 ≤ %s 秒计 (threshold %s s), 分母 denominator: %s\n\n",
+		fmtSeconds(out.ServiceLevel.ThresholdSeconds), fmtSeconds(out.ServiceLevel.ThresholdSeconds), out.ServiceLevel.Denominator)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	head := append([]string{"指标 indicator", "名称", "窗口 window_start"}, groupBy...)
 	head = append(head, "分子 num", "分母 den", "值 value", "目标 target", "达标 met")
@@ -61,7 +59,7 @@ func writeTable(w io.Writer, out *Output, groupBy []string) error {
 	for i := range out.Results {
 		r := &out.Results[i]
 		op, tv, met := target(r)
-		row := []string{r.Indicator, chineseName(r.Indicator), r.WindowStart}
+		row := []string{r.Indicator, out.name(r.Indicator), r.WindowStart}
 		for _, d := range groupBy {
 			row = append(row, r.Dims[d])
 		}
@@ -85,7 +83,7 @@ func writeCSV(w io.Writer, out *Output, groupBy []string) error {
 		if r.Met != nil {
 			met = strconv.FormatBool(*r.Met)
 		}
-		row := []string{r.Indicator, chineseName(r.Indicator), r.Window, r.WindowStart}
+		row := []string{r.Indicator, out.name(r.Indicator), r.Window, r.WindowStart}
 		for _, d := range groupBy {
 			row = append(row, r.Dims[d])
 		}

@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,6 +61,12 @@ func loadCase(t *testing.T, dir string) (goldenCase, compute.Options) {
 	return c, o
 }
 
+var update = flag.Bool("update", false, "rewrite expected.json of golden cases whose expected.txt holds")
+
+// TestGolden checks every case twice: against the hand derivation in
+// expected.txt (every result's numbers) and against expected.json (the
+// exact output, targets and met included). With -update, expected.json is
+// rewritten for cases whose expected.txt holds.
 func TestGolden(t *testing.T) {
 	dirs, _ := filepath.Glob("testdata/golden/*")
 	if len(dirs) == 0 {
@@ -63,7 +74,7 @@ func TestGolden(t *testing.T) {
 	}
 	for _, dir := range dirs {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			_, opts := loadCase(t, dir)
+			c, opts := loadCase(t, dir)
 			out, err := compute.Run(context.Background(), opts)
 			if err != nil {
 				t.Fatal(err)
@@ -72,7 +83,14 @@ func TestGolden(t *testing.T) {
 			if err := compute.WriteJSON(&got, out); err != nil {
 				t.Fatal(err)
 			}
-			want, err := os.ReadFile(filepath.Join(dir, "expected.json"))
+			compareDerivation(t, filepath.Join(dir, "expected.txt"), c.Window, got.Bytes())
+			path := filepath.Join(dir, "expected.json")
+			if *update && !t.Failed() {
+				if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -80,6 +98,116 @@ func TestGolden(t *testing.T) {
 		})
 	}
 }
+
+// compareDerivation checks the output against a hand derivation: lines
+// "as_of T", "events ACCEPTED DUPLICATES REJECTED [CONFLICTING]" and one
+// line per result, "INDICATOR WINDOW DIMS VALUE", where WINDOW is the
+// window start as written by hand (2026-10 for a month, 2026-10-09 for a
+// day, 2026-10-09T09 for an hour, 2026-10-09T09:15 for 15 minutes), DIMS is
+// k=v[,k=v] and VALUE is a count or NUMERATOR/DENOMINATOR. A number with a
+// trailing h is hours, written as working days (24 h each). Lines starting
+// with # are the derivation's prose.
+func compareDerivation(t *testing.T, path, window string, got []byte) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		AsOf    string           `json:"as_of"`
+		Events  map[string]int64 `json:"events"`
+		Results []struct {
+			Indicator   string            `json:"indicator"`
+			WindowStart string            `json:"window_start"`
+			Dims        map[string]string `json:"dims"`
+			Numerator   *float64          `json:"numerator"`
+			Denominator *float64          `json:"denominator"`
+			Value       float64           `json:"value"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(got, &out); err != nil {
+		t.Fatal(err)
+	}
+	cut := map[string]int{"month": 7, "day": 10, "hour": 13, "15m": 16}[window]
+	if window == "" {
+		cut = 10
+	}
+	gotRows := map[string]string{}
+	for _, r := range out.Results {
+		keys := make([]string, 0, len(r.Dims))
+		for k := range r.Dims {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		dims := make([]string, len(keys))
+		for i, k := range keys {
+			dims[i] = k + "=" + r.Dims[k]
+		}
+		v := num(r.Value)
+		if r.Numerator != nil {
+			v = num(*r.Numerator) + "/" + num(*r.Denominator)
+		}
+		gotRows[r.Indicator+" "+r.WindowStart[:cut]+" "+strings.Join(dims, ",")] = v
+	}
+	wantRows := map[string]string{}
+	for n, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		switch {
+		case f[0] == "as_of" && len(f) == 2:
+			if out.AsOf != f[1] {
+				t.Errorf("as_of = %s, want %s", out.AsOf, f[1])
+			}
+		case f[0] == "events" && (len(f) == 4 || len(f) == 5):
+			for i, k := range []string{"accepted", "duplicates", "rejected", "conflicting"}[:len(f)-1] {
+				if w, _ := strconv.ParseInt(f[i+1], 10, 64); out.Events[k] != w {
+					t.Errorf("events.%s = %d, want %d", k, out.Events[k], w)
+				}
+			}
+		case len(f) == 4:
+			parts := strings.Split(f[3], "/")
+			vals := make([]string, len(parts))
+			for i, p := range parts {
+				vals[i] = num(hand(t, p))
+			}
+			wantRows[f[0]+" "+f[1]+" "+f[2]] = strings.Join(vals, "/")
+		default:
+			t.Fatalf("%s:%d: cannot read %q", path, n+1, line)
+		}
+	}
+	for k, w := range wantRows {
+		if g, ok := gotRows[k]; !ok {
+			t.Errorf("derivation: missing %s %s", k, w)
+		} else if g != w {
+			t.Errorf("derivation: %s = %s, want %s", k, g, w)
+		}
+	}
+	for k, g := range gotRows {
+		if _, ok := wantRows[k]; !ok {
+			t.Errorf("derivation: unexpected %s %s", k, g)
+		}
+	}
+}
+
+// hand reads a number of a derivation: decimal, or a duration such as 29h
+// or 143h50m as working days of 24 h.
+func hand(t *testing.T, s string) float64 {
+	t.Helper()
+	if d, err := time.ParseDuration(s); err == nil && strings.ContainsAny(s, "hm") {
+		return d.Hours() / 24
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		t.Fatalf("derivation number %q: %v", s, err)
+	}
+	return v
+}
+
+// num prints a number rounded to 9 decimals, so that hand fractions and
+// computed ones compare.
+func num(v float64) string { return strconv.FormatFloat(math.Round(v*1e9)/1e9, 'f', -1, 64) }
 
 // compareJSON compares two outputs as JSON values and reports results
 // missing, unexpected or different.

@@ -87,12 +87,18 @@ func TestIncrementalEqualsBatch(t *testing.T) {
 				rng := rand.New(rand.NewPCG(seed, 11))
 				order := rng.Perm(len(evs))
 				eng := indicator.New(opts.Profile, cal)
+				if !opts.AsOf.IsZero() {
+					eng.IgnoreAfter(finalAsOf) // later events have not happened yet
+				}
 				var asOf int64
 				for i, j := range order {
 					eng.Apply(&evs[j])
 					if rng.IntN(4) == 0 || i == len(order)-1 {
 						if evs[j].TS > asOf {
 							asOf = evs[j].TS
+						}
+						if !opts.AsOf.IsZero() {
+							asOf = min(asOf, finalAsOf)
 						}
 						eng.Advance(asOf)
 					}

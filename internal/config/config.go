@@ -12,6 +12,7 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/ingest"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
+	"github.com/hotlineqc/hotlineqc/internal/ledger"
 	"github.com/hotlineqc/hotlineqc/internal/livestate"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 	"github.com/hotlineqc/hotlineqc/internal/security"
@@ -25,15 +26,21 @@ type Config struct {
 	// Profile is the evaluation profile: a built-in id or a file.
 	Profile string           `yaml:"profile"`
 	Stream  livestate.Config `yaml:"stream"`
-	Privacy Privacy          `yaml:"privacy"`
-	HTTP    HTTP             `yaml:"http"`
-	Log     Log              `yaml:"log"`
+	// Ledger is the tamper evidence: when days are sealed.
+	Ledger  ledger.Config `yaml:"ledger"`
+	Privacy Privacy       `yaml:"privacy"`
+	HTTP    HTTP          `yaml:"http"`
+	Log     Log           `yaml:"log"`
 }
 
 // Privacy holds the key of the caller hash (HMAC-SHA-256). It is required:
 // without it, phone numbers could not be pseudonymised.
 type Privacy struct {
 	CallerHashKey security.SecretSource `yaml:"caller_hash_key"`
+	// DeadLetterClearCaller keeps a rejected message's caller in clear in
+	// its dead-letter record (for a dead-letter topic the deployment
+	// protects). Off by default: the caller is replaced by its keyed hash.
+	DeadLetterClearCaller bool `yaml:"dead_letter_clear_caller"`
 }
 
 // HTTP is the listener of /metrics and the health endpoints.
@@ -58,6 +65,7 @@ func Default() Config {
 		Pipeline:   ingest.DefaultConfig(),
 		Profile:    profile.DefaultID,
 		Stream:     livestate.DefaultConfig(),
+		Ledger:     ledger.DefaultConfig(),
 		HTTP:       HTTP{Listen: "127.0.0.1:9464"},
 		Log:        Log{Level: "info", Format: "json"},
 	}
@@ -77,6 +85,9 @@ func (c Config) Validate() error {
 	section("pipeline", c.Pipeline.Validate())
 	if _, err := profile.Load(c.Profile); err != nil {
 		errs = append(errs, fmt.Errorf("profile: %w", err))
+	}
+	if err := c.Ledger.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Stream.EvictAfter < 0 {
 		errs = append(errs, errors.New("stream.evict_after: must be 0 (keep) or positive"))

@@ -49,12 +49,13 @@ const (
 	fReason
 	fReached
 	fResolved
+	fTeam
 	numFields
 )
 
 var fieldNames = [numFields]string{"event_id", "type", "ts", "center_id", "call_id", "ticket_id", "v", "attrs",
 	"channel", "caller", "queue", "agent_id", "to_queue", "to_agent_id", "to_department_id", "ended_by", "rating",
-	"category", "urgency", "subject", "department_id", "deadline", "time_limit", "reason", "reached", "resolved"}
+	"category", "urgency", "subject", "department_id", "deadline", "time_limit", "reason", "reached", "resolved", "team"}
 
 // fieldOf maps a key to its field; unknown keys are ignored (the contract
 // lists what is rejected, and an extra key is not among it).
@@ -112,6 +113,8 @@ func fieldOf(key []byte) (field, bool) {
 		return fReached, true
 	case "resolved":
 		return fResolved, true
+	case "team":
+		return fTeam, true
 	}
 	return 0, false
 }
@@ -199,10 +202,7 @@ func (d *Decoder) shared(b []byte) string {
 
 func (d *Decoder) decode(f *fields, e *Event) {
 	e.Type = f.eventType()
-	e.ID = f.required(fEventID)
-	if len(e.ID) > MaxIDLen {
-		f.fail(reject(ReasonInvalidField, "event_id", "longer than %d bytes", MaxIDLen))
-	}
+	e.ID = f.eventID()
 	e.TS = f.timestamp(fTS, true)
 	e.CenterID = f.requiredIdent(fCenterID)
 	e.V = f.version()
@@ -229,6 +229,7 @@ var typeFields = [numTypes]func(*Decoder, *fields, *Event){
 	CallAnswered: func(_ *Decoder, f *fields, e *Event) {
 		e.AgentID = f.requiredIdent(fAgentID)
 		e.Queue = f.ident(fQueue)
+		e.Team = f.ident(fTeam)
 	},
 	CallAbandoned: func(_ *Decoder, f *fields, e *Event) { e.Queue = f.ident(fQueue) },
 	CallHeld:      agentOnly,
@@ -273,6 +274,9 @@ var typeFields = [numTypes]func(*Decoder, *fields, *Event){
 		e.Reached = f.boolean(fReached, true)
 		e.Resolved = f.boolean(fResolved, false)
 		e.Rating = Rating(f.enum(fRating, ratingNames, 0))
+		if e.Reached == False && e.Rating != RatingNone {
+			f.fail(reject(ReasonInvalidField, "rating", "a callback that did not reach the requester cannot carry a rating"))
+		}
 	},
 	TicketClosed:   nothing,
 	TicketReopened: func(_ *Decoder, f *fields, e *Event) { e.Reason = f.str(fReason) },
@@ -358,6 +362,25 @@ func (f *fields) str(k field) string { return string(f.bytes(k, false)) }
 
 // required returns a string field that must be present and non-empty.
 func (f *fields) required(k field) string { return string(f.bytes(k, true)) }
+
+// eventID returns event_id: absent is a missing field; empty or longer than
+// MaxIDLen characters is an invalid one (events-v1, bad input).
+func (f *fields) eventID() string {
+	if f.get(fEventID) == nil {
+		return f.required(fEventID)
+	}
+	b := f.bytes(fEventID, false)
+	if f.err != nil {
+		return ""
+	}
+	switch n := utf8.RuneCount(b); {
+	case n == 0:
+		f.fail(reject(ReasonInvalidField, "event_id", "empty"))
+	case n > MaxIDLen:
+		f.fail(reject(ReasonInvalidField, "event_id", "longer than %d characters", MaxIDLen))
+	}
+	return string(b)
+}
 
 // ident returns an optional identifier (queue, agent, department), shared
 // with equal earlier values instead of allocated.

@@ -129,7 +129,10 @@ func TestDecodeRejects(t *testing.T) {
 		{"unknown type", call("call.teleported", ``), event.ReasonUnknownType, "type"},
 		{"type not string", `{` + env + `,"type":7}`, event.ReasonInvalidField, "type"},
 		{"no event_id", `{"type":"call.queued","ts":"2026-10-09T09:00:00+08:00","center_id":"c1","call_id":"k1","queue":"q"}`, event.ReasonMissingField, "event_id"},
-		{"empty event_id", `{"event_id":"","type":"call.queued","ts":"2026-10-09T09:00:00+08:00","center_id":"c1","call_id":"k1","queue":"q"}`, event.ReasonMissingField, "event_id"},
+		{"empty event_id", `{"event_id":"","type":"call.queued","ts":"2026-10-09T09:00:00+08:00","center_id":"c1","call_id":"k1","queue":"q"}`, event.ReasonInvalidField, "event_id"},
+		{"event_id of 129 characters", `{"event_id":"` + strings.Repeat("x", 100) + strings.Repeat("é", 29) + `","type":"ticket.closed","ts":"2026-10-09T09:00:00+08:00","center_id":"c1","ticket_id":"t"}`, event.ReasonInvalidField, "event_id"},
+		{"version 2", ticket("ticket.closed", `,"v":2`), event.ReasonInvalidField, "v"},
+		{"unreached callback with a rating", ticket("ticket.callback", `,"reached":false,"rating":"satisfied"`), event.ReasonInvalidField, "rating"},
 		{"long event_id", `{"event_id":"` + strings.Repeat("x", 129) + `","type":"ticket.closed","ts":"2026-10-09T09:00:00+08:00","center_id":"c1","ticket_id":"t"}`, event.ReasonInvalidField, "event_id"},
 		{"no ts", `{"event_id":"e","type":"ticket.closed","center_id":"c1","ticket_id":"t"}`, event.ReasonMissingField, "ts"},
 		{"ts without offset", `{"event_id":"e","type":"ticket.closed","ts":"2026-10-09T09:00:00","center_id":"c1","ticket_id":"t"}`, event.ReasonInvalidTimestamp, "ts"},
@@ -219,5 +222,19 @@ func TestParseLimit(t *testing.T) {
 		if _, err := event.ParseLimit(s); err == nil {
 			t.Errorf("ParseLimit(%q) accepted", s)
 		}
+	}
+}
+
+// event_id is limited in characters, not bytes: 128 Chinese characters
+// (384 bytes) are accepted.
+func TestEventIDLimitCountsCharacters(t *testing.T) {
+	var d event.Decoder
+	msg := `{"event_id":"` + strings.Repeat("工", 128) + `","type":"ticket.closed","ts":"2026-10-09T09:00:00+08:00","center_id":"c1","ticket_id":"t"}`
+	if _, err := d.Decode([]byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	ok := ticket("ticket.callback", `,"reached":true,"rating":"satisfied"`)
+	if _, err := d.Decode([]byte(ok)); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -115,6 +115,7 @@ type Event struct {
 	CallerHash     string
 	Queue          string
 	AgentID        string
+	Team           string // call.answered: the agent's team or outsourced operator (外包), optional
 	ToQueue        string
 	ToAgentID      string
 	ToDepartmentID string

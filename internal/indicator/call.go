@@ -1,6 +1,7 @@
 package indicator
 
 import (
+	"bytes"
 	"sort"
 
 	"github.com/hotlineqc/hotlineqc/internal/event"
@@ -8,14 +9,16 @@ import (
 )
 
 // Dimensions of call indicators, in tuple order.
-var callDims = []string{"center_id", "queue", "channel", "agent_id"}
+var callDims = []string{"center_id", "queue", "channel", "agent_id", "team"}
 
 // cev is the part of a call event the indicators need.
 type cev struct {
 	eid     string // event_id, to recognise duplicates
+	h       uint64 // contentHash, to recognise conflicting duplicates
 	ts      int64
 	typ     event.Type
 	s       string // queue (queued, abandoned) or agent (answered)
+	team    string // answered: the agent's team or operator
 	channel event.Channel
 	rating  event.Rating
 }
@@ -32,6 +35,9 @@ func (a *cev) less(b *cev) bool {
 	if a.s != b.s {
 		return a.s < b.s
 	}
+	if a.team != b.team {
+		return a.team < b.team
+	}
 	if a.channel != b.channel {
 		return a.channel < b.channel
 	}
@@ -47,24 +53,38 @@ type call struct {
 	dirty      bool
 	changed    bool   // evaluated since the last Changes
 	reported   uint64 // the Changes call that last reported it (see Reported)
+	anchor     int64  // window attribution time of the last evaluation
+	defects    defects
+	conflicts  uint16 // conflicting duplicates seen
 }
 
-// add appends e unless the call already has an event with its id.
-func (c *call) add(e *event.Event) bool {
-	for i := range c.evs {
-		if c.evs[i].eid == e.ID {
-			return false
-		}
-	}
-	v := cev{eid: e.ID, ts: e.TS, typ: e.Type, channel: e.Channel, rating: e.Rating}
+// add takes e into the call (see addResult).
+func (c *call) add(e *event.Event) addResult {
+	v := cev{eid: e.ID, h: contentHash(e), ts: e.TS, typ: e.Type, channel: e.Channel, rating: e.Rating}
 	switch e.Type {
 	case event.CallQueued, event.CallAbandoned:
 		v.s = e.Queue
 	case event.CallAnswered:
-		v.s = e.AgentID
+		v.s, v.team = e.AgentID, e.Team
+	}
+	for i := range c.evs {
+		o := &c.evs[i]
+		if o.eid != v.eid {
+			continue
+		}
+		switch {
+		case o.h == v.h:
+			return duplicate
+		case v.ts < o.ts || (v.ts == o.ts && bytes.Compare(v.canonical(c.center, c.id), o.canonical(c.center, c.id)) < 0):
+			*o = v
+			c.conflicts++
+			return conflictWins
+		}
+		c.conflicts++
+		return conflictLoses
 	}
 	c.evs = append(c.evs, v)
-	return true
+	return added
 }
 
 // callFact is what a call's events say, independent of arrival order.
@@ -72,22 +92,27 @@ type callFact struct {
 	offered, answered, abandoned, ended, wrapped bool
 	offerTS, answerTS, abandonTS, endTS, wrapTS  int64
 	anchor                                       int64 // window attribution time
-	queue, agent                                 string
+	queue, agent, team                           string
 	channel                                      event.Channel
 	holdMs                                       int64
 	rating                                       event.Rating
 	ratingTS                                     int64
+	arrived                                      bool
+	none                                         bool // no event at or before the cutoff
 }
 
-// fact derives the call's fact. Ties in time keep the earliest event for
-// starts (offer, answer, abandon) and the latest for ends (ended, wrap-up,
-// rating).
-func (c *call) fact() callFact {
+// fact derives the call's fact from its events at or before cutoff. Ties
+// in time keep the earliest event for starts (offer, answer, abandon) and
+// the latest for ends (ended, wrap-up, rating).
+func (c *call) fact(cutoff int64) callFact {
 	sort.Slice(c.evs, func(i, j int) bool { return c.evs[i].less(&c.evs[j]) })
 	f := callFact{channel: event.ChannelVoice}
 	var arrived, first int64 = -1, -1
 	var holdStart int64 = -1
 	for _, v := range c.evs {
+		if v.ts > cutoff {
+			break
+		}
 		if first < 0 {
 			first = v.ts
 		}
@@ -102,7 +127,7 @@ func (c *call) fact() callFact {
 			}
 		case event.CallAnswered:
 			if !f.answered {
-				f.answered, f.answerTS, f.agent = true, v.ts, v.s
+				f.answered, f.answerTS, f.agent, f.team = true, v.ts, v.s, v.team
 			}
 		case event.CallAbandoned:
 			if !f.abandoned {
@@ -125,6 +150,7 @@ func (c *call) fact() callFact {
 			f.rating, f.ratingTS = v.rating, v.ts
 		}
 	}
+	f.arrived = arrived >= 0
 	if holdStart >= 0 && f.ended && f.endTS > holdStart {
 		f.holdMs += f.endTS - holdStart // on hold when the call ended
 	}
@@ -132,6 +158,8 @@ func (c *call) fact() callFact {
 		f.abandoned = false // abandoned means never answered
 	}
 	switch {
+	case first < 0:
+		f.none = true // every event is after the cutoff
 	case f.offered:
 		f.anchor = f.offerTS
 	case arrived >= 0:
@@ -144,7 +172,10 @@ func (c *call) fact() callFact {
 
 // contributions turns a call fact into aggregate contributions.
 func (e *Engine) callContribs(c *call, f callFact, out []contrib) []contrib {
-	dims := e.dimsID(profile.Calls, c.center, f.queue, f.channel.String(), f.agent)
+	if f.none {
+		return out
+	}
+	dims := e.dimsID(profile.Calls, c.center, f.queue, f.channel.String(), f.agent, f.team)
 	put := func(ind id, num, den int64) { out = e.put(out, ind, f.anchor, dims, num, den) }
 	r := e.rules
 	if f.offered {
@@ -175,8 +206,8 @@ func (e *Engine) callContribs(c *call, f callFact, out []contrib) []contrib {
 		if f.answered {
 			put(asaSeconds, wait, 1)
 		}
-		if f.answered || f.abandoned {
-			put(avgQueueSeconds, wait, 1)
+		if f.answered || (f.abandoned && counted) {
+			put(avgQueueSeconds, wait, 1) // an excluded short abandon leaves the call entirely
 		}
 	}
 	if f.answered && f.ended {

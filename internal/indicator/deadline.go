@@ -21,22 +21,26 @@ func (e *Engine) addLimit(start int64, l event.Limit) int64 {
 // resolveDeadline returns the effective resolve deadline of a dispatched
 // ticket as of asOf, and whether it depends on asOf (an open suspension).
 //
-// The resolve clock starts at the first dispatch with the profile's limit
-// for the ticket's category and urgency. A dispatch carrying an explicit
-// deadline (used as is) or time_limit (from that dispatch) overrides it, the
-// latest such dispatch winning. ticket.extended replaces the deadline. Each
-// suspension after the clock's start moves it later: by the working days d
-// with suspend-date < d ≤ resume-date for a working-day limit, by the
-// suspended wall-clock time otherwise. A suspension not yet resumed runs
-// until asOf.
+// The resolve clock runs from the clock's dispatch (f.clock: the latest
+// dispatch by default, the first with resolve_clock: first_dispatch) with
+// the profile's limit for the ticket's category and urgency. With the
+// latest-dispatch clock, that dispatch's own explicit deadline (used as is)
+// or time_limit (from the dispatch) overrides the rule; with the
+// first-dispatch clock, the latest dispatch carrying one does. The latest
+// ticket.extended at or after the clock's start replaces the deadline (it
+// already includes the suspensions before it). Each suspension after that
+// moves the deadline later, in time order: by the working days d with
+// suspend-date < d ≤ resume-date for a working-day limit, by the suspended
+// wall-clock time otherwise; a suspension not yet resumed runs until asOf,
+// and one that starts after the deadline has passed changes nothing.
 func (e *Engine) resolveDeadline(f *ticketFact, asOf int64) (due int64, volatile bool) {
-	d0 := &f.dispatches[0]
-	start := d0.ts
+	c := &f.dispatches[f.clock]
+	start := c.ts
 	limit := e.p.Deadlines.ResolveLimit(f.category, f.urgency)
 	due = e.addLimit(start, limit)
 	workdays := limit.Unit == event.UnitWorkdays
-	for i := len(f.dispatches) - 1; i >= 0; i-- {
-		d := &f.dispatches[i]
+	for i := len(f.dispatches) - 1; i >= f.clock; i-- {
+		d := &f.dispatches[i] // i > f.clock only with the first-dispatch clock
 		if d.deadline != 0 {
 			due, start, workdays = d.deadline, d.ts, false
 			break
@@ -46,10 +50,14 @@ func (e *Engine) resolveDeadline(f *ticketFact, asOf int64) (due int64, volatile
 			break
 		}
 	}
-	if f.extendTS != 0 {
-		due, start, workdays = f.extendDeadline, f.extendTS, false
+	if n := len(f.extensions); n > 0 && f.extensions[n-1].ts >= c.ts {
+		x := &f.extensions[n-1]
+		due, start, workdays = x.deadline, x.ts, false
 	}
 	for _, span := range suspensions(f.suspends, f.resumes, start, asOf) {
+		if due < span.from {
+			break // the deadline had passed: later suspensions change nothing
+		}
 		if span.open {
 			volatile = true
 		}

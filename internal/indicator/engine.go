@@ -18,8 +18,21 @@ import (
 type Counts struct {
 	Accepted   int64 `json:"accepted"`   // distinct events applied
 	Duplicates int64 `json:"duplicates"` // events whose event_id was seen before
-	Rejected   int64 `json:"rejected"`   // bad input, counted by the caller
+	// Conflicting counts the duplicates whose content differed (a subset
+	// of Duplicates; indicators.md v1.1, decision 12).
+	Conflicting int64 `json:"conflicting"`
+	Rejected    int64 `json:"rejected"` // bad input, counted by the caller
 }
+
+// addResult is what taking an event into its call or ticket did.
+type addResult uint8
+
+const (
+	added         addResult = iota // a new event_id
+	duplicate                      // a known event_id, same content: a replay
+	conflictLoses                  // a known event_id, different content, the known event stays
+	conflictWins                   // a known event_id, different content, this event replaces it
+)
 
 type entityKey struct{ center, id string }
 
@@ -37,6 +50,7 @@ type rules struct {
 	shortAbandonMs int64
 	excludeShort   bool
 	closureByReply bool
+	firstDispatch  bool // resolve_clock: first_dispatch
 }
 
 // Engine is an incremental state machine over events. Apply events in any
@@ -81,6 +95,8 @@ type Engine struct {
 	counts    Counts
 	maxTS     int64
 	asOf      int64
+	cutoff    int64 // events after it are ignored (IgnoreAfter); never by default
+	defectN   map[defectKey]int
 }
 
 // New returns an engine for profile p and calendar cal that keeps the
@@ -98,6 +114,7 @@ func NewAtGrain(p *profile.Profile, cal *workday.Calendar, g Grain) *Engine {
 		shortAbandonMs: int64(p.Calls.ShortAbandonSeconds * 1000),
 		excludeShort:   p.Calls.ExcludeShortAbandons,
 		closureByReply: p.Tickets.OnTimeClosure.WindowBy == profile.ByReply,
+		firstDispatch:  p.Tickets.ResolveClock == profile.FirstDispatch,
 	}
 	switch sl.Denominator {
 	case profile.DenomOffered:
@@ -110,62 +127,74 @@ func NewAtGrain(p *profile.Profile, cal *workday.Calendar, g Grain) *Engine {
 		callsOn: applies(callDims, g.GroupBy), ticketsOn: applies(ticketDims, g.GroupBy),
 		p: p, cal: cal, loc: cal.Location(), rules: r, satisfied: p.Satisfied(),
 		calls: map[entityKey]*call{}, tickets: map[entityKey]*ticket{},
-		open: map[*ticket]struct{}{}, store: newStore(), dims: newInterner(),
+		open: map[*ticket]struct{}{}, store: newStore(), dims: newInterner(), cutoff: never,
 	}
 }
+
+// IgnoreAfter makes evaluations ignore events with a time after ts, as if
+// they had not happened yet (an evaluation "as of" ts; indicators.md v1.1,
+// decision 6). They still count in Counts and as duplicates.
+func (e *Engine) IgnoreAfter(ts int64) { e.cutoff = ts }
 
 // Profile returns the engine's profile.
 func (e *Engine) Profile() *profile.Profile { return e.p }
 
-// Apply takes one event. It returns false, and changes nothing, when its
-// call or ticket already has an event with the same event_id: a duplicate.
-// (Duplicates are recognised per call or ticket, as the raw tables collapse
-// them; an event_id reused for a different call is a different event.)
-func (e *Engine) Apply(ev *event.Event) bool {
-	var fresh bool
+// Apply takes one event. It returns false when its call or ticket already
+// has an event with the same event_id: a duplicate. A duplicate with other
+// content is also counted as conflicting; of the two, the event with the
+// earlier ts (then the smaller canonical JSON) is kept, whatever the
+// arrival order. (Duplicates are recognised per call or ticket, as the raw
+// tables collapse them; an event_id reused for a different call is a
+// different event.)
+func (e *Engine) Apply(ev *event.Event) bool { return e.take(ev) == added }
+
+// take applies ev and counts it.
+func (e *Engine) take(ev *event.Event) addResult {
+	var r addResult
 	if ev.Type.IsCall() {
-		fresh = e.applyCall(ev)
+		r = e.applyCall(ev)
 	} else {
-		fresh = e.applyTicket(ev)
+		r = e.applyTicket(ev)
 	}
-	if !fresh {
+	if r != added {
 		e.counts.Duplicates++
-		return false
+		if r != duplicate {
+			e.counts.Conflicting++
+		}
+		return r
 	}
 	e.counts.Accepted++
 	e.maxTS = max(e.maxTS, ev.TS)
-	return true
+	return r
 }
 
-func (e *Engine) applyCall(ev *event.Event) bool {
+func (e *Engine) applyCall(ev *event.Event) addResult {
 	k := entityKey{ev.CenterID, ev.CallID}
 	c := e.calls[k]
 	if c == nil {
 		c = &call{center: ev.CenterID, id: ev.CallID, evs: make([]cev, 0, 8)}
 		e.calls[k] = c
 	}
-	if !c.add(ev) {
-		return false
-	}
-	if !c.dirty {
+	r := c.add(ev)
+	if (r == added || r == conflictWins) && !c.dirty {
 		c.dirty = true
 		e.dirtyC = append(e.dirtyC, c)
 	}
-	return true
+	return r
 }
 
-func (e *Engine) applyTicket(ev *event.Event) bool {
+func (e *Engine) applyTicket(ev *event.Event) addResult {
 	k := entityKey{ev.CenterID, ev.TicketID}
 	t := e.tickets[k]
 	if t == nil {
 		t = &ticket{center: ev.CenterID, id: ev.TicketID, evs: make([]tev, 0, 4)}
 		e.tickets[k] = t
 	}
-	if !t.add(ev) {
-		return false
+	r := t.add(ev)
+	if r == added || r == conflictWins {
+		e.markTicket(t)
 	}
-	e.markTicket(t)
-	return true
+	return r
 }
 
 func (e *Engine) markTicket(t *ticket) {
@@ -203,9 +232,12 @@ func (e *Engine) Advance(asOf int64) {
 		if c.contribs == nil {
 			c.contribs = make([]contrib, 0, 12)
 		}
-		c.contribs = e.callContribs(c, c.fact(), c.contribs[:0])
+		f := c.fact(e.cutoff)
+		c.contribs = e.callContribs(c, f, c.contribs[:0])
 		e.store.apply(c.contribs, +1)
 		e.report(old, c.contribs)
+		c.anchor = f.anchor
+		e.noteDefects(c.center, &c.defects, e.callDefects(c, &f))
 		e.noteCall(c)
 	}
 	e.dirtyC = e.dirtyC[:0]
@@ -229,14 +261,19 @@ func (e *Engine) evalTicket(t *ticket, asOf int64) {
 	old := e.before(t.contribs)
 	e.store.apply(t.contribs, -1)
 	f := &e.scratch
-	t.fact(f)
+	t.fact(f, e.cutoff, e.rules.firstDispatch)
 	contribs, wake, due, volatile := e.ticketContribs(t, f, asOf, t.contribs[:0])
 	t.contribs = contribs
 	e.store.apply(t.contribs, +1)
 	e.report(old, t.contribs)
+	t.anchor = f.createdTS
+	if !f.created && len(t.evs) > 0 {
+		t.anchor = t.evs[0].ts
+	}
+	e.noteDefects(t.center, &t.defects, e.ticketDefects(t, f, due))
 	t.dirty = false
 	t.state = ticketState{evaluated: true, due: due, replyTS: f.replyTS, category: f.category, channel: f.channel, urgency: f.urgency,
-		awaiting: f.created && len(f.dispatches) == 0 && !f.resolvedOnIntake && f.closeTS == 0}
+		awaiting: f.created && len(f.dispatches) == 0 && f.resolvedOnIntake == 0 && f.closeTS == 0}
 	e.noteTicket(t)
 	if volatile {
 		e.open[t] = struct{}{}

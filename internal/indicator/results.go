@@ -23,7 +23,7 @@ func Windows() []string { return []string{Window15m, WindowHour, WindowDay, Wind
 
 // Dimensions lists every dimension a query may group by.
 func Dimensions() []string {
-	return []string{"center_id", "queue", "channel", "agent_id", "department_id", "category", "urgency"}
+	return []string{"center_id", "queue", "channel", "agent_id", "team", "department_id", "category", "urgency"}
 }
 
 // Query selects the window and the dimensions of results.

@@ -70,6 +70,13 @@ func shardOf(ev *event.Event, n int) int {
 	return int(h % uint32(n))
 }
 
+// IgnoreAfter is Engine.IgnoreAfter on every shard.
+func (s *Sharded) IgnoreAfter(ts int64) {
+	for _, e := range s.shards {
+		e.IgnoreAfter(ts)
+	}
+}
+
 // Advance evaluates every shard as of asOf, in parallel.
 func (s *Sharded) Advance(asOf int64) {
 	var wg sync.WaitGroup
@@ -95,6 +102,7 @@ func (s *Sharded) Counts() Counts {
 	for _, e := range s.shards {
 		c.Accepted += e.counts.Accepted
 		c.Duplicates += e.counts.Duplicates
+		c.Conflicting += e.counts.Conflicting
 	}
 	return c
 }
@@ -107,3 +115,6 @@ func (s *Sharded) MaxTS() int64 {
 	}
 	return m
 }
+
+// Audit is the records audit of every shard (see Audit).
+func (s *Sharded) Audit(examples int) []AuditRow { return Audit(examples, s.shards...) }

@@ -45,7 +45,7 @@ func TicketDims() []string { return append([]string(nil), ticketDims...) }
 
 // CallFacts summarise a call.
 type CallFacts struct {
-	Queue, Channel, Agent        string
+	Queue, Channel, Agent, Team  string
 	Offered, Answered, Abandoned bool
 	OfferTS, WaitMs, TalkMs      int64
 	HandleMs                     int64
@@ -203,12 +203,12 @@ func (e *Engine) contributions(cs []contrib) []Contribution {
 }
 
 func (e *Engine) callState(c *call) EntityState {
-	f := c.fact()
+	f := c.fact(e.cutoff)
 	s := EntityState{CenterID: c.center, ID: c.id, Partition: c.part, Events: len(c.evs), Contribs: e.contributions(c.contribs)}
 	for _, v := range c.evs {
 		s.LastTS = max(s.LastTS, v.ts)
 	}
-	cf := CallFacts{Queue: f.queue, Channel: f.channel.String(), Agent: f.agent, Offered: f.offered,
+	cf := CallFacts{Queue: f.queue, Channel: f.channel.String(), Agent: f.agent, Team: f.team, Offered: f.offered,
 		Answered: f.answered, Abandoned: f.abandoned, OfferTS: f.offerTS, Rating: f.rating.String()}
 	switch {
 	case f.answered && f.offered:
@@ -228,7 +228,7 @@ func (e *Engine) callState(c *call) EntityState {
 
 func (e *Engine) ticketState(t *ticket) EntityState {
 	f := &e.scratch
-	t.fact(f)
+	t.fact(f, e.cutoff, e.rules.firstDispatch)
 	s := EntityState{Ticket: true, CenterID: t.center, ID: t.id, Partition: t.part, Events: len(t.evs), Wake: t.wake,
 		Contribs: e.contributions(t.contribs)}
 	_, s.Volatile = e.open[t]
@@ -259,11 +259,13 @@ func (e *Engine) Has(ev *event.Event) bool {
 // ApplyRecord is Apply for an event consumed from a partitioned source:
 // the call or ticket remembers the partition its events come from (all of
 // an entity's events share one partition, as the producer keys them by
-// id), so that a stream processor can drop what it no longer owns.
+// id), so that a stream processor can drop what it no longer owns. It
+// reports whether the event is kept: new, or a conflicting duplicate that
+// replaced the event kept before (a store of raw events must keep it).
 func (e *Engine) ApplyRecord(rec *event.Record) bool {
-	fresh := e.Apply(&rec.Event)
+	r := e.take(&rec.Event)
 	e.setPart(&rec.Event, rec.Origin.Partition)
-	return fresh
+	return r == added || r == conflictWins
 }
 
 func (e *Engine) setPart(ev *event.Event, part int32) {
@@ -306,6 +308,7 @@ func (e *Engine) Drop(owned func(ticket bool, part int32) bool) int {
 	for k, c := range e.calls {
 		if !owned(false, c.part) {
 			e.store.apply(c.contribs, -1)
+			e.noteDefects(c.center, &c.defects, 0)
 			delete(e.calls, k)
 			n++
 		}
@@ -313,6 +316,7 @@ func (e *Engine) Drop(owned func(ticket bool, part int32) bool) int {
 	for k, t := range e.tickets {
 		if !owned(true, t.part) {
 			e.store.apply(t.contribs, -1)
+			e.noteDefects(t.center, &t.defects, 0)
 			delete(e.open, t)
 			if t.inHeap {
 				heap.Remove(&e.waiting, t.heapIdx)
@@ -358,6 +362,7 @@ func (e *Engine) Evict(before int64, stored uint64) []Ref {
 	for k, c := range e.calls {
 		if !c.dirty && !c.changed && c.reported <= stored && lastTS(c.evs) < before {
 			e.store.apply(c.contribs, -1)
+			e.noteDefects(c.center, &c.defects, 0)
 			delete(e.calls, k)
 			out = append(out, Ref{false, k.center, k.id})
 		}
@@ -367,6 +372,7 @@ func (e *Engine) Evict(before int64, stored uint64) []Ref {
 		waiting := (t.state.due != 0 && t.state.replyTS == 0) || t.state.awaiting // counts in the gauges
 		if !t.dirty && !t.changed && t.reported <= stored && !t.inHeap && !open && !waiting && lastTicketTS(t.evs) < before {
 			e.store.apply(t.contribs, -1)
+			e.noteDefects(t.center, &t.defects, 0)
 			delete(e.tickets, k)
 			out = append(out, Ref{true, k.center, k.id})
 		}

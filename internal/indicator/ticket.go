@@ -1,6 +1,7 @@
 package indicator
 
 import (
+	"bytes"
 	"sort"
 
 	"github.com/hotlineqc/hotlineqc/internal/event"
@@ -12,6 +13,7 @@ var ticketDims = []string{"center_id", "department_id", "category", "channel", "
 // tev is the part of a ticket event the indicators need.
 type tev struct {
 	eid      string // event_id, to recognise duplicates
+	h        uint64 // contentHash, to recognise conflicting duplicates
 	ts       int64
 	typ      event.Type
 	dept     string
@@ -62,6 +64,9 @@ type ticket struct {
 	dirty      bool
 	changed    bool   // evaluated since the last Changes
 	reported   uint64 // the Changes call that last reported it (see Reported)
+	anchor     int64  // creation (or first event) time of the last evaluation
+	defects    defects
+	conflicts  uint16 // conflicting duplicates seen
 	// wake is the instant after which the ticket's contributions change by
 	// the passing of time alone (a deadline passes); 0 when none.
 	wake    int64
@@ -104,19 +109,31 @@ func (t *ticket) holderAt(at int64) string {
 	return dept
 }
 
-// add appends e unless the ticket already has an event with its id.
-func (t *ticket) add(e *event.Event) bool {
-	for i := range t.evs {
-		if t.evs[i].eid == e.ID {
-			return false
-		}
-	}
-	t.evs = append(t.evs, tev{
-		eid: e.ID, ts: e.TS, typ: e.Type, dept: e.DepartmentID, deadline: e.Deadline, limit: e.TimeLimit,
+// add takes e into the ticket (see addResult).
+func (t *ticket) add(e *event.Event) addResult {
+	v := tev{
+		eid: e.ID, h: contentHash(e), ts: e.TS, typ: e.Type, dept: e.DepartmentID, deadline: e.Deadline, limit: e.TimeLimit,
 		reached: e.Reached, resolved: e.Resolved, rating: e.Rating,
 		category: e.Category, urgency: e.Urgency, channel: e.Channel,
-	})
-	return true
+	}
+	for i := range t.evs {
+		o := &t.evs[i]
+		if o.eid != v.eid {
+			continue
+		}
+		switch {
+		case o.h == v.h:
+			return duplicate
+		case v.ts < o.ts || (v.ts == o.ts && bytes.Compare(v.canonical(t.center, t.id), o.canonical(t.center, t.id)) < 0):
+			*o = v
+			t.conflicts++
+			return conflictWins
+		}
+		t.conflicts++
+		return conflictLoses
+	}
+	t.evs = append(t.evs, v)
+	return added
 }
 
 // dispatch is one assignment of the ticket to a department, with the first
@@ -131,32 +148,40 @@ type dispatch struct {
 
 // ticketFact is what a ticket's events say.
 type ticketFact struct {
-	created                  bool
-	createdTS                int64
-	category                 event.Category
-	urgency                  event.Urgency
-	channel                  event.Channel
-	resolvedOnIntake         bool
-	respondedTS              int64
-	dispatches               []dispatch
-	replyTS                  int64
-	closeTS                  int64
-	reopened                 bool
-	reachedCallback          bool
-	callbacks                []tev
-	suspends, resumes        []int64
-	extendTS, extendDeadline int64
+	created           bool
+	createdTS         int64
+	category          event.Category
+	urgency           event.Urgency
+	channel           event.Channel
+	resolvedOnIntake  int64 // the first ticket.resolved_on_intake; 0: none
+	respondedTS       int64
+	dispatches        []dispatch
+	clock             int   // the dispatch the resolve clock runs from
+	replyTS           int64 // the first reply at or after the clock's dispatch
+	replies           []int64
+	closeTS           int64
+	reopened          bool
+	reachedCallback   bool
+	callbacks         []tev
+	suspends, resumes []int64
+	extensions        []tev // ticket.extended, in time order
 }
 
 const never = int64(1) << 62
 
-// fact derives the ticket's fact into f, reusing f's slices.
-func (t *ticket) fact(f *ticketFact) {
+// fact derives the ticket's fact into f, reusing f's slices, from its
+// events at or before cutoff (later events have not happened yet as of the
+// evaluation time; indicators.md v1.1, decision 6). The resolve clock runs
+// from the latest dispatch unless firstDispatch.
+func (t *ticket) fact(f *ticketFact, cutoff int64, firstDispatch bool) {
 	sort.Slice(t.evs, func(i, j int) bool { return t.evs[i].less(&t.evs[j]) })
 	*f = ticketFact{urgency: event.UrgencyNormal, dispatches: f.dispatches[:0], callbacks: f.callbacks[:0],
-		suspends: f.suspends[:0], resumes: f.resumes[:0]}
+		suspends: f.suspends[:0], resumes: f.resumes[:0], replies: f.replies[:0], extensions: f.extensions[:0]}
 	for i := range t.evs {
 		v := &t.evs[i]
+		if v.ts > cutoff {
+			break
+		}
 		switch v.typ {
 		case event.TicketCreated:
 			if !f.created {
@@ -164,7 +189,7 @@ func (t *ticket) fact(f *ticketFact) {
 				f.category, f.urgency, f.channel = v.category, v.urgency, v.channel
 			}
 		case event.TicketResolvedOnIntake:
-			f.resolvedOnIntake = true
+			f.resolvedOnIntake = first(f.resolvedOnIntake, v.ts)
 		case event.TicketResponded:
 			f.respondedTS = first(f.respondedTS, v.ts)
 		case event.TicketDispatched:
@@ -185,13 +210,13 @@ func (t *ticket) fact(f *ticketFact) {
 				}
 			}
 		case event.TicketExtended:
-			f.extendTS, f.extendDeadline = v.ts, v.deadline // the latest extension wins
+			f.extensions = append(f.extensions, *v)
 		case event.TicketSuspended:
 			f.suspends = append(f.suspends, v.ts)
 		case event.TicketResumed:
 			f.resumes = append(f.resumes, v.ts)
 		case event.TicketReplied:
-			f.replyTS = first(f.replyTS, v.ts)
+			f.replies = append(f.replies, v.ts)
 		case event.TicketCallback:
 			f.callbacks = append(f.callbacks, *v)
 			f.reachedCallback = f.reachedCallback || v.reached == event.True
@@ -199,6 +224,19 @@ func (t *ticket) fact(f *ticketFact) {
 			f.closeTS = first(f.closeTS, v.ts)
 		case event.TicketReopened:
 			f.reopened = true
+		}
+	}
+	if n := len(f.dispatches); n > 0 && !firstDispatch {
+		f.clock = n - 1
+	}
+	start := int64(0)
+	if len(f.dispatches) > 0 {
+		start = f.dispatches[f.clock].ts
+	}
+	for _, r := range f.replies {
+		if r >= start {
+			f.replyTS = r // the first reply of the clock's dispatch (decision 8)
+			break
 		}
 	}
 }

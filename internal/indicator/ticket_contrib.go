@@ -60,10 +60,13 @@ func (e *Engine) ticketContribs(t *ticket, f *ticketFact, asOf int64, out []cont
 	dl := &e.p.Deadlines
 	if f.created {
 		ev.at(ticketsCreated, f.createdTS, 1, 0)
-		ev.at(firstContactResolution, f.createdTS, b2i(f.resolvedOnIntake), 1)
+		ev.at(firstContactResolution, f.createdTS, b2i(f.resolvedOnIntake != 0), 1)
 		if l, ok := e.p.WrittenLimit(f.channel); ok && f.channel.Written() {
 			ev.limit(writtenResponseTimeliness, f.createdTS, ev.dims(f.holder(f.createdTS)), e.addLimit(f.createdTS, l), f.respondedTS)
 		}
+	}
+	if f.created && len(f.dispatches) == 0 {
+		ev.undispatched(e.addLimit(f.createdTS, dl.Dispatch.For(f.urgency)))
 	}
 	for i := range f.dispatches {
 		d := &f.dispatches[i]
@@ -71,8 +74,13 @@ func (e *Engine) ticketContribs(t *ticket, f *ticketFact, asOf int64, out []cont
 		if i == 0 && f.created {
 			ev.out = e.put(ev.out, dispatchTimeliness, d.ts, dims, b2i(d.ts <= e.addLimit(f.createdTS, dl.Dispatch.For(f.urgency))), 1)
 		}
-		ev.limit(acceptanceTimeliness, d.ts, dims, e.addLimit(d.ts, dl.Accept.For(f.urgency)), d.acceptTS)
-		ev.limit(responseTimeliness, d.ts, dims, e.addLimit(d.ts, dl.Contact.For(f.urgency)), d.contactTS)
+		// A return answers the dispatch: returned by the accept limit, it was
+		// accepted on time (decision 2).
+		ev.limit(acceptanceTimeliness, d.ts, dims, e.addLimit(d.ts, dl.Accept.For(f.urgency)), earliest(d.acceptTS, d.returnTS))
+		if d.returnTS == 0 || (d.contactTS != 0 && d.contactTS <= d.returnTS) {
+			// returned before any contact: not in the response rate
+			ev.limit(responseTimeliness, d.ts, dims, e.addLimit(d.ts, dl.Contact.For(f.urgency)), d.contactTS)
+		}
 		ev.out = e.put(ev.out, returnRate, d.ts, dims, b2i(d.returnTS != 0), 1)
 	}
 	if len(f.dispatches) > 0 {
@@ -95,11 +103,43 @@ func (e *Engine) ticketContribs(t *ticket, f *ticketFact, asOf int64, out []cont
 	return ev.out, ev.wake, due, volatile
 }
 
+// undispatched counts a created ticket that has no dispatch against its
+// dispatch limit (decision 3): late once the limit passes unless it was
+// resolved on intake or closed by then, anchored at the limit.
+func (ev *ticketEval) undispatched(limit int64) {
+	f := ev.f
+	settled := min(nonZero(f.resolvedOnIntake), nonZero(f.closeTS))
+	switch {
+	case settled <= limit:
+		// resolved on intake or closed without dispatch: not in the rate
+	case limit < ev.asOf:
+		ev.at(dispatchTimeliness, limit, 0, 1)
+	default:
+		ev.wakeAt(limit)
+	}
+}
+
+// earliest returns the earlier of two instants, 0 meaning none.
+func earliest(a, b int64) int64 {
+	if a == 0 || (b != 0 && b < a) {
+		return b
+	}
+	return a
+}
+
+// nonZero maps "none" (0) to never, for min.
+func nonZero(ts int64) int64 {
+	if ts == 0 {
+		return never
+	}
+	return ts
+}
+
 // closure adds on-time closure and resolve time for a dispatched ticket.
 func (e *Engine) closure(ev *ticketEval, due int64) {
 	f := ev.f
 	if f.replyTS != 0 {
-		ev.at(avgResolveWorkdays, f.replyTS, e.cal.WorkingMillis(f.dispatches[0].ts, f.replyTS), 1)
+		ev.at(avgResolveWorkdays, f.replyTS, e.cal.WorkingMillis(f.dispatches[f.clock].ts, f.replyTS), 1)
 	}
 	if e.rules.closureByReply {
 		if f.replyTS != 0 {

@@ -111,8 +111,10 @@ func (p *Pipeline) flush(ctx context.Context, b *batch, w *writer) error {
 	}
 	if p.d.State != nil && !b.applied && len(b.recs) > 0 {
 		err := p.retry(ctx, stageApply, func(ctx context.Context) error {
-			rows, err := p.d.State.Apply(ctx, b.recs)
-			b.rows = rows
+			rows, keep, err := p.d.State.Apply(ctx, b.recs)
+			if err == nil {
+				b.rows, b.recs = rows, b.recs[:keep]
+			}
 			return err
 		})
 		if err != nil {

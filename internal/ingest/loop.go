@@ -55,9 +55,12 @@ type StateStage interface {
 	// Assign loads the state of newly owned partitions and returns states
 	// to store before anything else; it can be retried.
 	Assign(ctx context.Context, parts []kafkaio.Partition) ([]chstore.StateRow, error)
-	// Apply feeds records and returns the changed states; when it fails
-	// nothing changed, so it can be retried.
-	Apply(ctx context.Context, recs []event.Record) ([]chstore.StateRow, error)
+	// Apply feeds records and returns the changed states, and keep: recs
+	// [:keep] are the events to store raw. Apply moves the duplicates it
+	// recognised (replays, and conflicting duplicates that lost to the event
+	// already kept) after them, so that the raw tables keep the winner of a
+	// conflict. When Apply fails nothing changed, so it can be retried.
+	Apply(ctx context.Context, recs []event.Record) (rows []chstore.StateRow, keep int, err error)
 	// Tick evaluates as time passes and returns the changed states.
 	Tick() []chstore.StateRow
 	// Reported numbers the states returned so far (the latest Assign,
@@ -123,6 +126,9 @@ type Deps struct {
 	State   StateStage
 	States  StateSink
 	Decoder *event.Decoder
+	// MaskCaller, if set, replaces the caller of a rejected message before
+	// it is dead-lettered (event.MaskCaller with this hash).
+	MaskCaller func(string) string
 	// Retryable classifies errors: retryable ones are retried with backoff
 	// for as long as the context lives; others stop the pipeline with its
 	// offsets uncommitted.
@@ -333,6 +339,9 @@ func (p *Pipeline) add(b *batch, m kafkaio.Message) {
 		p.d.Metrics.rejected.WithLabelValues(m.Topic, string(reason)).Inc()
 		p.d.Log.Warn("rejected message", "topic", m.Topic, "partition", m.Partition, "offset", m.Offset,
 			"reason", reason, "error", err)
+		if p.d.MaskCaller != nil {
+			m.Value = event.MaskCaller(m.Value, p.d.MaskCaller)
+		}
 		b.reject(m, reason, err)
 		return
 	}

@@ -20,7 +20,7 @@ import (
 
 // simRecords decodes span of simulated traffic of n centres as records of
 // three partitions per topic, keyed as the producer keys them.
-func simRecords(b *testing.B, centres int, span time.Duration) []event.Record {
+func simRecords(b testing.TB, centres int, span time.Duration) []event.Record {
 	b.Helper()
 	p := profile.Default()
 	cal, _ := p.NewCalendar()
@@ -62,7 +62,7 @@ func BenchmarkStageApply(b *testing.B) {
 			b.Fatal(err)
 		}
 		for i := 0; i < len(recs); i += 20000 {
-			out, err := st.Apply(context.Background(), recs[i:min(i+20000, len(recs))])
+			out, _, err := st.Apply(context.Background(), recs[i:min(i+20000, len(recs))])
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -109,7 +109,7 @@ func BenchmarkOpenTicketMemory(b *testing.B) {
 					recs = append(recs, event.Record{Event: e, Origin: event.Origin{Topic: "tickets", Partition: int32(i % 3)}})
 				}
 			}
-			if _, err := st.Apply(context.Background(), recs); err != nil {
+			if _, _, err := st.Apply(context.Background(), recs); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -27,6 +27,7 @@ type Metrics struct {
 	dueSoon      *prometheus.GaugeVec
 	awaiting     *prometheus.GaugeVec
 	loaded       prometheus.Counter
+	defects      *prometheus.GaugeVec
 
 	// net is publish's scratch: the engine's net changes by labels.
 	net map[labels][2]int64
@@ -59,8 +60,18 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Tickets registered but neither dispatched, answered on intake nor closed (派单积压)."}, []string{"center"}),
 		loaded: f.NewCounter(prometheus.CounterOpts{Namespace: "hotline", Subsystem: "state", Name: "entities_loaded_total",
 			Help: "Calls and tickets not in memory read back from the store because an event came for them."}),
+		defects: f.NewGaugeVec(prometheus.GaugeOpts{Namespace: "hotline", Subsystem: "records", Name: "defects",
+			Help: "Calls and tickets in the live state whose history is incomplete or inconsistent, by records-audit class (assessment.md)."}, []string{"center", "class"}),
 		net: map[labels][2]int64{},
 	}
+}
+
+// setDefects sets the records-audit gauges from the engine's counts.
+func (m *Metrics) setDefects(eng *indicator.Engine) {
+	m.defects.Reset()
+	eng.DefectCounts(func(center string, d indicator.Defect, n int) {
+		m.defects.WithLabelValues(center, d.String()).Set(float64(n))
+	})
 }
 
 // scale converts an indicator's stored amount (ms for means) to its unit.

@@ -185,22 +185,35 @@ func (s *Stage) Revoke(parts []kafkaio.Partition) {
 // call and ticket that changed, for the caller to store. Calls and tickets
 // not in memory that the store may know are loaded first. When Apply
 // fails (the load), nothing has changed and it can be called again.
-func (s *Stage) Apply(ctx context.Context, recs []event.Record) ([]chstore.StateRow, error) {
+//
+// recs[:keep] are the records to store raw: the duplicates the engine
+// recognised (replays, conflicting duplicates that lost) are moved after
+// them, in their order.
+func (s *Stage) Apply(ctx context.Context, recs []event.Record) (rows []chstore.StateRow, keep int, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	unknown, fresh := s.unknown(recs)
 	if len(unknown) > 0 {
 		if err := s.load(ctx, unknown, recs); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
 	for _, r := range fresh {
 		s.owned[part{r.Ticket, r.part}].add(r.CenterID, r.ID)
 	}
+	var dups []event.Record
 	for i := range recs {
-		s.eng.ApplyRecord(&recs[i])
+		if s.eng.ApplyRecord(&recs[i]) {
+			if keep != i {
+				recs[keep] = recs[i]
+			}
+			keep++
+		} else {
+			dups = append(dups, recs[i])
+		}
 	}
-	return s.evaluate(), nil
+	copy(recs[keep:], dups)
+	return s.evaluate(), keep, nil
 }
 
 // newRef is a call or ticket first seen, with its partition.
@@ -239,28 +252,41 @@ func (s *Stage) unknown(recs []event.Record) (load []indicator.Ref, fresh []newR
 }
 
 // load restores calls and tickets from their stored events, leaving out
-// the events of recs: those are applied after, so that their effect counts
-// as new.
+// those that recs repeat (same event_id, same content): those are applied
+// after, so that their effect counts as new. A stored event that a record
+// of recs contradicts (same event_id, other content) is loaded: the engine
+// keeps whichever of the two wins.
 func (s *Stage) load(ctx context.Context, refs []indicator.Ref, recs []event.Record) error {
 	stored, err := s.store.LoadEvents(ctx, refs)
 	if err != nil {
 		return fmt.Errorf("load %d calls and tickets: %w", len(refs), err)
 	}
-	batch := make(map[string]bool, len(recs))
+	batch := make(map[string][]*event.Event, len(recs))
 	for i := range recs {
-		batch[recs[i].ID] = true
+		batch[recs[i].ID] = append(batch[recs[i].ID], &recs[i].Event)
+	}
+	repeated := func(e *event.Event) bool {
+		for _, b := range batch[e.ID] {
+			if indicator.SameEvent(b, e) {
+				return true
+			}
+		}
+		return false
 	}
 	keep := stored[:0]
 	for _, r := range stored {
-		if !batch[r.ID] {
+		if !repeated(&r.Event) {
 			keep = append(keep, r)
 		}
 	}
 	s.eng.Load(keep)
 	// Loaded calls and tickets take their known state quietly, as of the
-	// last evaluation: their contributions were counted before.
+	// last evaluation: their contributions were counted before. Their
+	// states stay among the changes, to be stored with the batch: the
+	// stored events may be ahead of the stored state (a previous owner
+	// stopped between the two writes), and the batch's records alone may
+	// change nothing (replays, conflicting duplicates that lose).
 	s.eng.AdvanceQuiet(s.asOf)
-	s.eng.Changes()
 	if s.metrics != nil {
 		s.metrics.loaded.Add(float64(len(refs)))
 	}
@@ -325,7 +351,16 @@ func (s *Stage) setGauges() {
 	s.gauged = time.Now()
 	if s.metrics != nil {
 		s.metrics.setGauges(s.eng.TicketGauges(s.asOf))
+		s.metrics.setDefects(s.eng)
 	}
+}
+
+// Owns reports whether the stage owns a partition now.
+func (s *Stage) Owns(p kafkaio.Partition) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k, ok := s.partOf(p)
+	return ok && s.owned[k] != nil
 }
 
 // Size returns the calls and tickets in memory.

@@ -4,6 +4,8 @@
 // profile gbt33358-2016 and the jurisdiction profiles live in pipelines/.
 package profile
 
+import "strconv"
+
 // Kind is how an indicator's value is formed.
 type Kind uint8
 
@@ -75,4 +77,19 @@ func Indicators() []Indicator { return append([]Indicator(nil), catalog...) }
 func Lookup(id string) (Indicator, bool) {
 	ind, ok := byID[id]
 	return ind, ok
+}
+
+// ServiceLevel is the id of the service-level indicator. The id keeps "15s"
+// whatever the profile's threshold (ids are an API); its name and every
+// output that shows it state the threshold (indicators.md v1.1, decision 14).
+const ServiceLevelID = "answered_within_15s_rate"
+
+// IndicatorName returns the Chinese name of indicator id under p: the
+// service level is named with p's threshold (20秒接通率 for 20 s).
+func (p *Profile) IndicatorName(id string) string {
+	if id == ServiceLevelID {
+		return strconv.FormatFloat(p.Calls.ServiceLevel.ThresholdSeconds, 'f', -1, 64) + "秒接通率"
+	}
+	ind, _ := Lookup(id)
+	return ind.Name
 }

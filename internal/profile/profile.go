@@ -80,6 +80,16 @@ const (
 	ByReply    = "reply"
 )
 
+// Starts of the resolve clock (indicators.md v1.1, decision 1).
+const (
+	// LatestDispatch: the clock runs from the dispatch that gave the
+	// ticket to the department holding it; a re-dispatch starts a new one.
+	LatestDispatch = "latest_dispatch"
+	// FirstDispatch: the clock runs from the first dispatch (the
+	// requester's view); a re-dispatch does not restart it.
+	FirstDispatch = "first_dispatch"
+)
+
 // TicketRules are the ticket-indicator variants.
 type TicketRules struct {
 	OnTimeClosure struct {
@@ -87,6 +97,9 @@ type TicketRules struct {
 	} `yaml:"on_time_closure"`
 	// WrittenResponse is the first-response limit per written channel.
 	WrittenResponse map[string]Rule `yaml:"written_response"`
+	// ResolveClock is where the resolve clock starts: LatestDispatch
+	// (default) or FirstDispatch.
+	ResolveClock string `yaml:"resolve_clock"`
 }
 
 // Rule is a time limit: "5wd", "24h", "30m", or {unit: wd, amount: 5}.
@@ -142,9 +155,11 @@ type Deadlines struct {
 func (d Deadlines) ResolveLimit(c event.Category, u event.Urgency) event.Limit {
 	r := d.Resolve.ByUrgency
 	if bc, ok := d.Resolve.ByCategory[c.String()]; ok {
-		r = bc
+		if l := pick(bc, u); !l.IsZero() {
+			return l
+		}
 	}
-	return pick(r, u)
+	return pick(r, u) // a category without a rule (for its urgency) falls back
 }
 
 // Limit returns the limit of a ByUrgency for urgency u.
@@ -270,6 +285,12 @@ func (p *Profile) Validate() error {
 	}
 	if w := p.Tickets.OnTimeClosure.WindowBy; w != ByDeadline && w != ByReply {
 		add("tickets.on_time_closure.window_by", "%q: want deadline or reply", w)
+	}
+	if p.Tickets.ResolveClock == "" {
+		p.Tickets.ResolveClock = LatestDispatch // profiles written before v1.1
+	}
+	if c := p.Tickets.ResolveClock; c != LatestDispatch && c != FirstDispatch {
+		add("tickets.resolve_clock", "%q: want latest_dispatch or first_dispatch", c)
 	}
 	for ch, r := range p.Tickets.WrittenResponse {
 		if c := channelOf(ch); !c.Written() {

@@ -37,13 +37,27 @@ func Month(s string, loc *time.Location) (time.Time, error) {
 
 // Centers returns the centres with figures in the month, sorted.
 func Centers(src Source, p *profile.Profile, month string) ([]string, error) {
-	start, err := Month(month, p.Location())
+	return periodCenters(src, p, month, month)
+}
+
+// periodCenters returns the centres with figures in the months from to
+// to (YYYY-MM), sorted.
+func periodCenters(src Source, p *profile.Profile, from, to string) ([]string, error) {
+	start, err := Month(from, p.Location())
 	if err != nil {
 		return nil, err
 	}
+	last, err := Month(to, p.Location())
+	if err != nil {
+		return nil, err
+	}
+	in := map[string]bool{}
+	for m := start; !m.After(last); m = m.AddDate(0, 1, 0) {
+		in[m.Format(time.RFC3339)] = true
+	}
 	seen := map[string]bool{}
 	for _, r := range src.Results(indicator.Query{Window: indicator.WindowMonth, GroupBy: []string{"center_id"}}) {
-		if r.WindowStart == start.Format(time.RFC3339) {
+		if in[r.WindowStart] {
 			seen[r.Dims["center_id"]] = true
 		}
 	}
@@ -53,7 +67,7 @@ func Centers(src Source, p *profile.Profile, month string) ([]string, error) {
 	}
 	sort.Strings(out)
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%w for %s", ErrNoData, month)
+		return nil, fmt.Errorf("%w for %s – %s", ErrNoData, from, to)
 	}
 	return out, nil
 }
@@ -80,7 +94,30 @@ func Build(src Source, p *profile.Profile, month, center string) (*Report, error
 	r.Depts = departments(p, byDept)
 	r.Late = late(src.Tickets(), center, start, start.AddDate(0, 1, 0), src.AsOf())
 	r.Daily = daily(src.Results(indicator.Query{Window: indicator.WindowDay, GroupBy: []string{"center_id"}}), center, start)
+	r.Teams = teams(filter(src.Results(indicator.Query{Window: indicator.WindowMonth, GroupBy: []string{"center_id", "team"}}), center, ws))
 	return r, nil
+}
+
+// teams gathers the call figures by team, teams sorted, "" last.
+func teams(rs []indicator.Result) []Team {
+	by := map[string]map[string]*float64{}
+	for _, r := range rs {
+		t := r.Dims["team"]
+		if by[t] == nil {
+			by[t] = map[string]*float64{}
+		}
+		v := r.Value
+		by[t][r.Indicator] = &v
+	}
+	names := sortedKeys(by)
+	if len(names) > 0 && names[0] == "" {
+		names = append(names[1:], "")
+	}
+	out := make([]Team, 0, len(names))
+	for _, n := range names {
+		out = append(out, Team{Team: n, Values: by[n]})
+	}
+	return out
 }
 
 // filter keeps the results of the centre in the window starting at ws, and
@@ -102,7 +139,7 @@ func overall(p *profile.Profile, rs []indicator.Result) []Line {
 	}
 	var out []Line
 	for _, ind := range profile.Indicators() {
-		l := Line{ID: ind.ID, Name: ind.Name, Kind: ind.Kind}
+		l := Line{ID: ind.ID, Name: p.IndicatorName(ind.ID), Kind: ind.Kind}
 		if t, ok := p.Targets[ind.ID]; ok {
 			l.Target = &t
 		}

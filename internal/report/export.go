@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -58,33 +57,5 @@ func Export(src Source, p *profile.Profile, month, center string, formats []stri
 // write writes the report's files: <center>-<month>.xlsx, one
 // <center>-<month>-<table>.csv per table, <center>-<month>.html.
 func (r *Report) write(formats []string, dir string) ([]string, error) {
-	base := filepath.Join(dir, r.Center+"-"+r.Month)
-	var out []string
-	put := func(path string, fill func(*bytes.Buffer) error) error {
-		var b bytes.Buffer
-		if err := fill(&b); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		out = append(out, path)
-		return os.WriteFile(path, b.Bytes(), 0o644)
-	}
-	for _, f := range formats {
-		var err error
-		switch f {
-		case "xlsx":
-			err = put(base+".xlsx", func(b *bytes.Buffer) error { return r.WriteXLSX(b) })
-		case "html":
-			err = put(base+".html", func(b *bytes.Buffer) error { return r.WriteHTML(b) })
-		case "csv":
-			for _, t := range r.Tables() {
-				if err = put(base+"-"+t.Slug+".csv", func(b *bytes.Buffer) error { return WriteCSV(b, t) }); err != nil {
-					break
-				}
-			}
-		}
-		if err != nil {
-			return out, err
-		}
-	}
-	return out, nil
+	return writeFormats(filepath.Join(dir, r.Center+"-"+r.Month), formats, r.Tables(), r.WriteXLSX, r.WriteHTML)
 }

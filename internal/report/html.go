@@ -13,6 +13,11 @@ import (
 //go:embed report.html
 var reportHTML string
 
+// style is the stylesheet of the HTML pages, screen and print.
+//
+//go:embed style.css
+var style template.CSS
+
 var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 	"cell": cellText,
 }).Parse(reportHTML))
@@ -21,6 +26,7 @@ var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 // inline SVG charts.
 func (r *Report) WriteHTML(w io.Writer) error {
 	return htmlPage.Execute(w, struct {
+		Style     template.CSS
 		R         *Report
 		Tables    []Table
 		Targets   template.HTML
@@ -28,7 +34,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		Trend     template.HTML
 		Breaches  int
 		DeptCount int
-	}{r, r.Tables(), r.targetChart(), r.rankingChart(), r.trendChart(), r.breaches(), len(r.Depts)})
+	}{style, r, r.Tables(), r.targetChart(), r.rankingChart(), r.trendChart(), r.breaches(), len(r.Depts)})
 }
 
 func (r *Report) breaches() int {
@@ -120,7 +126,7 @@ func (r *Report) trendChart() template.HTML {
 			left, left+width, y, y, left-6, y+4, pct*100)
 	}
 	series := []struct{ id, color, name string }{
-		{"answer_rate", "#2563eb", "人工接通率"}, {"answered_within_15s_rate", "#d97706", "15秒接通率"}, {"on_time_closure_rate", "#16a34a", "按时办结率"}}
+		{"answer_rate", "#2563eb", "人工接通率"}, {"answered_within_15s_rate", "#d97706", r.Profile.IndicatorName(profile.ServiceLevelID)}, {"on_time_closure_rate", "#16a34a", "按时办结率"}}
 	for si, s := range series {
 		var pts []string
 		for i, d := range r.Daily {

@@ -23,7 +23,18 @@ type Report struct {
 	Depts   []DeptScore // ranked, best first
 	Late    []LateTicket
 	Daily   []Day
+	Teams   []Team // call figures by the team of the answer (outsourced operators)
 }
+
+// Team is one team's call figures of the month.
+type Team struct {
+	Team   string // "" for calls not answered or answered without a team
+	Values map[string]*float64
+}
+
+// TeamIndicators are the columns of the team table.
+var TeamIndicators = []string{"calls_offered", "calls_answered", "answered_within_15s_rate", "asa_seconds",
+	"avg_talk_seconds", "call_satisfaction_rate"}
 
 // Input is one input of the report and its SHA-256.
 type Input struct {

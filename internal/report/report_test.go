@@ -47,13 +47,14 @@ func TestDepartmentScores(t *testing.T) {
 	}{
 		// every item met: 30 + 15 + 15 + 20 + 10 + 10.
 		{"transport", 1, 100, "优秀"},
+		// acceptance 1/1 (returned before its accept limit: on time, v1.1 decision 2)
+		// → 15; contact: returned before any contact, no data → 15; on-time closure
+		// and satisfaction, resolution: no data → 30 + 20 + 10; returns 1/1 > 5 % → 0.
+		{"police", 2, 90, "优秀"},
 		// on-time closure 1/2: 45 points below 95 % × 2 > 30 → 0; acceptance, contact
 		// 1/1 → 15 + 15; satisfaction, resolution 1/1 → 20 + 10; returns 0/1 → 10;
 		// one overdue ticket → −0.5.
-		{"housing", 2, 69.5, "合格"},
-		// on-time closure and satisfaction, resolution: no data → 30 + 20 + 10;
-		// acceptance, contact 0/1 → 0; returns 1/1 > 5 % → 0.
-		{"police", 3, 60, "合格"},
+		{"housing", 3, 69.5, "合格"},
 		// closure 0/2 → 0; acceptance, contact 1/2 (45 points × 1 > 15) → 0;
 		// no callbacks → 20 + 10; returns 0/2 → 10; one overdue → −0.5.
 		{"water", 4, 39.5, "不合格"},
@@ -67,7 +68,7 @@ func TestDepartmentScores(t *testing.T) {
 			t.Errorf("rank %d = %s %v %s, want %s %v %s", d.Rank, d.Department, d.Score, d.Grade, w.dept, w.score, w.grade)
 		}
 	}
-	if len(r.Late) != 3 || r.Late[0].TicketID != "T2" || r.Late[0].LateHours != 0.5 || r.Late[1].LateHours != 240 {
+	if len(r.Late) != 3 || r.Late[0].TicketID != "T2" || r.Late[0].LateHours != 0.5 || r.Late[1].LateHours != 216 {
 		t.Errorf("late tickets = %+v", r.Late)
 	}
 }
@@ -85,11 +86,11 @@ func TestXLSXCells(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if got := f.GetSheetList(); strings.Join(got, ",") != "总体指标,承办单位考核,红黑榜,超期工单明细,每日趋势,口径说明" {
+	if got := f.GetSheetList(); strings.Join(got, ",") != "总体指标,承办单位考核,红黑榜,超期工单明细,每日趋势,团队与外包,口径说明" {
 		t.Errorf("sheets = %v", got)
 	}
 	cells := map[string]map[string]string{
-		"承办单位考核": {"A1": "排名", "B2": "transport", "C2": "100.00", "B3": "housing", "C3": "69.50", "D3": "合格", "D5": "不合格"},
+		"承办单位考核": {"A1": "排名", "B2": "transport", "C2": "100.00", "B3": "police", "C3": "90.00", "D3": "优秀", "D5": "不合格"},
 		"红黑榜":    {"A2": "红榜", "C2": "transport", "A6": "黑榜", "C6": "water"},
 		"超期工单明细": {"A2": "T2", "B2": "water", "C2": "求助", "G2": "0.50", "A3": "T4", "F3": "未答复"},
 		"每日趋势":   {"A1": "日期", "A2": "2026-10-01", "A32": "2026-10-31"},
@@ -154,19 +155,28 @@ func TestClearErrors(t *testing.T) {
 // The HTML report, rendered by a real browser, shows its charts and
 // tables; it is also printed to PDF, as a reader would.
 func TestHTMLInChromium(t *testing.T) {
-	chromium := testenv.Chromium(t)
 	r := build(t)
-	dir := t.TempDir()
-	page := filepath.Join(dir, "report.html")
 	var buf bytes.Buffer
 	if err := r.WriteHTML(&buf); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(page, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	if strings.Contains(buf.String(), "http://") || strings.Contains(buf.String(), "https://") {
 		t.Error("the report is not self-contained")
+	}
+	inChromium(t, buf.Bytes(), "1000,1800", "HOTLINEQC_REPORT_SCREENSHOT",
+		"月度考核报告", "承办单位得分排名", "<svg", "transport", "超期工单明细")
+}
+
+// inChromium renders page in headless Chromium and checks that the DOM
+// has each of want, then screenshots it at size (kept at the path in the
+// environment variable keep, when set) and prints it to PDF.
+func inChromium(t *testing.T, page []byte, size, keep string, want ...string) {
+	t.Helper()
+	chromium := testenv.Chromium(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "page.html")
+	if err := os.WriteFile(path, page, 0o644); err != nil {
+		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -178,19 +188,19 @@ func TestHTMLInChromium(t *testing.T) {
 		}
 		return out
 	}
-	dom := string(run("--dump-dom", "file://"+page))
-	for _, want := range []string{"月度考核报告", "承办单位得分排名", "<svg", "transport", "超期工单明细"} {
-		if !strings.Contains(dom, want) {
-			t.Errorf("rendered report lacks %q", want)
+	dom := string(run("--dump-dom", "file://"+path))
+	for _, w := range want {
+		if !strings.Contains(dom, w) {
+			t.Errorf("rendered page lacks %q", w)
 		}
 	}
-	shot := filepath.Join(dir, "report.png")
-	if keep := os.Getenv("HOTLINEQC_REPORT_SCREENSHOT"); keep != "" {
-		shot = keep
+	shot := filepath.Join(dir, "page.png")
+	if p := os.Getenv(keep); p != "" {
+		shot = p
 	}
-	run("--window-size=1000,1800", "--screenshot="+shot, "file://"+page)
-	pdf := filepath.Join(dir, "report.pdf")
-	run("--print-to-pdf="+pdf, "--no-pdf-header-footer", "file://"+page)
+	run("--window-size="+size, "--screenshot="+shot, "file://"+path)
+	pdf := filepath.Join(dir, "page.pdf")
+	run("--print-to-pdf="+pdf, "--no-pdf-header-footer", "file://"+path)
 	for _, f := range []struct{ path, magic string }{{shot, "\x89PNG"}, {pdf, "%PDF"}} {
 		b, err := os.ReadFile(f.path)
 		if err != nil || len(b) < 5_000 || !strings.HasPrefix(string(b), f.magic) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -19,7 +20,9 @@ import (
 
 // engineSource answers from an indicator engine.
 type engineSource struct {
-	eng     *indicator.Engine
+	eng interface {
+		Results(indicator.Query) []indicator.Result
+	}
 	tickets []indicator.EntityState
 	counts  indicator.Counts
 	asOf    int64
@@ -63,14 +66,59 @@ func FromFiles(ctx context.Context, o FileOptions) (Source, error) {
 			src.tickets = append(src.tickets, st)
 		}
 	}
-	for _, f := range o.Files {
+	if src.inputs, err = checksumFiles(o.Files); err != nil {
+		return nil, err
+	}
+	return src, nil
+}
+
+// AssessGrain is the grain an assessment reads at: hours (the 7×24 check)
+// and every dimension (a grain keeps a dimension for a family only if the
+// family has it, so the drivers' dimensions of calls and tickets together
+// mean all of them).
+var AssessGrain = indicator.Grain{Window: indicator.WindowHour}
+
+// AssessFiles evaluates event files for an assessment in one pass on every
+// core: the figures at AssessGrain (no ticket states) and the records
+// audit of scope, the records of the dead-letter files counted as
+// rejected.
+func AssessFiles(ctx context.Context, o FileOptions, scope compute.AuditScope, deadLetters []string) (Source, *compute.AuditOutput, error) {
+	cal, err := o.Profile.NewCalendar()
+	if err != nil {
+		return nil, nil, err
+	}
+	eng := indicator.NewSharded(o.Profile, cal, AssessGrain, runtime.GOMAXPROCS(0))
+	rejected := map[string]int64{}
+	asOf, err := compute.Feed(ctx, eng, o.Files, o.MaxBytes, o.AsOf, o.Progress, func(r compute.Reject) {
+		rejected[string(r.Reason)]++
+		if o.OnReject != nil {
+			o.OnReject(r)
+		}
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := compute.CountDeadLetters(deadLetters, rejected); err != nil {
+		return nil, nil, err
+	}
+	audit := compute.NewAuditOutput(o.Profile, asOf, eng.Counts(), rejected, eng.Audit(scope.Examples), scope)
+	src := &engineSource{eng: eng, counts: eng.Counts(), asOf: asOf, name: "事件文件"}
+	if src.inputs, err = checksumFiles(o.Files); err != nil {
+		return nil, nil, err
+	}
+	return src, audit, nil
+}
+
+func checksumFiles(files []string) ([]Input, error) {
+	var out []Input
+	for _, f := range files {
 		in, err := checksumFile(f)
 		if err != nil {
 			return nil, err
 		}
-		src.inputs = append(src.inputs, in)
+		out = append(out, in)
 	}
-	return src, nil
+	return out, nil
 }
 
 func checksumFile(path string) (Input, error) {
@@ -87,16 +135,21 @@ func checksumFile(path string) (Input, error) {
 	return Input{Name: path, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
-// FromStore answers from the aggregates and ticket states a pipeline
-// stored; the checksum covers the stored figures read, in a fixed order.
-func FromStore(ctx context.Context, r *chstore.Reader, p *profile.Profile, asOf time.Time, name string) (Source, error) {
+// FromStore answers from the aggregates and (withTickets) the ticket
+// states a pipeline stored; the checksum covers the stored figures read,
+// in a fixed order, and the inputs state the head of each centre's digest
+// log (docs/assessment.md), so that a later verify can show the records
+// behind the report were not changed.
+func FromStore(ctx context.Context, r *chstore.Reader, p *profile.Profile, asOf time.Time, name string, withTickets bool) (Source, error) {
 	st, err := r.ReadStored(ctx)
 	if err != nil {
 		return nil, err
 	}
-	tickets, err := r.TicketStates(ctx)
-	if err != nil {
-		return nil, err
+	var tickets []indicator.EntityState
+	if withTickets {
+		if tickets, err = r.TicketStates(ctx); err != nil {
+			return nil, err
+		}
 	}
 	cal, err := p.NewCalendar()
 	if err != nil {
@@ -106,9 +159,19 @@ func FromStore(ctx context.Context, r *chstore.Reader, p *profile.Profile, asOf 
 	if !asOf.IsZero() {
 		at = asOf.UnixMilli()
 	}
+	heads, err := r.ChainHeads(ctx)
+	if err != nil {
+		return nil, err
+	}
+	inputs := []Input{storeChecksum(name, st)}
+	for _, c := range sortedKeys(heads) {
+		h := heads[c]
+		inputs = append(inputs, Input{Name: fmt.Sprintf("封存摘要链头 %s (第 %d 条, %s 第 %d 版)", c, h.Seq, h.Day, h.Version),
+			Size: h.Events, SHA256: h.Chain.String()})
+	}
 	eng := indicator.Restore(p, cal, st.Cells, st.Tickets, at)
 	return &engineSource{eng: eng, tickets: tickets, counts: indicator.Counts{Accepted: st.Events}, asOf: at,
-		inputs: []Input{storeChecksum(name, st)}, name: "ClickHouse"}, nil
+		inputs: inputs, name: "ClickHouse"}, nil
 }
 
 func storeChecksum(name string, st *chstore.Stored) Input {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 )
 
@@ -91,7 +92,7 @@ func metText(m *bool) string {
 
 // Tables returns the report's tables, in sheet order.
 func (r *Report) Tables() []Table {
-	return []Table{r.overallTable(), r.deptTable(), r.honorTable(), r.lateTable(), r.dailyTable(), r.basisTable()}
+	return []Table{r.overallTable(), r.deptTable(), r.honorTable(), r.lateTable(), r.dailyTable(), r.teamTable(), r.basisTable()}
 }
 
 func (r *Report) overallTable() Table {
@@ -111,8 +112,8 @@ func (r *Report) overallTable() Table {
 func (r *Report) deptTable() Table {
 	t := Table{Name: "承办单位考核", Slug: "departments", Headers: []string{"排名", "承办单位", "总分", "等级"}, Widths: []float64{6, 18, 8, 8}}
 	for _, it := range r.Profile.Scoring.Items {
-		ind, _ := profile.Lookup(it.Indicator)
-		t.Headers = append(t.Headers, ind.Name, ind.Name+"得分")
+		name := r.Profile.IndicatorName(it.Indicator)
+		t.Headers = append(t.Headers, name, name+"得分")
 		t.Widths = append(t.Widths, 14, 10)
 	}
 	for _, d := range r.Depts {
@@ -169,8 +170,7 @@ func (r *Report) lateTable() Table {
 func (r *Report) dailyTable() Table {
 	t := Table{Name: "每日趋势", Slug: "daily", Headers: []string{"日期"}, Widths: []float64{12}}
 	for _, id := range DailyIndicators {
-		ind, _ := profile.Lookup(id)
-		t.Headers = append(t.Headers, ind.Name)
+		t.Headers = append(t.Headers, r.Profile.IndicatorName(id))
 		t.Widths = append(t.Widths, 14)
 	}
 	for _, d := range r.Daily {
@@ -184,18 +184,67 @@ func (r *Report) dailyTable() Table {
 	return t
 }
 
+func (r *Report) teamTable() Table {
+	t := Table{Name: "团队与外包", Slug: "teams", Headers: []string{"团队"}, Widths: []float64{20}}
+	for _, id := range TeamIndicators {
+		t.Headers = append(t.Headers, r.Profile.IndicatorName(id))
+		t.Widths = append(t.Widths, 14)
+	}
+	for _, tm := range r.Teams {
+		name := tm.Team
+		if name == "" {
+			name = "(未接通或未标注)"
+		}
+		row := []Cell{text(name)}
+		for _, id := range TeamIndicators {
+			ind, _ := profile.Lookup(id)
+			row = append(row, num(tm.Values[id], valueFormat(ind.Kind)))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
 func (r *Report) basisTable() Table {
 	p := r.Profile
-	t := Table{Name: "口径说明", Slug: "basis", Headers: []string{"项目", "内容"}, Widths: []float64{28, 90}}
-	add := func(k, v string) { t.Rows = append(t.Rows, []Cell{text(k), text(v)}) }
+	t, add := newBasisTable()
 	add("热线中心", r.Center)
 	add("考核月份", r.Month)
 	add("评价口径", p.ID+"  "+p.Name)
-	add("评估时间(截至)", r.AsOf+" ("+p.Timezone+")")
-	add("数据来源", r.Source)
-	add("有效事件数", fmt.Sprint(r.Events.Accepted))
-	add("重复事件数", fmt.Sprint(r.Events.Duplicates))
-	add("拒收事件数", fmt.Sprint(r.Events.Rejected))
+	addRunBasis(add, p, r.AsOf, r.Source, r.Events)
+	addProfileBasis(p, add)
+	add("等级", "优秀 ≥ 90；良好 80–89.99；合格 60–79.99；不合格 < 60")
+	addInputs(add, r.Inputs)
+	add("单位说明", "比率以百分比表示；平均应答、排队、通话、处理时长单位为秒；平均办理时长单位为工作日")
+	return *t
+}
+
+// newBasisTable starts the 口径说明 table; add appends a line.
+func newBasisTable() (*Table, func(k, v string)) {
+	t := &Table{Name: "口径说明", Slug: "basis", Headers: []string{"项目", "内容"}, Widths: []float64{28, 90}}
+	return t, func(k, v string) { t.Rows = append(t.Rows, []Cell{text(k), text(v)}) }
+}
+
+// addRunBasis adds the evaluation time, the source and the event counts.
+func addRunBasis(add func(k, v string), p *profile.Profile, asOf, source string, ev indicator.Counts) {
+	add("评估时间(截至)", asOf+" ("+p.Timezone+")")
+	add("数据来源", source)
+	add("有效事件数", fmt.Sprint(ev.Accepted))
+	add("重复事件数", fmt.Sprint(ev.Duplicates))
+	add("其中内容冲突", fmt.Sprint(ev.Conflicting))
+	add("拒收事件数", fmt.Sprint(ev.Rejected))
+}
+
+// addInputs adds each input with its checksum.
+func addInputs(add func(k, v string), inputs []Input) {
+	for _, in := range inputs {
+		add("输入 "+in.Name, fmt.Sprintf("SHA-256 %s (%d)", in.SHA256, in.Size))
+	}
+}
+
+// addProfileBasis adds the settings of a profile behind every figure:
+// variants, deadlines, targets and scoring.
+func addProfileBasis(p *profile.Profile, add func(k, v string)) {
 	sl := p.Calls.ServiceLevel
 	add("服务水平阈值(秒)", trimFloat(sl.ThresholdSeconds))
 	add("服务水平分母", map[string]string{profile.DenomAnswered: "人工接通量", profile.DenomOffered: "人工服务请求量",
@@ -204,6 +253,8 @@ func (r *Report) basisTable() Table {
 	add("剔除短时放弃", map[bool]string{true: "是", false: "否"}[p.Calls.ExcludeShortAbandons])
 	add("满意评价", strings.Join(p.SatisfiedRatings, ", "))
 	add("按时办结统计口径", map[string]string{profile.ByDeadline: "按办结时限所在期间", profile.ByReply: "按答复时间所在期间"}[p.Tickets.OnTimeClosure.WindowBy])
+	add("办结时限起算", map[string]string{profile.LatestDispatch: "自当前承办单位收到的派单起算(退回重派重新起算)",
+		profile.FirstDispatch: "自首次派单起算(退回重派不重新起算)"}[p.Tickets.ResolveClock])
 	d := p.Deadlines
 	add("派单时限(一般/紧急)", d.Dispatch.Normal.String()+" / "+d.Dispatch.Urgent.String())
 	add("签收时限(一般/紧急)", d.Accept.Normal.String()+" / "+d.Accept.Urgent.String())
@@ -222,12 +273,6 @@ func (r *Report) basisTable() Table {
 		add("考核项·"+ind.Name, fmt.Sprintf("%s, 分值 %s, 每百分点扣 %s, 最低 %s, 每件扣 %s", it.Rule, trimFloat(it.Points),
 			trimFloat(it.Step), trimFloat(it.Floor), trimFloat(it.Penalty)))
 	}
-	add("等级", "优秀 ≥ 90；良好 80–89.99；合格 60–79.99；不合格 < 60")
-	for _, in := range r.Inputs {
-		add("输入 "+in.Name, fmt.Sprintf("SHA-256 %s (%d)", in.SHA256, in.Size))
-	}
-	add("单位说明", "比率以百分比表示；平均应答、排队、通话、处理时长单位为秒；平均办理时长单位为工作日")
-	return t
 }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -12,7 +12,10 @@ var numFmts = map[Format]string{Integer: "0", Percent: "0.00%", Decimal1: "0.0",
 
 // WriteXLSX writes the report as a workbook: one sheet per table, Chinese
 // headings, the header row frozen, number formats and column widths set.
-func (r *Report) WriteXLSX(w io.Writer) error {
+func (r *Report) WriteXLSX(w io.Writer) error { return writeWorkbook(w, r.Tables()) }
+
+// writeWorkbook writes tables as a workbook, one sheet each.
+func writeWorkbook(w io.Writer, tables []Table) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	header, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true},
@@ -28,7 +31,7 @@ func (r *Report) WriteXLSX(w io.Writer) error {
 			return err
 		}
 	}
-	for i, t := range r.Tables() {
+	for i, t := range tables {
 		if err := writeSheet(f, i, t, header, styles); err != nil {
 			return fmt.Errorf("sheet %s: %w", t.Name, err)
 		}

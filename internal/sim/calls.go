@@ -26,6 +26,15 @@ type agent struct {
 	busy  bool
 }
 
+// team is the agent's team: the night shift is run by an outsourced
+// operator (外包), as in many centres.
+func (a *agent) team() string {
+	if a.night {
+		return "outsourced-night"
+	}
+	return "in-house"
+}
+
 type call struct {
 	id       string
 	q        *queue
@@ -174,7 +183,7 @@ func (q *queue) answer(a *agent, k *call) {
 	if s.now-k.offered <= 15_000 {
 		s.truth.AnsweredWithin15s++
 	}
-	s.emit(wire{Type: "call.answered", CenterID: c.cfg.ID, CallID: k.id, AgentID: a.id, Queue: q.cfg.Name})
+	s.emit(wire{Type: "call.answered", CenterID: c.cfg.ID, CallID: k.id, AgentID: a.id, Queue: q.cfg.Name, Team: a.team()})
 	talk := max(s.lognormal(200*time.Second, 0.6), 20_000)
 	if s.chance(0.15) {
 		at := s.now + talk/3

@@ -19,6 +19,9 @@ type Config struct {
 	Start   time.Time     // simulated start
 	Span    time.Duration // simulated duration
 	Centers []Center
+	// Inject adds calls and tickets with a records fault, per centre and
+	// day, by audit class (see InjectableClasses); the truth lists them.
+	Inject map[string]float64
 }
 
 // Center is one hotline centre.
@@ -96,6 +99,9 @@ func (c Config) Validate() error {
 		if ct.ID == "" || len(ct.Queues) == 0 || len(ct.Departments) == 0 || ct.PeakCallsPerHour <= 0 {
 			errs = append(errs, fmt.Errorf("centre %q needs an id, queues, departments and a call rate", ct.ID))
 		}
+	}
+	if err := validateInject(c.Inject); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -54,16 +54,20 @@ func (a *agenda) Pop() any {
 type Sim struct {
 	cfg   Config
 	rules profile.Deadlines
-	cal   *workday.Calendar
-	rng   *rand.Rand
-	now   int64
-	end   int64
-	seq   uint64
-	todo  agenda
-	sink  Sink
-	err   error
-	truth Truth
-	ids   int
+	// latestClock: the resolve clock restarts with a re-dispatch
+	// (tickets.resolve_clock), for the ground truth.
+	latestClock bool
+	cal         *workday.Calendar
+	rng         *rand.Rand
+	now         int64
+	end         int64
+	seq         uint64
+	todo        agenda
+	sink        Sink
+	err         error
+	truth       Truth
+	ids         int
+	inj         *injector // nil without Config.Inject
 }
 
 // New prepares a simulation. The profile's deadline rules and calendar let
@@ -72,11 +76,17 @@ func New(cfg Config, p *profile.Profile, cal *workday.Calendar) (*Sim, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Sim{cfg: cfg, rules: p.Deadlines, cal: cal, rng: rand.New(rand.NewPCG(cfg.Seed, 0x12345)),
+	s := &Sim{cfg: cfg, rules: p.Deadlines, latestClock: p.Tickets.ResolveClock != profile.FirstDispatch, cal: cal, rng: rand.New(rand.NewPCG(cfg.Seed, 0x12345)),
 		now: cfg.Start.UnixMilli(), end: cfg.Start.Add(cfg.Span).UnixMilli()}
+	if len(cfg.Inject) > 0 {
+		s.inj = newInjector(s)
+	}
 	for i := range cfg.Centers {
 		c := newCenter(s, &cfg.Centers[i])
 		c.start()
+		if s.inj != nil {
+			s.inj.start(c)
+		}
 	}
 	return s, nil
 }

@@ -3,6 +3,7 @@ package sim_test
 import (
 	"bytes"
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
@@ -17,10 +18,14 @@ import (
 var shanghai, _ = time.LoadLocation("Asia/Shanghai")
 
 func run(t *testing.T, start time.Time, span time.Duration, centers int, seed uint64) ([]byte, sim.Truth) {
+	return runConfig(t, sim.Default(centers, start, span, seed))
+}
+
+func runConfig(t *testing.T, cfg sim.Config) ([]byte, sim.Truth) {
 	t.Helper()
 	p := profile.Default()
 	cal, _ := p.NewCalendar()
-	s, err := sim.New(sim.Default(centers, start, span, seed), p, cal)
+	s, err := sim.New(cfg, p, cal)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,5 +117,77 @@ func TestTrafficFollowsTheCalendar(t *testing.T) {
 	}
 	if night.CallsArrived*5 > day.CallsArrived {
 		t.Errorf("night %d calls vs day %d", night.CallsArrived, day.CallsArrived)
+	}
+}
+
+// The records audit of a run with injected faults finds exactly the
+// injected calls and tickets beside what the same run shows without them.
+func TestAuditFindsExactlyTheInjectedFaults(t *testing.T) {
+	start := time.Date(2026, 10, 26, 0, 0, 0, 0, shanghai) // across a month end
+	span := 10 * 24 * time.Hour
+	cfg := sim.Default(2, start, span, 5)
+	plain, _ := runConfig(t, cfg)
+	cfg.Inject = map[string]float64{}
+	for _, c := range sim.InjectableClasses() {
+		cfg.Inject[c] = 1.5
+	}
+	faulty, truth := runConfig(t, cfg)
+	audit := func(data []byte) map[string]map[string]bool {
+		t.Helper()
+		file := filepath.Join(t.TempDir(), "sim.ndjson")
+		if err := os.WriteFile(file, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := compute.Audit(context.Background(), compute.Options{Files: []string{file}, Profile: profile.Default(),
+			AsOf: start.Add(span)}, compute.AuditScope{Examples: -1}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := map[string]map[string]bool{}
+		for _, c := range out.Classes {
+			if len(c.Examples) != c.Count {
+				t.Fatalf("%s %s %s: %d ids for %d", c.CenterID, c.Month, c.Class, len(c.Examples), c.Count)
+			}
+			if ids[c.Class] == nil {
+				ids[c.Class] = map[string]bool{}
+			}
+			for _, id := range c.Examples {
+				ids[c.Class][id] = true
+			}
+		}
+		return ids
+	}
+	natural, found := audit(plain), audit(faulty)
+	for _, class := range sim.InjectableClasses() {
+		injected := truth.Injected[class]
+		if len(injected) < 5 {
+			t.Errorf("%s: only %d injected", class, len(injected))
+		}
+		want := maps.Clone(natural[class])
+		if want == nil {
+			want = map[string]bool{}
+		}
+		for _, id := range injected {
+			if want[id] {
+				t.Errorf("%s: %s injected and natural", class, id)
+			}
+			want[id] = true
+		}
+		if !maps.Equal(found[class], want) {
+			var extra, missed []string
+			for id := range found[class] {
+				if !want[id] {
+					extra = append(extra, id)
+				}
+			}
+			for id := range want {
+				if !found[class][id] {
+					missed = append(missed, id)
+				}
+			}
+			t.Errorf("%s: audit found %d, want %d natural + %d injected; not injected %v, missed %v",
+				class, len(found[class]), len(natural[class]), len(injected), extra, missed)
+		}
+		t.Logf("%s: %d natural, %d injected", class, len(natural[class]), len(injected))
 	}
 }

@@ -22,9 +22,19 @@ type ticket struct {
 	id        string
 	category  string
 	urgent    bool
-	due       int64 // resolve deadline of the first dispatch, 0 before
+	due       int64 // resolve deadline of the clock's dispatch, 0 before
 	replied   int64
 	firstDisp int64
+	respond   int64 // when the written first response goes out, 0 for none
+}
+
+// closeAt is when a ticket whose closure is due after delay may close:
+// not before its written first response.
+func (t *ticket) closeAt(now, delay int64) int64 {
+	if t.respond > 0 {
+		return max(now+delay, t.respond+60_000)
+	}
+	return now + delay
 }
 
 // written is a request arriving on a written channel.
@@ -40,7 +50,8 @@ func (c *center) written() {
 	if s.chance(0.08) {
 		delay = s.uniform(limit, limit*3)
 	}
-	s.at(s.now+delay, func() {
+	t.respond = s.now + delay
+	s.at(t.respond, func() {
 		s.emit(wire{Type: "ticket.responded", CenterID: c.cfg.ID, TicketID: t.id})
 	})
 }
@@ -68,7 +79,7 @@ func (c *center) newTicket(channel, callID string) *ticket {
 		s.truth.TicketsResolvedOnIntake++
 		s.at(s.now+s.uniform(time.Minute, 10*time.Minute), func() {
 			s.emit(wire{Type: "ticket.resolved_on_intake", CenterID: c.cfg.ID, TicketID: t.id})
-			s.at(s.now+s.uniform(time.Minute, 30*time.Minute), func() {
+			s.at(t.closeAt(s.now, s.uniform(time.Minute, 30*time.Minute)), func() {
 				s.emit(wire{Type: "ticket.closed", CenterID: c.cfg.ID, TicketID: t.id})
 			})
 		})
@@ -107,6 +118,8 @@ func (c *center) handle(t *ticket, d *Department) {
 		s.truth.TicketsDispatched++
 		t.due = c.resolveDue(t)
 		s.truth.due(t)
+	} else if s.latestClock && t.replied == 0 {
+		t.due = c.resolveDue(t) // a re-dispatch starts a new clock
 	}
 	scale := 1.0
 	if t.urgent {
@@ -122,12 +135,13 @@ func (c *center) handle(t *ticket, d *Department) {
 			})
 			return
 		}
-		s.at(s.now+int64(float64(s.exp(time.Duration(d.ContactHours*float64(time.Hour))))*scale), func() {
+		contact := s.now + int64(float64(s.exp(time.Duration(d.ContactHours*float64(time.Hour))))*scale)
+		s.at(contact, func() {
 			s.emit(wire{Type: "ticket.contacted", CenterID: c.cfg.ID, TicketID: t.id, DepartmentID: d.ID})
 		})
 		work := s.rng.ExpFloat64()*0.6*d.ResolveWorkdays + 0.4*d.ResolveWorkdays
 		reply := s.cal.AddWorkingMillis(s.now, int64(work*float64(scale)*86_400_000))
-		s.at(reply, func() { c.reply(t, d) })
+		s.at(max(reply, contact+60_000), func() { c.reply(t, d) }) // the citizen is contacted before the reply
 	})
 }
 
@@ -139,7 +153,7 @@ func (c *center) reply(t *ticket, d *Department) {
 		t.replied = s.now
 		s.truth.replied(t)
 	}
-	s.at(s.now+s.uniform(time.Hour, 20*time.Hour), func() {
+	s.at(t.closeAt(s.now, s.uniform(time.Hour, 20*time.Hour)), func() {
 		s.emit(wire{Type: "ticket.closed", CenterID: c.cfg.ID, TicketID: t.id})
 		s.at(s.now+s.uniform(4*time.Hour, 48*time.Hour), func() {
 			if !s.chance(0.85) {
@@ -163,7 +177,7 @@ func (c *center) reply(t *ticket, d *Department) {
 	})
 }
 
-// resolveDue is the resolve deadline of the ticket's first dispatch under
+// resolveDue is the resolve deadline of a dispatch made now under
 // the profile's rules, for the ground truth.
 func (c *center) resolveDue(t *ticket) int64 {
 	urg := event.UrgencyNormal

@@ -18,6 +18,10 @@ type Truth struct {
 	RepliedOnTime int `json:"replied_on_time"`
 	RepliedLate   int `json:"replied_late"`
 	OverdueOpen   int `json:"overdue_open"`
+	// Injected lists, by audit class, the calls and tickets injected with
+	// a records fault (Config.Inject) whose fault shows as of the end of
+	// the run. They are not in the figures above.
+	Injected map[string][]string `json:"injected,omitempty"`
 
 	open map[*ticket]struct{}
 }
@@ -41,6 +45,9 @@ func (t *Truth) replied(k *ticket) {
 // finish counts the tickets still unreplied whose deadline has passed by
 // the end of the run.
 func (t *Truth) finish(s *Sim) {
+	if s.inj != nil {
+		t.Injected = s.inj.finish(s.end)
+	}
 	for k := range t.open {
 		if k.due < s.end {
 			t.OverdueOpen++

@@ -18,6 +18,7 @@ type wire struct {
 	Caller         string `json:"caller,omitempty"`
 	Queue          string `json:"queue,omitempty"`
 	AgentID        string `json:"agent_id,omitempty"`
+	Team           string `json:"team,omitempty"`
 	ToDepartmentID string `json:"to_department_id,omitempty"`
 	EndedBy        string `json:"ended_by,omitempty"`
 	Rating         string `json:"rating,omitempty"`
@@ -29,12 +30,18 @@ type wire struct {
 	Resolved       *bool  `json:"resolved,omitempty"`
 }
 
-// emit sends w at the current simulated time.
+// emit sends w at the current simulated time, under a new event id.
 func (s *Sim) emit(w wire) {
+	w.EventID = s.nextID("ev-")
+	s.send(w, true)
+}
+
+// send sends w, event id set, at the current simulated time; count is
+// false for a copy of an event already sent.
+func (s *Sim) send(w wire, count bool) {
 	if s.err != nil {
 		return
 	}
-	w.EventID = s.nextID("ev-")
 	w.TS = time.UnixMilli(s.now).In(s.cal.Location()).Format("2006-01-02T15:04:05.000Z07:00")
 	b, err := json.Marshal(w)
 	if err != nil {
@@ -45,7 +52,9 @@ func (s *Sim) emit(w wire) {
 	if ev.Ticket {
 		ev.Key = w.TicketID
 	}
-	s.truth.Events++
+	if count {
+		s.truth.Events++
+	}
 	s.err = s.sink(ev)
 }
 

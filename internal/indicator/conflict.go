@@ -1,0 +1,145 @@
+package indicator
+
+import (
+	"bytes"
+	"encoding/binary"
+	"hash/maphash"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/hotlineqc/hotlineqc/internal/event"
+)
+
+// Conflicting duplicates (indicators.md v1.1, decision 12): two events with
+// one event_id but different content. The one with the earliest ts wins,
+// ties going to the smaller canonical JSON, whatever the arrival order; the
+// other counts as a duplicate and as conflicting.
+
+var contentSeed = maphash.MakeSeed()
+
+// contentHash digests everything an event says, so that a replay (same
+// content) and a conflicting duplicate (different content) are told apart.
+// It lives only in memory: the seed differs between processes.
+func contentHash(e *event.Event) uint64 {
+	var h maphash.Hash
+	h.SetSeed(contentSeed)
+	var n [8]byte
+	num := func(v int64) {
+		binary.LittleEndian.PutUint64(n[:], uint64(v))
+		h.Write(n[:])
+	}
+	str := func(s string) {
+		num(int64(len(s)))
+		h.WriteString(s)
+	}
+	num(e.TS)
+	num(int64(e.Type)<<40 | int64(e.Channel)<<32 | int64(e.EndedBy)<<24 | int64(e.Rating)<<16 |
+		int64(e.Category)<<8 | int64(e.Urgency))
+	num(int64(e.V)<<16 | int64(e.Reached)<<8 | int64(e.Resolved))
+	num(e.Deadline)
+	num(int64(e.TimeLimit.Unit)<<32 | int64(e.TimeLimit.Amount))
+	for _, s := range [...]string{e.CallID, e.TicketID, e.CallerHash, e.Queue, e.AgentID, e.ToQueue,
+		e.ToAgentID, e.ToDepartmentID, e.Subject, e.DepartmentID, e.Reason, e.Team} {
+		str(s)
+	}
+	num(int64(len(e.Attrs)))
+	h.Write(e.Attrs)
+	return h.Sum64()
+}
+
+// SameEvent reports whether a and b say the same (a replay), as the
+// engine tells a duplicate from a conflicting one. Both must be events of
+// one call or ticket.
+func SameEvent(a, b *event.Event) bool {
+	return a.ID == b.ID && contentHash(a) == contentHash(b)
+}
+
+// canon is a canonical JSON object of the fields an entity keeps of an
+// event: keys sorted, times as RFC 3339 in UTC. Conflicting duplicates with
+// the same ts are ordered by it.
+type canon map[string]string
+
+func (c canon) str(k, v string) {
+	if v != "" {
+		c[k] = strconv.Quote(v)
+	}
+}
+
+func (c canon) time(k string, ms int64) {
+	if ms != 0 {
+		c[k] = strconv.Quote(time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.999Z07:00"))
+	}
+}
+
+func (c canon) tri(k string, t event.Tri) {
+	if t != event.Unset {
+		c[k] = strconv.FormatBool(t == event.True)
+	}
+}
+
+func (c canon) bytes() []byte {
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Quote(k))
+		b.WriteByte(':')
+		b.WriteString(c[k])
+	}
+	b.WriteByte('}')
+	return b.Bytes()
+}
+
+func (v *cev) canonical(center, id string) []byte {
+	c := canon{}
+	c.str("event_id", v.eid)
+	c.str("type", v.typ.String())
+	c.time("ts", v.ts)
+	c.str("center_id", center)
+	c.str("call_id", id)
+	switch v.typ {
+	case event.CallQueued, event.CallAbandoned:
+		c.str("queue", v.s)
+	case event.CallAnswered:
+		c.str("agent_id", v.s)
+		c.str("team", v.team)
+	case event.CallArrived:
+		c.str("channel", v.channel.String())
+	case event.CallRated:
+		c.str("rating", v.rating.String())
+	}
+	return c.bytes()
+}
+
+func (v *tev) canonical(center, id string) []byte {
+	c := canon{}
+	c.str("event_id", v.eid)
+	c.str("type", v.typ.String())
+	c.time("ts", v.ts)
+	c.str("center_id", center)
+	c.str("ticket_id", id)
+	c.str("department_id", v.dept)
+	c.time("deadline", v.deadline)
+	if !v.limit.IsZero() {
+		c.str("time_limit", v.limit.String())
+	}
+	c.tri("reached", v.reached)
+	c.tri("resolved", v.resolved)
+	if v.rating != event.RatingNone {
+		c.str("rating", v.rating.String())
+	}
+	if v.typ == event.TicketCreated {
+		c.str("category", v.category.String())
+		c.str("urgency", v.urgency.String())
+		c.str("channel", v.channel.String())
+	}
+	return c.bytes()
+}
