@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -157,7 +159,7 @@ func setup(sinkErrs ...error) (*fakeSource, *fakeSink, *ingest.Pipeline, *promet
 	var msgs []kafkaio.Message
 	for i, v := range []string{
 		`{"event_id":"e1","type":"call.queued","ts":"2026-10-09T09:00:00+08:00","center_id":"c1","call_id":"k1","queue":"q"}`,
-		`not json`,
+		`{"caller":"13800000000", not json`,
 		`{"event_id":"e2","type":"ticket.created","ts":"2026-10-09T09:00:00+08:00","center_id":"c1","ticket_id":"t1"}`,
 	} {
 		msgs = append(msgs, kafkaio.Message{Topic: "calls", Partition: 0, Offset: int64(10 + i), Value: []byte(v)})
@@ -169,9 +171,10 @@ func setup(sinkErrs ...error) (*fakeSource, *fakeSink, *ingest.Pipeline, *promet
 	cfg.BatchSize, cfg.FlushInterval, cfg.RetryMin, cfg.RetryMax = 3, time.Hour, time.Millisecond, 5*time.Millisecond
 	p := ingest.New(cfg, ingest.Deps{
 		Source: src, Raw: sink, DeadLetters: sink, Decoder: &event.Decoder{},
-		Retryable: func(err error) bool { return errors.Is(err, errTransient) },
-		Metrics:   ingest.NewMetrics(reg),
-		Log:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		MaskCaller: func(s string) string { return "hash-of-" + strconv.Itoa(len(s)) },
+		Retryable:  func(err error) bool { return errors.Is(err, errTransient) },
+		Metrics:    ingest.NewMetrics(reg),
+		Log:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}, "calls")
 	return src, sink, p, reg, log
 }
@@ -202,6 +205,10 @@ func TestCommitsOnlyAfterWrites(t *testing.T) {
 	}
 	if sink.events != 2 || len(sink.dead) != 1 || sink.dead[0].Reason != "invalid_json" {
 		t.Errorf("events %d, dead %+v", sink.events, sink.dead)
+	}
+	// The dead letter keeps the message with its caller hashed.
+	if v := string(sink.dead[0].Msg.Value); v != `{"caller":"hash-of-11", not json` {
+		t.Errorf("dead letter = %s", v)
 	}
 	// The writes run at once; the commit comes after all of them.
 	assertWritesThenCommit(t, log.get(), []string{"dead_letter", "insert failed", "insert failed", "insert"}, "commit gen 1")
@@ -263,6 +270,17 @@ func consumed(t *testing.T, reg *prometheus.Registry) float64 {
 	return counterValue(t, reg, "hotline_pipeline_messages_consumed_total", "calls")
 }
 
+// assigns counts the assignments in an operation log.
+func assigns(ops []string) int {
+	n := 0
+	for _, op := range ops {
+		if strings.HasPrefix(op, "assign ") {
+			n++
+		}
+	}
+	return n
+}
+
 // recordingState is a state stage that records what it is told.
 type recordingState struct {
 	log *opLog
@@ -273,9 +291,9 @@ func (r *recordingState) Assign(_ context.Context, ps []kafkaio.Partition) ([]ch
 	r.note(fmt.Sprintf("assign %d", len(ps)))
 	return nil, nil
 }
-func (r *recordingState) Apply(_ context.Context, recs []event.Record) ([]chstore.StateRow, error) {
+func (r *recordingState) Apply(_ context.Context, recs []event.Record) ([]chstore.StateRow, int, error) {
 	r.note(fmt.Sprintf("apply %d", len(recs)))
-	return []chstore.StateRow{{}}, nil
+	return []chstore.StateRow{{}}, len(recs), nil
 }
 func (r *recordingState) Tick() []chstore.StateRow { return nil }
 func (r *recordingState) Evict(uint64) int         { return 0 }
@@ -304,30 +322,43 @@ func TestRebalanceFlushesCommitsAndRevokes(t *testing.T) {
 	cfg := ingest.DefaultConfig()
 	cfg.BatchSize, cfg.FlushInterval, cfg.RetryMin, cfg.RetryMax = 100, time.Hour, time.Millisecond, 5*time.Millisecond
 	sink := &fakeSink{log: log}
+	reg := prometheus.NewRegistry()
 	p := ingest.New(cfg, ingest.Deps{
 		Source: src, Raw: sink, DeadLetters: sink, State: st, States: st, Decoder: &event.Decoder{},
 		Retryable: func(err error) bool { return errors.Is(err, errTransient) },
-		Metrics:   ingest.NewMetrics(prometheus.NewRegistry()),
+		Metrics:   ingest.NewMetrics(reg),
 		Log:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}, "calls")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
-	waitLog := func(entry string) {
+	// Each step waits for what the previous one started, so that a slow
+	// machine cannot end a generation before it has read its messages.
+	waitFor := func(what string, cond func() bool) {
 		t.Helper()
 		deadline := time.Now().Add(5 * time.Second)
-		for !slices.Contains(log.get(), entry) {
+		for !cond() {
 			if time.Now().After(deadline) {
-				t.Fatalf("no %q in %v", entry, log.get())
+				t.Fatalf("no %s in %v", what, log.get())
 			}
 			time.Sleep(time.Millisecond)
 		}
 	}
-	waitLog("assign 1")
+	waitLog := func(entry string) {
+		t.Helper()
+		waitFor(entry, func() bool { return slices.Contains(log.get(), entry) })
+	}
+	read := func(n float64) {
+		t.Helper()
+		waitFor(fmt.Sprint(n, " messages read"), func() bool { return consumed(t, reg) == n })
+	}
+	read(1)
 	close(first.end) // rebalance
 	waitLog("commit gen 1")
+	read(3)
 	close(second.end)
 	waitLog("commit refused")
+	waitFor("third assignment", func() bool { return assigns(log.get()) == 3 })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
