@@ -3,20 +3,19 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/compute"
-	"github.com/hotlineqc/hotlineqc/internal/profile"
 	"github.com/hotlineqc/hotlineqc/internal/report"
 )
 
 type assessFlags struct {
 	events, deadLetters []string
-	clickhouse, profile string
+	clickhouse          string
+	profiles            profileFlags
 	center, from, to    string
 	year, quarter       string
 	formats, asOf, out  string
@@ -45,7 +44,7 @@ those of export and compute on the same data.`,
 	fl.StringArrayVar(&f.events, "events", nil, "NDJSON event file (repeatable); give the previous period's events too")
 	fl.StringVar(&f.clickhouse, "clickhouse", "", "read what the pipeline stored instead (DSN clickhouse://user@host:9000/db)")
 	fl.StringArrayVar(&f.deadLetters, "dead-letters", nil, "NDJSON dead-letter file whose records count as rejected (repeatable)")
-	fl.StringVar(&f.profile, "profile", profile.DefaultID, "profile file or built-in id ("+strings.Join(profile.BuiltinIDs(), ", ")+")")
+	f.profiles.register(fl)
 	fl.StringVar(&f.center, "center", "", "only this centre (default: every centre with data in the period)")
 	fl.StringVar(&f.from, "from", "", "first month, YYYY-MM")
 	fl.StringVar(&f.to, "to", "", "last month, YYYY-MM")
@@ -95,7 +94,7 @@ func runAssess(cmd *cobra.Command, f assessFlags) error {
 	if err != nil {
 		return err
 	}
-	p, err := profile.Load(f.profile)
+	set, err := f.profiles.load()
 	if err != nil {
 		return err
 	}
@@ -115,7 +114,7 @@ func runAssess(cmd *cobra.Command, f assessFlags) error {
 	var src report.Source
 	var audit *compute.AuditOutput
 	if f.clickhouse == "" {
-		o, finish, err := fileOptions(cmd, f.events, p, at)
+		o, finish, err := fileOptions(cmd, f.events, set, at)
 		if err != nil {
 			return err
 		}
@@ -127,15 +126,15 @@ func runAssess(cmd *cobra.Command, f assessFlags) error {
 	} else {
 		var r *chstore.Reader
 		var closeSrc func()
-		if src, r, closeSrc, err = openSource(cmd, nil, f.clickhouse, p, at, false); err != nil {
+		if src, r, closeSrc, err = openSource(cmd, nil, f.clickhouse, set, at, false); err != nil {
 			return err
 		}
 		defer closeSrc()
-		if audit, err = compute.AuditStore(cmd.Context(), r, p, scope, time.UnixMilli(src.AsOf()), f.deadLetters); err != nil {
+		if audit, err = compute.AuditStore(cmd.Context(), r, set, scope, time.UnixMilli(src.AsOf()), f.deadLetters); err != nil {
 			return fmt.Errorf("records audit: %w", err)
 		}
 	}
-	files, err := report.ExportAssessments(src, p, audit, f.center, from, to, !f.noPrevious, fs, f.out)
+	files, err := report.ExportAssessments(src, set, audit, f.center, from, to, !f.noPrevious, fs, f.out)
 	for _, name := range files {
 		fmt.Fprintln(cmd.OutOrStdout(), name)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -10,13 +9,13 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/compute"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
-	"github.com/hotlineqc/hotlineqc/internal/profile"
 )
 
 type auditFlags struct {
 	events, deadLetters []string
 	clickhouse          string
-	profile, calendar   string
+	profiles            profileFlags
+	calendar            string
 	center, from, to    string
 	month               string
 	asOf, format        string
@@ -44,7 +43,7 @@ month of its offer, a ticket to the month of its creation.`,
 	fl.StringArrayVar(&f.events, "events", nil, "NDJSON event file (repeatable; - for stdin)")
 	fl.StringVar(&f.clickhouse, "clickhouse", "", "audit the raw events stored in ClickHouse (DSN clickhouse://user@host:9000/db)")
 	fl.StringArrayVar(&f.deadLetters, "dead-letters", nil, "NDJSON dead-letter file whose records count as rejected by reason (repeatable)")
-	fl.StringVar(&f.profile, "profile", profile.DefaultID, "profile file, or the id of a built-in profile ("+strings.Join(profile.BuiltinIDs(), ", ")+")")
+	f.profiles.register(fl)
 	fl.StringVar(&f.calendar, "calendar", "", "extra calendar overrides (YAML: workdays: [...], holidays: [...])")
 	fl.StringVar(&f.center, "center", "", "only this centre")
 	fl.StringVar(&f.month, "month", "", "one month, YYYY-MM (same as --from M --to M)")
@@ -73,7 +72,7 @@ func runAudit(cmd *cobra.Command, f auditFlags) error {
 			return fmt.Errorf("%s %q: want YYYY-MM", name, m)
 		}
 	}
-	opts, err := computeOptions(computeFlags{events: f.events, profile: f.profile, calendar: f.calendar,
+	opts, err := computeOptions(computeFlags{events: f.events, profiles: f.profiles, calendar: f.calendar,
 		window: "month", groupBy: "center_id", asOf: f.asOf, format: "json", maxBytes: f.maxBytes})
 	if err != nil {
 		return err
@@ -86,7 +85,7 @@ func runAudit(cmd *cobra.Command, f auditFlags) error {
 			return err
 		}
 		defer conn.Close()
-		out, err = compute.AuditStore(cmd.Context(), chstore.NewReader(conn, db), opts.Profile, scope, opts.AsOf, f.deadLetters)
+		out, err = compute.AuditStore(cmd.Context(), chstore.NewReader(conn, db), opts.Profiles, scope, opts.AsOf, f.deadLetters)
 		if err != nil {
 			return err
 		}

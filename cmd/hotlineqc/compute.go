@@ -23,7 +23,7 @@ import (
 
 type computeFlags struct {
 	events     []string
-	profile    string
+	profiles   profileFlags
 	calendar   string
 	window     string
 	groupBy    string
@@ -48,7 +48,7 @@ counted in the output; they do not change the exit status. "-" reads stdin.`,
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.events, "events", nil, "NDJSON event file (repeatable; - for stdin)")
 	fl.StringVar(&f.clickhouse, "clickhouse", "", "read the aggregates a pipeline stored instead (DSN clickhouse://user@host:9000/db)")
-	fl.StringVar(&f.profile, "profile", profile.DefaultID, "profile file, or the id of a built-in profile ("+strings.Join(profile.BuiltinIDs(), ", ")+")")
+	f.profiles.register(fl)
 	fl.StringVar(&f.calendar, "calendar", "", "extra calendar overrides (YAML: workdays: [...], holidays: [...])")
 	fl.StringVar(&f.window, "window", indicator.WindowDay, "window: "+strings.Join(indicator.Windows(), "|"))
 	fl.StringVar(&f.groupBy, "group-by", "center_id", "dimensions, comma-separated: "+strings.Join(indicator.Dimensions(), ","))
@@ -91,7 +91,7 @@ func runCompute(cmd *cobra.Command, f computeFlags) error {
 		if err != nil {
 			return err
 		}
-		out, err := compute.FromStore(cmd.Context(), st, opts.Profile, opts.Query, opts.AsOf)
+		out, err := compute.FromStore(cmd.Context(), st, opts.Profiles, opts.Query, opts.AsOf)
 		if err != nil {
 			return err
 		}
@@ -121,11 +121,11 @@ func computeOptions(f computeFlags) (compute.Options, error) {
 	if !contains(compute.Formats, f.format) {
 		return o, fmt.Errorf("--format %q: want %s", f.format, strings.Join(compute.Formats, ", "))
 	}
-	p, err := profile.Load(f.profile)
+	set, err := f.profiles.load()
 	if err != nil {
 		return o, err
 	}
-	o.Profile = p
+	o.Profiles = set
 	o.Query = indicator.Query{Window: f.window, GroupBy: []string{}}
 	if strings.TrimSpace(f.groupBy) != "" {
 		for _, d := range strings.Split(f.groupBy, ",") {

@@ -17,8 +17,9 @@ import (
 
 func newExportCmd() *cobra.Command {
 	var (
-		month, prof, center, formats, out, ch, asOf string
-		events                                      []string
+		month, center, formats, out, ch, asOf string
+		events                                []string
+		profiles                              profileFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "export --month YYYY-MM (--events FILE ... | --clickhouse DSN) --out DIR",
@@ -29,7 +30,7 @@ with a BOM) and <center>-<YYYY-MM>.html. The figures are those of
 compute --window month, from event files or from what the pipeline stored.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, err := profile.Load(prof)
+			set, err := profiles.load()
 			if err != nil {
 				return err
 			}
@@ -43,15 +44,15 @@ compute --window month, from event files or from what the pipeline stored.`,
 					return fmt.Errorf("--as-of %q: want RFC 3339", asOf)
 				}
 			}
-			if _, err := report.Month(month, p.Location()); err != nil {
+			if _, err := report.Month(month, set.Default.Location()); err != nil {
 				return err
 			}
-			src, _, closeSrc, err := openSource(cmd, events, ch, p, at, true)
+			src, _, closeSrc, err := openSource(cmd, events, ch, set, at, true)
 			if err != nil {
 				return err
 			}
 			defer closeSrc()
-			files, err := report.Export(src, p, month, center, fs, out)
+			files, err := report.Export(src, set, month, center, fs, out)
 			for _, f := range files {
 				fmt.Fprintln(cmd.OutOrStdout(), f)
 			}
@@ -65,7 +66,7 @@ compute --window month, from event files or from what the pipeline stored.`,
 	fl.StringVar(&month, "month", "", "the month, YYYY-MM")
 	fl.StringArrayVar(&events, "events", nil, "NDJSON event file (repeatable)")
 	fl.StringVar(&ch, "clickhouse", "", "read what the pipeline stored instead (DSN clickhouse://user@host:9000/db)")
-	fl.StringVar(&prof, "profile", profile.DefaultID, "profile file or built-in id")
+	profiles.register(fl)
 	fl.StringVar(&center, "center", "", "only this centre (default: every centre with data)")
 	fl.StringVar(&formats, "format", "xlsx,csv,html", "formats, comma-separated: xlsx, csv, html")
 	fl.StringVar(&asOf, "as-of", "", "evaluation time, RFC 3339 (default: the latest event time, as compute)")
@@ -80,9 +81,9 @@ compute --window month, from event files or from what the pipeline stored.`,
 // openSource evaluates event files, or opens the store at DSN ch when it
 // is set (reading the ticket states only withTickets); close releases the
 // store. reader is nil for files.
-func openSource(cmd *cobra.Command, files []string, ch string, p *profile.Profile, at time.Time, withTickets bool) (report.Source, *chstore.Reader, func(), error) {
+func openSource(cmd *cobra.Command, files []string, ch string, set *profile.Set, at time.Time, withTickets bool) (report.Source, *chstore.Reader, func(), error) {
 	if ch == "" {
-		o, finish, err := fileOptions(cmd, files, p, at)
+		o, finish, err := fileOptions(cmd, files, set, at)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -95,7 +96,7 @@ func openSource(cmd *cobra.Command, files []string, ch string, p *profile.Profil
 		return nil, nil, nil, err
 	}
 	r := chstore.NewReader(conn, db)
-	src, err := report.FromStore(cmd.Context(), r, p, at, ch, withTickets)
+	src, err := report.FromStore(cmd.Context(), r, set, at, ch, withTickets)
 	if err != nil {
 		conn.Close()
 		return nil, nil, nil, err
@@ -105,7 +106,7 @@ func openSource(cmd *cobra.Command, files []string, ch string, p *profile.Profil
 
 // fileOptions are the options of reading event files with a progress bar
 // on stderr and each rejected line reported there; call finish after.
-func fileOptions(cmd *cobra.Command, files []string, p *profile.Profile, at time.Time) (report.FileOptions, func(), error) {
+func fileOptions(cmd *cobra.Command, files []string, set *profile.Set, at time.Time) (report.FileOptions, func(), error) {
 	var total int64
 	for _, f := range files {
 		st, err := os.Stat(f)
@@ -119,7 +120,7 @@ func fileOptions(cmd *cobra.Command, files []string, p *profile.Profile, at time
 		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
 	var done int64
 	var base int64
-	return report.FileOptions{Files: files, Profile: p, AsOf: at,
+	return report.FileOptions{Files: files, Profiles: set, AsOf: at,
 		Progress: func(n int64) {
 			if n < done-base { // the next file started
 				base = done

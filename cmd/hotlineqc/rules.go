@@ -7,27 +7,32 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/hotlineqc/hotlineqc/internal/profile"
 	"github.com/hotlineqc/hotlineqc/internal/rules"
 )
 
 func newRulesCmd() *cobra.Command {
-	var prof, out string
+	var (
+		out      string
+		profiles profileFlags
+	)
 	cmd := &cobra.Command{
-		Use:   "rules --profile FILE",
+		Use:   "rules --profile FILE [--profile-for CENTER=FILE ...]",
 		Short: "Write the Prometheus recording and alerting rules of a profile",
 		Long: `Write <out>/<profile id>.rules.yml: burn-rate alerts (a fast and a slow pair
 of windows, a minimum call volume, business hours if the profile asks) on
 the profile's call-rate targets, ticket alerts (overdue, due soon, dispatch
 backlog) and pipeline alerts (down, consumer lag, dead letters, ClickHouse
-write failures, no data), annotated in Chinese with a runbook line.`,
+write failures, no data), annotated in Chinese with a runbook line. With
+--profile-for, each profile's rules select its centres and its alerts carry
+a profile label.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, err := profile.Load(prof)
+			set, err := profiles.load()
 			if err != nil {
 				return err
 			}
-			b, err := rules.Generate(p)
+			p := set.Default
+			b, err := rules.Generate(set)
 			if err != nil {
 				return err
 			}
@@ -39,7 +44,7 @@ write failures, no data), annotated in Chinese with a runbook line.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&prof, "profile", profile.DefaultID, "profile file or built-in id")
+	profiles.register(cmd.Flags())
 	cmd.Flags().StringVar(&out, "out", "deploy/prometheus", "output directory")
 	return cmd
 }

@@ -105,7 +105,7 @@ func TestTamperEvidence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := report.FromStore(ctx, chstore.NewReader(conn, db), profile.Default(), time.Time{}, "test", false)
+	src, err := report.FromStore(ctx, chstore.NewReader(conn, db), profile.Single(profile.Default()), time.Time{}, "test", false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,12 +20,12 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/config"
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/httpserve"
+	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/ingest"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 	"github.com/hotlineqc/hotlineqc/internal/ledger"
 	"github.com/hotlineqc/hotlineqc/internal/livestate"
 	"github.com/hotlineqc/hotlineqc/internal/privacy"
-	"github.com/hotlineqc/hotlineqc/internal/profile"
 )
 
 // NewLogger builds the process logger from the log configuration.
@@ -89,18 +89,20 @@ func Run(ctx context.Context, cfg config.Config, ln net.Listener, reg *prometheu
 	}
 	defer dlq.Close()
 
-	prof, err := profile.Load(cfg.Profile)
+	set, err := cfg.ProfileSet()
 	if err != nil {
 		return err
 	}
-	cal, err := prof.NewCalendar()
+	ps, err := indicator.NewProfiles(set)
 	if err != nil {
 		return err
 	}
-	stage := livestate.New(cfg.Stream, prof, cal, chstore.NewReader(conn, cfg.ClickHouse.Database), cfg.Kafka.Topics, ro.clock, log)
+	stage := livestate.New(cfg.Stream, ps, chstore.NewReader(conn, cfg.ClickHouse.Database), cfg.Kafka.Topics, ro.clock, log)
 	stage.Instrument(livestate.NewMetrics(reg))
 
-	led := ledger.New(chstore.NewLedgerStore(conn, cfg.ClickHouse.Database), prof.Location(), cfg.Ledger, log)
+	// The ledger's days are in the default profile's time zone, for every
+	// centre: `verify --profile` must name the same default.
+	led := ledger.New(chstore.NewLedgerStore(conn, cfg.ClickHouse.Database), set.Default.Location(), cfg.Ledger, log)
 	p := ingest.New(cfg.Pipeline, ingest.Deps{
 		Source:      ingest.GroupSource(group),
 		Raw:         led.Marker(chstore.NewRawWriter(conn, cfg.ClickHouse.Database), time.Now),

@@ -165,7 +165,7 @@ func assertTicketGauges(t *testing.T, procs []*proc, sc streamScenario) {
 	t.Helper()
 	p := profile.Default()
 	cal, _ := p.NewCalendar()
-	eng := indicator.New(p, cal)
+	eng := indicator.New(indicator.Single(p, cal))
 	now := time.Now()
 	if _, err := compute.Feed(context.Background(), eng, []string{sc.file}, 0, now, nil, nil); err != nil {
 		t.Fatal(err)

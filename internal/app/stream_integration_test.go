@@ -42,10 +42,16 @@ type streamScenario struct {
 
 func newStreamScenario(t *testing.T, span time.Duration, seed uint64) streamScenario {
 	t.Helper()
+	return newStreamScenarioN(t, 1, span, seed)
+}
+
+// newStreamScenarioN is newStreamScenario with the given number of centres.
+func newStreamScenarioN(t *testing.T, centers int, span time.Duration, seed uint64) streamScenario {
+	t.Helper()
 	start := time.Date(2026, 10, 12, 6, 0, 0, 0, shanghai)
 	p := profile.Default()
 	cal, _ := p.NewCalendar()
-	s, err := sim.New(sim.Default(1, start, span, seed), p, cal)
+	s, err := sim.New(sim.Default(centers, start, span, seed), p, cal)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,8 +152,9 @@ var streamQueries = []indicator.Query{
 }
 
 // assertStreamEqualsCompute reads the stored aggregates back and compares
-// them, for several queries, with compute over the same lines.
-func assertStreamEqualsCompute(t *testing.T, cfg config.Config, sc streamScenario) {
+// them, for several queries, with compute over the same lines. It returns
+// what it read.
+func assertStreamEqualsCompute(t *testing.T, cfg config.Config, sc streamScenario) *chstore.Stored {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -160,13 +167,16 @@ func assertStreamEqualsCompute(t *testing.T, cfg config.Config, sc streamScenari
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := profile.Default()
+	set, err := cfg.ProfileSet()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, q := range streamQueries {
-		want, err := compute.Run(ctx, compute.Options{Files: []string{sc.file}, Profile: p, Query: q, AsOf: sc.asOf})
+		want, err := compute.Run(ctx, compute.Options{Files: []string{sc.file}, Profiles: set, Query: q, AsOf: sc.asOf})
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := compute.FromStore(ctx, stored, p, q, time.Time{})
+		got, err := compute.FromStore(ctx, stored, set, q, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -178,6 +188,7 @@ func assertStreamEqualsCompute(t *testing.T, cfg config.Config, sc streamScenari
 		}
 	}
 	assertReportsEqual(t, conn, cfg, sc)
+	return stored
 }
 
 // assertReportsEqual builds the monthly report from the store and from the
@@ -185,12 +196,16 @@ func assertStreamEqualsCompute(t *testing.T, cfg config.Config, sc streamScenari
 func assertReportsEqual(t *testing.T, conn driver.Conn, cfg config.Config, sc streamScenario) {
 	t.Helper()
 	ctx := context.Background()
-	p := profile.Default()
-	fromStore, err := report.FromStore(ctx, chstore.NewReader(conn, cfg.ClickHouse.Database), p, time.Time{}, "test", true)
+	set, err := cfg.ProfileSet()
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromFiles, err := report.FromFiles(ctx, report.FileOptions{Files: []string{sc.file}, Profile: p, AsOf: sc.asOf})
+	p := set.Default // of c12345
+	fromStore, err := report.FromStore(ctx, chstore.NewReader(conn, cfg.ClickHouse.Database), set, time.Time{}, "test", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromFiles, err := report.FromFiles(ctx, report.FileOptions{Files: []string{sc.file}, Profiles: set, AsOf: sc.asOf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,23 +231,23 @@ func assertReportsEqual(t *testing.T, conn driver.Conn, cfg config.Config, sc st
 	if len(a.Depts) == 0 || len(a.Late) == 0 {
 		t.Errorf("report too thin to compare: %d departments, %d late tickets", len(a.Depts), len(a.Late))
 	}
-	assertAssessmentsEqual(ctx, t, conn, cfg, sc, fromStore, fromFiles)
+	assertAssessmentsEqual(ctx, t, conn, set, cfg, sc, fromStore, fromFiles)
 }
 
 // assertAssessmentsEqual runs the self-assessment and the records audit on
 // the store and on the files: the same requirements, hours and defects.
 // Conflicting duplicates are the exception: the raw tables keep the winner
 // of a conflict only, so the store's audit cannot count them.
-func assertAssessmentsEqual(ctx context.Context, t *testing.T, conn driver.Conn, cfg config.Config, sc streamScenario, fromStore, fromFiles report.Source) {
+func assertAssessmentsEqual(ctx context.Context, t *testing.T, conn driver.Conn, set *profile.Set, cfg config.Config, sc streamScenario, fromStore, fromFiles report.Source) {
 	t.Helper()
-	p := profile.Default()
+	p := set.For("c12345")
 	asOf := time.UnixMilli(fromStore.AsOf())
 	scope := compute.AuditScope{From: "2026-10", To: "2026-10", Examples: -1}
-	storeAudit, err := compute.AuditStore(ctx, chstore.NewReader(conn, cfg.ClickHouse.Database), p, scope, asOf, nil)
+	storeAudit, err := compute.AuditStore(ctx, chstore.NewReader(conn, cfg.ClickHouse.Database), set, scope, asOf, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fileAudit, err := compute.Audit(ctx, compute.Options{Files: []string{sc.file}, Profile: p, AsOf: asOf}, scope, nil)
+	fileAudit, err := compute.Audit(ctx, compute.Options{Files: []string{sc.file}, Profiles: set, AsOf: asOf}, scope, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,6 +299,74 @@ func deref(p *float64) float64 {
 func TestStreamingEqualsCompute(t *testing.T) {
 	cfg := streamConfig(t)
 	sc := newStreamScenario(t, 30*time.Hour, 5)
+	streamAndCompare(t, cfg, sc)
+}
+
+// With profiles by centre (indicators.md v1.1, decision 17), each centre's
+// stored figures follow its own profile and still equal compute given the
+// same profiles: the second centre evaluates in UTC, answers within 20 s,
+// resolves in 3 working days and has other targets.
+func TestStreamingEqualsComputeProfilesByCenter(t *testing.T) {
+	cfg := streamConfig(t)
+	other := filepath.Join(t.TempDir(), "other.yaml")
+	if err := os.WriteFile(other, []byte(`base: gbt33358-2016
+id: other-centre
+timezone: UTC
+calls:
+  service_level: {threshold_seconds: 20, denominator: offered}
+deadlines:
+  resolve: {normal: 3wd, urgent: 24h}
+targets:
+  answer_rate: {op: ">=", value: 0.9}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Profiles.ByCenter = map[string]string{"c12346": other}
+	sc := newStreamScenarioN(t, 2, 30*time.Hour, 6)
+	stored := streamAndCompare(t, cfg, sc)
+
+	// The stored figures are those of each centre's profile: c12345's are
+	// what the default gives, c12346's are not.
+	ctx := context.Background()
+	set, err := cfg.ProfileSet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := indicator.Query{Window: indicator.WindowMonth, GroupBy: []string{"center_id"}}
+	got, err := compute.FromStore(ctx, stored, set, q, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	allDefault, err := compute.Run(ctx, compute.Options{Files: []string{sc.file}, Profiles: profile.Single(profile.Default()), Query: q, AsOf: sc.asOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	of := func(rs []indicator.Result, center, ind string) *indicator.Result {
+		for i := range rs {
+			if rs[i].Dims["center_id"] == center && rs[i].Indicator == ind {
+				return &rs[i]
+			}
+		}
+		t.Fatalf("no %s of %s", ind, center)
+		return nil
+	}
+	for _, ind := range []string{"answered_within_15s_rate", "on_time_closure_rate", "answer_rate"} {
+		a, b := of(got.Results, "c12345", ind), of(allDefault.Results, "c12345", ind)
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("c12345 %s: %v, the default profile gives %v", ind, a.Value, b.Value)
+		}
+		a, b = of(got.Results, "c12346", ind), of(allDefault.Results, "c12346", ind)
+		if reflect.DeepEqual(a, b) {
+			t.Errorf("c12346 %s: %v %v, as under the default profile", ind, a.Value, a.Target)
+		}
+	}
+}
+
+// streamAndCompare streams a scenario through `run` into the store and
+// compares what it stored with compute, the reports and the commands; it
+// returns the stored aggregates.
+func streamAndCompare(t *testing.T, cfg config.Config, sc streamScenario) *chstore.Stored {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	produce(ctx, t, cfg.Kafka.Brokers[0], cfg.Kafka.Topics.Calls, sc.calls)
@@ -306,15 +389,20 @@ func TestStreamingEqualsCompute(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	assertStreamEqualsCompute(t, cfg, sc)
+	stored := assertStreamEqualsCompute(t, cfg, sc)
 
 	// The commands a centre runs on the store.
 	dsn := fmt.Sprintf("clickhouse://%s@%s/%s", cfg.ClickHouse.Username, cfg.ClickHouse.Addr[0], cfg.ClickHouse.Database)
 	out := t.TempDir()
+	var profiles []string
+	for c, f := range cfg.Profiles.ByCenter {
+		profiles = append(profiles, "--profile-for", c+"="+f)
+	}
 	for _, args := range [][]string{
 		{"assess", "--clickhouse", dsn, "--from", "2026-10", "--to", "2026-10", "--out", out},
 		{"audit", "--clickhouse", dsn, "--month", "2026-10", "--as-of", sc.asOf.Format(time.RFC3339)},
 	} {
+		args = append(args, profiles...)
 		b, err := exec.Command(binary(t), args...).CombinedOutput()
 		if err != nil {
 			t.Fatalf("hotlineqc %s: %v\n%s", strings.Join(args, " "), err, b)
@@ -328,4 +416,5 @@ func TestStreamingEqualsCompute(t *testing.T) {
 			t.Errorf("assess wrote no %s: %v", f, err)
 		}
 	}
+	return stored
 }

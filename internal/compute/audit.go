@@ -67,11 +67,11 @@ var auditGrain = indicator.Query{Window: indicator.WindowMonth, GroupBy: []strin
 // dead-letter files (of `compute --dead-letter`, or the same shape) whose
 // records count as rejected by their reason.
 func Audit(ctx context.Context, o Options, scope AuditScope, deadLetters []string) (*AuditOutput, error) {
-	cal, err := o.Profile.NewCalendar(o.Calendar...)
+	ps, err := indicator.NewProfiles(o.Profiles, o.Calendar...)
 	if err != nil {
 		return nil, err
 	}
-	eng := indicator.NewSharded(o.Profile, cal, indicator.Grain(auditGrain), runtime.GOMAXPROCS(0))
+	eng := indicator.NewSharded(ps, indicator.Grain(auditGrain), runtime.GOMAXPROCS(0))
 	rejected := map[string]int64{}
 	asOf, err := Feed(ctx, eng, o.Files, o.MaxBytes, o.AsOf, nil, func(r Reject) {
 		rejected[string(r.Reason)]++
@@ -85,7 +85,7 @@ func Audit(ctx context.Context, o Options, scope AuditScope, deadLetters []strin
 	if err := CountDeadLetters(deadLetters, rejected); err != nil {
 		return nil, err
 	}
-	return NewAuditOutput(o.Profile, asOf, eng.Counts(), rejected, eng.Audit(scope.Examples), scope), nil
+	return NewAuditOutput(o.Profiles.Default, asOf, eng.Counts(), rejected, eng.Audit(scope.Examples), scope), nil
 }
 
 // AuditSlack is how far before the first audited month the events of the
@@ -96,12 +96,13 @@ const AuditSlack = 92 * 24 * time.Hour
 // AuditStore runs the records audit on the raw events stored in ClickHouse
 // from AuditSlack before scope.From up to asOf (zero: now). Rejected
 // messages are not in the store: give the dead-letter files to count them.
-func AuditStore(ctx context.Context, r *chstore.Reader, p *profile.Profile, scope AuditScope, asOf time.Time,
+func AuditStore(ctx context.Context, r *chstore.Reader, set *profile.Set, scope AuditScope, asOf time.Time,
 	deadLetters []string) (*AuditOutput, error) {
-	cal, err := p.NewCalendar()
+	ps, err := indicator.NewProfiles(set)
 	if err != nil {
 		return nil, err
 	}
+	p := set.Default
 	if asOf.IsZero() {
 		asOf = time.Now()
 	}
@@ -113,7 +114,7 @@ func AuditStore(ctx context.Context, r *chstore.Reader, p *profile.Profile, scop
 		}
 		from = m.Add(-AuditSlack)
 	}
-	eng := indicator.NewSharded(p, cal, indicator.Grain(auditGrain), runtime.GOMAXPROCS(0))
+	eng := indicator.NewSharded(ps, indicator.Grain(auditGrain), runtime.GOMAXPROCS(0))
 	batch := make([]event.Event, 0, 10_000)
 	err = r.EachEvent(ctx, scope.Center, from.UnixMilli(), asOf.UnixMilli()+1, func(rec event.Record) {
 		if batch = append(batch, rec.Event); len(batch) == cap(batch) {

@@ -17,7 +17,7 @@ import (
 func TestAuditFindsEveryClass(t *testing.T) {
 	asOf, _ := time.Parse(time.RFC3339, "2026-10-31T23:59:59+08:00")
 	out, err := compute.Audit(context.Background(), compute.Options{Files: []string{"testdata/audit/events.ndjson"},
-		Profile: profile.Default(), AsOf: asOf}, compute.AuditScope{From: "2026-10", To: "2026-10", Examples: indicator.MaxAuditExamples}, nil)
+		Profiles: profile.Single(profile.Default()), AsOf: asOf}, compute.AuditScope{From: "2026-10", To: "2026-10", Examples: indicator.MaxAuditExamples}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,9 +74,9 @@ func benchEngine(b *testing.B, finest bool) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		eng := indicator.NewAtGrain(p, cal, indicator.Grain(q))
+		eng := indicator.NewAtGrain(indicator.Single(p, cal), indicator.Grain(q))
 		if finest {
-			eng = indicator.New(p, cal)
+			eng = indicator.New(indicator.Single(p, cal))
 		}
 		for i := range evs {
 			eng.Apply(&evs[i])
@@ -92,7 +92,7 @@ func benchEngine(b *testing.B, finest bool) {
 // BenchmarkCompute measures the whole batch path from the file, on all cores.
 func BenchmarkCompute(b *testing.B) {
 	f, _ := benchFile(b)
-	o := compute.Options{Files: []string{f}, Profile: profile.Default(),
+	o := compute.Options{Files: []string{f}, Profiles: profile.Single(profile.Default()),
 		Query: indicator.Query{Window: indicator.WindowDay, GroupBy: []string{"center_id"}}, AsOf: time.Time{}}
 	b.ReportAllocs()
 	b.ResetTimer()

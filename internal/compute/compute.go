@@ -16,9 +16,10 @@ import (
 
 // Options are the inputs of one batch evaluation.
 type Options struct {
-	Files    []string
-	Profile  *profile.Profile
-	Calendar []profile.CalendarRules // extra calendar overrides
+	Files []string
+	// Profiles gives each centre its profile (profiles.by_center).
+	Profiles *profile.Set
+	Calendar []profile.CalendarRules // extra calendar overrides, for every profile
 	Query    indicator.Query
 	AsOf     time.Time // zero: the latest event time
 	MaxBytes int       // line size limit; 0: event.DefaultMaxBytes
@@ -35,10 +36,19 @@ type Output struct {
 	// ServiceLevel states the threshold and denominator behind
 	// answered_within_15s_rate, whose id keeps "15s" whatever the
 	// threshold (indicators.md v1.1, decision 14).
-	ServiceLevel ServiceLevel       `json:"service_level"`
-	Results      []indicator.Result `json:"results"`
+	ServiceLevel ServiceLevel `json:"service_level"`
+	// ProfilesByCenter names the centres evaluated against another
+	// profile than Profile (profiles.by_center); absent when none is.
+	ProfilesByCenter map[string]CenterProfile `json:"profiles_by_center,omitempty"`
+	Results          []indicator.Result       `json:"results"`
 
 	prof *profile.Profile
+}
+
+// CenterProfile is the profile of a centre named in profiles.by_center.
+type CenterProfile struct {
+	Profile      string       `json:"profile"`
+	ServiceLevel ServiceLevel `json:"service_level"`
 }
 
 // ServiceLevel is the profile's service-level rule.
@@ -47,11 +57,22 @@ type ServiceLevel struct {
 	Denominator      string  `json:"denominator"`
 }
 
-func newOutput(p *profile.Profile, asOf int64, counts indicator.Counts, results []indicator.Result) *Output {
+func newOutput(set *profile.Set, asOf int64, counts indicator.Counts, results []indicator.Result) *Output {
+	p := set.Default
+	out := &Output{Profile: p.ID, AsOf: FormatTime(asOf, p.Location()), Events: counts,
+		ServiceLevel: serviceLevel(p), Results: results, prof: p}
+	for c, cp := range set.ByCenter {
+		if out.ProfilesByCenter == nil {
+			out.ProfilesByCenter = map[string]CenterProfile{}
+		}
+		out.ProfilesByCenter[c] = CenterProfile{Profile: cp.ID, ServiceLevel: serviceLevel(cp)}
+	}
+	return out
+}
+
+func serviceLevel(p *profile.Profile) ServiceLevel {
 	sl := p.Calls.ServiceLevel
-	return &Output{Profile: p.ID, AsOf: FormatTime(asOf, p.Location()), Events: counts,
-		ServiceLevel: ServiceLevel{ThresholdSeconds: sl.ThresholdSeconds, Denominator: sl.Denominator},
-		Results:      results, prof: p}
+	return ServiceLevel{ThresholdSeconds: sl.ThresholdSeconds, Denominator: sl.Denominator}
 }
 
 // name is the Chinese name of an indicator under the output's profile.
@@ -69,18 +90,18 @@ func Run(ctx context.Context, o Options) (*Output, error) {
 	if err := o.Query.Validate(); err != nil {
 		return nil, err
 	}
-	cal, err := o.Profile.NewCalendar(o.Calendar...)
+	ps, err := indicator.NewProfiles(o.Profiles, o.Calendar...)
 	if err != nil {
 		return nil, err
 	}
 	// The query is known: keep the aggregates at exactly its grain, and
 	// evaluate on every core.
-	eng := indicator.NewSharded(o.Profile, cal, indicator.Grain(o.Query), runtime.GOMAXPROCS(0))
+	eng := indicator.NewSharded(ps, indicator.Grain(o.Query), runtime.GOMAXPROCS(0))
 	asOf, err := Feed(ctx, eng, o.Files, o.MaxBytes, o.AsOf, nil, o.OnReject)
 	if err != nil {
 		return nil, err
 	}
-	return newOutput(o.Profile, asOf, eng.Counts(), eng.Results(o.Query)), nil
+	return newOutput(o.Profiles, asOf, eng.Counts(), eng.Results(o.Query)), nil
 }
 
 // Evaluator is what Feed drives: an indicator.Engine or indicator.Sharded.
@@ -123,11 +144,11 @@ func Feed(ctx context.Context, ev Evaluator, files []string, maxBytes int, asOf 
 // the query from them, in the same output shape. The event counts are
 // those behind the stored state; duplicates and rejected messages are not
 // kept in the store (they are in the metrics and the dead-letter topic).
-func FromStore(ctx context.Context, st *chstore.Stored, p *profile.Profile, q indicator.Query, asOf time.Time) (*Output, error) {
+func FromStore(ctx context.Context, st *chstore.Stored, set *profile.Set, q indicator.Query, asOf time.Time) (*Output, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
-	cal, err := p.NewCalendar()
+	ps, err := indicator.NewProfiles(set)
 	if err != nil {
 		return nil, err
 	}
@@ -135,8 +156,8 @@ func FromStore(ctx context.Context, st *chstore.Stored, p *profile.Profile, q in
 	if !asOf.IsZero() {
 		at = asOf.UnixMilli()
 	}
-	eng := indicator.Restore(p, cal, st.Cells, st.Tickets, at)
-	return newOutput(p, at, indicator.Counts{Accepted: st.Events}, eng.Results(q)), nil
+	eng := indicator.Restore(ps, st.Cells, st.Tickets, at)
+	return newOutput(set, at, indicator.Counts{Accepted: st.Events}, eng.Results(q)), nil
 }
 
 // FormatTime formats Unix milliseconds as RFC 3339 in loc, with

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -50,8 +51,19 @@ func target(r *indicator.Result) (op, value, met string) {
 func writeTable(w io.Writer, out *Output, groupBy []string) error {
 	fmt.Fprintf(w, "口径 profile: %s   评估时间 as of: %s   事件 events: accepted %d, duplicates %d (conflicting %d), rejected %d\n",
 		out.Profile, out.AsOf, out.Events.Accepted, out.Events.Duplicates, out.Events.Conflicting, out.Events.Rejected)
-	fmt.Fprintf(w, "接通时限 service level: answered_within_15s_rate 按等待 ≤ %s 秒计 (threshold %s s), 分母 denominator: %s\n\n",
+	fmt.Fprintf(w, "接通时限 service level: answered_within_15s_rate 按等待 ≤ %s 秒计 (threshold %s s), 分母 denominator: %s\n",
 		fmtSeconds(out.ServiceLevel.ThresholdSeconds), fmtSeconds(out.ServiceLevel.ThresholdSeconds), out.ServiceLevel.Denominator)
+	centers := make([]string, 0, len(out.ProfilesByCenter))
+	for c := range out.ProfilesByCenter {
+		centers = append(centers, c)
+	}
+	sort.Strings(centers)
+	for _, c := range centers {
+		cp := out.ProfilesByCenter[c]
+		fmt.Fprintf(w, "中心 center %s 口径 profile: %s   接通时限 ≤ %s 秒, 分母 denominator: %s\n",
+			c, cp.Profile, fmtSeconds(cp.ServiceLevel.ThresholdSeconds), cp.ServiceLevel.Denominator)
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	head := append([]string{"指标 indicator", "名称", "窗口 window_start"}, groupBy...)
 	head = append(head, "分子 num", "分母 den", "值 value", "目标 target", "达标 met")

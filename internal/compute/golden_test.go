@@ -26,11 +26,13 @@ import (
 // (input), expected.txt (the hand derivation) and expected.json (the same
 // numbers in the output shape of cli.md).
 type goldenCase struct {
-	Description string   `yaml:"description"`
-	Profile     string   `yaml:"profile"`
-	Window      string   `yaml:"window"`
-	GroupBy     []string `yaml:"group_by"`
-	AsOf        string   `yaml:"as_of"`
+	Description string `yaml:"description"`
+	Profile     string `yaml:"profile"`
+	// ProfilesByCenter gives centres profile files (profiles.by_center).
+	ProfilesByCenter map[string]string `yaml:"profiles_by_center"`
+	Window           string            `yaml:"window"`
+	GroupBy          []string          `yaml:"group_by"`
+	AsOf             string            `yaml:"as_of"`
 }
 
 func loadCase(t *testing.T, dir string) (goldenCase, compute.Options) {
@@ -45,13 +47,19 @@ func loadCase(t *testing.T, dir string) (goldenCase, compute.Options) {
 	if err := dec.Decode(&c); err != nil {
 		t.Fatalf("%s/case.yaml: %v", dir, err)
 	}
-	p := profile.Default()
+	def := profile.DefaultID
 	if c.Profile != "" {
-		if p, err = profile.Load(filepath.Join(dir, c.Profile)); err != nil {
-			t.Fatal(err)
-		}
+		def = filepath.Join(dir, c.Profile)
 	}
-	o := compute.Options{Files: []string{filepath.Join(dir, "events.ndjson")}, Profile: p,
+	by := map[string]string{}
+	for center, f := range c.ProfilesByCenter {
+		by[center] = filepath.Join(dir, f)
+	}
+	set, err := profile.LoadSet(def, by)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := compute.Options{Files: []string{filepath.Join(dir, "events.ndjson")}, Profiles: set,
 		Query: indicator.Query{Window: c.Window, GroupBy: c.GroupBy}}
 	if c.AsOf != "" {
 		if o.AsOf, err = time.Parse(time.RFC3339, c.AsOf); err != nil {

@@ -81,12 +81,15 @@ func TestIncrementalEqualsBatch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cal, _ := opts.Profile.NewCalendar()
+			ps, err := indicator.NewProfiles(opts.Profiles, opts.Calendar...)
+			if err != nil {
+				t.Fatal(err)
+			}
 			finalAsOf := opts.AsOf.UnixMilli()
 			for seed := range uint64(10) {
 				rng := rand.New(rand.NewPCG(seed, 11))
 				order := rng.Perm(len(evs))
-				eng := indicator.New(opts.Profile, cal)
+				eng := indicator.New(ps)
 				if !opts.AsOf.IsZero() {
 					eng.IgnoreAfter(finalAsOf) // later events have not happened yet
 				}
@@ -129,7 +132,7 @@ func TestShardedGrainEqualsFinestEngine(t *testing.T) {
 	}
 	p := profile.Default()
 	cal, _ := p.NewCalendar()
-	single := indicator.New(p, cal)
+	single := indicator.New(indicator.Single(p, cal))
 	err := compute.Decode(context.Background(), []string{file}, event.DefaultMaxBytes,
 		func(b []event.Event) {
 			for i := range b {
@@ -146,7 +149,7 @@ func TestShardedGrainEqualsFinestEngine(t *testing.T) {
 		{Window: indicator.WindowMonth, GroupBy: []string{"department_id", "category"}},
 		{Window: indicator.Window15m, GroupBy: []string{}},
 	} {
-		out, err := compute.Run(context.Background(), compute.Options{Files: []string{file}, Profile: p, Query: q})
+		out, err := compute.Run(context.Background(), compute.Options{Files: []string{file}, Profiles: profile.Single(p), Query: q})
 		if err != nil {
 			t.Fatal(err)
 		}

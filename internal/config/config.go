@@ -23,14 +23,34 @@ type Config struct {
 	Kafka      kafkaio.Config `yaml:"kafka"`
 	ClickHouse chstore.Config `yaml:"clickhouse"`
 	Pipeline   ingest.Config  `yaml:"pipeline"`
-	// Profile is the evaluation profile: a built-in id or a file.
-	Profile string           `yaml:"profile"`
-	Stream  livestate.Config `yaml:"stream"`
+	// Profile is the evaluation profile: a built-in id or a file. It is
+	// the default profile when Profiles.Default is not set.
+	Profile string `yaml:"profile"`
+	// Profiles gives centres their own profiles.
+	Profiles Profiles         `yaml:"profiles"`
+	Stream   livestate.Config `yaml:"stream"`
 	// Ledger is the tamper evidence: when days are sealed.
 	Ledger  ledger.Config `yaml:"ledger"`
 	Privacy Privacy       `yaml:"privacy"`
 	HTTP    HTTP          `yaml:"http"`
 	Log     Log           `yaml:"log"`
+}
+
+// Profiles maps centres to profiles (indicators.md v1.1, decision 17): a
+// centre named in ByCenter is evaluated against its profile (rules,
+// calendar, time zone, targets), every other centre against Default.
+type Profiles struct {
+	Default  string            `yaml:"default"`
+	ByCenter map[string]string `yaml:"by_center"`
+}
+
+// ProfileSet loads the profiles of the configuration.
+func (c Config) ProfileSet() (*profile.Set, error) {
+	def := c.Profiles.Default
+	if def == "" {
+		def = c.Profile
+	}
+	return profile.LoadSet(def, c.Profiles.ByCenter)
 }
 
 // Privacy holds the key of the caller hash (HMAC-SHA-256). It is required:
@@ -83,7 +103,10 @@ func (c Config) Validate() error {
 	section("kafka", c.Kafka.Validate())
 	section("clickhouse", c.ClickHouse.Validate())
 	section("pipeline", c.Pipeline.Validate())
-	if _, err := profile.Load(c.Profile); err != nil {
+	if c.Profiles.Default != "" && c.Profile != profile.DefaultID && c.Profile != c.Profiles.Default {
+		errs = append(errs, fmt.Errorf("profile: %q and profiles.default: %q: set one of them", c.Profile, c.Profiles.Default))
+	}
+	if _, err := c.ProfileSet(); err != nil {
 		errs = append(errs, fmt.Errorf("profile: %w", err))
 	}
 	if err := c.Ledger.Validate(); err != nil {

@@ -89,3 +89,32 @@ func TestSecretsDoNotPrint(t *testing.T) {
 		t.Errorf("config printed its secret: %s", s)
 	}
 }
+
+// profiles.by_center gives centres their own profiles; every other centre
+// has the default, which `profile` still names when profiles.default is
+// unset. A centre with a profile that does not load is named.
+func TestProfilesByCenter(t *testing.T) {
+	env := []string{
+		"HOTLINEQC_PRIVACY__CALLER_HASH_KEY__VALUE=0123456789abcdef",
+		"HOTLINEQC_PROFILES__BY_CENTER__C440300=guangdong-2022",
+	}
+	c, err := config.Load("", env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := c.ProfileSet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.For("c440300").ID != "guangdong-2022" || set.For("c12345").ID != "gbt33358-2016" {
+		t.Errorf("profiles: c440300 %s, c12345 %s", set.For("c440300").ID, set.For("c12345").ID)
+	}
+	_, err = config.Load("", append(env, "HOTLINEQC_PROFILES__BY_CENTER__C9=no-such-profile"))
+	if err == nil || !strings.Contains(err.Error(), "profiles.by_center.c9") {
+		t.Errorf("a centre's missing profile: %v", err)
+	}
+	_, err = config.Load("", append(env, "HOTLINEQC_PROFILE=guangdong-2022", "HOTLINEQC_PROFILES__DEFAULT=gbt33358-2016"))
+	if err == nil || !strings.Contains(err.Error(), "set one of them") {
+		t.Errorf("profile and profiles.default both set: %v", err)
+	}
+}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/event"
+	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/ingest"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 	"github.com/hotlineqc/hotlineqc/internal/livestate"
@@ -133,7 +134,7 @@ func withClickHouse(ctx context.Context, o Options, topics kafkaio.Topics, cal *
 	}
 	clock := func() time.Time { return time.UnixMilli(pace.Clock()) }
 	deps.Raw = both{chstore.NewRawWriter(conn, db), st}
-	deps.State = livestate.New(livestate.DefaultConfig(), o.Profile, cal, chstore.NewReader(conn, db), topics, clock, o.Log)
+	deps.State = livestate.New(livestate.DefaultConfig(), indicator.Single(o.Profile, cal), chstore.NewReader(conn, db), topics, clock, o.Log)
 	deps.States = chstore.NewStateWriter(conn, db)
 	deps.Retryable = func(err error) bool { return chstore.Retryable(err) || kafkaio.Retryable(err) }
 	fmt.Fprintf(o.Out, "  clickhouse   database %s\n", db)

@@ -31,7 +31,7 @@ type state struct {
 }
 
 func newState(p *profile.Profile, cal *workday.Calendar, pace *sim.Accelerated) *state {
-	st := &state{p: p, pace: pace, eng: indicator.New(p, cal), perMin: map[string]map[int64]int{}, centers: map[string]bool{}}
+	st := &state{p: p, pace: pace, eng: indicator.New(indicator.Single(p, cal)), perMin: map[string]map[int64]int{}, centers: map[string]bool{}}
 	st.simTime = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: "hotline", Subsystem: "demo", Name: "simulated_time_seconds",
 		Help: "The simulator's clock, Unix seconds.",

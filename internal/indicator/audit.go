@@ -191,7 +191,7 @@ func Audit(examples int, engines ...*Engine) []AuditRow {
 		if have == 0 {
 			return
 		}
-		month := time.UnixMilli(anchor).In(e.loc).Format("2006-01")
+		month := time.UnixMilli(anchor).In(e.ps.of(center).loc).Format("2006-01")
 		for d := range numDefects {
 			if !have.has(d) {
 				continue

@@ -59,6 +59,9 @@ type rules struct {
 // call or ticket takes back what it contributed and adds its new
 // contributions. An Engine is not safe for concurrent use.
 type Engine struct {
+	ps *Profiles
+	// The profile of the call or ticket being evaluated (use).
+	cur       *centre
 	p         *profile.Profile
 	cal       *workday.Calendar
 	loc       *time.Location
@@ -99,36 +102,43 @@ type Engine struct {
 	defectN   map[defectKey]int
 }
 
-// New returns an engine for profile p and calendar cal that keeps the
-// finest grain, so that it answers every query.
-func New(p *profile.Profile, cal *workday.Calendar) *Engine {
-	return NewAtGrain(p, cal, Finest())
+// New returns an engine for the profiles ps that keeps the finest grain,
+// so that it answers every query.
+func New(ps *Profiles) *Engine {
+	return NewAtGrain(ps, Finest())
 }
 
 // NewAtGrain returns an engine that keeps its aggregates at grain g: it
-// answers queries at g or coarser, with less memory and work.
-func NewAtGrain(p *profile.Profile, cal *workday.Calendar, g Grain) *Engine {
-	sl := p.Calls.ServiceLevel
-	r := rules{
-		slThresholdMs:  int64(sl.ThresholdSeconds * 1000),
-		shortAbandonMs: int64(p.Calls.ShortAbandonSeconds * 1000),
-		excludeShort:   p.Calls.ExcludeShortAbandons,
-		closureByReply: p.Tickets.OnTimeClosure.WindowBy == profile.ByReply,
-		firstDispatch:  p.Tickets.ResolveClock == profile.FirstDispatch,
-	}
-	switch sl.Denominator {
-	case profile.DenomOffered:
-		r.slDenominator = denomOffered
-	case profile.DenomOfferedMinusShortAbandons:
-		r.slDenominator = denomOfferedMinusShort
-	}
-	return &Engine{
+// answers queries at g or coarser, with less memory and work. With mixed
+// profiles it also keeps the centre, whose profile gives each aggregate
+// its time zone and target.
+func NewAtGrain(ps *Profiles, g Grain) *Engine {
+	e := &Engine{
 		grain: g, keepC: keep(callDims, g.GroupBy), keepT: keep(ticketDims, g.GroupBy),
 		callsOn: applies(callDims, g.GroupBy), ticketsOn: applies(ticketDims, g.GroupBy),
-		p: p, cal: cal, loc: cal.Location(), rules: r, satisfied: p.Satisfied(),
-		calls: map[entityKey]*call{}, tickets: map[entityKey]*ticket{},
+		ps: ps, calls: map[entityKey]*call{}, tickets: map[entityKey]*ticket{},
 		open: map[*ticket]struct{}{}, store: newStore(), dims: newInterner(), cutoff: never,
 	}
+	if ps.Mixed() {
+		e.keepC[0], e.keepT[0] = true, true // center_id
+	}
+	e.switchTo(ps.def)
+	return e
+}
+
+// use makes the profile of center the one evaluations read.
+func (e *Engine) use(center string) {
+	if e.ps.by == nil {
+		return
+	}
+	if c := e.ps.of(center); c != e.cur {
+		e.switchTo(c)
+	}
+}
+
+func (e *Engine) switchTo(c *centre) {
+	e.cur, e.p, e.cal, e.loc, e.rules, e.satisfied = c, c.p, c.cal, c.loc, c.rules, c.satisfied
+	e.lastStart, e.lastEnd = 0, 0 // the bucket cache is in the zone of the last profile
 }
 
 // IgnoreAfter makes evaluations ignore events with a time after ts, as if
@@ -136,8 +146,8 @@ func NewAtGrain(p *profile.Profile, cal *workday.Calendar, g Grain) *Engine {
 // decision 6). They still count in Counts and as duplicates.
 func (e *Engine) IgnoreAfter(ts int64) { e.cutoff = ts }
 
-// Profile returns the engine's profile.
-func (e *Engine) Profile() *profile.Profile { return e.p }
+// Profiles returns the engine's profiles.
+func (e *Engine) Profiles() *Profiles { return e.ps }
 
 // Apply takes one event. It returns false when its call or ticket already
 // has an event with the same event_id: a duplicate. A duplicate with other
@@ -227,6 +237,7 @@ func (e *Engine) Advance(asOf int64) {
 		if !e.callsOn {
 			continue // the grain has a dimension calls lack
 		}
+		e.use(c.center)
 		old := e.before(c.contribs)
 		e.store.apply(c.contribs, -1)
 		if c.contribs == nil {
@@ -258,6 +269,7 @@ func (e *Engine) Advance(asOf int64) {
 }
 
 func (e *Engine) evalTicket(t *ticket, asOf int64) {
+	e.use(t.center)
 	old := e.before(t.contribs)
 	e.store.apply(t.contribs, -1)
 	f := &e.scratch

@@ -92,7 +92,7 @@ func (e *Engine) bucket(ms int64) int64 {
 		return e.lastStart
 	}
 	b := bucketOf(e.loc, ms)
-	e.lastStart = e.windowStart(e.grain.Window, b)
-	e.lastEnd = e.windowEnd(e.grain.Window, e.lastStart)
+	e.lastStart = windowStart(e.loc, e.grain.Window, b)
+	e.lastEnd = windowEnd(e.loc, e.grain.Window, e.lastStart)
 	return e.lastStart
 }

@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	"github.com/hotlineqc/hotlineqc/internal/profile"
-	"github.com/hotlineqc/hotlineqc/internal/workday"
 )
 
 // Cell is one aggregate cell at the finest grain, read back from a store:
@@ -26,8 +25,8 @@ type StoredTicket struct {
 
 // Restore returns an engine holding stored aggregates instead of events,
 // evaluated as of asOf: Results reads it like any engine.
-func Restore(p *profile.Profile, cal *workday.Calendar, cells []Cell, tickets []StoredTicket, asOf int64) *Engine {
-	e := New(p, cal)
+func Restore(ps *Profiles, cells []Cell, tickets []StoredTicket, asOf int64) *Engine {
+	e := New(ps)
 	e.asOf = asOf
 	for _, c := range cells {
 		ind, ok := idOf(c.Indicator)

@@ -73,7 +73,12 @@ type groupKey struct {
 	group int32 // index into the query's projected dims
 }
 
-type sum struct{ num, den int64 }
+// sum adds up a result; profiles has a bit per profile (centre.idx) of the
+// centres that contributed, which give its target and time zone.
+type sum struct {
+	num, den int64
+	profiles uint64
+}
 
 // query is one Results call's working state: the projected group of every
 // dims tuple and the window start of every bucket, each computed once.
@@ -81,11 +86,17 @@ type query struct {
 	e       *Engine
 	q       Query
 	proj    projections
-	groupOf []int32 // per dims tuple id: projected group, -1 when n/a
+	groupOf []int32   // per dims tuple id: projected group, -1 when n/a
+	zoneOf  []*centre // per dims tuple id: the profile of its centre
 	groups  [][]string
 	ids     map[string]int32
-	starts  map[int64]int64
+	starts  map[startKey]int64
 	sums    map[groupKey]*sum
+}
+
+type startKey struct {
+	bucket int64
+	zone   *centre
 }
 
 func (qs *query) group(f profile.Family, tuple []string) int32 {
@@ -103,16 +114,20 @@ func (qs *query) group(f profile.Family, tuple []string) int32 {
 	return g
 }
 
-func (qs *query) start(bucket int64) int64 {
-	s, ok := qs.starts[bucket]
+// start returns the start of the query window holding bucket, in the time
+// zone of profile c.
+func (qs *query) start(c *centre, bucket int64) int64 {
+	k := startKey{bucket, c}
+	s, ok := qs.starts[k]
 	if !ok {
-		s = qs.e.windowStart(qs.q.Window, bucket)
-		qs.starts[bucket] = s
+		s = windowStart(c.loc, qs.q.Window, bucket)
+		qs.starts[k] = s
 	}
 	return s
 }
 
-func (qs *query) add(k groupKey, num, den int64) {
+// add adds to a result the sums of centres with the profiles in mask.
+func (qs *query) add(k groupKey, num, den int64, profiles uint64) {
 	s := qs.sums[k]
 	if s == nil {
 		s = &sum{}
@@ -120,6 +135,37 @@ func (qs *query) add(k groupKey, num, den int64) {
 	}
 	s.num += num
 	s.den += den
+	s.profiles |= profiles
+}
+
+// target returns the target of indicator ind for a result whose centres
+// have the profiles in mask: none when their profiles' targets differ.
+func (qs *query) target(ind string, mask uint64) (profile.Target, bool) {
+	var (
+		t     profile.Target
+		found bool
+	)
+	for _, c := range qs.e.ps.all {
+		if mask&(1<<c.idx) == 0 {
+			continue
+		}
+		ct, ok := c.p.Targets[ind]
+		if !ok || (found && ct != t) {
+			return profile.Target{}, false
+		}
+		t, found = ct, true
+	}
+	return t, found
+}
+
+// zone returns the time zone a result is written in: its first profile's.
+func (qs *query) zone(mask uint64) *time.Location {
+	for _, c := range qs.e.ps.all {
+		if mask&(1<<c.idx) != 0 {
+			return c.loc
+		}
+	}
+	return qs.e.ps.def.loc
 }
 
 // Results returns every indicator for the query as of the last Advance,
@@ -141,15 +187,16 @@ func results(engines []*Engine, q Query) []Result {
 		return nil
 	}
 	qs := &query{e: e, q: q, proj: e.projections(q.GroupBy), ids: map[string]int32{},
-		starts: map[int64]int64{}, sums: map[groupKey]*sum{}}
-	present := map[groupKey]bool{} // family has data in this window and group
+		starts: map[startKey]int64{}, sums: map[groupKey]*sum{}}
+	present := map[groupKey]uint64{} // family has data in this window and group: the profiles
 	for _, sh := range engines {
 		if sh.store == nil {
 			continue // kept without aggregates
 		}
-		qs.groupOf = qs.groupOf[:0]
+		qs.groupOf, qs.zoneOf = qs.groupOf[:0], qs.zoneOf[:0]
 		for i, t := range sh.dims.tuples {
 			qs.groupOf = append(qs.groupOf, qs.group(sh.dims.fams[i], t))
+			qs.zoneOf = append(qs.zoneOf, e.ps.of(t[0])) // center_id, kept when profiles are mixed
 		}
 		for k, at := range sh.store.index {
 			g := qs.groupOf[k.dims()]
@@ -157,19 +204,20 @@ func results(engines []*Engine, q Query) []Result {
 				continue
 			}
 			c := &sh.store.cells[at]
-			gk := groupKey{k.ind(), qs.start(k.bucket()), g}
-			qs.add(gk, c.num, c.den)
-			present[groupKey{familyMarker(fams[gk.ind]), gk.start, g}] = true
+			z := qs.zoneOf[k.dims()]
+			gk := groupKey{k.ind(), qs.start(z, k.bucket()), g}
+			qs.add(gk, c.num, c.den, 1<<z.idx)
+			present[groupKey{familyMarker(fams[gk.ind]), gk.start, g}] |= 1 << z.idx
 		}
 		sh.overdue(qs)
 	}
-	for g := range present {
+	for g, mask := range present {
 		counts := []id{ticketsCreated}
 		if g.ind == callsOffered {
 			counts = []id{callsOffered, callsAnswered, callsAbandoned}
 		}
 		for _, ind := range counts {
-			qs.add(groupKey{ind, g.start, g.group}, 0, 0)
+			qs.add(groupKey{ind, g.start, g.group}, 0, 0, mask)
 		}
 	}
 	return e.emit(qs)
@@ -189,7 +237,11 @@ func (e *Engine) overdue(qs *query) {
 	if !qs.proj.applies(profile.Tickets) {
 		return
 	}
-	start := e.windowStart(qs.q.Window, bucketOf(e.loc, e.asOf))
+	// The window holding the evaluation time, in each centre's time zone.
+	start := func(center string) (int64, uint64) {
+		c := e.ps.of(center)
+		return qs.start(c, bucketOf(c.loc, e.asOf)), 1 << c.idx
+	}
 	for _, t := range e.tickets {
 		st := &t.state
 		if !st.evaluated {
@@ -197,12 +249,14 @@ func (e *Engine) overdue(qs *query) {
 		}
 		g := qs.group(profile.Tickets, []string{t.center, t.holderAt(e.asOf), st.category.String(), st.channel.String(), st.urgency.String()})
 		replied := st.replyTS != 0 && st.replyTS <= e.asOf
-		qs.add(groupKey{overdueOpen, start, g}, b2i(st.due != 0 && st.due < e.asOf && !replied), 0)
+		at, mask := start(t.center)
+		qs.add(groupKey{overdueOpen, at, g}, b2i(st.due != 0 && st.due < e.asOf && !replied), 0, mask)
 	}
 	for _, t := range e.stored {
 		g := qs.group(profile.Tickets, t.Dims)
 		replied := t.Reply != 0 && t.Reply <= e.asOf
-		qs.add(groupKey{overdueOpen, start, g}, b2i(t.Due != 0 && t.Due < e.asOf && !replied), 0)
+		at, mask := start(t.Dims[0])
+		qs.add(groupKey{overdueOpen, at, g}, b2i(t.Due != 0 && t.Due < e.asOf && !replied), 0, mask)
 	}
 }
 
@@ -211,7 +265,7 @@ func (e *Engine) emit(qs *query) []Result {
 	for gk, s := range qs.sums {
 		key := qs.groups[gk.group]
 		r := Result{Indicator: names[gk.ind], Window: qs.q.Window, start: gk.start, key: key,
-			WindowStart: time.UnixMilli(gk.start).In(e.loc).Format(time.RFC3339)}
+			WindowStart: time.UnixMilli(gk.start).In(qs.zone(s.profiles)).Format(time.RFC3339)}
 		r.Dims = make(map[string]string, len(qs.q.GroupBy))
 		for i, d := range qs.q.GroupBy {
 			r.Dims[d] = key[i]
@@ -231,7 +285,7 @@ func (e *Engine) emit(qs *query) []Result {
 			r.Numerator, r.Denominator = ptr(total), ptr(float64(s.den))
 			r.Value = total / float64(s.den)
 		}
-		if t, ok := e.p.Targets[r.Indicator]; ok && kinds[gk.ind] == profile.Rate {
+		if t, ok := qs.target(r.Indicator, s.profiles); ok && kinds[gk.ind] == profile.Rate {
 			r.Target, r.Met = &t, ptr(t.Met(r.Value))
 		}
 		out = append(out, r)
@@ -251,30 +305,32 @@ func (e *Engine) emit(qs *query) []Result {
 
 func ptr[T any](v T) *T { return &v }
 
-// windowEnd returns the end (exclusive) of the window starting at start.
-func (e *Engine) windowEnd(window string, start int64) int64 {
-	t := time.UnixMilli(start).In(e.loc)
+// windowEnd returns the end (exclusive) of the window starting at start,
+// in time zone loc.
+func windowEnd(loc *time.Location, window string, start int64) int64 {
+	t := time.UnixMilli(start).In(loc)
 	switch window {
 	case WindowHour:
 		return t.Add(time.Hour).UnixMilli()
 	case WindowDay:
-		return time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, e.loc).UnixMilli()
+		return time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, loc).UnixMilli()
 	case WindowMonth:
-		return time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, e.loc).UnixMilli()
+		return time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, loc).UnixMilli()
 	}
 	return start + bucketMs
 }
 
-// windowStart returns the start of the window holding a bucket.
-func (e *Engine) windowStart(window string, bucket int64) int64 {
-	t := time.UnixMilli(bucket).In(e.loc)
+// windowStart returns the start of the window holding a bucket, in time
+// zone loc.
+func windowStart(loc *time.Location, window string, bucket int64) int64 {
+	t := time.UnixMilli(bucket).In(loc)
 	switch window {
 	case WindowHour:
-		return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), 0, 0, 0, e.loc).UnixMilli()
+		return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), 0, 0, 0, loc).UnixMilli()
 	case WindowDay:
-		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, e.loc).UnixMilli()
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc).UnixMilli()
 	case WindowMonth:
-		return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, e.loc).UnixMilli()
+		return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, loc).UnixMilli()
 	}
 	return bucket
 }

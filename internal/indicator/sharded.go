@@ -4,8 +4,6 @@ import (
 	"sync"
 
 	"github.com/hotlineqc/hotlineqc/internal/event"
-	"github.com/hotlineqc/hotlineqc/internal/profile"
-	"github.com/hotlineqc/hotlineqc/internal/workday"
 )
 
 // Sharded spreads calls and tickets over several engines by a hash of
@@ -19,10 +17,10 @@ type Sharded struct {
 }
 
 // NewSharded returns n engines at grain g behind one interface.
-func NewSharded(p *profile.Profile, cal *workday.Calendar, g Grain, n int) *Sharded {
+func NewSharded(ps *Profiles, g Grain, n int) *Sharded {
 	s := &Sharded{parts: make([][]int32, max(n, 1))}
 	for range max(n, 1) {
-		s.shards = append(s.shards, NewAtGrain(p, cal, g))
+		s.shards = append(s.shards, NewAtGrain(ps, g))
 	}
 	return s
 }

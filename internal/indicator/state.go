@@ -227,6 +227,7 @@ func (e *Engine) callState(c *call) EntityState {
 }
 
 func (e *Engine) ticketState(t *ticket) EntityState {
+	e.use(t.center)
 	f := &e.scratch
 	t.fact(f, e.cutoff, e.rules.firstDispatch)
 	s := EntityState{Ticket: true, CenterID: t.center, ID: t.id, Partition: t.part, Events: len(t.evs), Wake: t.wake,

@@ -58,7 +58,7 @@ func TestDropLoadAndEvict(t *testing.T) {
 	cal, _ := p.NewCalendar()
 	recs := records(t, 20_000)
 	asOf := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
-	eng := indicator.New(p, cal)
+	eng := indicator.New(indicator.Single(p, cal))
 	eng.TrackChanges()
 	for i := range recs {
 		eng.ApplyRecord(&recs[i])

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hotlineqc/hotlineqc/internal/event"
+	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/livestate"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 	"github.com/hotlineqc/hotlineqc/internal/sim"
@@ -57,7 +58,7 @@ func BenchmarkStageApply(b *testing.B) {
 	b.ResetTimer()
 	var rows int
 	for range b.N {
-		st := livestate.New(livestate.DefaultConfig(), p, cal, newMemStore(), topics, time.Now, quiet)
+		st := livestate.New(livestate.DefaultConfig(), indicator.Single(p, cal), newMemStore(), topics, time.Now, quiet)
 		if _, err := st.Assign(context.Background(), owned(0, 1, 2)); err != nil {
 			b.Fatal(err)
 		}
@@ -90,7 +91,7 @@ func BenchmarkOpenTicketMemory(b *testing.B) {
 		debug.FreeOSMemory()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		st := livestate.New(livestate.DefaultConfig(), p, cal, newMemStore(), topics, clock, quiet)
+		st := livestate.New(livestate.DefaultConfig(), indicator.Single(p, cal), newMemStore(), topics, clock, quiet)
 		if _, err := st.Assign(context.Background(), owned(0, 1, 2)); err != nil {
 			b.Fatal(err)
 		}

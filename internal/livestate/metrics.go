@@ -5,7 +5,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
-	"github.com/hotlineqc/hotlineqc/internal/profile"
 )
 
 // Metrics are the live indicator metrics: counters of every indicator's
@@ -156,14 +155,5 @@ func (m *Metrics) setGauges(gs []indicator.TicketGauge) {
 	}
 	for c, n := range awaiting {
 		m.awaiting.WithLabelValues(c).Set(float64(n))
-	}
-}
-
-// Init creates the zero series of the rate indicators of the profile's
-// targets for a centre, so that alerts see them before the first event.
-func (m *Metrics) Init(p *profile.Profile, center string) {
-	for id := range p.Targets {
-		m.num.WithLabelValues(id, center, "", "", "")
-		m.den.WithLabelValues(id, center, "", "", "")
 	}
 }

@@ -22,8 +22,6 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
-	"github.com/hotlineqc/hotlineqc/internal/profile"
-	"github.com/hotlineqc/hotlineqc/internal/workday"
 )
 
 // Store is what the stage reads from the database.
@@ -76,10 +74,10 @@ type Stage struct {
 // every ticket in memory, far finer than any scrape interval needs.
 const gaugeEvery = 2 * time.Second
 
-// New returns a stage for profile p over the call and ticket topics;
+// New returns a stage for the profiles ps over the call and ticket topics;
 // clock gives the evaluation time (time.Now in production).
-func New(cfg Config, p *profile.Profile, cal *workday.Calendar, store Store, topics kafkaio.Topics, clock func() time.Time, log *slog.Logger) *Stage {
-	eng := indicator.New(p, cal)
+func New(cfg Config, ps *indicator.Profiles, store Store, topics kafkaio.Topics, clock func() time.Time, log *slog.Logger) *Stage {
+	eng := indicator.New(ps)
 	eng.WithoutAggregates() // the store sums the contributions of the state rows
 	eng.TrackChanges()
 	return &Stage{cfg: cfg, store: store, topics: topics, clock: clock, log: log, eng: eng, owned: map[part]*known{}}

@@ -119,7 +119,7 @@ func newStage(t *testing.T, m *memStore, clock func() time.Time, parts ...int32)
 	t.Helper()
 	p := profile.Default()
 	cal, _ := p.NewCalendar()
-	st := livestate.New(livestate.DefaultConfig(), p, cal, m, topics, clock, quiet)
+	st := livestate.New(livestate.DefaultConfig(), indicator.Single(p, cal), m, topics, clock, quiet)
 	assign(t, st, m, parts...)
 	return st
 }

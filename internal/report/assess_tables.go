@@ -254,11 +254,11 @@ func (a *Assessment) verdictChart() template.HTML {
 // ExportAssessments writes the assessment of each centre (every centre
 // with data in the period when center is "") into dir and returns the
 // files written: <center>-<from>_<to>-自评.xlsx, one CSV per table, .html.
-func ExportAssessments(src Source, p *profile.Profile, audit *compute.AuditOutput, center, from, to string, previous bool, formats []string, dir string) ([]string, error) {
+func ExportAssessments(src Source, set *profile.Set, audit *compute.AuditOutput, center, from, to string, previous bool, formats []string, dir string) ([]string, error) {
 	centers := []string{center}
 	if center == "" {
 		var err error
-		if centers, err = periodCenters(src, p, from, to); err != nil {
+		if centers, err = periodCenters(src, from, to); err != nil {
 			return nil, err
 		}
 	}
@@ -267,7 +267,7 @@ func ExportAssessments(src Source, p *profile.Profile, audit *compute.AuditOutpu
 	}
 	var written []string
 	for _, c := range centers {
-		a, err := Assess(src, p, audit, c, from, to, previous)
+		a, err := Assess(src, set.For(c), audit, c, from, to, previous)
 		if err != nil {
 			return written, err
 		}

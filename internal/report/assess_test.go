@@ -89,15 +89,15 @@ func newAssessFixture() (*assessFixture, error) {
 		return nil, err
 	}
 	asOf := time.Date(2026, 5, 1, 0, 0, 0, 0, p.Location())
-	if f.src, err = report.FromFiles(ctx, report.FileOptions{Files: []string{f.file}, Profile: p, AsOf: asOf}); err != nil {
+	if f.src, err = report.FromFiles(ctx, report.FileOptions{Files: []string{f.file}, Profiles: profile.Single(p), AsOf: asOf}); err != nil {
 		return nil, err
 	}
-	if f.audit, err = compute.Audit(ctx, compute.Options{Files: []string{f.file}, Profile: p, AsOf: asOf},
+	if f.audit, err = compute.Audit(ctx, compute.Options{Files: []string{f.file}, Profiles: profile.Single(p), AsOf: asOf},
 		compute.AuditScope{From: "2026-03", To: "2026-04", Examples: -1}, nil); err != nil {
 		return nil, err
 	}
 	var audit *compute.AuditOutput
-	if f.asrc, audit, err = report.AssessFiles(ctx, report.FileOptions{Files: []string{f.file}, Profile: p, AsOf: asOf},
+	if f.asrc, audit, err = report.AssessFiles(ctx, report.FileOptions{Files: []string{f.file}, Profiles: profile.Single(p), AsOf: asOf},
 		compute.AuditScope{From: "2026-03", To: "2026-04", Examples: -1}, nil); err != nil {
 		return nil, err
 	}
@@ -181,7 +181,7 @@ func TestAssessmentServiceAndDrivers(t *testing.T) {
 	f := assessed(t)
 	ctx := context.Background()
 	asOf := time.Date(2026, 5, 1, 0, 0, 0, 0, f.p.Location())
-	hourly, err := compute.Run(ctx, compute.Options{Files: []string{f.file}, Profile: f.p, AsOf: asOf,
+	hourly, err := compute.Run(ctx, compute.Options{Files: []string{f.file}, Profiles: profile.Single(f.p), AsOf: asOf,
 		Query: indicator.Query{Window: indicator.WindowHour, GroupBy: []string{"center_id"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -214,7 +214,7 @@ func TestAssessmentServiceAndDrivers(t *testing.T) {
 	if r.Verdict == report.Conform || r.Verdict == report.NoData {
 		t.Fatalf("on-time closure %s: the fixture is meant to miss it", r.Verdict)
 	}
-	byDept, err := compute.Run(ctx, compute.Options{Files: []string{f.file}, Profile: f.p, AsOf: asOf,
+	byDept, err := compute.Run(ctx, compute.Options{Files: []string{f.file}, Profiles: profile.Single(f.p), AsOf: asOf,
 		Query: indicator.Query{Window: indicator.WindowMonth, GroupBy: []string{"department_id"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -342,7 +342,7 @@ func TestMonthlyReportTeams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := compute.Run(context.Background(), compute.Options{Files: []string{f.file}, Profile: f.p,
+	out, err := compute.Run(context.Background(), compute.Options{Files: []string{f.file}, Profiles: profile.Single(f.p),
 		AsOf: time.Date(2026, 5, 1, 0, 0, 0, 0, f.p.Location()), Query: indicator.Query{Window: indicator.WindowMonth, GroupBy: []string{"team"}}})
 	if err != nil {
 		t.Fatal(err)

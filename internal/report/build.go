@@ -36,28 +36,22 @@ func Month(s string, loc *time.Location) (time.Time, error) {
 }
 
 // Centers returns the centres with figures in the month, sorted.
-func Centers(src Source, p *profile.Profile, month string) ([]string, error) {
-	return periodCenters(src, p, month, month)
+func Centers(src Source, month string) ([]string, error) {
+	return periodCenters(src, month, month)
 }
 
 // periodCenters returns the centres with figures in the months from to
-// to (YYYY-MM), sorted.
-func periodCenters(src Source, p *profile.Profile, from, to string) ([]string, error) {
-	start, err := Month(from, p.Location())
-	if err != nil {
-		return nil, err
-	}
-	last, err := Month(to, p.Location())
-	if err != nil {
-		return nil, err
-	}
-	in := map[string]bool{}
-	for m := start; !m.After(last); m = m.AddDate(0, 1, 0) {
-		in[m.Format(time.RFC3339)] = true
+// to (YYYY-MM), sorted. A month is the centre's own: its results' window
+// starts are written in the time zone of its profile.
+func periodCenters(src Source, from, to string) ([]string, error) {
+	for _, m := range []string{from, to} {
+		if _, err := time.Parse("2006-01", m); err != nil {
+			return nil, fmt.Errorf("month %q: want YYYY-MM", m)
+		}
 	}
 	seen := map[string]bool{}
 	for _, r := range src.Results(indicator.Query{Window: indicator.WindowMonth, GroupBy: []string{"center_id"}}) {
-		if in[r.WindowStart] {
+		if m := r.WindowStart[:len("2006-01")]; m >= from && m <= to {
 			seen[r.Dims["center_id"]] = true
 		}
 	}
@@ -78,7 +72,7 @@ func Build(src Source, p *profile.Profile, month, center string) (*Report, error
 	if err != nil {
 		return nil, err
 	}
-	centers, err := Centers(src, p, month)
+	centers, err := Centers(src, month)
 	if err != nil {
 		return nil, err
 	}

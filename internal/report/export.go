@@ -28,11 +28,11 @@ func ParseFormats(s string) ([]string, error) {
 
 // Export writes the reports of the month for the centre (every centre with
 // data when center is "") into dir and returns the files written.
-func Export(src Source, p *profile.Profile, month, center string, formats []string, dir string) ([]string, error) {
+func Export(src Source, set *profile.Set, month, center string, formats []string, dir string) ([]string, error) {
 	centers := []string{center}
 	if center == "" {
 		var err error
-		if centers, err = Centers(src, p, month); err != nil {
+		if centers, err = Centers(src, month); err != nil {
 			return nil, err
 		}
 	}
@@ -41,7 +41,7 @@ func Export(src Source, p *profile.Profile, month, center string, formats []stri
 	}
 	var written []string
 	for _, c := range centers {
-		r, err := Build(src, p, month, c)
+		r, err := Build(src, set.For(c), month, c)
 		if err != nil {
 			return written, err
 		}

@@ -23,7 +23,7 @@ const golden = "../compute/testdata/golden/tickets_lifecycle/events.ndjson"
 func build(t *testing.T) *report.Report {
 	t.Helper()
 	p := profile.Default()
-	src, err := report.FromFiles(context.Background(), report.FileOptions{Files: []string{golden}, Profile: p,
+	src, err := report.FromFiles(context.Background(), report.FileOptions{Files: []string{golden}, Profiles: profile.Single(p),
 		AsOf: time.Date(2026, 10, 31, 23, 59, 59, 0, p.Location())})
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +137,7 @@ func TestCSVHasBOMAndHeadings(t *testing.T) {
 
 func TestClearErrors(t *testing.T) {
 	p := profile.Default()
-	src, err := report.FromFiles(context.Background(), report.FileOptions{Files: []string{golden}, Profile: p})
+	src, err := report.FromFiles(context.Background(), report.FileOptions{Files: []string{golden}, Profiles: profile.Single(p)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,8 +39,9 @@ func (s *engineSource) Name() string                                 { return s.
 
 // FileOptions are the inputs of a report from event files.
 type FileOptions struct {
-	Files    []string
-	Profile  *profile.Profile
+	Files []string
+	// Profiles gives each centre its profile (profiles.by_center).
+	Profiles *profile.Set
 	AsOf     time.Time // zero: the latest event time, as compute
 	MaxBytes int
 	Progress func(read int64) // bytes read so far, for a progress bar
@@ -50,11 +51,11 @@ type FileOptions struct {
 // FromFiles evaluates event files with the same engine and the same
 // defaults as compute.
 func FromFiles(ctx context.Context, o FileOptions) (Source, error) {
-	cal, err := o.Profile.NewCalendar()
+	ps, err := indicator.NewProfiles(o.Profiles)
 	if err != nil {
 		return nil, err
 	}
-	eng := indicator.New(o.Profile, cal)
+	eng := indicator.New(ps)
 	eng.TrackChanges()
 	asOf, err := compute.Feed(ctx, eng, o.Files, o.MaxBytes, o.AsOf, o.Progress, o.OnReject)
 	if err != nil {
@@ -83,11 +84,11 @@ var AssessGrain = indicator.Grain{Window: indicator.WindowHour}
 // audit of scope, the records of the dead-letter files counted as
 // rejected.
 func AssessFiles(ctx context.Context, o FileOptions, scope compute.AuditScope, deadLetters []string) (Source, *compute.AuditOutput, error) {
-	cal, err := o.Profile.NewCalendar()
+	ps, err := indicator.NewProfiles(o.Profiles)
 	if err != nil {
 		return nil, nil, err
 	}
-	eng := indicator.NewSharded(o.Profile, cal, AssessGrain, runtime.GOMAXPROCS(0))
+	eng := indicator.NewSharded(ps, AssessGrain, runtime.GOMAXPROCS(0))
 	rejected := map[string]int64{}
 	asOf, err := compute.Feed(ctx, eng, o.Files, o.MaxBytes, o.AsOf, o.Progress, func(r compute.Reject) {
 		rejected[string(r.Reason)]++
@@ -101,7 +102,7 @@ func AssessFiles(ctx context.Context, o FileOptions, scope compute.AuditScope, d
 	if err := compute.CountDeadLetters(deadLetters, rejected); err != nil {
 		return nil, nil, err
 	}
-	audit := compute.NewAuditOutput(o.Profile, asOf, eng.Counts(), rejected, eng.Audit(scope.Examples), scope)
+	audit := compute.NewAuditOutput(o.Profiles.Default, asOf, eng.Counts(), rejected, eng.Audit(scope.Examples), scope)
 	src := &engineSource{eng: eng, counts: eng.Counts(), asOf: asOf, name: "事件文件"}
 	if src.inputs, err = checksumFiles(o.Files); err != nil {
 		return nil, nil, err
@@ -140,7 +141,7 @@ func checksumFile(path string) (Input, error) {
 // in a fixed order, and the inputs state the head of each centre's digest
 // log (docs/assessment.md), so that a later verify can show the records
 // behind the report were not changed.
-func FromStore(ctx context.Context, r *chstore.Reader, p *profile.Profile, asOf time.Time, name string, withTickets bool) (Source, error) {
+func FromStore(ctx context.Context, r *chstore.Reader, set *profile.Set, asOf time.Time, name string, withTickets bool) (Source, error) {
 	st, err := r.ReadStored(ctx)
 	if err != nil {
 		return nil, err
@@ -151,7 +152,7 @@ func FromStore(ctx context.Context, r *chstore.Reader, p *profile.Profile, asOf 
 			return nil, err
 		}
 	}
-	cal, err := p.NewCalendar()
+	ps, err := indicator.NewProfiles(set)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +170,7 @@ func FromStore(ctx context.Context, r *chstore.Reader, p *profile.Profile, asOf 
 		inputs = append(inputs, Input{Name: fmt.Sprintf("封存摘要链头 %s (第 %d 条, %s 第 %d 版)", c, h.Seq, h.Day, h.Version),
 			Size: h.Events, SHA256: h.Chain.String()})
 	}
-	eng := indicator.Restore(p, cal, st.Cells, st.Tickets, at)
+	eng := indicator.Restore(ps, st.Cells, st.Tickets, at)
 	return &engineSource{eng: eng, tickets: tickets, counts: indicator.Counts{Accepted: st.Events}, asOf: at,
 		inputs: inputs, name: "ClickHouse"}, nil
 }

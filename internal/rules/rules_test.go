@@ -17,7 +17,7 @@ const committed = "../../deploy/prometheus/gbt33358-2016.rules.yml"
 // The committed rules are what the generator makes of the default profile:
 // regenerate them with `hotlineqc rules` when this fails.
 func TestCommittedRulesAreCurrent(t *testing.T) {
-	got, err := rules.Generate(profile.Default())
+	got, err := rules.Generate(profile.Single(profile.Default()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestBusinessHoursGate(t *testing.T) {
 	p.Alerting.BusinessHours.Enabled = true
 	p.Alerting.BusinessHours.StartHour, p.Alerting.BusinessHours.EndHour = 8, 20
 	p.Alerting.BusinessHours.WeekdaysOnly = true
-	b, err := rules.Generate(p)
+	b, err := rules.Generate(profile.Single(p))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,13 +60,7 @@ func TestBusinessHoursGate(t *testing.T) {
 			t.Errorf("gated rules lack %q", want)
 		}
 	}
-	f := t.TempDir() + "/gated.rules.yml"
-	if err := os.WriteFile(f, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(testenv.Promtool(t), "check", "rules", f).CombinedOutput(); err != nil {
-		t.Errorf("promtool check rules: %v\n%s", err, out)
-	}
+	promtoolCheck(t, b)
 }
 
 // The example Alertmanager configuration is valid, routes by severity and
@@ -88,5 +82,45 @@ func TestAlertmanagerExample(t *testing.T) {
 		if err != nil || strings.TrimSpace(string(out)) != want {
 			t.Errorf("route of %s = %q (%v), want %s", labels, strings.TrimSpace(string(out)), err, want)
 		}
+	}
+}
+
+// With profiles by centre, each profile's rules select its centres: the
+// default's exclude the others, the others' select theirs, and their alerts
+// carry the profile. promtool accepts the result.
+func TestProfilesByCenter(t *testing.T) {
+	strict := profile.Default()
+	strict.ID = "strict"
+	strict.Targets["answer_rate"] = profile.Target{Op: ">=", Value: 0.99}
+	set := &profile.Set{Default: profile.Default(), ByCenter: map[string]*profile.Profile{"c2": strict, "c3.x": strict}}
+	b, err := rules.Generate(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	for _, want := range []string{
+		"--profile-for c2=strict --profile-for c3.x=strict`",
+		`hotline_indicator_numerator_total{indicator="answer_rate",center!~"c2|c3\\.x"}`,
+		`hotline_indicator_numerator_total{indicator="answer_rate",center=~"c2|c3\\.x"}`,
+		`hotline:answer_rate:error_ratio_rate1h{center=~"c2|c3\\.x"} > 0.06`,
+		`hotline:answer_rate:error_ratio_rate1h{center!~"c2|c3\\.x"} > 0.3`,
+		"profile: strict",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("rules lack %q", want)
+		}
+	}
+	promtoolCheck(t, b)
+}
+
+// promtoolCheck runs promtool check rules on generated rules.
+func promtoolCheck(t *testing.T, rules []byte) {
+	t.Helper()
+	f := t.TempDir() + "/generated.rules.yml"
+	if err := os.WriteFile(f, rules, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(testenv.Promtool(t), "check", "rules", f).CombinedOutput(); err != nil {
+		t.Errorf("promtool check rules: %v\n%s", err, out)
 	}
 }

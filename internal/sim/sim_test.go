@@ -56,7 +56,7 @@ func TestComputeAgreesWithGroundTruth(t *testing.T) {
 	if err := os.WriteFile(file, out, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	res, err := compute.Run(context.Background(), compute.Options{Files: []string{file}, Profile: profile.Default(),
+	res, err := compute.Run(context.Background(), compute.Options{Files: []string{file}, Profiles: profile.Single(profile.Default()),
 		Query: indicator.Query{Window: indicator.WindowMonth, GroupBy: []string{}}, AsOf: start.Add(span)})
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +138,7 @@ func TestAuditFindsExactlyTheInjectedFaults(t *testing.T) {
 		if err := os.WriteFile(file, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		out, err := compute.Audit(context.Background(), compute.Options{Files: []string{file}, Profile: profile.Default(),
+		out, err := compute.Audit(context.Background(), compute.Options{Files: []string{file}, Profiles: profile.Single(profile.Default()),
 			AsOf: start.Add(span)}, compute.AuditScope{Examples: -1}, nil)
 		if err != nil {
 			t.Fatal(err)
