@@ -161,17 +161,7 @@ func simSink(ctx context.Context, f simulateFlags) (sim.Sink, func() error, erro
 			return err
 		}, nil
 	}
-	cfg := kafkaio.DefaultConfig()
-	cfg.Brokers = strings.Split(f.kafka, ",")
-	if t := strings.Split(f.topics, ","); len(t) == 2 {
-		cfg.Topics.Calls, cfg.Topics.Tickets = t[0], t[1]
-	} else {
-		return nil, nil, fmt.Errorf("--topics %q: want CALLS,TICKETS", f.topics)
-	}
-	if err := kafkaio.CreateTopics(ctx, cfg, f.partitions, 1, cfg.Topics.Calls, cfg.Topics.Tickets); err != nil {
-		return nil, nil, err
-	}
-	prod, err := kafkaio.NewProducer(cfg)
+	prod, err := openProducer(ctx, f.kafka, f.topics, f.partitions)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -189,4 +179,20 @@ func simSink(ctx context.Context, f simulateFlags) (sim.Sink, func() error, erro
 		return nil
 	}
 	return sink, func() error { return errors.Join(flush(), prod.Close()) }, nil
+}
+
+// openProducer creates the call and ticket topics when missing and returns
+// a producer for them.
+func openProducer(ctx context.Context, brokers, topics string, partitions int) (*kafkaio.Producer, error) {
+	cfg := kafkaio.DefaultConfig()
+	cfg.Brokers = strings.Split(brokers, ",")
+	if t := strings.Split(topics, ","); len(t) == 2 {
+		cfg.Topics.Calls, cfg.Topics.Tickets = t[0], t[1]
+	} else {
+		return nil, fmt.Errorf("--topics %q: want CALLS,TICKETS", topics)
+	}
+	if err := kafkaio.CreateTopics(ctx, cfg, partitions, 1, cfg.Topics.Calls, cfg.Topics.Tickets); err != nil {
+		return nil, err
+	}
+	return kafkaio.NewProducer(cfg)
 }
