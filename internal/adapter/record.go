@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -113,7 +112,7 @@ func newCSVReader(r io.Reader, opts CSVOptions, hdr io.Reader, base int64, line0
 	h, err := from.Read()
 	if err != nil {
 		if err == io.EOF {
-			return nil, errors.New("the file has no header row")
+			return nil, io.EOF // an empty input
 		}
 		return nil, fmt.Errorf("header row: %w", err)
 	}

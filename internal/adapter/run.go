@@ -152,6 +152,9 @@ func (im *importer) read(ctx context.Context, path string, follow bool) (rotated
 		src = fw
 	}
 	r, err := im.reader(path, src, pos)
+	if err == io.EOF {
+		return false, nil // an empty CSV file: not even a header
+	}
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", path, err)
 	}
@@ -168,6 +171,7 @@ func (im *importer) read(ctx context.Context, path string, follow bool) (rotated
 		var bad *badRecord
 		switch {
 		case errors.As(err, &bad):
+			im.sum.Records++
 			im.reject(path, bad.line, nil, &Rejection{Reason: ReasonBadRecord, Detail: bad.detail}, bad.raw)
 			pos = position{Offset: bad.offset, Line: bad.line}
 		case err != nil:

@@ -13,11 +13,13 @@ type NDJSONSink struct {
 	sync func() error
 }
 
-// NewNDJSONSink writes to w; when w is an *os.File, Flush also syncs it.
+// NewNDJSONSink writes to w; when w is a regular file, Flush also syncs it.
 func NewNDJSONSink(w io.Writer) *NDJSONSink {
 	s := &NDJSONSink{w: bufio.NewWriterSize(w, 1<<20)}
-	if f, ok := w.(*os.File); ok && f != os.Stdout {
-		s.sync = f.Sync
+	if f, ok := w.(*os.File); ok {
+		if info, err := f.Stat(); err == nil && info.Mode().IsRegular() {
+			s.sync = f.Sync
+		}
 	}
 	return s
 }
