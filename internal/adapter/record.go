@@ -19,10 +19,10 @@ import (
 type Record struct {
 	Line   int
 	Offset int64
-	cols   []string         // csv, queue_log: values by column
-	names  []string         // their column names
+	cols   []string        // csv, queue_log: values by column
+	names  []string        // their column names
 	obj    *fastjson.Value // json
-	raw    []byte           // the record as read (json, queue_log); built for csv
+	raw    []byte          // the record as read (json, queue_log); built for csv
 }
 
 // get returns a column's or path's raw value.

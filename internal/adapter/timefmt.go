@@ -96,7 +96,7 @@ func parseSeconds(s string) (time.Duration, bool) {
 		if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
 			return 0, false
 		}
-		return time.Duration(math.Round(v * 1000)) * time.Millisecond, true
+		return time.Duration(math.Round(v*1000)) * time.Millisecond, true
 	}
 	parts := strings.Split(s, ":")
 	if len(parts) > 3 {

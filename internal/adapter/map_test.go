@@ -1,0 +1,112 @@
+package adapter_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/hotlineqc/hotlineqc/internal/adapter"
+)
+
+// A mapping using every kind of time and value, applied to one row each.
+const featureMapping = `
+id: f
+timezone: Asia/Shanghai
+time_formats: [epoch_ms, "YYYY年MM月DD日 HH时mm分ss秒", "YYYY-MM-DD HH:mm", rfc3339]
+none: ["--"]
+center_id: {value: "{centre}", map: {深圳: c440300}, default: other}
+call_id: "k-{id}"
+record_id: "{id}"
+records: {column: "{kind}", not_in: [outbound]}
+events:
+  - name: queued
+    type: call.queued
+    time: "{start}"
+    fields: {queue: "{queue|$queue}"}
+  - name: answered
+    type: call.answered
+    when: {column: "{wait}", matches: "^[0-9:.]+$"}
+    time: {value: "{start}", plus: "{wait}"}
+    not_before: queued
+    fields: {agent_id: "{agent}"}
+`
+
+func TestMapRow(t *testing.T) {
+	cases := []struct{ name, row, want string }{
+		{"epoch ms and a plus in seconds", "1,1760230800000,12.5,深圳,,a1,inbound",
+			`{"event_id":"f:1:queued","type":"call.queued","ts":"2025-10-12T09:00:00.000+08:00","center_id":"c440300","call_id":"k-1","queue":"hotline"}` + "\n" +
+				`{"event_id":"f:1:answered","type":"call.answered","ts":"2025-10-12T09:00:12.500+08:00","center_id":"c440300","call_id":"k-1","agent_id":"a1"}`},
+		{"chinese pattern, H:MM:SS plus, default centre, queue column", "2,2026年10月9日 9时5分3秒,0:01:05,广州,q9,a2,inbound",
+			`{"event_id":"f:2:queued","type":"call.queued","ts":"2026-10-09T09:05:03.000+08:00","center_id":"other","call_id":"k-2","queue":"q9"}` + "\n" +
+				`{"event_id":"f:2:answered","type":"call.answered","ts":"2026-10-09T09:06:08.000+08:00","center_id":"other","call_id":"k-2","agent_id":"a2"}`},
+		{"offset kept from rfc3339, placeholder means no answer", "3,2026-10-09T01:00:00Z,--,深圳,,a3,inbound",
+			`{"event_id":"f:3:queued","type":"call.queued","ts":"2026-10-09T09:00:00.000+08:00","center_id":"c440300","call_id":"k-3","queue":"hotline"}`},
+		{"filtered", "4,2026-10-09 09:00,5,深圳,,a4,outbound", "skipped filtered"},
+		{"time in no format", "5,09/10/2026,5,深圳,,a5,inbound", "rejected bad_time"},
+		{"no time", "6,,5,深圳,,a6,inbound", "rejected missing_time"},
+		{"answered without agent", "7,2026-10-09 09:00,5,深圳,,,inbound", "rejected missing_field"},
+		{"bad duration", "8,2026-10-09 09:00,5..1,深圳,,a8,inbound", "rejected bad_time"},
+	}
+	m, err := adapter.ParseMapping("feature", []byte(featureMapping))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "in.csv")
+			os.WriteFile(path, []byte("id,start,wait,centre,queue,agent,kind\n"+c.row+"\n"), 0o644)
+			var out bytes.Buffer
+			sum, err := adapter.Import(context.Background(), adapter.Options{Mapping: m, Files: []string{path},
+				Vars: map[string]string{"queue": "hotline"}, Sink: adapter.NewNDJSONSink(&out)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := strings.TrimSpace(out.String())
+			for r := range sum.Skipped {
+				got = "skipped " + r
+			}
+			for r := range sum.Rejected {
+				got = "rejected " + r
+			}
+			if got != c.want {
+				t.Errorf("got\n%s\nwant\n%s", got, c.want)
+			}
+		})
+	}
+}
+
+func TestGB18030Export(t *testing.T) {
+	utf8, err := os.ReadFile("testdata/tickets.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gbk, err := encodeGB18030(bytes.TrimPrefix(utf8, []byte("\ufeff")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "tickets-gbk.csv")
+	os.WriteFile(path, gbk, 0o644)
+	m, err := adapter.LoadMapping("ticket-example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.CSV.Encoding = "gb18030"
+	var out bytes.Buffer
+	if _, err := adapter.Import(context.Background(), adapter.Options{Mapping: m, Files: []string{path},
+		Vars: map[string]string{"center": "c1"}, Sink: adapter.NewNDJSONSink(&out)}); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.ReadFile("testdata/tickets.events.ndjson")
+	if !bytes.Equal(out.Bytes(), want) {
+		t.Errorf("a GB18030 export gives other events than its UTF-8 copy:\n%s", out.String())
+	}
+}
+
+func encodeGB18030(b []byte) ([]byte, error) {
+	return simplifiedchinese.GB18030.NewEncoder().Bytes(b)
+}
