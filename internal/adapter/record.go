@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -136,14 +137,19 @@ func (c *csvReader) header() []string { return c.cols }
 func (c *csvReader) next() (*Record, error) {
 	for {
 		row, err := c.r.Read()
-		line, _ := c.r.FieldPos(0)
-		off := c.base + c.r.InputOffset()
 		if err == io.EOF {
 			return nil, io.EOF
 		}
+		off := c.base + c.r.InputOffset()
 		if err != nil {
+			line := 0
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.StartLine
+			}
 			return nil, &badRecord{line: c.line0 + line, offset: off, detail: err.Error()}
 		}
+		line, _ := c.r.FieldPos(0)
 		if len(row) == 1 && strings.TrimSpace(row[0]) == "" {
 			continue // a blank line
 		}

@@ -2,6 +2,7 @@ package adapter
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -61,6 +62,9 @@ type Summary struct {
 	Skipped  map[string]int64 `json:"skipped"`  // by reason
 	Rejected map[string]int64 `json:"rejected"` // by reason
 	Adjusted map[string]int64 `json:"adjusted"` // times corrected, by kind
+	// HeldBack is the size of unterminated last lines left for the next
+	// run (with a state file, a file may be caught mid-write).
+	HeldBack int64 `json:"held_back_bytes"`
 }
 
 // EventCount is the total number of events emitted.
@@ -143,6 +147,13 @@ func (im *importer) read(ctx context.Context, path string, follow bool) (rotated
 	defer closeIn()
 	var fw *follower
 	var src io.Reader = in
+	if !follow && im.o.State != "" && path != "-" {
+		// The file may still be written to: leave an unterminated last
+		// line for the next run rather than read half a record.
+		if src, err = completeLines(in.(*os.File), im.rawOffset(pos), im.sum); err != nil {
+			return false, err
+		}
+	}
 	if follow {
 		fw = &follower{ctx: ctx, f: in.(*os.File), path: path, poll: im.o.Poll, pos: pos.Offset,
 			idle: func() error { return im.flush(ctx) }}
@@ -190,6 +201,29 @@ func (im *importer) read(ctx context.Context, path string, follow bool) (rotated
 	return fw != nil && fw.rotated, im.flush(ctx)
 }
 
+// completeLines limits f, positioned at offset, to its last newline.
+func completeLines(f *os.File, offset int64, sum *Summary) (io.Reader, error) {
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	end := info.Size()
+	buf := make([]byte, 4096)
+	for end > offset {
+		n := min(int64(len(buf)), end-offset)
+		if _, err := f.ReadAt(buf[:n], end-n); err != nil {
+			return nil, err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			end = end - n + int64(i) + 1
+			break
+		}
+		end -= n
+	}
+	sum.HeldBack += info.Size() - max(end, offset)
+	return io.LimitReader(f, end-offset), nil
+}
+
 // open opens path at its saved position. A file smaller than that position
 // was truncated or replaced, and is read from the start.
 func (im *importer) open(path string) (io.Reader, position, func(), error) {
@@ -201,16 +235,25 @@ func (im *importer) open(path string) (io.Reader, position, func(), error) {
 		return nil, position{}, nil, err
 	}
 	pos := im.state.get(path)
-	if info, err := f.Stat(); err == nil && info.Size() < pos.Offset {
+	if info, err := f.Stat(); err == nil && info.Size() < im.rawOffset(pos) {
 		pos = position{}
 	}
-	if pos.Offset > 0 && (im.readerName() != ReaderCSV || !transcoded(im.o.Mapping.CSV.Encoding)) {
-		if _, err := f.Seek(pos.Offset, io.SeekStart); err != nil {
+	if off := im.rawOffset(pos); off > 0 {
+		if _, err := f.Seek(off, io.SeekStart); err != nil {
 			f.Close()
 			return nil, position{}, nil, err
 		}
 	}
 	return f, pos, func() { f.Close() }, nil
+}
+
+// rawOffset is where in the file reading starts: the saved position, or
+// the start for a transcoded export, whose positions count decoded text.
+func (im *importer) rawOffset(pos position) int64 {
+	if im.readerName() == ReaderCSV && transcoded(im.o.Mapping.CSV.Encoding) {
+		return 0
+	}
+	return pos.Offset
 }
 
 func (im *importer) readerName() string {
@@ -236,7 +279,7 @@ func (im *importer) reader(path string, in io.Reader, pos position) (reader, err
 		if transcoded(opts.Encoding) {
 			// Offsets count decoded text: skip to it.
 			if _, err := io.CopyN(io.Discard, text, pos.Offset); err != nil {
-				return nil, err
+				return nil, fmt.Errorf("the file is shorter than the position saved in the state file (%w): was it replaced?", err)
 			}
 		}
 		base = pos.Offset
@@ -319,6 +362,9 @@ func (im *importer) flush(ctx context.Context) error {
 func (s *Summary) Lines() []string {
 	out := []string{fmt.Sprintf("records read: %d; events emitted: %d; records skipped: %d; records rejected: %d",
 		s.Records, s.EventCount(), total(s.Skipped), s.RejectedCount())}
+	if s.HeldBack > 0 {
+		out = append(out, fmt.Sprintf("  an unterminated last line (%d bytes) is left for the next run", s.HeldBack))
+	}
 	for _, part := range []struct {
 		what string
 		m    map[string]int64
