@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -175,7 +176,8 @@ type kafkaSink struct {
 
 func (k *kafkaSink) Write(ctx context.Context, events []adapter.Out) error {
 	for _, e := range events {
-		k.batch = append(k.batch, kafkaio.Outgoing{Ticket: e.Ticket, Key: []byte(e.Key), Value: e.JSON})
+		// The event's JSON is reused by the next record: keep a copy.
+		k.batch = append(k.batch, kafkaio.Outgoing{Ticket: e.Ticket, Key: []byte(e.Key), Value: bytes.Clone(e.JSON)})
 	}
 	if len(k.batch) >= 5000 {
 		return k.Flush(ctx)

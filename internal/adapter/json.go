@@ -1,18 +1,82 @@
 package adapter
 
-import "unicode/utf8"
+import (
+	"time"
+	"unicode/utf8"
+)
 
-// jsonEvent writes one canonical event as a JSON object, envelope first.
-type jsonEvent struct{ b []byte }
+// tsLayout is how event times are written: RFC 3339 with milliseconds.
+const tsLayout = "2006-01-02T15:04:05.000Z07:00"
 
-func (j *jsonEvent) begin(id, typ, ts, center, entityKey, entity string) {
-	j.b = make([]byte, 0, 256)
+// jsonEvent writes one canonical event as a JSON object, envelope first,
+// at the end of a buffer shared by the events of a record.
+type jsonEvent struct {
+	b     []byte
+	start int
+}
+
+func (j *jsonEvent) begin(buf []byte, id eventID, typ string, ts time.Time, center, entityKey, entity string) {
+	j.b, j.start = buf, len(buf)
 	j.b = append(j.b, '{')
-	j.str("event_id", id)
+	j.key("event_id")
+	j.b = id.appendJSON(j.b)
 	j.str("type", typ)
-	j.str("ts", ts)
+	j.time("ts", ts)
 	j.str("center_id", center)
 	j.str(entityKey, entity)
+}
+
+// time writes "name":"<RFC 3339 time>"; t carries its zone.
+func (j *jsonEvent) time(name string, t time.Time) {
+	j.key(name)
+	j.b = append(j.b, '"')
+	j.b = appendTS(j.b, t)
+	j.b = append(j.b, '"')
+}
+
+// appendTS appends t as RFC 3339 with milliseconds (tsLayout), faster
+// than time.Time.AppendFormat.
+func appendTS(b []byte, t time.Time) []byte {
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	b = appendDigits(b, y, 4)
+	b = append(b, '-')
+	b = appendDigits(b, int(mo), 2)
+	b = append(b, '-')
+	b = appendDigits(b, d, 2)
+	b = append(b, 'T')
+	b = appendDigits(b, h, 2)
+	b = append(b, ':')
+	b = appendDigits(b, mi, 2)
+	b = append(b, ':')
+	b = appendDigits(b, s, 2)
+	b = append(b, '.')
+	b = appendDigits(b, t.Nanosecond()/1e6, 3)
+	_, off := t.Zone()
+	if off == 0 {
+		return append(b, 'Z')
+	}
+	sign := byte('+')
+	if off < 0 {
+		sign, off = '-', -off
+	}
+	b = append(b, sign)
+	b = appendDigits(b, off/3600, 2)
+	b = append(b, ':')
+	return appendDigits(b, off%3600/60, 2)
+}
+
+// appendDigits appends v with at least n digits, zero-padded.
+func appendDigits(b []byte, v, n int) []byte {
+	var buf [8]byte
+	i := len(buf)
+	for v > 0 || n > 0 {
+		i--
+		buf[i] = byte('0' + v%10)
+		v /= 10
+		n--
+	}
+	return append(b, buf[i:]...)
 }
 
 // str writes "name":"value".
@@ -28,20 +92,32 @@ func (j *jsonEvent) raw(name, v string) {
 }
 
 func (j *jsonEvent) key(name string) {
-	if len(j.b) > 1 {
+	if len(j.b) > j.start+1 {
 		j.b = append(j.b, ',')
 	}
 	j.b = appendString(j.b, name)
 	j.b = append(j.b, ':')
 }
 
-func (j *jsonEvent) end() []byte { return append(j.b, '}') }
+// end closes the object and returns the whole buffer and the event in it.
+func (j *jsonEvent) end() (buf, msg []byte) {
+	j.b = append(j.b, '}')
+	return j.b, j.b[j.start:len(j.b):len(j.b)]
+}
 
 // appendString appends s as a JSON string. Invalid UTF-8 is replaced by
 // U+FFFD, as encoding/json does.
 func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
 	b = append(b, '"')
+	return append(appendEscaped(b, s), '"')
+}
+
+// appendEscaped appends s escaped for a JSON string, without quotes.
+func appendEscaped(b []byte, s string) []byte {
+	if plain(s) {
+		return append(b, s...)
+	}
+	const hex = "0123456789abcdef"
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
@@ -64,5 +140,21 @@ func appendString(b []byte, s string) []byte {
 			i += n
 		}
 	}
-	return append(b, '"')
+	return b
+}
+
+// plain reports whether s needs no escaping: valid UTF-8 without quotes,
+// backslashes or control characters.
+func plain(s string) bool {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c == '"' || c == '\\' {
+			return false
+		}
+		if c >= utf8.RuneSelf {
+			ascii = false
+		}
+	}
+	return ascii || utf8.ValidString(s)
 }

@@ -38,9 +38,12 @@ type Outcome struct {
 	// Adjusted lists the corrections applied to the record's times
 	// ("clock_skew", "next_day").
 	Adjusted []string
+
+	buf []byte // holds the events' JSON, reused by the next Map
 }
 
-// Out is one canonical event, as its JSON message and Kafka key.
+// Out is one canonical event, as its JSON message and Kafka key. JSON is
+// only valid until the next Map: a sink that keeps it must copy it.
 type Out struct {
 	Type   string
 	Ticket bool // a ticket event (for the ticket topic), else a call event
@@ -64,6 +67,7 @@ type Mapper struct {
 	m    *Mapping
 	vars map[string]string
 	dec  event.Decoder
+	ev   event.Event
 	x    mapping
 }
 
@@ -88,10 +92,36 @@ func NewMapper(m *Mapping, vars map[string]string) (*Mapper, error) {
 			m.ID, strings.Join(missing, ", "))
 	}
 	mp := &Mapper{m: m, vars: all}
+	shareRefs(m)
+	for v := range m.none {
+		mp.x.noneLen = max(mp.x.noneLen, len(v))
+	}
 	mp.x.mp = mp
 	mp.x.times = make([]time.Time, len(m.Events))
 	mp.x.dated = make([]bool, len(m.Events))
 	return mp, nil
+}
+
+// shareRefs makes every reference to the same column one *ref, so that a
+// record's value of a column is read and cleaned once.
+func shareRefs(m *Mapping) {
+	canon := map[string]*ref{}
+	m.templates(func(t *Template) {
+		for _, p := range t.parts {
+			for i, r := range p.alts {
+				r.gen = 0 // no value cached from an earlier Mapper
+				key := r.name
+				if r.isVar {
+					key = "$" + key
+				}
+				if c, ok := canon[key]; ok {
+					p.alts[i] = c
+				} else {
+					canon[key] = r
+				}
+			}
+		}
+	})
 }
 
 func builtinVar(name string) bool { return name == "hash" || name == "line" || name == "mapping" }
@@ -143,7 +173,8 @@ func (mp *Mapper) Bind(columns []string) error {
 func (mp *Mapper) Map(rec *Record, out *Outcome) {
 	x := &mp.x
 	x.rec, x.hash = rec, ""
-	out.Events, out.Skipped, out.Rejected, out.Adjusted = out.Events[:0], "", nil, out.Adjusted[:0]
+	x.gen++
+	out.Events, out.Skipped, out.Rejected, out.Adjusted, out.buf = out.Events[:0], "", nil, out.Adjusted[:0], out.buf[:0]
 	m := mp.m
 	if m.Records != nil && !m.Records.eval(x) {
 		out.Skipped = SkipFiltered
@@ -213,7 +244,7 @@ func (mp *Mapper) mapEvent(i int, recordID string, out *Outcome) *Rejection {
 		return &Rejection{Reason: ReasonMissingID, Detail: fmt.Sprintf("event %s: %s %s has no value", r.Name, key, entity)}
 	}
 	var j jsonEvent
-	j.begin(mp.eventID(recordID, r.Name), r.Type, ts, x.center, key, id)
+	j.begin(out.buf, eventID{mp.m.ID, recordID, r.Name}, r.Type, ts, x.center, key, id)
 	for _, name := range typeFields[r.typ] {
 		v, ok := r.Fields[name]
 		if !ok {
@@ -223,38 +254,57 @@ func (mp *Mapper) mapEvent(i int, recordID string, out *Outcome) *Rejection {
 			return rej
 		}
 	}
-	msg := j.end()
-	if _, err := mp.dec.Decode(msg); err != nil {
+	var msg []byte
+	out.buf, msg = j.end()
+	if err := mp.dec.DecodeInto(msg, &mp.ev); err != nil {
 		return &Rejection{Reason: string(event.ReasonOf(err)), Detail: fmt.Sprintf("event %s: %v", r.Name, err)}
 	}
 	out.Events = append(out.Events, Out{Type: r.Type, Ticket: r.typ.IsTicket(), Key: id, JSON: msg})
 	return nil
 }
 
-// eventID is <mapping>:<record>:<rule>, or a hash of the middle part when
-// that would exceed the contract's 128 characters.
-func (mp *Mapper) eventID(recordID, rule string) string {
-	id := mp.m.ID + ":" + recordID + ":" + rule
-	if utf8.RuneCountInString(id) <= event.MaxIDLen {
-		return id
+// eventID is <mapping>:<record>:<rule>, with a hash of the record id in
+// the middle when the whole would exceed the contract's 128 characters.
+type eventID struct{ mapping, record, rule string }
+
+func (id eventID) appendJSON(b []byte) []byte {
+	record := id.record
+	if utf8.RuneCountInString(id.mapping)+utf8.RuneCountInString(record)+utf8.RuneCountInString(id.rule)+2 > event.MaxIDLen {
+		sum := sha256.Sum256([]byte(record))
+		record = hex.EncodeToString(sum[:16])
 	}
-	sum := sha256.Sum256([]byte(recordID))
-	return mp.m.ID + ":" + hex.EncodeToString(sum[:16]) + ":" + rule
+	b = append(b, '"')
+	b = appendEscaped(b, id.mapping)
+	b = append(b, ':')
+	b = appendEscaped(b, record)
+	b = append(b, ':')
+	b = appendEscaped(b, id.rule)
+	return append(b, '"')
 }
 
 // mapping is the state of mapping one record.
 type mapping struct {
-	mp     *Mapper
-	rec    *Record
-	hash   string
-	center string
-	times  []time.Time // each event's time, zero when not emitted
-	dated  []bool      // whether the time is a time of day on a date
+	mp      *Mapper
+	gen     uint64 // counts records, for the references' cached values
+	noneLen int    // the longest "no value" placeholder
+	rec     *Record
+	hash    string
+	center  string
+	times   []time.Time // each event's time, zero when not emitted
+	dated   []bool      // whether the time is a time of day on a date
 }
 
 // get returns a reference's value: trimmed, decoded, and absent when it is
 // one of the mapping's "no value" placeholders.
 func (x *mapping) get(r *ref) (string, bool) {
+	if r.gen != x.gen {
+		r.val, r.ok = x.clean(r)
+		r.gen = x.gen
+	}
+	return r.val, r.ok
+}
+
+func (x *mapping) clean(r *ref) (string, bool) {
 	if r.isVar {
 		return x.variable(r.name)
 	}
@@ -268,7 +318,7 @@ func (x *mapping) get(r *ref) (string, bool) {
 		}
 	}
 	v = strings.TrimSpace(v)
-	if x.mp.m.none[v] {
+	if len(v) <= x.noneLen && x.mp.m.none[v] {
 		return "", false
 	}
 	return v, true
@@ -370,7 +420,7 @@ func (x *mapping) field(j *jsonEvent, r *Rule, name string, val *Value) *Rejecti
 		if !ok {
 			return &Rejection{Reason: ReasonBadTime, Detail: fmt.Sprintf("event %s: %s %q is in none of the time formats", r.Name, name, truncate(v))}
 		}
-		j.str(name, formatTime(t, r.Time.loc))
+		j.time(name, t.In(r.Time.loc))
 	default:
 		j.str(name, v)
 	}
@@ -378,17 +428,17 @@ func (x *mapping) field(j *jsonEvent, r *Rule, name string, val *Value) *Rejecti
 }
 
 // eventTime resolves event i's time and checks it against not_before.
-func (x *mapping) eventTime(i int, out *Outcome) (string, *Rejection) {
+func (x *mapping) eventTime(i int, out *Outcome) (time.Time, *Rejection) {
 	r := &x.mp.m.Events[i]
 	s := &r.Time
 	v, ok := x.exec(&s.Value)
 	if !ok {
-		return "", &Rejection{Reason: ReasonMissingTime, Detail: fmt.Sprintf("event %s: time %s has no value", r.Name, s.Value)}
+		return time.Time{}, &Rejection{Reason: ReasonMissingTime, Detail: fmt.Sprintf("event %s: time %s has no value", r.Name, s.Value)}
 	}
 	if !s.Date.IsZero() {
 		d, ok := x.exec(&s.Date)
 		if !ok {
-			return "", &Rejection{Reason: ReasonMissingTime, Detail: fmt.Sprintf("event %s: date %s has no value", r.Name, s.Date)}
+			return time.Time{}, &Rejection{Reason: ReasonMissingTime, Detail: fmt.Sprintf("event %s: date %s has no value", r.Name, s.Date)}
 		}
 		if cut := strings.IndexAny(d, " T"); cut > 0 {
 			d = d[:cut] // a date column exported as a date and midnight
@@ -397,27 +447,27 @@ func (x *mapping) eventTime(i int, out *Outcome) (string, *Rejection) {
 	}
 	t, ok := parseTime(v, s.times, s.loc)
 	if !ok {
-		return "", &Rejection{Reason: ReasonBadTime, Detail: fmt.Sprintf("event %s: time %q is in none of the formats %v", r.Name, truncate(v), formatNames(s.times))}
+		return time.Time{}, &Rejection{Reason: ReasonBadTime, Detail: fmt.Sprintf("event %s: time %q is in none of the formats %v", r.Name, truncate(v), formatNames(s.times))}
 	}
 	if !s.Plus.IsZero() {
 		p, ok := x.exec(&s.Plus)
 		if !ok {
-			return "", &Rejection{Reason: ReasonMissingTime, Detail: fmt.Sprintf("event %s: duration %s has no value", r.Name, s.Plus)}
+			return time.Time{}, &Rejection{Reason: ReasonMissingTime, Detail: fmt.Sprintf("event %s: duration %s has no value", r.Name, s.Plus)}
 		}
 		d, ok := parseSeconds(p)
 		if !ok {
-			return "", &Rejection{Reason: ReasonBadTime, Detail: fmt.Sprintf("event %s: duration %q is not seconds or H:MM:SS", r.Name, truncate(p))}
+			return time.Time{}, &Rejection{Reason: ReasonBadTime, Detail: fmt.Sprintf("event %s: duration %q is not seconds or H:MM:SS", r.Name, truncate(p))}
 		}
 		t = t.Add(d)
 	}
 	if r.NotBefore != "" {
 		var rej *Rejection
 		if t, rej = x.order(i, t, out); rej != nil {
-			return "", rej
+			return time.Time{}, rej
 		}
 	}
 	x.times[i], x.dated[i] = t, !s.Date.IsZero()
-	return formatTime(t, s.loc), nil
+	return t.In(s.loc), nil
 }
 
 // order applies not_before: a time of day that falls before the time it
@@ -440,10 +490,6 @@ func (x *mapping) order(i int, t time.Time, out *Outcome) (time.Time, *Rejection
 		return ref, nil
 	}
 	return t, &Rejection{Reason: ReasonOutOfOrder, Detail: fmt.Sprintf("event %s is %s before %s", r.Name, gap, r.NotBefore)}
-}
-
-func formatTime(t time.Time, loc *time.Location) string {
-	return t.In(loc).Format("2006-01-02T15:04:05.000Z07:00")
 }
 
 func formatNames(fs []timeFormat) []string {

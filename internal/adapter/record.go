@@ -193,7 +193,11 @@ func (l *lineReader) readLine() ([]byte, error) {
 
 // queueLogReader reads an Asterisk queue_log file:
 // time|callid|queuename|agent|event|data1|data2|...
-type queueLogReader struct{ lineReader }
+// The record it returns is reused by the next call.
+type queueLogReader struct {
+	lineReader
+	rec Record
+}
 
 func (q *queueLogReader) header() []string { return QueueLogColumns }
 
@@ -206,13 +210,24 @@ func (q *queueLogReader) next() (*Record, error) {
 		if len(bytes.TrimSpace(b)) == 0 {
 			continue
 		}
-		raw := append([]byte(nil), b...)
-		cols := strings.Split(string(raw), "|")
-		if len(cols) < 5 || len(cols) > len(QueueLogColumns) {
-			return nil, &badRecord{line: q.line, offset: q.off, raw: raw,
-				detail: fmt.Sprintf("a queue_log line has 5 to %d fields separated by |, this one %d", len(QueueLogColumns), len(cols))}
+		n := bytes.Count(b, []byte{'|'}) + 1
+		if n < 5 || n > len(QueueLogColumns) {
+			return nil, &badRecord{line: q.line, offset: q.off, raw: append([]byte(nil), b...),
+				detail: fmt.Sprintf("a queue_log line has 5 to %d fields separated by |, this one %d", len(QueueLogColumns), n)}
 		}
-		return &Record{Line: q.line, Offset: q.off, cols: cols, names: QueueLogColumns[:len(cols)], raw: raw}, nil
+		line := string(b)
+		r := &q.rec
+		*r = Record{Line: q.line, Offset: q.off, cols: r.cols[:0], names: QueueLogColumns[:n], raw: b}
+		for {
+			i := strings.IndexByte(line, '|')
+			if i < 0 {
+				r.cols = append(r.cols, line)
+				break
+			}
+			r.cols = append(r.cols, line[:i])
+			line = line[i+1:]
+		}
+		return r, nil
 	}
 }
 

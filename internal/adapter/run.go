@@ -124,6 +124,8 @@ type importer struct {
 	out     Outcome
 	pending int
 	sinkErr error
+	path    string   // the input being read
+	at      position // how far it was read
 }
 
 // file imports one input, following it when asked, across rotations.
@@ -133,7 +135,8 @@ func (im *importer) file(ctx context.Context, path string, follow bool) error {
 		if err != nil || !rotated {
 			return err
 		}
-		im.state.set(path, position{}) // the new file starts at its beginning
+		im.at = position{} // the new file starts at its beginning
+		im.state.set(path, im.at)
 	}
 }
 
@@ -145,6 +148,7 @@ func (im *importer) read(ctx context.Context, path string, follow bool) (rotated
 		return false, err
 	}
 	defer closeIn()
+	im.path, im.at = path, pos
 	var fw *follower
 	var src io.Reader = in
 	if !follow && im.o.State != "" && path != "-" {
@@ -191,9 +195,7 @@ func (im *importer) read(ctx context.Context, path string, follow bool) (rotated
 			im.record(ctx, path, rec)
 			pos = position{Offset: rec.Offset, Line: rec.Line}
 		}
-		if path != "-" {
-			im.state.set(path, pos)
-		}
+		im.at = pos
 		if err := im.maybeFlush(ctx); err != nil {
 			return false, err
 		}
@@ -267,7 +269,7 @@ func (im *importer) readerName() string {
 func (im *importer) reader(path string, in io.Reader, pos position) (reader, error) {
 	switch im.readerName() {
 	case ReaderQueueLog:
-		return &queueLogReader{lineReader{r: bufio.NewReaderSize(in, 1<<16), off: pos.Offset, line: pos.Line}}, nil
+		return &queueLogReader{lineReader: lineReader{r: bufio.NewReaderSize(in, 1<<16), off: pos.Offset, line: pos.Line}}, nil
 	case ReaderJSON:
 		return &jsonReader{r: bufio.NewReaderSize(in, 1<<16), off: pos.Offset, line: pos.Line}, nil
 	}
@@ -354,6 +356,9 @@ func (im *importer) flush(ctx context.Context) error {
 		if err := im.o.DeadLetter.flush(); err != nil {
 			return err
 		}
+	}
+	if im.path != "" && im.path != "-" {
+		im.state.set(im.path, im.at)
 	}
 	return im.state.save(im.o.State)
 }

@@ -28,6 +28,11 @@ type ref struct {
 	path  []string // JSON path, split at dots
 	isVar bool
 	col   int // column index in the current header; -1 when absent
+
+	// The value for the record being mapped (gen), computed once.
+	gen uint64
+	val string
+	ok  bool
 }
 
 // UnmarshalYAML parses a template from a scalar.
