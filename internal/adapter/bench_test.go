@@ -142,4 +142,3 @@ func BenchmarkImport(b *testing.B) {
 		b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 	})
 }
-
