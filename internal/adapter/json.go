@@ -3,23 +3,28 @@ package adapter
 import (
 	"time"
 	"unicode/utf8"
+	"unsafe"
+
+	"github.com/hotlineqc/hotlineqc/internal/event"
 )
 
 // tsLayout is how event times are written: RFC 3339 with milliseconds.
 const tsLayout = "2006-01-02T15:04:05.000Z07:00"
 
 // jsonEvent writes one canonical event as a JSON object, envelope first,
-// at the end of a buffer shared by the events of a record.
+// at the end of a buffer shared by the events of a record, and gives the
+// same fields to a draft, which the decoder checks.
 type jsonEvent struct {
 	b     []byte
 	start int
+	dr    *event.Draft
 }
 
-func (j *jsonEvent) begin(buf []byte, id eventID, typ string, ts time.Time, center, entityKey, entity string) {
-	j.b, j.start = buf, len(buf)
+func (j *jsonEvent) begin(buf []byte, dr *event.Draft, id, typ string, ts time.Time, center, entityKey, entity string) {
+	j.b, j.start, j.dr = buf, len(buf), dr
+	dr.Reset()
 	j.b = append(j.b, '{')
-	j.key("event_id")
-	j.b = id.appendJSON(j.b)
+	j.str("event_id", id)
 	j.str("type", typ)
 	j.time("ts", ts)
 	j.str("center_id", center)
@@ -30,7 +35,9 @@ func (j *jsonEvent) begin(buf []byte, id eventID, typ string, ts time.Time, cent
 func (j *jsonEvent) time(name string, t time.Time) {
 	j.key(name)
 	j.b = append(j.b, '"')
+	from := len(j.b)
 	j.b = appendTS(j.b, t)
+	j.dr.Set(name, unsafe.String(&j.b[from], len(j.b)-from)) // copied by Set
 	j.b = append(j.b, '"')
 }
 
@@ -83,12 +90,18 @@ func appendDigits(b []byte, v, n int) []byte {
 func (j *jsonEvent) str(name, v string) {
 	j.key(name)
 	j.b = appendString(j.b, v)
+	j.dr.Set(name, v)
 }
 
-// raw writes "name":value with value already JSON (true, false).
-func (j *jsonEvent) raw(name, v string) {
+// bool writes "name":true or false.
+func (j *jsonEvent) bool(name string, v bool) {
 	j.key(name)
-	j.b = append(j.b, v...)
+	if v {
+		j.b = append(j.b, "true"...)
+	} else {
+		j.b = append(j.b, "false"...)
+	}
+	j.dr.SetBool(name, v)
 }
 
 func (j *jsonEvent) key(name string) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/hotlineqc/hotlineqc/internal/event"
 )
@@ -64,11 +65,13 @@ func (r *Rejection) Error() string { return r.Reason + ": " + r.Detail }
 // and it binds its Mapping's column references: give each Mapper its own
 // Mapping.
 type Mapper struct {
-	m    *Mapping
-	vars map[string]string
-	dec  event.Decoder
-	ev   event.Event
-	x    mapping
+	m     *Mapping
+	vars  map[string]string
+	dec   event.Decoder
+	draft event.Draft
+	ev    event.Event
+	id    []byte
+	x     mapping
 }
 
 // NewMapper returns a mapper for m with the variables vars (which override
@@ -244,7 +247,7 @@ func (mp *Mapper) mapEvent(i int, recordID string, out *Outcome) *Rejection {
 		return &Rejection{Reason: ReasonMissingID, Detail: fmt.Sprintf("event %s: %s %s has no value", r.Name, key, entity)}
 	}
 	var j jsonEvent
-	j.begin(out.buf, eventID{mp.m.ID, recordID, r.Name}, r.Type, ts, x.center, key, id)
+	j.begin(out.buf, &mp.draft, mp.eventID(recordID, r.Name), r.Type, ts, x.center, key, id)
 	for _, name := range typeFields[r.typ] {
 		v, ok := r.Fields[name]
 		if !ok {
@@ -256,7 +259,10 @@ func (mp *Mapper) mapEvent(i int, recordID string, out *Outcome) *Rejection {
 	}
 	var msg []byte
 	out.buf, msg = j.end()
-	if err := mp.dec.DecodeInto(msg, &mp.ev); err != nil {
+	if len(msg) > event.DefaultMaxBytes {
+		return &Rejection{Reason: string(event.ReasonTooLarge), Detail: fmt.Sprintf("event %s: %d bytes exceed the pipeline's default limit of %d", r.Name, len(msg), event.DefaultMaxBytes)}
+	}
+	if err := mp.dec.DecodeDraft(&mp.draft, &mp.ev); err != nil {
 		return &Rejection{Reason: string(event.ReasonOf(err)), Detail: fmt.Sprintf("event %s: %v", r.Name, err)}
 	}
 	out.Events = append(out.Events, Out{Type: r.Type, Ticket: r.typ.IsTicket(), Key: id, JSON: msg})
@@ -265,21 +271,17 @@ func (mp *Mapper) mapEvent(i int, recordID string, out *Outcome) *Rejection {
 
 // eventID is <mapping>:<record>:<rule>, with a hash of the record id in
 // the middle when the whole would exceed the contract's 128 characters.
-type eventID struct{ mapping, record, rule string }
-
-func (id eventID) appendJSON(b []byte) []byte {
-	record := id.record
-	if utf8.RuneCountInString(id.mapping)+utf8.RuneCountInString(record)+utf8.RuneCountInString(id.rule)+2 > event.MaxIDLen {
+// The string is only valid until the next call.
+func (mp *Mapper) eventID(record, rule string) string {
+	if utf8.RuneCountInString(mp.m.ID)+utf8.RuneCountInString(record)+utf8.RuneCountInString(rule)+2 > event.MaxIDLen {
 		sum := sha256.Sum256([]byte(record))
 		record = hex.EncodeToString(sum[:16])
 	}
-	b = append(b, '"')
-	b = appendEscaped(b, id.mapping)
-	b = append(b, ':')
-	b = appendEscaped(b, record)
-	b = append(b, ':')
-	b = appendEscaped(b, id.rule)
-	return append(b, '"')
+	b := append(mp.id[:0], mp.m.ID...)
+	b = append(append(b, ':'), record...)
+	b = append(append(b, ':'), rule...)
+	mp.id = b
+	return unsafe.String(&b[0], len(b))
 }
 
 // mapping is the state of mapping one record.
@@ -410,7 +412,7 @@ func (x *mapping) field(j *jsonEvent, r *Rule, name string, val *Value) *Rejecti
 	case boolFields[name]:
 		switch v {
 		case "true", "false":
-			j.raw(name, v)
+			j.bool(name, v == "true")
 		default:
 			return &Rejection{Reason: string(event.ReasonInvalidField),
 				Detail: fmt.Sprintf("event %s: %s %q is not true or false (map it)", r.Name, name, truncate(v))}
