@@ -240,10 +240,12 @@ type jsonReader struct {
 	line int // lines read so far
 	p    fastjson.Parser
 	buf  []byte
+	rec  Record
 }
 
 func (j *jsonReader) header() []string { return nil }
 
+// next returns the next object; the record is reused by the next call.
 func (j *jsonReader) next() (*Record, error) {
 	for {
 		c, err := j.r.ReadByte()
@@ -263,42 +265,53 @@ func (j *jsonReader) next() (*Record, error) {
 	}
 }
 
-// object reads the rest of an object whose '{' was just read.
+// object reads the rest of an object whose '{' was just read, scanning
+// the reader's buffer a chunk at a time.
 func (j *jsonReader) object() (*Record, error) {
 	start := j.line + 1
 	j.buf = append(j.buf[:0], '{')
 	depth, inString, escaped := 1, false, false
 	for depth > 0 {
-		c, err := j.r.ReadByte()
-		if err != nil {
-			if err == io.EOF {
+		chunk, err := j.r.Peek(max(1, j.r.Buffered()))
+		if len(chunk) == 0 {
+			if err == io.EOF || err == nil {
 				return nil, &badRecord{line: start, offset: j.off, detail: "the input ends inside a JSON object", raw: j.buf}
 			}
 			return nil, err
 		}
-		j.off++
-		j.buf = append(j.buf, c)
-		switch {
-		case c == '\n':
-			j.line++
-		case escaped:
-			escaped = false
-		case inString && c == '\\':
-			escaped = true
-		case c == '"':
-			inString = !inString
-		case !inString && c == '{':
-			depth++
-		case !inString && c == '}':
-			depth--
+		n := 0
+		for n < len(chunk) && depth > 0 {
+			c := chunk[n]
+			n++
+			switch {
+			case c == '\n':
+				j.line++
+			case escaped:
+				escaped = false
+			case inString:
+				if c == '\\' {
+					escaped = true
+				} else if c == '"' {
+					inString = false
+				}
+			case c == '"':
+				inString = true
+			case c == '{':
+				depth++
+			case c == '}':
+				depth--
+			}
 		}
+		j.buf = append(j.buf, chunk[:n]...)
+		j.r.Discard(n)
+		j.off += int64(n)
 	}
-	raw := append([]byte(nil), j.buf...)
-	v, err := j.p.ParseBytes(raw)
+	v, err := j.p.ParseBytes(j.buf)
 	if err != nil {
-		return nil, &badRecord{line: start, offset: j.off, detail: "malformed JSON object", raw: raw}
+		return nil, &badRecord{line: start, offset: j.off, detail: "malformed JSON object", raw: append([]byte(nil), j.buf...)}
 	}
-	return &Record{Line: start, Offset: j.off, obj: v, raw: raw}, nil
+	j.rec = Record{Line: start, Offset: j.off, obj: v, raw: j.buf}
+	return &j.rec, nil
 }
 
 // skip discards input up to the next line and reports it as bad.

@@ -293,10 +293,12 @@ func (d *Decoder) caller(f *fields) string {
 	return d.HashCaller(c)
 }
 
-// fields reads typed fields of one JSON object and keeps the first error.
+// fields reads typed fields of one JSON object, or of a Draft (text set),
+// and keeps the first error.
 type fields struct {
 	d    *Decoder
 	vals [numFields]*fastjson.Value
+	text *[numFields]draftValue
 	err  *RejectError
 }
 
@@ -313,7 +315,15 @@ func (f *fields) fail(err *RejectError) {
 	}
 }
 
-// get returns the field's value, or nil when it is absent or null.
+// has reports whether the field is present and not null.
+func (f *fields) has(k field) bool {
+	if f.text != nil {
+		return f.text[k].kind != draftUnset
+	}
+	return f.get(k) != nil
+}
+
+// get returns the field's JSON value, or nil when it is absent or null.
 func (f *fields) get(k field) *fastjson.Value {
 	v := f.vals[k]
 	if v == nil || v.Type() == fastjson.TypeNull {
@@ -339,6 +349,9 @@ func (f *fields) eventType() Type {
 // bytes returns a string field's unescaped bytes, nil when absent. A
 // required field must be present and non-empty.
 func (f *fields) bytes(k field, required bool) []byte {
+	if f.text != nil {
+		return f.draftBytes(k, required)
+	}
 	v := f.get(k)
 	if v == nil {
 		if required {
@@ -366,7 +379,7 @@ func (f *fields) required(k field) string { return string(f.bytes(k, true)) }
 // eventID returns event_id: absent is a missing field; empty or longer than
 // MaxIDLen characters is an invalid one (events-v1, bad input).
 func (f *fields) eventID() string {
-	if f.get(fEventID) == nil {
+	if !f.has(fEventID) {
 		return f.required(fEventID)
 	}
 	b := f.bytes(fEventID, false)
@@ -392,7 +405,7 @@ func (f *fields) requiredIdent(k field) string { return f.d.shared(f.bytes(k, tr
 // enum returns the index of an optional enumerated field in names, or def
 // when it is absent.
 func (f *fields) enum(k field, names []string, def uint8) uint8 {
-	if f.get(k) == nil {
+	if !f.has(k) {
 		return def
 	}
 	b := f.bytes(k, false)
@@ -408,7 +421,7 @@ func (f *fields) enum(k field, names []string, def uint8) uint8 {
 }
 
 func (f *fields) requiredEnum(k field, names []string) uint8 {
-	if f.get(k) == nil {
+	if !f.has(k) {
 		f.fail(reject(ReasonMissingField, fieldNames[k], "required field is missing"))
 		return 0
 	}
@@ -435,6 +448,9 @@ func (f *fields) timestamp(k field, required bool) int64 {
 }
 
 func (f *fields) boolean(k field, required bool) Tri {
+	if f.text != nil {
+		return f.draftBool(k, required)
+	}
 	v := f.get(k)
 	switch {
 	case v == nil && required:
@@ -463,6 +479,9 @@ func (f *fields) limit(k field) Limit {
 }
 
 func (f *fields) version() int {
+	if f.text != nil {
+		return 1 // a draft has no version field: it is a v1 event
+	}
 	v := f.get(fV)
 	if v == nil {
 		return 1
@@ -476,6 +495,9 @@ func (f *fields) version() int {
 }
 
 func (f *fields) attrs() []byte {
+	if f.text != nil {
+		return nil // a draft carries no attrs
+	}
 	v := f.get(fAttrs)
 	if v == nil {
 		return nil

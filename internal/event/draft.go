@@ -2,46 +2,61 @@ package event
 
 import (
 	"fmt"
-
-	"github.com/valyala/fastjson"
+	"unsafe"
 )
 
 // Draft is an event given field by field instead of as JSON, the way an
 // importer builds one. DecodeDraft checks it by exactly the rules Decode
-// applies to the same fields in a JSON message, without writing and
-// parsing the JSON.
+// applies to the same fields in a JSON message (the same code reads both),
+// without writing and parsing the JSON. A draft has no `v` and no `attrs`.
 type Draft struct {
-	a    fastjson.Arena
-	vals [numFields]*fastjson.Value
+	vals [numFields]draftValue
 }
 
-// Reset empties the draft for the next event, keeping its memory.
-func (dr *Draft) Reset() {
-	dr.a.Reset()
-	dr.vals = [numFields]*fastjson.Value{}
+// draftValue is a field of a draft: a string or a boolean.
+type draftValue struct {
+	kind uint8
+	s    string
 }
 
-// Set gives a field (by its contract name) a string value.
+const (
+	draftUnset uint8 = iota
+	draftString
+	draftTrue
+	draftFalse
+)
+
+// Reset empties the draft for the next event.
+func (dr *Draft) Reset() { dr.vals = [numFields]draftValue{} }
+
+// Set gives a field (by its contract name) a string value. The draft keeps
+// value: it must not change until the draft is decoded.
 func (dr *Draft) Set(name, value string) error {
-	k, ok := fieldOf([]byte(name))
-	if !ok {
-		return fmt.Errorf("events-v1 has no field %q", name)
+	k, err := draftField(name)
+	if err == nil {
+		dr.vals[k] = draftValue{kind: draftString, s: value}
 	}
-	dr.vals[k] = dr.a.NewString(value)
-	return nil
+	return err
 }
 
-// SetBool gives a field a JSON boolean value.
+// SetBool gives a field a boolean value.
 func (dr *Draft) SetBool(name string, value bool) error {
+	k, err := draftField(name)
+	if err == nil {
+		dr.vals[k] = draftValue{kind: draftFalse}
+		if value {
+			dr.vals[k].kind = draftTrue
+		}
+	}
+	return err
+}
+
+func draftField(name string) (field, error) {
 	k, ok := fieldOf([]byte(name))
-	if !ok {
-		return fmt.Errorf("events-v1 has no field %q", name)
+	if !ok || k == fV || k == fAttrs {
+		return 0, fmt.Errorf("a draft has no field %q", name)
 	}
-	dr.vals[k] = dr.a.NewFalse()
-	if value {
-		dr.vals[k] = dr.a.NewTrue()
-	}
-	return nil
+	return k, nil
 }
 
 // DecodeDraft checks a draft and decodes it into *e, which it overwrites
@@ -50,7 +65,7 @@ func (dr *Draft) SetBool(name string, value bool) error {
 func (d *Decoder) DecodeDraft(dr *Draft, e *Event) error {
 	*e = Event{}
 	f := &d.f
-	*f = fields{d: d, vals: dr.vals}
+	*f = fields{d: d, text: &dr.vals}
 	d.decode(f, e)
 	if f.err != nil {
 		*e = Event{}
@@ -58,3 +73,44 @@ func (d *Decoder) DecodeDraft(dr *Draft, e *Event) error {
 	}
 	return nil
 }
+
+// draftBytes is bytes for a draft's field.
+func (f *fields) draftBytes(k field, required bool) []byte {
+	v := f.text[k]
+	switch {
+	case v.kind == draftUnset:
+		if required {
+			f.fail(reject(ReasonMissingField, fieldNames[k], "required field is missing"))
+		}
+		return nil
+	case v.kind != draftString:
+		f.fail(reject(ReasonInvalidField, fieldNames[k], "want a string, got %s", draftKinds[v.kind]))
+		return nil
+	case required && v.s == "":
+		f.fail(reject(ReasonMissingField, fieldNames[k], "required field is empty"))
+	}
+	if v.s == "" {
+		return []byte{} // present and empty, as a JSON "" is
+	}
+	// The decoder only reads these bytes, and copies what it keeps.
+	return unsafe.Slice(unsafe.StringData(v.s), len(v.s))
+}
+
+// draftBool is boolean for a draft's field.
+func (f *fields) draftBool(k field, required bool) Tri {
+	switch f.text[k].kind {
+	case draftTrue:
+		return True
+	case draftFalse:
+		return False
+	case draftUnset:
+		if required {
+			f.fail(reject(ReasonMissingField, fieldNames[k], "required field is missing"))
+		}
+	default:
+		f.fail(reject(ReasonInvalidField, fieldNames[k], "want true or false, got string"))
+	}
+	return Unset
+}
+
+var draftKinds = [...]string{draftUnset: "nothing", draftString: "string", draftTrue: "true", draftFalse: "false"}

@@ -22,6 +22,10 @@ func TestDraftDecodesAsJSON(t *testing.T) {
 		{"event_id": "e8", "type": "call.ended", "ts": "2026-10-09 09:00:00", "center_id": "c1", "call_id": "k1"},
 		{"event_id": "", "type": "call.ended", "ts": "2026-10-09T09:00:00Z", "center_id": "c1", "call_id": "k1"},
 		{"event_id": "e10", "type": "call.transferred", "ts": "2026-10-09T09:00:00Z", "center_id": "c1", "call_id": "k1"},
+		{"event_id": "e12", "type": "ticket.dispatched", "ts": "2026-10-09T09:00:00+08:00", "center_id": "c1", "ticket_id": "t1", "department_id": "d", "deadline": ""},
+		{"event_id": "e13", "type": "ticket.extended", "ts": "2026-10-09T09:00:00+08:00", "center_id": "c1", "ticket_id": "t1", "deadline": "2026-10-20"},
+		{"event_id": "e14", "type": "call.rated", "ts": "2026-10-09T09:00:00+08:00", "center_id": "c1", "call_id": "k1", "rating": ""},
+		{"event_id": "e15", "type": "call.answered", "ts": "2026-10-09T09:00:00+08:00", "center_id": "c1", "call_id": "k1", "agent_id": "a", "team": "外包一组"},
 		{"event_id": "e11", "type": "ticket.created", "ts": "2026-10-09T09:00:00Z", "center_id": "c1", "ticket_id": "t1", "category": "complaint", "urgency": "urgent", "channel": "web", "caller": "13800138000", "subject": "x"},
 	}
 	hash := func(s string) string { return "h" + s }
