@@ -25,6 +25,7 @@ type fixture struct {
 	reader  string
 	input   string
 	window  string
+	dups    int64 // events that repeat an earlier event (a line or record read twice)
 	summary []string
 	// want is indicator → numerator/denominator (or value for counts) for
 	// centre c1 in the one window the fixture spans.
@@ -39,7 +40,7 @@ var fixtures = []fixture{
 		// k5 pressed a key after 3 s (abandoned); k6 answered after 5 s,
 		// blind-transferred after 115 s. A replayed CONNECT line is a
 		// duplicate; a garbage line is rejected.
-		name: "asterisk", mapping: "asterisk-queue-log", input: "asterisk.queue_log", window: "day",
+		name: "asterisk", mapping: "asterisk-queue-log", input: "asterisk.queue_log", window: "day", dups: 1,
 		summary: []string{"records read: 22; events emitted: 16; records skipped: 6; records rejected: 1",
 			"skipped no_event:EXITWITHTIMEOUT: 1", "skipped no_event:RINGNOANSWER: 1", "rejected bad_record: 1"},
 		want: map[string][2]float64{
@@ -52,7 +53,7 @@ var fixtures = []fixture{
 	{
 		// The table form of the same queue_log, with datetime times: the
 		// same indicators.
-		name: "asterisk-table", mapping: "asterisk-queue-log", reader: "csv", input: "asterisk-table.csv", window: "day",
+		name: "asterisk-table", mapping: "asterisk-queue-log", reader: "csv", input: "asterisk-table.csv", window: "day", dups: 1,
 		summary: []string{"records read: 21; events emitted: 16; records skipped: 6; records rejected: 0"},
 		want: map[string][2]float64{
 			"calls_offered": {6}, "answer_rate": {3, 6}, "abandon_rate": {2, 6}, "answered_within_15s_rate": {2, 3},
@@ -66,7 +67,7 @@ var fixtures = []fixture{
 		// (filtered); c5 a chat answered after 5 s, talk 233 s; c6 ended by
 		// the flow after 120 s in queue (offered, not abandoned); c1
 		// delivered twice; one malformed object.
-		name: "connect", mapping: "amazon-connect-ctr", input: "connect-ctr.json", window: "day",
+		name: "connect", mapping: "amazon-connect-ctr", input: "connect-ctr.json", window: "day", dups: 5,
 		summary: []string{"records read: 9; events emitted: 25; records skipped: 1; records rejected: 1",
 			"skipped filtered: 1", "rejected bad_record: 1"},
 		want: map[string][2]float64{
@@ -195,6 +196,16 @@ func checkIndicators(t *testing.T, f fixture, events []byte) {
 	}
 	if out.Events.Rejected != 0 {
 		t.Errorf("compute rejected %d imported events", out.Events.Rejected)
+	}
+	if out.Events.Duplicates != f.dups || out.Events.Conflicting != 0 {
+		t.Errorf("compute saw %d duplicates (%d conflicting), want %d", out.Events.Duplicates, out.Events.Conflicting, f.dups)
+	}
+	ids := map[string]bool{}
+	for _, l := range bytes.Split(bytes.TrimSpace(events), []byte("\n")) {
+		ids[string(l[:bytes.Index(l, []byte(`","type"`))])] = true
+	}
+	if n := int64(bytes.Count(events, []byte("\n"))); int64(len(ids)) != n-f.dups {
+		t.Errorf("%d distinct event ids in %d events, want %d", len(ids), n, n-f.dups)
 	}
 	got := map[string]indicator.Result{}
 	for _, r := range out.Results {

@@ -156,18 +156,31 @@ func appendEscaped(b []byte, s string) []byte {
 	return b
 }
 
+// special marks the bytes plain looks at twice: control characters,
+// quotes, backslashes and the bytes of non-ASCII characters.
+var special = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf
+	}
+	return t
+}()
+
 // plain reports whether s needs no escaping: valid UTF-8 without quotes,
 // backslashes or control characters.
 func plain(s string) bool {
-	ascii := true
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c == '"' || c == '\\' {
-			return false
-		}
-		if c >= utf8.RuneSelf {
-			ascii = false
+		if special[s[i]] {
+			return plainRest(s[i:])
 		}
 	}
-	return ascii || utf8.ValidString(s)
+	return true
+}
+
+func plainRest(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return utf8.ValidString(s)
 }

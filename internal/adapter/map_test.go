@@ -110,3 +110,28 @@ func TestGB18030Export(t *testing.T) {
 func encodeGB18030(b []byte) ([]byte, error) {
 	return simplifiedchinese.GB18030.NewEncoder().Bytes(b)
 }
+
+// Without a record_id, each row's events are named by a hash of the row:
+// two rows never share an id, and the same row read again keeps its ids.
+func TestDefaultRecordID(t *testing.T) {
+	m, err := adapter.ParseMapping("noid", []byte(`
+id: n
+center_id: c1
+call_id: "{id}"
+events: [{name: q, type: call.queued, time: "{t}", fields: {queue: q}}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "in.csv")
+	os.WriteFile(path, []byte("id,t\nk1,2026-10-09 09:00:00\nk2,2026-10-09 09:00:00\nk1,2026-10-09 09:00:00\n"), 0o644)
+	var out bytes.Buffer
+	if _, err := adapter.Import(context.Background(), adapter.Options{Mapping: m, Files: []string{path}, Sink: adapter.NewNDJSONSink(&out)}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	id := func(l string) string { return l[:strings.Index(l, `","type"`)] }
+	if len(lines) != 3 || id(lines[0]) == id(lines[1]) || id(lines[0]) != id(lines[2]) {
+		t.Errorf("ids:\n%s", out.String())
+	}
+}

@@ -288,6 +288,7 @@ func (mp *Mapper) eventID(record, rule string) string {
 type mapping struct {
 	mp      *Mapper
 	gen     uint64 // counts records, for the references' cached values
+	hashBuf []byte
 	noneLen int    // the longest "no value" placeholder
 	rec     *Record
 	hash    string
@@ -339,10 +340,13 @@ func (x *mapping) variable(name string) (string, bool) {
 	return v, v != ""
 }
 
+// recordHash is a hash of the record as read (a CSV row's fields), the
+// default record id. The string is only valid while the record is mapped.
 func (x *mapping) recordHash() string {
 	if x.hash == "" {
-		sum := sha256.Sum256(x.rec.raw)
-		x.hash = hex.EncodeToString(sum[:12])
+		sum := sha256.Sum256(x.rec.bytes())
+		x.hashBuf = hex.AppendEncode(x.hashBuf[:0], sum[:12])
+		x.hash = unsafe.String(&x.hashBuf[0], len(x.hashBuf))
 	}
 	return x.hash
 }
