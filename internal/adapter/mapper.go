@@ -289,7 +289,7 @@ type mapping struct {
 	mp      *Mapper
 	gen     uint64 // counts records, for the references' cached values
 	hashBuf []byte
-	noneLen int    // the longest "no value" placeholder
+	noneLen int // the longest "no value" placeholder
 	rec     *Record
 	hash    string
 	center  string
