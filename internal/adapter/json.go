@@ -44,8 +44,14 @@ func (j *jsonEvent) time(name string, t time.Time) {
 // appendTS appends t as RFC 3339 with milliseconds (tsLayout), faster
 // than time.Time.AppendFormat.
 func appendTS(b []byte, t time.Time) []byte {
-	y, mo, d := t.Date()
-	h, mi, s := t.Clock()
+	_, off := t.Zone()
+	local := t.Unix() + int64(off)
+	if local < 0 || local >= 253402300800 { // before 1970 or after 9999
+		return t.AppendFormat(b, tsLayout) // the decoder rejects it anyway
+	}
+	y, mo, d := civil(local / 86400)
+	sod := int(local % 86400)
+	h, mi, s := sod/3600, sod%3600/60, sod%60
 	b = appendDigits(b, y, 4)
 	b = append(b, '-')
 	b = appendDigits(b, int(mo), 2)
@@ -59,7 +65,6 @@ func appendTS(b []byte, t time.Time) []byte {
 	b = appendDigits(b, s, 2)
 	b = append(b, '.')
 	b = appendDigits(b, t.Nanosecond()/1e6, 3)
-	_, off := t.Zone()
 	if off == 0 {
 		return append(b, 'Z')
 	}
@@ -71,6 +76,27 @@ func appendTS(b []byte, t time.Time) []byte {
 	b = appendDigits(b, off/3600, 2)
 	b = append(b, ':')
 	return appendDigits(b, off%3600/60, 2)
+}
+
+// civil returns the date of a day counted from 1970-01-01 (days >= 0),
+// by Howard Hinnant's civil_from_days.
+func civil(days int64) (year, month, day int) {
+	z := days + 719468
+	era := z / 146097
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d := doy - (153*mp+2)/5 + 1
+	m := mp + 3
+	if m > 12 {
+		m -= 12
+	}
+	y := yoe + era*400
+	if m <= 2 {
+		y++
+	}
+	return int(y), int(m), int(d)
 }
 
 // appendDigits appends v with at least n digits, zero-padded.

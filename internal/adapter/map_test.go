@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
@@ -133,5 +134,19 @@ events: [{name: q, type: call.queued, time: "{t}", fields: {queue: q}}]
 	id := func(l string) string { return l[:strings.Index(l, `","type"`)] }
 	if len(lines) != 3 || id(lines[0]) == id(lines[1]) || id(lines[0]) != id(lines[2]) {
 		t.Errorf("ids:\n%s", out.String())
+	}
+}
+
+// The fast time writer agrees with time.Format on every day from 1970 to
+// 2105, in zones east and west and at UTC.
+func TestTimeWriterAgreesWithFormat(t *testing.T) {
+	zones := []*time.Location{time.UTC, time.FixedZone("CST", 8*3600), time.FixedZone("W", -(3*3600 + 30*60))}
+	for _, loc := range zones {
+		for ts := time.Date(1970, 1, 2, 0, 0, 0, 0, time.UTC); ts.Year() < 2106; ts = ts.Add(24*time.Hour + 7*time.Minute + 1234567*time.Microsecond) {
+			want := ts.In(loc).Format("2006-01-02T15:04:05.000Z07:00")
+			if got := adapter.FormatTS(ts.In(loc)); got != want {
+				t.Fatalf("%s: %s", want, got)
+			}
+		}
 	}
 }

@@ -70,8 +70,14 @@ func (f timeFormat) parse(s string, loc *time.Location) (time.Time, bool) {
 		t, err := time.ParseInLocation(f.layout, s, loc)
 		return t, err == nil
 	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n < 0 || n > math.MaxInt64/1000 {
+			return time.Time{}, false
+		}
+		return time.UnixMilli(n * 1000 / f.epoch), true
+	}
 	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || v < 0 || math.IsInf(v, 0) {
+	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
 		return time.Time{}, false
 	}
 	ms := int64(math.Round(v * 1000 / float64(f.epoch)))
