@@ -150,3 +150,41 @@ func TestTimeWriterAgreesWithFormat(t *testing.T) {
 		}
 	}
 }
+
+// extract keeps a part of a value, plus_unit reads durations in ms, and
+// excel reads the serial dates a spreadsheet export may hold.
+func TestExtractUnitsExcel(t *testing.T) {
+	m, err := adapter.ParseMapping("x", []byte(`
+id: x
+time_formats: [excel]
+center_id: c1
+call_id: "{id}"
+record_id: "{id}"
+events:
+  - name: answered
+    type: call.answered
+    time: {value: "{start}", plus: "{wait_ms}", plus_unit: ms}
+    fields:
+      agent_id: {value: "{agent}", extract: "^SIP/([0-9]+)$"}
+      queue: {value: "{queue}", extract: "^[^@]+"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "in.csv")
+	// 46304.375 is 2026-10-09 09:00 (Excel counts days from 1899-12-30).
+	os.WriteFile(path, []byte("id,start,wait_ms,agent,queue\nk1,46304.375,12500,SIP/7001,support@default\nk2,46304.375,0,Local/7002,q\n"), 0o644)
+	var out bytes.Buffer
+	sum, err := adapter.Import(context.Background(), adapter.Options{Mapping: m, Files: []string{path}, Sink: adapter.NewNDJSONSink(&out)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"event_id":"x:k1:answered","type":"call.answered","ts":"2026-10-09T09:00:12.500+08:00","center_id":"c1","call_id":"k1","agent_id":"7001","queue":"support"}`
+	if got := strings.TrimSpace(out.String()); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	// k2's agent does not match: no agent_id, which call.answered requires.
+	if sum.Rejected["missing_field"] != 1 {
+		t.Errorf("summary %v", sum.Lines())
+	}
+}

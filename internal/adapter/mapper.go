@@ -387,6 +387,17 @@ func (x *mapping) first(alts []*ref) (string, bool) {
 // mapped translates v through the value's map; a value not in the map
 // takes the default or rejects the record.
 func (x *mapping) mapped(field string, val *Value, v string) (string, bool, *Rejection) {
+	if val.Extract != nil {
+		m := val.Extract.FindStringSubmatch(v)
+		switch {
+		case m == nil:
+			return "", false, nil
+		case len(m) > 1:
+			v = m[1]
+		default:
+			v = m[0]
+		}
+	}
 	if val.Map == nil {
 		return v, true, nil
 	}
@@ -460,7 +471,7 @@ func (x *mapping) eventTime(i int, out *Outcome) (time.Time, *Rejection) {
 		if !ok {
 			return time.Time{}, &Rejection{Reason: ReasonMissingTime, Detail: fmt.Sprintf("event %s: duration %s has no value", r.Name, s.Plus)}
 		}
-		d, ok := parseSeconds(p)
+		d, ok := parseSeconds(p, s.PlusUnit)
 		if !ok {
 			return time.Time{}, &Rejection{Reason: ReasonBadTime, Detail: fmt.Sprintf("event %s: duration %q is not seconds or H:MM:SS", r.Name, truncate(p))}
 		}

@@ -2,6 +2,7 @@ package adapter
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -107,16 +108,21 @@ type Value struct {
 	// or rejects the record when there is no default.
 	Map     map[string]string
 	Default *string
+	// Extract, a regular expression, keeps the part of the value its first
+	// group matches (the whole match without a group); a value it does not
+	// match has no value. It applies before Map.
+	Extract *regexp.Regexp
 }
 
 // UnmarshalYAML reads either a template scalar or
-// {value: TEMPLATE, map: {...}, default: TEXT}.
+// {value: TEMPLATE, extract: REGEXP, map: {...}, default: TEXT}.
 func (v *Value) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind == yaml.ScalarNode {
 		return v.Template.UnmarshalYAML(n)
 	}
 	var raw struct {
 		Value   Template          `yaml:"value"`
+		Extract string            `yaml:"extract"`
 		Map     map[string]string `yaml:"map"`
 		Default *string           `yaml:"default"`
 	}
@@ -127,6 +133,13 @@ func (v *Value) UnmarshalYAML(n *yaml.Node) error {
 		return fmt.Errorf("line %d: a value needs `value`", n.Line)
 	}
 	*v = Value{Template: raw.Value, Map: raw.Map, Default: raw.Default}
+	if raw.Extract != "" {
+		re, err := regexp.Compile(raw.Extract)
+		if err != nil {
+			return fmt.Errorf("line %d: extract: %w", n.Line, err)
+		}
+		v.Extract = re
+	}
 	return nil
 }
 
@@ -136,9 +149,12 @@ type TimeSpec struct {
 	Value Template
 	// Date, when set, is the date the time of day in Value belongs to.
 	Date Template
-	// Plus is a duration added to the time: seconds ("17", "17.5") or
-	// H:MM:SS ("0:00:17"), for exports that give a start and durations.
+	// Plus is a duration added to the time: a number of PlusUnit ("17",
+	// "17.5") or H:MM:SS ("0:00:17"), for exports that give a start and
+	// durations.
 	Plus Template
+	// PlusUnit is the unit of a number in Plus: s (default), ms or min.
+	PlusUnit string
 	// Formats override the mapping's time formats for this time.
 	Formats []string
 	// Timezone overrides the mapping's time zone for this time.
@@ -157,6 +173,7 @@ func (s *TimeSpec) UnmarshalYAML(n *yaml.Node) error {
 		Value    Template `yaml:"value"`
 		Date     Template `yaml:"date"`
 		Plus     Template `yaml:"plus"`
+		PlusUnit string   `yaml:"plus_unit"`
 		Formats  []string `yaml:"formats"`
 		Timezone string   `yaml:"timezone"`
 	}
@@ -166,7 +183,12 @@ func (s *TimeSpec) UnmarshalYAML(n *yaml.Node) error {
 	if raw.Value.IsZero() {
 		return fmt.Errorf("line %d: a time needs `value`", n.Line)
 	}
-	*s = TimeSpec{Value: raw.Value, Date: raw.Date, Plus: raw.Plus, Formats: raw.Formats, Timezone: raw.Timezone}
+	switch raw.PlusUnit {
+	case "", "s", "ms", "min":
+	default:
+		return fmt.Errorf("line %d: plus_unit %q: want s, ms or min", n.Line, raw.PlusUnit)
+	}
+	*s = TimeSpec{Value: raw.Value, Date: raw.Date, Plus: raw.Plus, PlusUnit: raw.PlusUnit, Formats: raw.Formats, Timezone: raw.Timezone}
 	return nil
 }
 

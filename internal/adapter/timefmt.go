@@ -12,13 +12,15 @@ import (
 type timeFormat struct {
 	name   string // as written in the mapping
 	epoch  int64  // units per second for epoch formats, 0 for layouts
+	excel  bool   // an Excel serial date: days since 1899-12-30, local time
 	layout string // Go layout
 }
 
 // DefaultTimeFormats are tried when a mapping gives none.
 var DefaultTimeFormats = []string{"rfc3339", "YYYY-MM-DD HH:mm:ss", "YYYY/MM/DD HH:mm:ss"}
 
-// parseTimeFormat reads a named format (rfc3339, epoch, epoch_ms, epoch_us)
+// parseTimeFormat reads a named format (rfc3339, epoch, epoch_ms, epoch_us,
+// excel)
 // or a pattern of YYYY, MM, DD, HH, mm, ss, SSS (fraction) and Z (offset).
 func parseTimeFormat(s string) (timeFormat, error) {
 	switch s {
@@ -30,6 +32,8 @@ func parseTimeFormat(s string) (timeFormat, error) {
 		return timeFormat{name: s, epoch: 1e3}, nil
 	case "epoch_us":
 		return timeFormat{name: s, epoch: 1e6}, nil
+	case "excel":
+		return timeFormat{name: s, excel: true}, nil
 	}
 	var b strings.Builder
 	tokens := []struct{ tok, layout string }{
@@ -59,13 +63,24 @@ next:
 		rest = rest[1:]
 	}
 	if !known {
-		return timeFormat{}, fmt.Errorf("time format %q: want rfc3339, epoch, epoch_ms, epoch_us or a pattern such as YYYY-MM-DD HH:mm:ss", s)
+		return timeFormat{}, fmt.Errorf("time format %q: want rfc3339, epoch, epoch_ms, epoch_us, excel or a pattern such as YYYY-MM-DD HH:mm:ss", s)
 	}
 	return timeFormat{name: s, layout: b.String()}, nil
 }
 
 // parse reads s in this format; a time without an offset is in loc.
 func (f timeFormat) parse(s string, loc *time.Location) (time.Time, bool) {
+	if f.excel {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || v < 1 || v > 2958465 { // 1900-01-01 .. 9999-12-31
+			return time.Time{}, false
+		}
+		// The serial counts wall-clock days: read it as UTC, then take the
+		// same wall-clock time in loc (whose 1899 offset may differ).
+		ms := int64(math.Round(v * 86400e3))
+		w := time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC).Add(time.Duration(ms) * time.Millisecond)
+		return time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), w.Nanosecond(), loc), true
+	}
 	if f.epoch == 0 {
 		t, err := time.ParseInLocation(f.layout, s, loc)
 		return t, err == nil
@@ -94,13 +109,19 @@ func parseTime(s string, formats []timeFormat, loc *time.Location) (time.Time, b
 	return time.Time{}, false
 }
 
-// parseSeconds reads a duration given as seconds ("17", "17.5") or as
-// H:MM:SS / MM:SS ("0:01:05", "01:05").
-func parseSeconds(s string) (time.Duration, bool) {
+// parseSeconds reads a duration given as a number of unit (s, ms, min;
+// "17", "17.5") or as H:MM:SS / MM:SS ("0:01:05", "01:05").
+func parseSeconds(s, unit string) (time.Duration, bool) {
 	if !strings.Contains(s, ":") {
 		v, err := strconv.ParseFloat(s, 64)
-		if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) || v > 1e12 {
 			return 0, false
+		}
+		switch unit {
+		case "ms":
+			v /= 1000
+		case "min":
+			v *= 60
 		}
 		return time.Duration(math.Round(v*1000)) * time.Millisecond, true
 	}
