@@ -188,3 +188,32 @@ events:
 		t.Errorf("summary %v", sum.Lines())
 	}
 }
+
+// A file of one day's times of day takes its date from a variable.
+func TestTimeOfDayOnAFixedDate(t *testing.T) {
+	m, err := adapter.ParseMapping("d", []byte(`
+id: d
+time_formats: ["YYYY-MM-DD HH:mm:ss"]
+center_id: c1
+call_id: "{id}"
+record_id: "{id}"
+events:
+  - {name: queued, type: call.queued, time: {date: "{$date}", value: "{t}"}, fields: {queue: q}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "in.csv")
+	os.WriteFile(path, []byte("id,t\nk1,9:05:00\n"), 0o644)
+	var out bytes.Buffer
+	if _, err := adapter.Import(context.Background(), adapter.Options{Mapping: m, Files: []string{path}, Sink: adapter.NewNDJSONSink(&out)}); err == nil {
+		t.Fatal("no error without the date variable")
+	}
+	if _, err := adapter.Import(context.Background(), adapter.Options{Mapping: m, Files: []string{path}, Sink: adapter.NewNDJSONSink(&out),
+		Vars: map[string]string{"date": "2026-10-09"}}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"ts":"2026-10-09T09:05:00.000+08:00"`) {
+		t.Errorf("got %s", out.String())
+	}
+}
