@@ -407,7 +407,7 @@ func (x *mapping) mapped(field string, val *Value, v string) (string, bool, *Rej
 	if val.Default != nil {
 		return *val.Default, *val.Default != "", nil
 	}
-	detail := fmt.Sprintf("%s: value %q of %s is not in the map", field, truncate(v), val.Template)
+	detail := fmt.Sprintf("%s: value %q of %s is not in the map", field, event.Truncate(v), val.Template)
 	if field == "caller" {
 		detail = fmt.Sprintf("%s: the value of %s is not in the map", field, val.Template)
 	}
@@ -430,12 +430,12 @@ func (x *mapping) field(j *jsonEvent, r *Rule, name string, val *Value) *Rejecti
 			j.bool(name, v == "true")
 		default:
 			return &Rejection{Reason: string(event.ReasonInvalidField),
-				Detail: fmt.Sprintf("event %s: %s %q is not true or false (map it)", r.Name, name, truncate(v))}
+				Detail: fmt.Sprintf("event %s: %s %q is not true or false (map it)", r.Name, name, event.Truncate(v))}
 		}
 	case timeFields[name]:
 		t, ok := parseTime(v, r.Time.times, r.Time.loc)
 		if !ok {
-			return &Rejection{Reason: ReasonBadTime, Detail: fmt.Sprintf("event %s: %s %q is in none of the time formats", r.Name, name, truncate(v))}
+			return &Rejection{Reason: ReasonBadTime, Detail: fmt.Sprintf("event %s: %s %q is in none of the time formats", r.Name, name, event.Truncate(v))}
 		}
 		j.time(name, t.In(r.Time.loc))
 	default:
@@ -464,7 +464,7 @@ func (x *mapping) eventTime(i int, out *Outcome) (time.Time, *Rejection) {
 	}
 	t, ok := parseTime(v, s.times, s.loc)
 	if !ok {
-		return time.Time{}, &Rejection{Reason: ReasonBadTime, Detail: fmt.Sprintf("event %s: time %q is in none of the formats %v", r.Name, truncate(v), formatNames(s.times))}
+		return time.Time{}, &Rejection{Reason: ReasonBadTime, Detail: fmt.Sprintf("event %s: time %q is in none of the formats %v", r.Name, event.Truncate(v), formatNames(s.times))}
 	}
 	if !s.Plus.IsZero() {
 		p, ok := x.exec(&s.Plus)
@@ -473,7 +473,7 @@ func (x *mapping) eventTime(i int, out *Outcome) (time.Time, *Rejection) {
 		}
 		d, ok := parseSeconds(p, s.PlusUnit)
 		if !ok {
-			return time.Time{}, &Rejection{Reason: ReasonBadTime, Detail: fmt.Sprintf("event %s: duration %q is not seconds or H:MM:SS", r.Name, truncate(p))}
+			return time.Time{}, &Rejection{Reason: ReasonBadTime, Detail: fmt.Sprintf("event %s: duration %q is not seconds or H:MM:SS", r.Name, event.Truncate(p))}
 		}
 		t = t.Add(d)
 	}
@@ -515,18 +515,4 @@ func formatNames(fs []timeFormat) []string {
 		out[i] = f.name
 	}
 	return out
-}
-
-// truncate shortens a quoted input value in a message.
-func truncate(s string) string {
-	const max = 48
-	if len(s) <= max {
-		return s
-	}
-	for i := max; i > 0; i-- {
-		if utf8.RuneStart(s[i]) {
-			return s[:i] + "…"
-		}
-	}
-	return ""
 }

@@ -509,7 +509,11 @@ func (f *fields) attrs() []byte {
 	return v.MarshalTo(nil)
 }
 
-// truncate shortens a quoted input value in an error message.
+// Truncate shortens an input value quoted in an error message to at most
+// 64 bytes (on a character boundary), so that a message stays one short
+// line whatever the input.
+func Truncate(s string) string { return truncate(s) }
+
 func truncate(s string) string {
 	const max = 64
 	if len(s) <= max {
