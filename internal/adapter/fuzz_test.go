@@ -26,14 +26,20 @@ func FuzzImport(f *testing.F) {
 	}
 	f.Add(uint8(0), []byte("1|2|3|4|CONNECT|\n|||||\n\x00\xff|"))
 	f.Add(uint8(3), []byte(`{"ContactId":"x","InitiationMethod":"INBOUND","Queue":{"EnqueueTimestamp":"2026-10-09T01:00:00Z"}}{"a":"\"}`))
-	mappings := []string{"asterisk-queue-log", "cdr-example", "ticket-example", "amazon-connect-ctr", "freeswitch-callcenter"}
-	f.Fuzz(func(t *testing.T, which uint8, input []byte) {
-		m, err := adapter.LoadMapping(mappings[int(which)%len(mappings)])
+	var mappings []*adapter.Mapping // inputs run one at a time in a process
+	for _, name := range []string{"asterisk-queue-log", "cdr-example", "ticket-example", "amazon-connect-ctr", "freeswitch-callcenter"} {
+		m, err := adapter.LoadMapping(name)
 		if err != nil {
+			f.Fatal(err)
+		}
+		mappings = append(mappings, m)
+	}
+	path := filepath.Join(f.TempDir(), "in")
+	f.Fuzz(func(t *testing.T, which uint8, input []byte) {
+		m := mappings[int(which)%len(mappings)]
+		if err := os.WriteFile(path, input, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		path := filepath.Join(t.TempDir(), "in")
-		os.WriteFile(path, input, 0o644)
 		var out bytes.Buffer
 		sum, err := adapter.Import(context.Background(), adapter.Options{Mapping: m, Files: []string{path},
 			Vars: map[string]string{"center": "c1"}, Sink: adapter.NewNDJSONSink(&out)})
