@@ -93,19 +93,19 @@ func (h *headCols) columns() []any {
 // contribCols are the parallel contribution arrays; dept only for tickets.
 type contribCols struct {
 	ind, dept [][]string
-	bucket    [][]time.Time
+	bucket    [][]int64 // Unix seconds (buckets are whole minutes)
 	num, den  [][]int64
 }
 
 func (c *contribCols) add(cs []indicator.Contribution, ticket bool) {
-	ind, bucket := make([]string, len(cs)), make([]time.Time, len(cs))
+	ind, bucket := make([]string, len(cs)), make([]int64, len(cs))
 	num, den := make([]int64, len(cs)), make([]int64, len(cs))
 	var dept []string
 	if ticket {
 		dept = make([]string, len(cs))
 	}
 	for i, x := range cs {
-		ind[i], bucket[i], num[i], den[i] = x.Indicator, time.UnixMilli(x.Bucket), x.Num, x.Den
+		ind[i], bucket[i], num[i], den[i] = x.Indicator, x.Bucket/1000, x.Num, x.Den
 		if ticket && len(x.Dims) > 1 {
 			dept[i] = x.Dims[1] // ticket tuple: center, department, ...
 		}
