@@ -71,9 +71,10 @@ func TestResumeFromState(t *testing.T) {
 
 // lockedSink collects events from a following import.
 type lockedSink struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-	n   int
+	mu           sync.Mutex
+	buf          bytes.Buffer
+	n            int
+	lastFlushErr error
 }
 
 func (s *lockedSink) Write(_ context.Context, events []adapter.Out) error {
@@ -87,7 +88,14 @@ func (s *lockedSink) Write(_ context.Context, events []adapter.Out) error {
 	return nil
 }
 
-func (s *lockedSink) Flush(context.Context) error { return nil }
+// Flush records whether its context was still live: an interrupted run's
+// last flush must get a context of its own.
+func (s *lockedSink) Flush(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lastFlushErr = ctx.Err()
+	return ctx.Err()
+}
 
 func (s *lockedSink) count() int { s.mu.Lock(); defer s.mu.Unlock(); return s.n }
 
@@ -150,6 +158,9 @@ func TestFollowAcrossRotation(t *testing.T) {
 	}
 	if sink.buf.String() != whole.String() {
 		t.Errorf("followed events:\n%s\nwant\n%s", sink.buf.String(), whole.String())
+	}
+	if sink.lastFlushErr != nil {
+		t.Errorf("the last flush after the interruption had a dead context: %v", sink.lastFlushErr)
 	}
 	if sum == nil || sum.RejectedCount() != 1 {
 		t.Errorf("summary %+v, want the garbage line rejected", sum)

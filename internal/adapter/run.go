@@ -159,7 +159,7 @@ func (im *importer) read(ctx context.Context, path string, follow bool) (rotated
 		}
 	}
 	if follow {
-		fw = &follower{ctx: ctx, f: in.(*os.File), path: path, poll: im.o.Poll, pos: pos.Offset,
+		fw = &follower{ctx: ctx, f: in.(*os.File), path: path, poll: im.o.Poll, pos: im.rawOffset(pos),
 			idle: func() error { return im.flush(ctx) }}
 		if fw.info, err = fw.f.Stat(); err != nil {
 			return false, err
@@ -190,7 +190,7 @@ func (im *importer) read(ctx context.Context, path string, follow bool) (rotated
 			im.reject(path, bad.line, nil, &Rejection{Reason: ReasonBadRecord, Detail: bad.detail}, bad.raw)
 			pos = position{Offset: bad.offset, Line: bad.line}
 		case err != nil:
-			return false, errors.Join(fmt.Errorf("%s: %w", path, err), im.flush(ctx))
+			return false, errors.Join(fmt.Errorf("%s: %w", path, err), im.drain(ctx))
 		default:
 			im.record(ctx, path, rec)
 			pos = position{Offset: rec.Offset, Line: rec.Line}
@@ -338,6 +338,17 @@ func (im *importer) pendingErr(err error) {
 func (im *importer) maybeFlush(ctx context.Context) error {
 	if im.pending < im.o.FlushEvery {
 		return nil
+	}
+	return im.flush(ctx)
+}
+
+// drain flushes what was read before the run stopped, with a little time
+// of its own when the run was interrupted.
+func (im *importer) drain(ctx context.Context) error {
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
 	}
 	return im.flush(ctx)
 }
