@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/hotlineqc/hotlineqc/internal/event"
 )
@@ -41,15 +42,16 @@ func (w *RawWriter) WriteRaw(ctx context.Context, recs []event.Record) error {
 			tickets = append(tickets, &recs[i])
 		}
 	}
+	// Both tables at once, each on its own connection; WriteRaw returns
+	// when both have acknowledged.
+	var g errgroup.Group
 	if len(calls) > 0 {
-		if err := w.insertCalls(ctx, calls, now); err != nil {
-			return err
-		}
+		g.Go(func() error { return w.insertCalls(ctx, calls, now) })
 	}
 	if len(tickets) > 0 {
-		return w.insertTickets(ctx, tickets, now)
+		g.Go(func() error { return w.insertTickets(ctx, tickets, now) })
 	}
-	return nil
+	return g.Wait()
 }
 
 // envelopeCols are the columns every raw table has, in rawEnvelope and

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
 )
@@ -57,15 +58,20 @@ func (w *StateWriter) WriteStates(ctx context.Context, rows []StateRow) error {
 			calls = append(calls, &rows[i])
 		}
 	}
+	// The two tables are written at once, each on its own connection;
+	// WriteStates returns when both have acknowledged.
+	var g errgroup.Group
 	if len(calls) > 0 {
-		if err := insertColumns(ctx, w.conn, w.db, CallStateTable, callStateColumns, callStateCols(calls, now)...); err != nil {
-			return err
-		}
+		g.Go(func() error {
+			return insertColumns(ctx, w.conn, w.db, CallStateTable, callStateColumns, callStateCols(calls, now)...)
+		})
 	}
 	if len(tickets) > 0 {
-		return insertColumns(ctx, w.conn, w.db, TicketStateTable, ticketStateColumns, ticketStateCols(tickets, now)...)
+		g.Go(func() error {
+			return insertColumns(ctx, w.conn, w.db, TicketStateTable, ticketStateColumns, ticketStateCols(tickets, now)...)
+		})
 	}
-	return nil
+	return g.Wait()
 }
 
 // headCols are the columns every state table starts with (stateHead).
