@@ -217,3 +217,25 @@ events:
 		t.Errorf("got %s", out.String())
 	}
 }
+
+// A CSV export with a title line above its header (skip_rows).
+func TestCSVSkipRows(t *testing.T) {
+	m, err := adapter.LoadMapping("cdr-example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.SkipRows = 2
+	csv, _ := os.ReadFile("testdata/cdr.csv")
+	path := filepath.Join(t.TempDir(), "cdr.csv")
+	os.WriteFile(path, append([]byte("话单导出,2026-10-12\n导出人,张三,,,,,\n"), csv...), 0o644)
+	var out bytes.Buffer
+	sum, err := adapter.Import(context.Background(), adapter.Options{Mapping: m, Files: []string{path},
+		Vars: map[string]string{"center": "c1"}, Sink: adapter.NewNDJSONSink(&out)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.ReadFile("testdata/cdr.events.ndjson")
+	if !bytes.Equal(out.Bytes(), want) || sum.Records != 10 {
+		t.Errorf("%v\n%s", sum.Lines(), out.String())
+	}
+}

@@ -26,6 +26,7 @@ const (
 	ReaderCSV      = "csv"
 	ReaderQueueLog = "queue_log"
 	ReaderJSON     = "json"
+	ReaderXLSX     = "xlsx"
 )
 
 // Mapping is a declarative description of how the records of one source
@@ -36,9 +37,14 @@ type Mapping struct {
 	ID string `yaml:"id"`
 	// Description says what the mapping reads, for people.
 	Description string `yaml:"description"`
-	// Reader is how the input is split into records: csv, queue_log or json.
-	Reader string     `yaml:"reader"`
-	CSV    CSVOptions `yaml:"csv"`
+	// Reader is how the input is split into records: csv, xlsx, queue_log
+	// or json.
+	Reader string      `yaml:"reader"`
+	CSV    CSVOptions  `yaml:"csv"`
+	XLSX   XLSXOptions `yaml:"xlsx"`
+	// SkipRows is the number of rows before the header row of a csv or
+	// xlsx export (a title, the export's date).
+	SkipRows int `yaml:"skip_rows"`
 	// URLDecode percent-decodes every value (FreeSWITCH's JSON CDRs encode
 	// their variables so).
 	URLDecode bool `yaml:"url_decode"`

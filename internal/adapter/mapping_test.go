@@ -29,7 +29,7 @@ func TestMappingErrors(t *testing.T) {
 		{"bad time format", validHead + "time_formats: [YYYY-MM-DD 12]\nevents: [{name: q, type: call.queued, time: '{t}'}]", "digits are not allowed"},
 		{"bad zone", validHead + "timezone: Mars/Olympus\nevents: [{name: q, type: call.queued, time: '{t}'}]", "timezone:"},
 		{"unclosed template", validHead + "events: [{name: q, type: call.queued, time: '{t'}]", "unclosed {"},
-		{"bad reader", validHead + "reader: xml\nevents: [{name: q, type: call.queued, time: '{t}'}]", `"xml": want csv, queue_log or json`},
+		{"bad reader", validHead + "reader: xml\nevents: [{name: q, type: call.queued, time: '{t}'}]", `"xml": want csv, xlsx, queue_log or json`},
 		{"bad encoding", validHead + "csv: {encoding: latin1}\nevents: [{name: q, type: call.queued, time: '{t}'}]", "encoding"},
 		{"bad skew", validHead + "clock_skew: soon\nevents: [{name: q, type: call.queued, time: '{t}'}]", "not a duration"},
 	}

@@ -101,7 +101,7 @@ type csvReader struct {
 
 // newCSVReader reads from r, which starts at offset base on line line0+1.
 // A header is read from hdr (the file's first line) when resuming.
-func newCSVReader(r io.Reader, opts CSVOptions, hdr io.Reader, base int64, line0 int) (*csvReader, error) {
+func newCSVReader(r io.Reader, opts CSVOptions, skip int, hdr io.Reader, base int64, line0 int) (*csvReader, error) {
 	c := &csvReader{r: newCSV(r, opts), base: base, line0: line0, cols: opts.Columns}
 	if c.cols != nil {
 		return c, nil
@@ -109,6 +109,14 @@ func newCSVReader(r io.Reader, opts CSVOptions, hdr io.Reader, base int64, line0
 	from := c.r
 	if hdr != nil {
 		from = newCSV(hdr, opts)
+	}
+	for range skip { // rows before the header: a title, the export's date
+		if _, err := from.Read(); err != nil && !errors.Is(err, csv.ErrFieldCount) {
+			if err == io.EOF {
+				return nil, io.EOF
+			}
+			return nil, fmt.Errorf("row before the header: %w", err)
+		}
 	}
 	h, err := from.Read()
 	if err != nil {

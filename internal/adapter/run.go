@@ -151,7 +151,11 @@ func (im *importer) read(ctx context.Context, path string, follow bool) (rotated
 	im.path, im.at = path, pos
 	var fw *follower
 	var src io.Reader = in
-	if !follow && im.o.State != "" && path != "-" {
+	xlsx := im.readerName() == ReaderXLSX
+	if xlsx && follow {
+		return false, fmt.Errorf("%s: --follow reads growing text files, not workbooks", path)
+	}
+	if !xlsx && !follow && im.o.State != "" && path != "-" {
 		// The file may still be written to: leave an unterminated last
 		// line for the next run rather than read half a record.
 		if src, err = completeLines(in.(*os.File), im.rawOffset(pos), im.sum); err != nil {
@@ -168,10 +172,13 @@ func (im *importer) read(ctx context.Context, path string, follow bool) (rotated
 	}
 	r, err := im.reader(path, src, pos)
 	if err == io.EOF {
-		return false, nil // an empty CSV file: not even a header
+		return false, nil // an empty CSV file or sheet: not even a header
 	}
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", path, err)
+	}
+	if c, ok := r.(io.Closer); ok {
+		defer c.Close()
 	}
 	if h := r.header(); h != nil {
 		if err := im.mp.Bind(h); err != nil {
@@ -252,7 +259,7 @@ func (im *importer) open(path string) (io.Reader, position, func(), error) {
 // rawOffset is where in the file reading starts: the saved position, or
 // the start for a transcoded export, whose positions count decoded text.
 func (im *importer) rawOffset(pos position) int64 {
-	if im.readerName() == ReaderCSV && transcoded(im.o.Mapping.CSV.Encoding) {
+	if n := im.readerName(); n == ReaderXLSX || n == ReaderCSV && transcoded(im.o.Mapping.CSV.Encoding) {
 		return 0
 	}
 	return pos.Offset
@@ -272,6 +279,8 @@ func (im *importer) reader(path string, in io.Reader, pos position) (reader, err
 		return &queueLogReader{lineReader: lineReader{r: bufio.NewReaderSize(in, 1<<16), off: pos.Offset, line: pos.Line}}, nil
 	case ReaderJSON:
 		return &jsonReader{r: bufio.NewReaderSize(in, 1<<16), off: pos.Offset, line: pos.Line}, nil
+	case ReaderXLSX:
+		return newXLSXReader(in, im.o.Mapping.XLSX, im.o.Mapping.SkipRows, pos)
 	}
 	opts := im.o.Mapping.CSV
 	text := decodeText(in, opts.Encoding)
@@ -294,7 +303,7 @@ func (im *importer) reader(path string, in io.Reader, pos position) (reader, err
 			hdr = bufio.NewReader(decodeText(h, opts.Encoding))
 		}
 	}
-	return newCSVReader(text, opts, hdr, base, pos.Line)
+	return newCSVReader(text, opts, im.o.Mapping.SkipRows, hdr, base, pos.Line)
 }
 
 // record maps one record and passes on its outcome.

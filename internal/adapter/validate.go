@@ -62,8 +62,11 @@ func (m *Mapping) Validate() error {
 	if m.Reader == "" {
 		m.Reader = ReaderCSV
 	}
-	if !slices.Contains([]string{ReaderCSV, ReaderQueueLog, ReaderJSON}, m.Reader) {
-		add("reader", fmt.Errorf("%q: want csv, queue_log or json", m.Reader))
+	if !slices.Contains([]string{ReaderCSV, ReaderXLSX, ReaderQueueLog, ReaderJSON}, m.Reader) {
+		add("reader", fmt.Errorf("%q: want csv, xlsx, queue_log or json", m.Reader))
+	}
+	if m.SkipRows < 0 {
+		add("skip_rows", errors.New("must not be negative"))
 	}
 	add("csv", m.CSV.validate())
 	var err error
