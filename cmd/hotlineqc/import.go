@@ -44,7 +44,7 @@ it grows (across log rotation) until interrupted. Inputs default to stdin.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.mapping, "mapping", "", "mapping file, or a built-in mapping's name")
-	fl.StringVar(&f.reader, "reader", "", "override the mapping's reader: csv, queue_log or json (e.g. csv for a queue_log database table)")
+	fl.StringVar(&f.reader, "reader", "", "override the mapping's reader: csv, xlsx, queue_log or json (e.g. csv for a queue_log database table)")
 	fl.StringVar(&f.center, "center", "", "centre id, for mappings that take it as {$center}")
 	fl.StringToStringVar(&f.vars, "var", nil, "set a mapping variable {$NAME} (repeatable NAME=VALUE)")
 	fl.StringVar(&f.out, "out", "", "write NDJSON events to this file (- for stdout)")
