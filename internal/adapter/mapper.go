@@ -101,7 +101,6 @@ func NewMapper(m *Mapping, vars map[string]string) (*Mapper, error) {
 	}
 	mp.x.mp = mp
 	mp.x.times = make([]time.Time, len(m.Events))
-	mp.x.dated = make([]bool, len(m.Events))
 	return mp, nil
 }
 
@@ -294,7 +293,6 @@ type mapping struct {
 	hash    string
 	center  string
 	times   []time.Time // each event's time, zero when not emitted
-	dated   []bool      // whether the time is a time of day on a date
 }
 
 // get returns a reference's value: trimmed, decoded, and absent when it is
@@ -483,7 +481,7 @@ func (x *mapping) eventTime(i int, out *Outcome) (time.Time, *Rejection) {
 			return time.Time{}, rej
 		}
 	}
-	x.times[i], x.dated[i] = t, !s.Date.IsZero()
+	x.times[i] = t
 	return t.In(s.loc), nil
 }
 

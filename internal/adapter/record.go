@@ -21,7 +21,6 @@ type Record struct {
 	Line   int
 	Offset int64
 	cols   []string        // csv, queue_log: values by column
-	names  []string        // their column names
 	obj    *fastjson.Value // json
 	raw    []byte          // the record as read (json, queue_log); built for csv
 }
@@ -165,7 +164,7 @@ func (c *csvReader) next() (*Record, error) {
 			return nil, &badRecord{line: c.line0 + line, offset: off, raw: []byte(strings.Join(row, string(c.r.Comma))),
 				detail: fmt.Sprintf("the row has %d fields, the header %d", len(row), len(c.cols))}
 		}
-		return &Record{Line: c.line0 + line, Offset: off, cols: row, names: c.cols}, nil
+		return &Record{Line: c.line0 + line, Offset: off, cols: row}, nil
 	}
 }
 
@@ -225,7 +224,7 @@ func (q *queueLogReader) next() (*Record, error) {
 		}
 		line := string(b)
 		r := &q.rec
-		*r = Record{Line: q.line, Offset: q.off, cols: r.cols[:0], names: QueueLogColumns[:n], raw: b}
+		*r = Record{Line: q.line, Offset: q.off, cols: r.cols[:0], raw: b}
 		for {
 			i := strings.IndexByte(line, '|')
 			if i < 0 {

@@ -123,7 +123,6 @@ type importer struct {
 	sum     *Summary
 	out     Outcome
 	pending int
-	sinkErr error
 	path    string   // the input being read
 	at      position // how far it was read
 }
@@ -199,7 +198,9 @@ func (im *importer) read(ctx context.Context, path string, follow bool) (rotated
 		case err != nil:
 			return false, errors.Join(fmt.Errorf("%s: %w", path, err), im.drain(ctx))
 		default:
-			im.record(ctx, path, rec)
+			if err := im.record(ctx, path, rec); err != nil {
+				return false, fmt.Errorf("write events: %w", err)
+			}
 			pos = position{Offset: rec.Offset, Line: rec.Line}
 		}
 		im.at = pos
@@ -307,7 +308,7 @@ func (im *importer) reader(path string, in io.Reader, pos position) (reader, err
 }
 
 // record maps one record and passes on its outcome.
-func (im *importer) record(ctx context.Context, path string, rec *Record) {
+func (im *importer) record(ctx context.Context, path string, rec *Record) error {
 	im.sum.Records++
 	im.mp.Map(rec, &im.out)
 	for _, a := range im.out.Adjusted {
@@ -322,9 +323,12 @@ func (im *importer) record(ctx context.Context, path string, rec *Record) {
 		for _, e := range im.out.Events {
 			im.sum.Events[e.Type]++
 		}
-		im.pendingErr(im.o.Sink.Write(ctx, im.out.Events))
+		if err := im.o.Sink.Write(ctx, im.out.Events); err != nil {
+			return err
+		}
 	}
 	im.pending++
+	return nil
 }
 
 func (im *importer) reject(path string, line int, rec *Record, r *Rejection, raw []byte) {
@@ -334,13 +338,6 @@ func (im *importer) reject(path string, line int, rec *Record, r *Rejection, raw
 	}
 	if im.o.DeadLetter != nil {
 		im.o.DeadLetter.write(path, line, rec, r, raw, &im.mp.x)
-	}
-}
-
-// pendingErr keeps the first sink error, returned at the next flush.
-func (im *importer) pendingErr(err error) {
-	if err != nil && im.sinkErr == nil {
-		im.sinkErr = err
 	}
 }
 
@@ -365,10 +362,6 @@ func (im *importer) drain(ctx context.Context) error {
 // flush makes the events durable, then records the position.
 func (im *importer) flush(ctx context.Context) error {
 	im.pending = 0
-	if err := im.sinkErr; err != nil {
-		im.sinkErr = nil
-		return err
-	}
 	if err := im.o.Sink.Flush(ctx); err != nil {
 		return err
 	}

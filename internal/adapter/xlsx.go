@@ -85,7 +85,7 @@ func (x *xlsxReader) next() (*Record, error) {
 		// (notes beside the table) are not columns.
 		vals := make([]string, len(x.cols))
 		copy(vals, cells)
-		x.rec = Record{Line: x.row, Offset: int64(x.row), cols: vals, names: x.cols}
+		x.rec = Record{Line: x.row, Offset: int64(x.row), cols: vals}
 		return &x.rec, nil
 	}
 	if err := x.rows.Error(); err != nil {
