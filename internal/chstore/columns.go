@@ -3,26 +3,74 @@ package chstore
 import (
 	"context"
 	"fmt"
+	"sync"
+	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/column"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
 // insertColumns inserts one block whose columns are given whole, as typed
 // slices in the order of cols: no value is boxed row by row, which costs
-// far less than appending rows of interface values.
+// far less than appending rows of interface values. For tables written
+// again and again, an inserter keeps its columns between inserts.
 func insertColumns(ctx context.Context, conn driver.Conn, db, table, cols string, columns ...any) error {
-	b, err := conn.PrepareBatch(ctx, fmt.Sprintf("INSERT INTO %s.%s (%s)", db, table, cols))
-	if err != nil {
-		return fmt.Errorf("prepare insert into %s: %w", table, err)
-	}
-	defer b.Abort()
-	for i, c := range columns {
-		if err := appendColumn(b.Column(i), c); err != nil {
-			return fmt.Errorf("append column %d to %s: %w", i, table, err)
+	return newInserter(conn, db, table, cols).insert(ctx, columns...)
+}
+
+// inserter inserts blocks into one table through one batch that it keeps
+// between inserts: the driver's columns keep their buffers, where a batch
+// prepared per insert grows every column from nothing, the first cost of
+// the streaming writer's profile (growing and clearing buffers, and the
+// garbage they leave). The driver sends a batch again on a new connection
+// when it was sent before (its retry path); the columns are reset and
+// filled again before each send. Every insert is acknowledged by the server
+// before insert returns, exactly as with a batch per insert.
+type inserter struct {
+	conn  driver.Conn
+	query string
+	table string
+
+	mu  sync.Mutex
+	ctx callCtx // the context of the insert in progress, for the batch
+	b   driver.Batch
+}
+
+func newInserter(conn driver.Conn, db, table, cols string) *inserter {
+	return &inserter{conn: conn, table: table, query: fmt.Sprintf("INSERT INTO %s.%s (%s)", db, table, cols)}
+}
+
+// insert sends one block, the columns in the order of the column list, and
+// returns when the server has acknowledged it. After a failure the batch is
+// dropped and the next insert prepares a new one.
+func (in *inserter) insert(ctx context.Context, columns ...any) (err error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.ctx.set(ctx)
+	defer in.ctx.set(nil)
+	defer func() {
+		if err != nil && in.b != nil {
+			_ = in.b.Abort()
+			in.b = nil
+		}
+	}()
+	if in.b == nil {
+		if in.b, err = in.conn.PrepareBatch(&in.ctx, in.query); err != nil {
+			return fmt.Errorf("prepare insert into %s: %w", in.table, err)
 		}
 	}
-	if err := b.Send(); err != nil {
-		return fmt.Errorf("insert into %s: %w", table, err)
+	cols := in.b.Columns()
+	if len(cols) != len(columns) {
+		return fmt.Errorf("insert into %s: %d columns given for %d", in.table, len(columns), len(cols))
+	}
+	for i, c := range cols {
+		c.Reset()
+		if err := appendColumn(c, columns[i]); err != nil {
+			return fmt.Errorf("append column %s to %s: %w", c.Name(), in.table, err)
+		}
+	}
+	if err := in.b.Send(); err != nil {
+		return fmt.Errorf("insert into %s: %w", in.table, err)
 	}
 	return nil
 }
@@ -30,17 +78,18 @@ func insertColumns(ctx context.Context, conn driver.Conn, db, table, cols string
 // appendColumn appends a whole column. An Array column ([][]T) goes row by
 // row with its typed slice: the driver's Append would walk it by reflection
 // and box every element.
-func appendColumn(col driver.BatchColumn, c any) error {
+func appendColumn(col column.Interface, c any) error {
 	switch rows := c.(type) {
 	case [][]string:
 		return appendRows(col, rows)
 	case [][]int64:
 		return appendRows(col, rows)
 	}
-	return col.Append(c)
+	_, err := col.Append(c)
+	return err
 }
 
-func appendRows[T any](col driver.BatchColumn, rows [][]T) error {
+func appendRows[T any](col column.Interface, rows [][]T) error {
 	for _, r := range rows {
 		if err := col.AppendRow(r); err != nil {
 			return err
@@ -48,3 +97,39 @@ func appendRows[T any](col driver.BatchColumn, rows [][]T) error {
 	}
 	return nil
 }
+
+// callCtx is the context an inserter's batch keeps: the driver holds the
+// context a batch was prepared with and uses it again when the batch is
+// sent, so it answers for the context of the insert in progress (and, out
+// of one, as a context already ended).
+type callCtx struct {
+	mu  sync.Mutex
+	cur context.Context
+}
+
+func (c *callCtx) set(ctx context.Context) {
+	c.mu.Lock()
+	c.cur = ctx
+	c.mu.Unlock()
+}
+
+func (c *callCtx) get() context.Context {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cur == nil {
+		return ended
+	}
+	return c.cur
+}
+
+func (c *callCtx) Deadline() (time.Time, bool) { return c.get().Deadline() }
+func (c *callCtx) Done() <-chan struct{}       { return c.get().Done() }
+func (c *callCtx) Err() error                  { return c.get().Err() }
+func (c *callCtx) Value(key any) any           { return c.get().Value(key) }
+
+// ended is the context of no insert: already cancelled.
+var ended = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()

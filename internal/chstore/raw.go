@@ -13,14 +13,14 @@ import (
 // RawWriter inserts accepted events into the raw tables. Writing the same
 // records twice is harmless: the tables collapse rows by event_id.
 type RawWriter struct {
-	conn driver.Conn
-	db   string
-	now  func() time.Time
+	calls, tickets *inserter
+	now            func() time.Time
 }
 
 // NewRawWriter returns a writer into database db.
 func NewRawWriter(conn driver.Conn, db string) *RawWriter {
-	return &RawWriter{conn: conn, db: db, now: time.Now}
+	return &RawWriter{calls: newInserter(conn, db, RawCallTable, rawCallColumns),
+		tickets: newInserter(conn, db, RawTicketTable, rawTicketColumns), now: time.Now}
 }
 
 const rawEnvelope = "event_id, type, ts, ts_ms, center_id, "
@@ -107,7 +107,7 @@ func (w *RawWriter) insertCalls(ctx context.Context, recs []*event.Record, now t
 	for i := range own {
 		cols[i] = own[i]
 	}
-	return insertColumns(ctx, w.conn, w.db, RawCallTable, rawCallColumns, env.columns(cols...)...)
+	return w.calls.insert(ctx, env.columns(cols...)...)
 }
 
 func (w *RawWriter) insertTickets(ctx context.Context, recs []*event.Record, now time.Time) error {
@@ -130,7 +130,7 @@ func (w *RawWriter) insertTickets(ctx context.Context, recs []*event.Record, now
 		reached, resolved = append(reached, tri(r.Reached)), append(resolved, tri(r.Resolved))
 		rating = append(rating, r.Rating.String())
 	}
-	return insertColumns(ctx, w.conn, w.db, RawTicketTable, rawTicketColumns, env.columns(
+	return w.tickets.insert(ctx, env.columns(
 		str[0], str[1], str[2], str[3], str[4], str[5], str[6], deadline, str[7], str[8], reached, resolved, rating)...)
 }
 

@@ -30,13 +30,13 @@ func StateVersion(events int, asOf int64) uint64 {
 
 // StateWriter writes state rows.
 type StateWriter struct {
-	conn driver.Conn
-	db   string
+	calls, tickets *inserter
 }
 
 // NewStateWriter returns a writer into database db.
 func NewStateWriter(conn driver.Conn, db string) *StateWriter {
-	return &StateWriter{conn: conn, db: db}
+	return &StateWriter{calls: newInserter(conn, db, CallStateTable, callStateColumns),
+		tickets: newInserter(conn, db, TicketStateTable, ticketStateColumns)}
 }
 
 const stateHead = "center_id, %s, version, as_of_ms, updated_at, src_topic, src_partition, events, last_ts_ms, "
@@ -63,12 +63,12 @@ func (w *StateWriter) WriteStates(ctx context.Context, rows []StateRow) error {
 	var g errgroup.Group
 	if len(calls) > 0 {
 		g.Go(func() error {
-			return insertColumns(ctx, w.conn, w.db, CallStateTable, callStateColumns, callStateCols(calls, now)...)
+			return w.calls.insert(ctx, callStateCols(calls, now)...)
 		})
 	}
 	if len(tickets) > 0 {
 		g.Go(func() error {
-			return insertColumns(ctx, w.conn, w.db, TicketStateTable, ticketStateColumns, ticketStateCols(tickets, now)...)
+			return w.tickets.insert(ctx, ticketStateCols(tickets, now)...)
 		})
 	}
 	return g.Wait()
