@@ -13,4 +13,6 @@ func NewInserter(conn driver.Conn, db, table, cols string) Inserter {
 	return Inserter{newInserter(conn, db, table, cols)}
 }
 
-func (i Inserter) Insert(ctx context.Context, columns ...any) error { return i.in.insert(ctx, columns...) }
+func (i Inserter) Insert(ctx context.Context, columns ...any) error {
+	return i.in.insert(ctx, columns...)
+}
