@@ -2,7 +2,6 @@ package indicator
 
 import (
 	"bytes"
-	"sort"
 
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
@@ -105,7 +104,7 @@ type callFact struct {
 // in time keep the earliest event for starts (offer, answer, abandon) and
 // the latest for ends (ended, wrap-up, rating).
 func (c *call) fact(cutoff int64) callFact {
-	sort.Slice(c.evs, func(i, j int) bool { return c.evs[i].less(&c.evs[j]) })
+	inOrder(c.evs, (*cev).less)
 	f := callFact{channel: event.ChannelVoice}
 	var arrived, first int64 = -1, -1
 	var holdStart int64 = -1

@@ -165,18 +165,40 @@ func (e *Engine) TrackChanges() { e.track = true }
 // last call, and forgets them. Each call of Changes is numbered: see
 // Reported.
 func (e *Engine) Changes() []EntityState {
+	out := make([]EntityState, 0, e.Changed())
+	e.EachChange(func(s *EntityState) { out = append(out, *s) })
+	return out
+}
+
+// Changed returns how many states the next Changes holds.
+func (e *Engine) Changed() int { return len(e.changedC) + len(e.changedT) }
+
+// EachChange is Changes without the slice: fn gets each state in turn (it
+// may keep the state's slices, not the pointer).
+func (e *Engine) EachChange(fn func(*EntityState)) {
 	e.reports++
-	out := make([]EntityState, 0, len(e.changedC)+len(e.changedT))
+	n := 0
+	for _, c := range e.changedC {
+		n += len(c.contribs)
+	}
+	for _, t := range e.changedT {
+		n += len(t.contribs)
+	}
+	slab := make([]Contribution, n) // every state's contributions, in one allocation
+	var s EntityState
 	for _, c := range e.changedC {
 		c.changed, c.reported = false, e.reports
-		out = append(out, e.callState(c))
+		e.callState(c, &s, slab[:len(c.contribs):len(c.contribs)])
+		slab = slab[len(c.contribs):]
+		fn(&s)
 	}
 	for _, t := range e.changedT {
 		t.changed, t.reported = false, e.reports
-		out = append(out, e.ticketState(t))
+		e.ticketState(t, &s, slab[:len(t.contribs):len(t.contribs)])
+		slab = slab[len(t.contribs):]
+		fn(&s)
 	}
 	e.changedC, e.changedT = e.changedC[:0], e.changedT[:0]
-	return out
 }
 
 func (e *Engine) noteCall(c *call) {
@@ -193,8 +215,8 @@ func (e *Engine) noteTicket(t *ticket) {
 	}
 }
 
-func (e *Engine) contributions(cs []contrib) []Contribution {
-	out := make([]Contribution, len(cs))
+// contributions fills out (of cs's length) with cs as contributions.
+func (e *Engine) contributions(cs []contrib, out []Contribution) []Contribution {
 	for i, c := range cs {
 		out[i] = Contribution{Indicator: names[c.key.ind()], Bucket: c.key.bucket(),
 			Dims: e.dims.tuples[c.key.dims()], Num: c.num, Den: c.den}
@@ -202,9 +224,9 @@ func (e *Engine) contributions(cs []contrib) []Contribution {
 	return out
 }
 
-func (e *Engine) callState(c *call) EntityState {
+func (e *Engine) callState(c *call, s *EntityState, contribs []Contribution) {
 	f := c.fact(e.cutoff)
-	s := EntityState{CenterID: c.center, ID: c.id, Partition: c.part, Events: len(c.evs), Contribs: e.contributions(c.contribs)}
+	*s = EntityState{CenterID: c.center, ID: c.id, Partition: c.part, Events: len(c.evs), Contribs: e.contributions(c.contribs, contribs)}
 	for _, v := range c.evs {
 		s.LastTS = max(s.LastTS, v.ts)
 	}
@@ -223,15 +245,14 @@ func (e *Engine) callState(c *call) EntityState {
 		cf.HandleMs = f.wrapTS - f.answerTS
 	}
 	s.Call = cf
-	return s
 }
 
-func (e *Engine) ticketState(t *ticket) EntityState {
+func (e *Engine) ticketState(t *ticket, s *EntityState, contribs []Contribution) {
 	e.use(t.center)
 	f := &e.scratch
 	t.fact(f, e.cutoff, e.rules.firstDispatch)
-	s := EntityState{Ticket: true, CenterID: t.center, ID: t.id, Partition: t.part, Events: len(t.evs), Wake: t.wake,
-		Contribs: e.contributions(t.contribs)}
+	*s = EntityState{Ticket: true, CenterID: t.center, ID: t.id, Partition: t.part, Events: len(t.evs), Wake: t.wake,
+		Contribs: e.contributions(t.contribs, contribs)}
 	_, s.Volatile = e.open[t]
 	for _, v := range t.evs {
 		s.LastTS = max(s.LastTS, v.ts)
@@ -246,7 +267,6 @@ func (e *Engine) ticketState(t *ticket) EntityState {
 		tf.FirstDispatchTS = f.dispatches[0].ts
 	}
 	s.Tick = tf
-	return s
 }
 
 // Has reports whether the engine holds the call or ticket of ev.

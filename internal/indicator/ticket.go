@@ -2,7 +2,7 @@ package indicator
 
 import (
 	"bytes"
-	"sort"
+	"slices"
 
 	"github.com/hotlineqc/hotlineqc/internal/event"
 )
@@ -174,7 +174,7 @@ const never = int64(1) << 62
 // evaluation time; indicators.md v1.1, decision 6). The resolve clock runs
 // from the latest dispatch unless firstDispatch.
 func (t *ticket) fact(f *ticketFact, cutoff int64, firstDispatch bool) {
-	sort.Slice(t.evs, func(i, j int) bool { return t.evs[i].less(&t.evs[j]) })
+	inOrder(t.evs, (*tev).less)
 	*f = ticketFact{urgency: event.UrgencyNormal, dispatches: f.dispatches[:0], callbacks: f.callbacks[:0],
 		suspends: f.suspends[:0], resumes: f.resumes[:0], replies: f.replies[:0], extensions: f.extensions[:0]}
 	for i := range t.evs {
@@ -264,4 +264,24 @@ func (f *ticketFact) holder(at int64) string {
 		}
 	}
 	return ""
+}
+
+// inOrder sorts a call's or ticket's events by less. They nearly always
+// are in order already (events are kept as they arrive), and checking costs
+// far less than sorting.
+func inOrder[E any](evs []E, less func(a, b *E) bool) {
+	for i := 1; i < len(evs); i++ {
+		if less(&evs[i], &evs[i-1]) {
+			slices.SortFunc(evs, func(a, b E) int {
+				switch {
+				case less(&a, &b):
+					return -1
+				case less(&b, &a):
+					return 1
+				}
+				return 0
+			})
+			return
+		}
+	}
 }

@@ -68,6 +68,8 @@ type Stage struct {
 	asOf    int64
 	metrics *Metrics
 	gauged  time.Time // when the ticket gauges were last counted
+
+	seen map[indicator.Ref]bool // unknown's scratch, kept for its capacity
 }
 
 // gaugeEvery bounds how often Tick counts the ticket gauges: a scan of
@@ -146,7 +148,7 @@ func (s *Stage) Assign(ctx context.Context, parts []kafkaio.Partition) ([]chstor
 	s.asOf = max(s.asOf, s.clock().UnixMilli())
 	s.eng.AdvanceQuiet(s.asOf)
 	var rows []chstore.StateRow
-	for _, r := range s.rows(s.eng.Changes()) {
+	for _, r := range s.rows() {
 		if r.Events > stored[indicator.Ref{Ticket: true, CenterID: r.CenterID, ID: r.ID}] {
 			rows = append(rows, r)
 		}
@@ -223,7 +225,11 @@ type newRef struct {
 // unknown sorts the calls and tickets of recs that are not in memory into
 // those the store may know (to load) and those it cannot (fresh).
 func (s *Stage) unknown(recs []event.Record) (load []indicator.Ref, fresh []newRef) {
-	seen := map[indicator.Ref]bool{}
+	if s.seen == nil {
+		s.seen = map[indicator.Ref]bool{}
+	}
+	seen := s.seen
+	defer clear(seen)
 	for i := range recs {
 		ev := &recs[i].Event
 		if s.eng.Has(ev) {
@@ -332,16 +338,17 @@ func (s *Stage) evaluate() []chstore.StateRow {
 	if s.metrics != nil {
 		s.metrics.publish(s.eng)
 	}
-	return s.rows(s.eng.Changes())
+	return s.rows()
 }
 
-// rows turns evaluated states into state rows.
-func (s *Stage) rows(changes []indicator.EntityState) []chstore.StateRow {
-	rows := make([]chstore.StateRow, len(changes))
-	for i, st := range changes {
-		rows[i] = chstore.StateRow{EntityState: st, Version: chstore.StateVersion(st.Events, s.asOf),
-			AsOf: s.asOf, Topic: s.topicOf(st.Ticket), Partition: st.Partition}
-	}
+// rows returns the state rows of what the engine evaluated since the
+// last call.
+func (s *Stage) rows() []chstore.StateRow {
+	rows := make([]chstore.StateRow, 0, s.eng.Changed())
+	s.eng.EachChange(func(st *indicator.EntityState) {
+		rows = append(rows, chstore.StateRow{EntityState: *st, Version: chstore.StateVersion(st.Events, s.asOf),
+			AsOf: s.asOf, Topic: s.topicOf(st.Ticket), Partition: st.Partition})
+	})
 	return rows
 }
 
