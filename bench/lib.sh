@@ -116,7 +116,8 @@ stop_run() {
 
 # run_until TOPIC N: start_run, then wait until N messages are durably
 # stored (events written + dead letters), with a CPU profile of the first
-# PROFILE_SECONDS, then stop_run.
+# PROFILE_SECONDS and the allocation profile of the whole run, then
+# stop_run.
 run_until() {
   local n=$2 prof
   start_run "$1"
@@ -127,5 +128,6 @@ run_until() {
     sleep 0.5
   done
   wait $prof || true
+  curl -fsS "http://$METRICS/debug/pprof/allocs" -o "$WORK/allocs.pprof" || true
   stop_run
 }

@@ -15,7 +15,7 @@ import (
 // far less than appending rows of interface values. For tables written
 // again and again, an inserter keeps its columns between inserts.
 func insertColumns(ctx context.Context, conn driver.Conn, db, table, cols string, columns ...any) error {
-	return newInserter(conn, db, table, cols).insert(ctx, columns...)
+	return newInserter(conn, db, table, cols).insert(ctx, func() []any { return columns })
 }
 
 // inserter inserts blocks into one table through one batch that it keeps
@@ -40,10 +40,12 @@ func newInserter(conn driver.Conn, db, table, cols string) *inserter {
 	return &inserter{conn: conn, table: table, query: fmt.Sprintf("INSERT INTO %s.%s (%s)", db, table, cols)}
 }
 
-// insert sends one block, the columns in the order of the column list, and
-// returns when the server has acknowledged it. After a failure the batch is
-// dropped and the next insert prepares a new one.
-func (in *inserter) insert(ctx context.Context, columns ...any) (err error) {
+// insert sends one block, the columns fill returns in the order of the
+// column list, and returns when the server has acknowledged it. fill runs
+// under the inserter's lock, so a caller may fill buffers it keeps for the
+// table. After a failure the batch is dropped and the next insert prepares
+// a new one.
+func (in *inserter) insert(ctx context.Context, fill func() []any) (err error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.ctx.set(ctx)
@@ -59,6 +61,7 @@ func (in *inserter) insert(ctx context.Context, columns ...any) (err error) {
 			return fmt.Errorf("prepare insert into %s: %w", in.table, err)
 		}
 	}
+	columns := fill()
 	cols := in.b.Columns()
 	if len(cols) != len(columns) {
 		return fmt.Errorf("insert into %s: %d columns given for %d", in.table, len(columns), len(cols))
@@ -75,27 +78,58 @@ func (in *inserter) insert(ctx context.Context, columns ...any) (err error) {
 	return nil
 }
 
-// appendColumn appends a whole column. An Array column ([][]T) goes row by
-// row with its typed slice: the driver's Append would walk it by reflection
-// and box every element.
+// appendColumn appends a whole column. An Array column goes row by row
+// with its typed slice: the driver's Append would walk it by reflection and
+// box every element.
 func appendColumn(col column.Interface, c any) error {
-	switch rows := c.(type) {
+	switch a := c.(type) {
+	case *arrays[string]:
+		return a.appendTo(col)
+	case *arrays[int64]:
+		return a.appendTo(col)
 	case [][]string:
-		return appendRows(col, rows)
-	case [][]int64:
-		return appendRows(col, rows)
+		for _, r := range a {
+			if err := col.AppendRow(r); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	_, err := col.Append(c)
 	return err
 }
 
-func appendRows[T any](col column.Interface, rows [][]T) error {
-	for _, r := range rows {
-		if err := col.AppendRow(r); err != nil {
+// arrays is an Array(T) column: the elements of every row one after the
+// other, and where each row ends. It is kept between inserts.
+type arrays[T any] struct {
+	flat []T
+	ends []int
+}
+
+// endRow closes the row of the elements added since the previous one.
+func (a *arrays[T]) endRow() { a.ends = append(a.ends, len(a.flat)) }
+
+func (a *arrays[T]) reset() {
+	a.flat = reuse(a.flat)
+	a.ends = a.ends[:0]
+}
+
+func (a *arrays[T]) appendTo(col column.Interface) error {
+	start := 0
+	for _, end := range a.ends {
+		if err := col.AppendRow(a.flat[start:end:end]); err != nil {
 			return err
 		}
+		start = end
 	}
 	return nil
+}
+
+// reuse empties a column kept between inserts, keeping its capacity and
+// letting go of what it referred to.
+func reuse[T any](s []T) []T {
+	clear(s)
+	return s[:0]
 }
 
 // callCtx is the context an inserter's batch keeps: the driver holds the
@@ -133,3 +167,10 @@ var ended = func() context.Context {
 	cancel()
 	return ctx
 }()
+
+// resetAll reuses each of a table's columns of one type.
+func resetAll[T any](cols [][]T) {
+	for i := range cols {
+		cols[i] = reuse(cols[i])
+	}
+}

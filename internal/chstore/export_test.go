@@ -14,5 +14,5 @@ func NewInserter(conn driver.Conn, db, table, cols string) Inserter {
 }
 
 func (i Inserter) Insert(ctx context.Context, columns ...any) error {
-	return i.in.insert(ctx, columns...)
+	return i.in.insert(ctx, func() []any { return columns })
 }

@@ -14,6 +14,8 @@ import (
 // records twice is harmless: the tables collapse rows by event_id.
 type RawWriter struct {
 	calls, tickets *inserter
+	callCols       rawCallCols   // filled under calls' lock
+	ticketCols     rawTicketCols // filled under tickets' lock
 	now            func() time.Time
 }
 
@@ -46,10 +48,10 @@ func (w *RawWriter) WriteRaw(ctx context.Context, recs []event.Record) error {
 	// when both have acknowledged.
 	var g errgroup.Group
 	if len(calls) > 0 {
-		g.Go(func() error { return w.insertCalls(ctx, calls, now) })
+		g.Go(func() error { return w.calls.insert(ctx, func() []any { return w.callCols.fill(calls, now) }) })
 	}
 	if len(tickets) > 0 {
-		g.Go(func() error { return w.insertTickets(ctx, tickets, now) })
+		g.Go(func() error { return w.tickets.insert(ctx, func() []any { return w.ticketCols.fill(tickets, now) }) })
 	}
 	return g.Wait()
 }
@@ -67,11 +69,10 @@ type envelopeCols struct {
 	ingested                []time.Time
 }
 
-func newEnvelopeCols(n int) envelopeCols {
-	return envelopeCols{id: make([]string, 0, n), typ: make([]string, 0, n), center: make([]string, 0, n),
-		entity: make([]string, 0, n), ts: make([]time.Time, 0, n), tsMs: make([]int64, 0, n), v: make([]uint8, 0, n),
-		attrs: make([]string, 0, n), topic: make([]string, 0, n), partition: make([]int32, 0, n),
-		offset: make([]int64, 0, n), ingested: make([]time.Time, 0, n)}
+func (c *envelopeCols) reset() {
+	c.id, c.typ, c.center, c.entity = reuse(c.id), reuse(c.typ), reuse(c.center), reuse(c.entity)
+	c.ts, c.tsMs, c.v, c.attrs, c.topic = reuse(c.ts), reuse(c.tsMs), reuse(c.v), reuse(c.attrs), reuse(c.topic)
+	c.partition, c.offset, c.ingested = reuse(c.partition), reuse(c.offset), reuse(c.ingested)
 }
 
 func (c *envelopeCols) add(r *event.Record, entity string, now time.Time) {
@@ -89,49 +90,54 @@ func (c *envelopeCols) columns(own ...any) []any {
 	return append(out, c.v, c.attrs, c.topic, c.partition, c.offset, c.ingested)
 }
 
-func (w *RawWriter) insertCalls(ctx context.Context, recs []*event.Record, now time.Time) error {
-	n := len(recs)
-	env := newEnvelopeCols(n)
-	own := make([][]string, 10) // channel, caller_hash, queue, agent_id, to_queue, to_agent_id, to_department_id, ended_by, rating, team
-	for i := range own {
-		own[i] = make([]string, 0, n)
-	}
-	for _, r := range recs {
-		env.add(r, r.CallID, now)
-		for i, v := range [...]string{r.Channel.String(), r.CallerHash, r.Queue, r.AgentID, r.ToQueue, r.ToAgentID,
-			r.ToDepartmentID, r.EndedBy.String(), r.Rating.String(), r.Team} {
-			own[i] = append(own[i], v)
-		}
-	}
-	cols := make([]any, len(own))
-	for i := range own {
-		cols[i] = own[i]
-	}
-	return w.calls.insert(ctx, env.columns(cols...)...)
+// rawCallCols are the columns of raw_call_events, kept between inserts.
+type rawCallCols struct {
+	env envelopeCols
+	own [10][]string // channel, caller_hash, queue, agent_id, to_queue, to_agent_id, to_department_id, ended_by, rating, team
 }
 
-func (w *RawWriter) insertTickets(ctx context.Context, recs []*event.Record, now time.Time) error {
-	n := len(recs)
-	env := newEnvelopeCols(n)
-	str := make([][]string, 9) // call_id, category, urgency, channel, caller_hash, subject, department_id; time_limit, reason
-	for i := range str {
-		str[i] = make([]string, 0, n)
-	}
-	deadline := make([]int64, 0, n)
-	reached, resolved := make([]*uint8, 0, n), make([]*uint8, 0, n)
-	rating := make([]string, 0, n)
+func (b *rawCallCols) fill(recs []*event.Record, now time.Time) []any {
+	b.env.reset()
+	resetAll(b.own[:])
 	for _, r := range recs {
-		env.add(r, r.TicketID, now)
+		b.env.add(r, r.CallID, now)
+		for i, v := range [...]string{r.Channel.String(), r.CallerHash, r.Queue, r.AgentID, r.ToQueue, r.ToAgentID,
+			r.ToDepartmentID, r.EndedBy.String(), r.Rating.String(), r.Team} {
+			b.own[i] = append(b.own[i], v)
+		}
+	}
+	own := make([]any, len(b.own))
+	for i := range b.own {
+		own[i] = b.own[i]
+	}
+	return b.env.columns(own...)
+}
+
+// rawTicketCols are the columns of raw_ticket_events, kept between inserts.
+type rawTicketCols struct {
+	env               envelopeCols
+	str               [9][]string // call_id, category, urgency, channel, caller_hash, subject, department_id; time_limit, reason
+	deadline          []int64
+	reached, resolved []*uint8
+	rating            []string
+}
+
+func (b *rawTicketCols) fill(recs []*event.Record, now time.Time) []any {
+	b.env.reset()
+	resetAll(b.str[:])
+	b.deadline, b.reached, b.resolved, b.rating = reuse(b.deadline), reuse(b.reached), reuse(b.resolved), reuse(b.rating)
+	for _, r := range recs {
+		b.env.add(r, r.TicketID, now)
 		for i, v := range [...]string{r.CallID, r.Category.String(), r.Urgency.String(), r.Channel.String(), r.CallerHash,
 			r.Subject, r.DepartmentID, r.TimeLimit.String(), r.Reason} {
-			str[i] = append(str[i], v)
+			b.str[i] = append(b.str[i], v)
 		}
-		deadline = append(deadline, r.Deadline)
-		reached, resolved = append(reached, tri(r.Reached)), append(resolved, tri(r.Resolved))
-		rating = append(rating, r.Rating.String())
+		b.deadline = append(b.deadline, r.Deadline)
+		b.reached, b.resolved = append(b.reached, tri(r.Reached)), append(b.resolved, tri(r.Resolved))
+		b.rating = append(b.rating, r.Rating.String())
 	}
-	return w.tickets.insert(ctx, env.columns(
-		str[0], str[1], str[2], str[3], str[4], str[5], str[6], deadline, str[7], str[8], reached, resolved, rating)...)
+	return b.env.columns(b.str[0], b.str[1], b.str[2], b.str[3], b.str[4], b.str[5], b.str[6], b.deadline, b.str[7], b.str[8],
+		b.reached, b.resolved, b.rating)
 }
 
 // Values of the optional booleans; shared, never written.

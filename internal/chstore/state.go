@@ -31,6 +31,8 @@ func StateVersion(events int, asOf int64) uint64 {
 // StateWriter writes state rows.
 type StateWriter struct {
 	calls, tickets *inserter
+	callCols       callStateCols   // filled under calls' lock
+	ticketCols     ticketStateCols // filled under tickets' lock
 }
 
 // NewStateWriter returns a writer into database db.
@@ -63,12 +65,12 @@ func (w *StateWriter) WriteStates(ctx context.Context, rows []StateRow) error {
 	var g errgroup.Group
 	if len(calls) > 0 {
 		g.Go(func() error {
-			return w.calls.insert(ctx, callStateCols(calls, now)...)
+			return w.calls.insert(ctx, func() []any { return w.callCols.fill(calls, now) })
 		})
 	}
 	if len(tickets) > 0 {
 		g.Go(func() error {
-			return w.tickets.insert(ctx, ticketStateCols(tickets, now)...)
+			return w.tickets.insert(ctx, func() []any { return w.ticketCols.fill(tickets, now) })
 		})
 	}
 	return g.Wait()
@@ -86,6 +88,12 @@ type headCols struct {
 	lastTS     []int64
 }
 
+func (h *headCols) reset() {
+	h.center, h.id, h.version, h.asOf = reuse(h.center), reuse(h.id), reuse(h.version), reuse(h.asOf)
+	h.updated, h.topic, h.partition = reuse(h.updated), reuse(h.topic), reuse(h.partition)
+	h.events, h.lastTS = reuse(h.events), reuse(h.lastTS)
+}
+
 func (h *headCols) add(r *StateRow, now time.Time) {
 	h.center, h.id, h.version = append(h.center, r.CenterID), append(h.id, r.ID), append(h.version, r.Version)
 	h.asOf, h.updated, h.topic = append(h.asOf, r.AsOf), append(h.updated, now), append(h.topic, r.Topic)
@@ -98,76 +106,105 @@ func (h *headCols) columns() []any {
 
 // contribCols are the parallel contribution arrays; dept only for tickets.
 type contribCols struct {
-	ind, dept [][]string
-	bucket    [][]int64 // Unix seconds (buckets are whole minutes)
-	num, den  [][]int64
+	ind, dept arrays[string]
+	bucket    arrays[int64] // Unix seconds (buckets are whole minutes)
+	num, den  arrays[int64]
+}
+
+func (c *contribCols) reset() {
+	for _, a := range []*arrays[string]{&c.ind, &c.dept} {
+		a.reset()
+	}
+	for _, a := range []*arrays[int64]{&c.bucket, &c.num, &c.den} {
+		a.reset()
+	}
 }
 
 func (c *contribCols) add(cs []indicator.Contribution, ticket bool) {
-	ind, bucket := make([]string, len(cs)), make([]int64, len(cs))
-	num, den := make([]int64, len(cs)), make([]int64, len(cs))
-	var dept []string
-	if ticket {
-		dept = make([]string, len(cs))
-	}
-	for i, x := range cs {
-		ind[i], bucket[i], num[i], den[i] = x.Indicator, x.Bucket/1000, x.Num, x.Den
-		if ticket && len(x.Dims) > 1 {
-			dept[i] = x.Dims[1] // ticket tuple: center, department, ...
+	for _, x := range cs {
+		c.ind.flat, c.bucket.flat = append(c.ind.flat, x.Indicator), append(c.bucket.flat, x.Bucket/1000)
+		c.num.flat, c.den.flat = append(c.num.flat, x.Num), append(c.den.flat, x.Den)
+		if ticket {
+			dept := ""
+			if len(x.Dims) > 1 {
+				dept = x.Dims[1] // ticket tuple: center, department, ...
+			}
+			c.dept.flat = append(c.dept.flat, dept)
 		}
 	}
-	c.ind, c.bucket, c.num, c.den = append(c.ind, ind), append(c.bucket, bucket), append(c.num, num), append(c.den, den)
+	c.ind.endRow()
+	c.bucket.endRow()
+	c.num.endRow()
+	c.den.endRow()
 	if ticket {
-		c.dept = append(c.dept, dept)
+		c.dept.endRow()
 	}
 }
 
-func callStateCols(rows []*StateRow, now time.Time) []any {
-	var h headCols
-	var c contribCols
-	str := make([][]string, 5) // queue, channel, agent_id, rating, team
-	u8 := make([][]uint8, 3)   // offered, answered, abandoned
-	i64 := make([][]int64, 4)  // offer_ts_ms, wait_ms, talk_ms, handle_ms
+// callStateCols are the columns of call_state, kept between inserts.
+type callStateCols struct {
+	h   headCols
+	c   contribCols
+	str [5][]string // queue, channel, agent_id, rating, team
+	u8  [3][]uint8  // offered, answered, abandoned
+	i64 [4][]int64  // offer_ts_ms, wait_ms, talk_ms, handle_ms
+}
+
+func (b *callStateCols) fill(rows []*StateRow, now time.Time) []any {
+	b.h.reset()
+	b.c.reset()
+	resetAll(b.str[:])
+	resetAll(b.u8[:])
+	resetAll(b.i64[:])
 	for _, r := range rows {
-		h.add(r, now)
-		f := r.Call
+		b.h.add(r, now)
+		f := &r.Call
 		for i, v := range [...]string{f.Queue, f.Channel, f.Agent, f.Rating, f.Team} {
-			str[i] = append(str[i], v)
+			b.str[i] = append(b.str[i], v)
 		}
 		for i, v := range [...]bool{f.Offered, f.Answered, f.Abandoned} {
-			u8[i] = append(u8[i], b2u(v))
+			b.u8[i] = append(b.u8[i], b2u(v))
 		}
 		for i, v := range [...]int64{f.OfferTS, f.WaitMs, f.TalkMs, f.HandleMs} {
-			i64[i] = append(i64[i], v)
+			b.i64[i] = append(b.i64[i], v)
 		}
-		c.add(r.Contribs, false)
+		b.c.add(r.Contribs, false)
 	}
-	return append(h.columns(), str[0], str[1], str[2], u8[0], u8[1], u8[2], i64[0], i64[1], i64[2], i64[3], str[3], str[4],
-		c.ind, c.bucket, c.num, c.den)
+	return append(b.h.columns(), b.str[0], b.str[1], b.str[2], b.u8[0], b.u8[1], b.u8[2], b.i64[0], b.i64[1], b.i64[2], b.i64[3],
+		b.str[3], b.str[4], &b.c.ind, &b.c.bucket, &b.c.num, &b.c.den)
 }
 
-func ticketStateCols(rows []*StateRow, now time.Time) []any {
-	var h headCols
-	var c contribCols
-	str := make([][]string, 4) // category, channel, urgency, holder_department
-	i64 := make([][]int64, 6)  // created_ms, first_dispatch_ms, due_ms, reply_ms, close_ms, wake_ms
-	var dispatches []uint16
-	var reopened, volatile []uint8
+// ticketStateCols are the columns of ticket_state, kept between inserts.
+type ticketStateCols struct {
+	h                  headCols
+	c                  contribCols
+	str                [4][]string // category, channel, urgency, holder_department
+	i64                [6][]int64  // created_ms, first_dispatch_ms, due_ms, reply_ms, close_ms, wake_ms
+	dispatches         []uint16
+	reopened, volatile []uint8
+}
+
+func (b *ticketStateCols) fill(rows []*StateRow, now time.Time) []any {
+	b.h.reset()
+	b.c.reset()
+	resetAll(b.str[:])
+	resetAll(b.i64[:])
+	b.dispatches, b.reopened, b.volatile = reuse(b.dispatches), reuse(b.reopened), reuse(b.volatile)
 	for _, r := range rows {
-		h.add(r, now)
-		f := r.Tick
+		b.h.add(r, now)
+		f := &r.Tick
 		for i, v := range [...]string{f.Category, f.Channel, f.Urgency, f.Holder} {
-			str[i] = append(str[i], v)
+			b.str[i] = append(b.str[i], v)
 		}
 		for i, v := range [...]int64{f.CreatedTS, f.FirstDispatchTS, f.DueTS, f.ReplyTS, f.CloseTS, r.Wake} {
-			i64[i] = append(i64[i], v)
+			b.i64[i] = append(b.i64[i], v)
 		}
-		dispatches = append(dispatches, uint16(f.Dispatches))
-		reopened, volatile = append(reopened, b2u(f.Reopened)), append(volatile, b2u(r.Volatile))
-		c.add(r.Contribs, true)
+		b.dispatches = append(b.dispatches, uint16(f.Dispatches))
+		b.reopened, b.volatile = append(b.reopened, b2u(f.Reopened)), append(b.volatile, b2u(r.Volatile))
+		b.c.add(r.Contribs, true)
 	}
-	return append(h.columns(), str[0], str[1], str[2], i64[0], i64[1], i64[2], i64[3], i64[4], str[3], dispatches, reopened,
-		i64[5], volatile, c.ind, c.bucket, c.dept, c.num, c.den)
+	return append(b.h.columns(), b.str[0], b.str[1], b.str[2], b.i64[0], b.i64[1], b.i64[2], b.i64[3], b.i64[4], b.str[3],
+		b.dispatches, b.reopened, b.i64[5], b.volatile, &b.c.ind, &b.c.bucket, &b.c.dept, &b.c.num, &b.c.den)
 }
 
 func b2u(b bool) uint8 {
