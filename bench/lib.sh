@@ -68,8 +68,10 @@ stop_clickhouse() {
 
 q() { curl -fsS "http://127.0.0.1:$CH_HTTP/" --data-binary "$1"; }
 
-# metric NAME: the sum of a metric's series on the running hotlineqc.
-metric() { curl -fsS "http://$METRICS/metrics" 2>/dev/null | awk -v m="$1" '$1 ~ "^"m"({|$)" { s += $2 } END { printf "%.0f", s }'; }
+# metric REGEX: the sum of the series of the metrics whose names match, on
+# the running hotlineqc, from one scrape (a scrape costs the process CPU:
+# poll with one).
+metric() { curl -fsS "http://$METRICS/metrics" 2>/dev/null | awk -v m="$1" '$1 ~ "^("m")({|$)" { s += $2 } END { printf "%.0f", s }'; }
 
 # start_run TOPIC: starts `hotlineqc run` on TOPIC.calls / TOPIC.tickets
 # into database hq of the private ClickHouse, with pprof; sets RUN_PID
@@ -123,7 +125,7 @@ run_until() {
   start_run "$1"
   curl -fsS "http://$METRICS/debug/pprof/profile?seconds=${PROFILE_SECONDS:-8}" -o "$WORK/cpu.pprof" &
   prof=$!
-  while (( $(metric hotline_pipeline_events_written_total) + $(metric hotline_pipeline_dead_letters_written_total) < n )); do
+  while (( $(metric 'hotline_pipeline_events_written_total|hotline_pipeline_dead_letters_written_total') < n )); do
     kill -0 $RUN_PID 2>/dev/null || { cat "$WORK/run.log" >&2; return 1; }
     sleep 0.5
   done

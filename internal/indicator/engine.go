@@ -81,6 +81,7 @@ type Engine struct {
 	net       map[uint64][2]int64 // net deltas by indicator and dims id (Observe)
 	quiet     bool                // AdvanceQuiet: evaluations are not observed
 	oldBuf    []contrib
+	looked    []held // the latest Lookup
 	track     bool   // record evaluated entities for Changes
 	reports   uint64 // Changes calls so far
 	changedC  []*call
@@ -159,12 +160,26 @@ func (e *Engine) Profiles() *Profiles { return e.ps }
 func (e *Engine) Apply(ev *event.Event) bool { return e.take(ev) == added }
 
 // take applies ev and counts it.
-func (e *Engine) take(ev *event.Event) addResult {
+func (e *Engine) take(ev *event.Event) addResult { return e.takeIn(ev, noPart, held{}) }
+
+// noPart is the partition of an event read from no partitioned source.
+const noPart = -1
+
+// held is the call or ticket of an event when a lookup found it (see
+// Lookup), nil otherwise.
+type held struct {
+	c *call
+	t *ticket
+}
+
+// takeIn applies ev to its call or ticket (h's when set, else looked up or
+// created) and counts it; the entity remembers part (unless noPart).
+func (e *Engine) takeIn(ev *event.Event, part int32, h held) addResult {
 	var r addResult
 	if ev.Type.IsCall() {
-		r = e.applyCall(ev)
+		r = e.applyCall(ev, part, h.c)
 	} else {
-		r = e.applyTicket(ev)
+		r = e.applyTicket(ev, part, h.t)
 	}
 	if r != added {
 		e.counts.Duplicates++
@@ -178,12 +193,16 @@ func (e *Engine) take(ev *event.Event) addResult {
 	return r
 }
 
-func (e *Engine) applyCall(ev *event.Event) addResult {
-	k := entityKey{ev.CenterID, ev.CallID}
-	c := e.calls[k]
+func (e *Engine) applyCall(ev *event.Event, part int32, c *call) addResult {
 	if c == nil {
-		c = &call{center: ev.CenterID, id: ev.CallID, evs: make([]cev, 0, 8)}
-		e.calls[k] = c
+		k := entityKey{ev.CenterID, ev.CallID}
+		if c = e.calls[k]; c == nil {
+			c = &call{center: ev.CenterID, id: ev.CallID, evs: make([]cev, 0, 8)}
+			e.calls[k] = c
+		}
+	}
+	if part != noPart {
+		c.part = part
 	}
 	r := c.add(ev)
 	if (r == added || r == conflictWins) && !c.dirty {
@@ -193,12 +212,16 @@ func (e *Engine) applyCall(ev *event.Event) addResult {
 	return r
 }
 
-func (e *Engine) applyTicket(ev *event.Event) addResult {
-	k := entityKey{ev.CenterID, ev.TicketID}
-	t := e.tickets[k]
+func (e *Engine) applyTicket(ev *event.Event, part int32, t *ticket) addResult {
 	if t == nil {
-		t = &ticket{center: ev.CenterID, id: ev.TicketID, evs: make([]tev, 0, 4)}
-		e.tickets[k] = t
+		k := entityKey{ev.CenterID, ev.TicketID}
+		if t = e.tickets[k]; t == nil {
+			t = &ticket{center: ev.CenterID, id: ev.TicketID, evs: make([]tev, 0, 4)}
+			e.tickets[k] = t
+		}
+	}
+	if part != noPart {
+		t.part = part
 	}
 	r := t.add(ev)
 	if r == added || r == conflictWins {

@@ -269,14 +269,6 @@ func (e *Engine) ticketState(t *ticket, s *EntityState, contribs []Contribution)
 	s.Tick = tf
 }
 
-// Has reports whether the engine holds the call or ticket of ev.
-func (e *Engine) Has(ev *event.Event) bool {
-	if ev.Type.IsCall() {
-		return e.calls[entityKey{ev.CenterID, ev.CallID}] != nil
-	}
-	return e.tickets[entityKey{ev.CenterID, ev.TicketID}] != nil
-}
-
 // ApplyRecord is Apply for an event consumed from a partitioned source:
 // the call or ticket remembers the partition its events come from (all of
 // an entity's events share one partition, as the producer keys them by
@@ -284,17 +276,36 @@ func (e *Engine) Has(ev *event.Event) bool {
 // reports whether the event is kept: new, or a conflicting duplicate that
 // replaced the event kept before (a store of raw events must keep it).
 func (e *Engine) ApplyRecord(rec *event.Record) bool {
-	r := e.take(&rec.Event)
-	e.setPart(&rec.Event, rec.Origin.Partition)
-	return r == added || r == conflictWins
+	return kept(e.takeIn(&rec.Event, rec.Origin.Partition, held{}))
 }
 
-func (e *Engine) setPart(ev *event.Event, part int32) {
-	if ev.Type.IsCall() {
-		e.calls[entityKey{ev.CenterID, ev.CallID}].part = part
-	} else {
-		e.tickets[entityKey{ev.CenterID, ev.TicketID}].part = part
+func kept(r addResult) bool { return r == added || r == conflictWins }
+
+// Lookup finds the calls and tickets of recs, once each record, and
+// returns the indices of the records whose call or ticket the engine does
+// not hold. ApplyLooked then applies the records without looking again. In
+// between, only Load may change the engine.
+func (e *Engine) Lookup(recs []event.Record) (missing []int) {
+	e.looked = slices.Grow(e.looked[:0], len(recs))[:len(recs)]
+	for i := range recs {
+		ev := &recs[i].Event
+		var h held
+		if ev.Type.IsCall() {
+			h.c = e.calls[entityKey{ev.CenterID, ev.CallID}]
+		} else {
+			h.t = e.tickets[entityKey{ev.CenterID, ev.TicketID}]
+		}
+		if h.c == nil && h.t == nil {
+			missing = append(missing, i)
+		}
+		e.looked[i] = h
 	}
+	return missing
+}
+
+// ApplyLooked is ApplyRecord for recs[i] of the latest Lookup.
+func (e *Engine) ApplyLooked(recs []event.Record, i int) bool {
+	return kept(e.takeIn(&recs[i].Event, recs[i].Origin.Partition, e.looked[i]))
 }
 
 // Load restores calls and tickets from their stored events. Every entity
@@ -305,17 +316,16 @@ func (e *Engine) Load(recs []event.Record) {
 	for i := range recs {
 		ev := &recs[i].Event
 		if ev.Type.IsCall() {
-			e.applyCall(ev)
+			e.applyCall(ev, recs[i].Origin.Partition, nil)
 			c := e.calls[entityKey{ev.CenterID, ev.CallID}]
 			if !c.dirty {
 				c.dirty = true
 				e.dirtyC = append(e.dirtyC, c)
 			}
 		} else {
-			e.applyTicket(ev)
+			e.applyTicket(ev, recs[i].Origin.Partition, nil)
 			e.markTicket(e.tickets[entityKey{ev.CenterID, ev.TicketID}])
 		}
-		e.setPart(ev, recs[i].Origin.Partition)
 		e.maxTS = max(e.maxTS, ev.TS)
 	}
 }

@@ -192,7 +192,8 @@ func (s *Stage) Revoke(parts []kafkaio.Partition) {
 func (s *Stage) Apply(ctx context.Context, recs []event.Record) (rows []chstore.StateRow, keep int, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	unknown, fresh := s.unknown(recs)
+	missing := s.eng.Lookup(recs)
+	unknown, fresh := s.unknown(recs, missing)
 	if len(unknown) > 0 {
 		if err := s.load(ctx, unknown, recs); err != nil {
 			return nil, 0, err
@@ -203,7 +204,7 @@ func (s *Stage) Apply(ctx context.Context, recs []event.Record) (rows []chstore.
 	}
 	var dups []event.Record
 	for i := range recs {
-		if s.eng.ApplyRecord(&recs[i]) {
+		if s.eng.ApplyLooked(recs, i) {
 			if keep != i {
 				recs[keep] = recs[i]
 			}
@@ -222,19 +223,16 @@ type newRef struct {
 	part int32
 }
 
-// unknown sorts the calls and tickets of recs that are not in memory into
+// unknown sorts the calls and tickets of recs[missing] (not in memory) into
 // those the store may know (to load) and those it cannot (fresh).
-func (s *Stage) unknown(recs []event.Record) (load []indicator.Ref, fresh []newRef) {
+func (s *Stage) unknown(recs []event.Record, missing []int) (load []indicator.Ref, fresh []newRef) {
 	if s.seen == nil {
 		s.seen = map[indicator.Ref]bool{}
 	}
 	seen := s.seen
 	defer clear(seen)
-	for i := range recs {
+	for _, i := range missing {
 		ev := &recs[i].Event
-		if s.eng.Has(ev) {
-			continue
-		}
 		ref := indicator.RefOf(ev)
 		if seen[ref] {
 			continue
