@@ -109,11 +109,13 @@ func Run(ctx context.Context, cfg config.Config, ln net.Listener, reg *prometheu
 		State:       stage,
 		States:      chstore.NewStateWriter(conn, cfg.ClickHouse.Database),
 		DeadLetters: dlq,
-		Decoder:     &event.Decoder{MaxBytes: cfg.Kafka.MaxMessageBytes, HashCaller: hasher.Hash},
-		MaskCaller:  maskCaller(cfg.Privacy, hasher),
-		Retryable:   func(err error) bool { return chstore.Retryable(err) || kafkaio.Retryable(err) },
-		Metrics:     ingest.NewMetrics(reg),
-		Log:         log,
+		NewDecoder: func() *event.Decoder {
+			return &event.Decoder{MaxBytes: cfg.Kafka.MaxMessageBytes, HashCaller: hasher.Clone().Hash}
+		},
+		MaskCaller: maskCaller(cfg.Privacy, hasher),
+		Retryable:  func(err error) bool { return chstore.Retryable(err) || kafkaio.Retryable(err) },
+		Metrics:    ingest.NewMetrics(reg),
+		Log:        log,
 	}, cfg.Kafka.Topics.Calls, cfg.Kafka.Topics.Tickets)
 
 	log.Info("pipeline starting", "brokers", cfg.Kafka.Brokers, "group", cfg.Kafka.GroupID,

@@ -89,10 +89,10 @@ func Run(ctx context.Context, o Options) error {
 	pcfg.BatchSize, pcfg.FlushInterval = 2000, 250*time.Millisecond
 	deps := ingest.Deps{
 		Source: ingest.GroupSource(group), Raw: st, DeadLetters: dlq,
-		Decoder:   &event.Decoder{}, // no caller hash key: phone numbers are dropped
-		Retryable: kafkaio.Retryable,
-		Metrics:   ingest.NewMetrics(reg),
-		Log:       o.Log,
+		NewDecoder: func() *event.Decoder { return &event.Decoder{} }, // no caller hash key: phone numbers are dropped
+		Retryable:  kafkaio.Retryable,
+		Metrics:    ingest.NewMetrics(reg),
+		Log:        o.Log,
 	}
 	if o.ClickHouse != "" {
 		closeCH, err := withClickHouse(ctx, o, topics, cal, pace, st, &deps)

@@ -74,9 +74,9 @@ func (b *batch) track(m kafkaio.Message) {
 	}
 }
 
-func (b *batch) accept(m kafkaio.Message, e event.Event) {
+func (b *batch) accept(m kafkaio.Message, e *event.Event) {
 	b.track(m)
-	b.recs = append(b.recs, event.Record{Event: e, Origin: event.Origin{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}})
+	b.recs = append(b.recs, event.Record{Event: *e, Origin: event.Origin{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}})
 	if e.Type.IsCall() {
 		b.calls++
 	} else {

@@ -33,8 +33,9 @@ type Generation interface {
 	// Run runs fn with a context that ends with the generation or ctx; the
 	// group waits for fn to return before it rejoins.
 	Run(ctx context.Context, fn func(ctx context.Context) error) error
-	// Fetch sends the owned partitions' messages to out until ctx ends.
-	Fetch(ctx context.Context, out chan<- kafkaio.Message) error
+	// Fetch passes each owned partition's messages, in offset order, to the
+	// handler open returns for it, until ctx ends (see kafkaio.Generation).
+	Fetch(ctx context.Context, open func(kafkaio.Partition) kafkaio.Handler) error
 	// Commit commits next offsets of owned partitions.
 	Commit(ctx context.Context, offsets []kafkaio.Offset) error
 }
@@ -123,9 +124,11 @@ type Deps struct {
 	DeadLetters DeadLetterSink
 	// State and States, if set, evaluate accepted events and store the
 	// changed states before the commit.
-	State   StateStage
-	States  StateSink
-	Decoder *event.Decoder
+	State  StateStage
+	States StateSink
+	// NewDecoder returns a decoder for one partition's fetching goroutine
+	// (a decoder is not safe for concurrent use).
+	NewDecoder func() *event.Decoder
 	// MaskCaller, if set, replaces the caller of a rejected message before
 	// it is dead-lettered (event.MaskCaller with this hash).
 	MaskCaller func(string) string
@@ -219,10 +222,10 @@ func (p *Pipeline) generation(ctx context.Context, gen Generation) error {
 	if len(behind) > 0 {
 		_ = w.submit(ctx, &flush{rows: behind, report: p.d.State.Reported()}) // the writer is fresh: this does not block
 	}
-	msgs := make(chan kafkaio.Message, p.cfg.BatchSize)
+	msgs := make(chan fetched, fetchedBuffer)
 	fetchCtx, stopFetch := context.WithCancel(ctx)
 	f := &fetcher{done: make(chan struct{})}
-	go func() { f.err = gen.Fetch(fetchCtx, msgs); close(f.done) }()
+	go func() { f.err = gen.Fetch(fetchCtx, p.decodeInto(msgs)); close(f.done) }()
 
 	pending, err := p.consume(ctx, msgs, f, w)
 	stopFetch()
@@ -250,7 +253,7 @@ type fetcher struct {
 // consume batches messages and hands flushes to the writer until ctx ends
 // or something fails. It returns the batch not yet handed over: it must be
 // flushed before anything consumed after it.
-func (p *Pipeline) consume(ctx context.Context, msgs <-chan kafkaio.Message, f *fetcher, w *writer) (*batch, error) {
+func (p *Pipeline) consume(ctx context.Context, msgs <-chan fetched, f *fetcher, w *writer) (*batch, error) {
 	fetched := f.done
 	b := p.newBatch()
 	tick := time.NewTicker(p.cfg.FlushInterval)
@@ -259,7 +262,7 @@ func (p *Pipeline) consume(ctx context.Context, msgs <-chan kafkaio.Message, f *
 	for {
 		select {
 		case m := <-msgs:
-			p.add(b, m)
+			p.add(b, &m)
 			p.addReady(b, msgs)
 			if b.len() >= p.cfg.BatchSize {
 				if err := p.flush(ctx, b, w); err != nil {
@@ -297,10 +300,11 @@ func (p *Pipeline) stopped(ctx context.Context, err error) error {
 // drain flushes what was consumed before the end of the generation (the
 // pending batch first), with a fresh deadline, and waits until it is
 // written and committed.
-func (p *Pipeline) drain(pending *batch, msgs <-chan kafkaio.Message, w *writer) error {
+func (p *Pipeline) drain(pending *batch, msgs <-chan fetched, w *writer) error {
 	b := newBatch()
 	for len(msgs) > 0 { // the fetcher has stopped, so this never blocks
-		p.add(b, <-msgs)
+		m := <-msgs
+		p.add(b, &m)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.ShutdownTimeout)
 	defer cancel()
@@ -318,34 +322,65 @@ func (p *Pipeline) drain(pending *batch, msgs <-chan kafkaio.Message, w *writer)
 
 // addReady adds the messages already waiting, up to the batch size, without
 // going back through the loop's select for each.
-func (p *Pipeline) addReady(b *batch, msgs <-chan kafkaio.Message) {
+func (p *Pipeline) addReady(b *batch, msgs <-chan fetched) {
 	for b.len() < p.cfg.BatchSize {
 		select {
 		case m := <-msgs:
-			p.add(b, m)
+			p.add(b, &m)
 		default:
 			return
 		}
 	}
 }
 
-// add decodes m into the batch.
-func (p *Pipeline) add(b *batch, m kafkaio.Message) {
-	p.d.Metrics.consumed.WithLabelValues(m.Topic).Inc()
-	p.d.Metrics.observeLag(m.Topic, m.Partition, m.Lag())
-	e, err := p.d.Decoder.Decode(m.Value)
-	if err != nil {
-		reason := event.ReasonOf(err)
+// fetched is a message as its partition's fetching goroutine decoded it:
+// its event, or why it was rejected.
+type fetched struct {
+	m   kafkaio.Message
+	e   event.Event
+	err error
+}
+
+// fetchedBuffer is how many decoded messages wait for the batch at most.
+const fetchedBuffer = 4096
+
+// decodeInto returns the handlers that decode each partition's messages on
+// its own fetching goroutine, with a decoder of its own, and send them to
+// out: decoding runs beside the state stage instead of before it.
+func (p *Pipeline) decodeInto(out chan<- fetched) func(kafkaio.Partition) kafkaio.Handler {
+	return func(part kafkaio.Partition) kafkaio.Handler {
+		dec := p.d.NewDecoder()
+		consumed, lag := p.d.Metrics.partition(part)
+		return func(ctx context.Context, m kafkaio.Message) error {
+			consumed.Inc()
+			lag.Set(float64(m.Lag()))
+			f := fetched{m: m}
+			f.err = dec.DecodeInto(m.Value, &f.e)
+			select {
+			case out <- f:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+}
+
+// add puts a fetched message into the batch: its event, or its dead letter.
+func (p *Pipeline) add(b *batch, f *fetched) {
+	if f.err != nil {
+		m := f.m
+		reason := event.ReasonOf(f.err)
 		p.d.Metrics.rejected.WithLabelValues(m.Topic, string(reason)).Inc()
 		p.d.Log.Warn("rejected message", "topic", m.Topic, "partition", m.Partition, "offset", m.Offset,
-			"reason", reason, "error", err)
+			"reason", reason, "error", f.err)
 		if p.d.MaskCaller != nil {
 			m.Value = event.MaskCaller(m.Value, p.d.MaskCaller)
 		}
-		b.reject(m, reason, err)
+		b.reject(m, reason, f.err)
 		return
 	}
-	b.accept(m, e)
+	b.accept(f.m, &f.e)
 }
 
 // tick lets the state stage evaluate as time passes, and every

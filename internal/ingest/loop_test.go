@@ -79,14 +79,17 @@ func (g *fakeGen) Run(ctx context.Context, fn func(context.Context) error) error
 	return fn(ctx)
 }
 
-func (g *fakeGen) Fetch(ctx context.Context, out chan<- kafkaio.Message) error {
+func (g *fakeGen) Fetch(ctx context.Context, open func(kafkaio.Partition) kafkaio.Handler) error {
 	if len(g.parts) == 0 {
 		return nil // nothing to read: a fetcher may end at once
 	}
+	handlers := map[kafkaio.Partition]kafkaio.Handler{}
 	for _, m := range g.msgs {
-		select {
-		case out <- m:
-		case <-ctx.Done():
+		p := kafkaio.Partition{Topic: m.Topic, Partition: m.Partition}
+		if handlers[p] == nil {
+			handlers[p] = open(p)
+		}
+		if err := handlers[p](ctx, m); err != nil {
 			return nil
 		}
 	}
@@ -170,7 +173,7 @@ func setup(sinkErrs ...error) (*fakeSource, *fakeSink, *ingest.Pipeline, *promet
 	cfg := ingest.DefaultConfig()
 	cfg.BatchSize, cfg.FlushInterval, cfg.RetryMin, cfg.RetryMax = 3, time.Hour, time.Millisecond, 5*time.Millisecond
 	p := ingest.New(cfg, ingest.Deps{
-		Source: src, Raw: sink, DeadLetters: sink, Decoder: &event.Decoder{},
+		Source: src, Raw: sink, DeadLetters: sink, NewDecoder: func() *event.Decoder { return &event.Decoder{} },
 		MaskCaller: func(s string) string { return "hash-of-" + strconv.Itoa(len(s)) },
 		Retryable:  func(err error) bool { return errors.Is(err, errTransient) },
 		Metrics:    ingest.NewMetrics(reg),
@@ -324,7 +327,7 @@ func TestRebalanceFlushesCommitsAndRevokes(t *testing.T) {
 	sink := &fakeSink{log: log}
 	reg := prometheus.NewRegistry()
 	p := ingest.New(cfg, ingest.Deps{
-		Source: src, Raw: sink, DeadLetters: sink, State: st, States: st, Decoder: &event.Decoder{},
+		Source: src, Raw: sink, DeadLetters: sink, State: st, States: st, NewDecoder: func() *event.Decoder { return &event.Decoder{} },
 		Retryable: func(err error) bool { return errors.Is(err, errTransient) },
 		Metrics:   ingest.NewMetrics(reg),
 		Log:       slog.New(slog.NewTextHandler(io.Discard, nil)),

@@ -101,8 +101,10 @@ func (m *Metrics) initTopics(topics ...string) {
 	m.written.WithLabelValues("ticket")
 }
 
-func (m *Metrics) observeLag(topic string, partition int32, lag int64) {
-	m.lag.WithLabelValues(topic, strconv.Itoa(int(partition))).Set(float64(lag))
+// partition returns a partition's consumed counter and lag gauge, looked
+// up once for all its messages.
+func (m *Metrics) partition(p kafkaio.Partition) (consumed prometheus.Counter, lag prometheus.Gauge) {
+	return m.consumed.WithLabelValues(p.Topic), m.lag.WithLabelValues(p.Topic, strconv.Itoa(int(p.Partition)))
 }
 
 // forget deletes the lag series of partitions this process no longer

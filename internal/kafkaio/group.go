@@ -129,10 +129,13 @@ func (g *Generation) Run(parent context.Context, fn func(ctx context.Context) er
 	return <-done
 }
 
-// Fetch reads every owned partition from its start offset and sends the
-// messages to out, in offset order per partition, until ctx ends. It
-// returns the first read error that is not the end of ctx.
-func (g *Generation) Fetch(ctx context.Context, out chan<- Message) error {
+// Fetch reads every owned partition from its start offset, each on its
+// own goroutine, and passes its messages in offset order to the handler
+// that open returns for it (so a handler may keep per-partition state,
+// such as a decoder, and runs in parallel with the others), until ctx
+// ends. It returns the first read or handler error that is not the end of
+// ctx.
+func (g *Generation) Fetch(ctx context.Context, open func(Partition) Handler) error {
 	if len(g.parts) == 0 { // a member with nothing to read (more members than partitions)
 		<-ctx.Done()
 		return nil
@@ -145,7 +148,7 @@ func (g *Generation) Fetch(ctx context.Context, out chan<- Message) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := g.fetchPartition(ctx, p, out); err != nil && ctx.Err() == nil {
+			if err := g.fetchPartition(ctx, p, open(p)); err != nil && ctx.Err() == nil {
 				errs <- err
 				cancel()
 			}
@@ -160,7 +163,25 @@ func (g *Generation) Fetch(ctx context.Context, out chan<- Message) error {
 	}
 }
 
-func (g *Generation) fetchPartition(ctx context.Context, p Partition, out chan<- Message) error {
+// Handler takes the messages of one partition, one at a time. An error
+// stops the fetch; a handler blocked on something returns when ctx ends.
+type Handler func(ctx context.Context, m Message) error
+
+// Send returns the handlers that send every message to out.
+func Send(out chan<- Message) func(Partition) Handler {
+	return func(Partition) Handler {
+		return func(ctx context.Context, m Message) error {
+			select {
+			case out <- m:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+}
+
+func (g *Generation) fetchPartition(ctx context.Context, p Partition, handle Handler) error {
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers:        g.c.Brokers,
 		Topic:          p.Topic,
@@ -181,11 +202,13 @@ func (g *Generation) fetchPartition(ctx context.Context, p Partition, out chan<-
 		if err != nil {
 			return fmt.Errorf("fetch %s/%d: %w", p.Topic, p.Partition, err)
 		}
-		select {
-		case out <- Message{Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset,
-			HighWaterMark: m.HighWaterMark, Key: m.Key, Value: m.Value, Time: m.Time}:
-		case <-ctx.Done():
-			return nil
+		err = handle(ctx, Message{Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset,
+			HighWaterMark: m.HighWaterMark, Key: m.Key, Value: m.Value, Time: m.Time})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("handle %s/%d offset %d: %w", p.Topic, p.Partition, m.Offset, err)
 		}
 	}
 }

@@ -65,7 +65,7 @@ func fetchAll(t *testing.T, gen *kafkaio.Generation, n int) []kafkaio.Message {
 	defer cancel()
 	out := make(chan kafkaio.Message, n)
 	done := make(chan error, 1)
-	go func() { done <- gen.Fetch(ctx, out) }()
+	go func() { done <- gen.Fetch(ctx, kafkaio.Send(out)) }()
 	var got []kafkaio.Message
 	for len(got) < n {
 		select {

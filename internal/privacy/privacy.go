@@ -3,6 +3,7 @@
 package privacy
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -17,6 +18,7 @@ const MinKeyBytes = 16
 // same key always gives the same hash, so repeat callers can be recognised
 // without the number. A Hasher is not safe for concurrent use.
 type Hasher struct {
+	key []byte
 	mac hash.Hash
 	buf []byte
 }
@@ -26,8 +28,12 @@ func NewHasher(key []byte) (*Hasher, error) {
 	if len(key) < MinKeyBytes {
 		return nil, errors.New("caller hash key must be at least 16 bytes")
 	}
-	return &Hasher{mac: hmac.New(sha256.New, key)}, nil
+	key = bytes.Clone(key)
+	return &Hasher{key: key, mac: hmac.New(sha256.New, key)}, nil
 }
+
+// Clone returns a Hasher with the same key, for another goroutine.
+func (h *Hasher) Clone() *Hasher { return &Hasher{key: h.key, mac: hmac.New(sha256.New, h.key)} }
 
 // Hash returns the hex HMAC-SHA-256 of number.
 func (h *Hasher) Hash(number string) string {
