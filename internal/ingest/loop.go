@@ -222,7 +222,7 @@ func (p *Pipeline) generation(ctx context.Context, gen Generation) error {
 	if len(behind) > 0 {
 		_ = w.submit(ctx, &flush{rows: behind, report: p.d.State.Reported()}) // the writer is fresh: this does not block
 	}
-	msgs := make(chan fetched, fetchedBuffer)
+	msgs := make(chan *fetched, fetchedBuffer)
 	fetchCtx, stopFetch := context.WithCancel(ctx)
 	f := &fetcher{done: make(chan struct{})}
 	go func() { f.err = gen.Fetch(fetchCtx, p.decodeInto(msgs)); close(f.done) }()
@@ -253,7 +253,7 @@ type fetcher struct {
 // consume batches messages and hands flushes to the writer until ctx ends
 // or something fails. It returns the batch not yet handed over: it must be
 // flushed before anything consumed after it.
-func (p *Pipeline) consume(ctx context.Context, msgs <-chan fetched, f *fetcher, w *writer) (*batch, error) {
+func (p *Pipeline) consume(ctx context.Context, msgs <-chan *fetched, f *fetcher, w *writer) (*batch, error) {
 	fetched := f.done
 	b := p.newBatch()
 	tick := time.NewTicker(p.cfg.FlushInterval)
@@ -262,7 +262,7 @@ func (p *Pipeline) consume(ctx context.Context, msgs <-chan fetched, f *fetcher,
 	for {
 		select {
 		case m := <-msgs:
-			p.add(b, &m)
+			p.add(b, m)
 			p.addReady(b, msgs)
 			if b.len() >= p.cfg.BatchSize {
 				if err := p.flush(ctx, b, w); err != nil {
@@ -300,11 +300,10 @@ func (p *Pipeline) stopped(ctx context.Context, err error) error {
 // drain flushes what was consumed before the end of the generation (the
 // pending batch first), with a fresh deadline, and waits until it is
 // written and committed.
-func (p *Pipeline) drain(pending *batch, msgs <-chan fetched, w *writer) error {
+func (p *Pipeline) drain(pending *batch, msgs <-chan *fetched, w *writer) error {
 	b := newBatch()
 	for len(msgs) > 0 { // the fetcher has stopped, so this never blocks
-		m := <-msgs
-		p.add(b, &m)
+		p.add(b, <-msgs)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.ShutdownTimeout)
 	defer cancel()
@@ -322,11 +321,11 @@ func (p *Pipeline) drain(pending *batch, msgs <-chan fetched, w *writer) error {
 
 // addReady adds the messages already waiting, up to the batch size, without
 // going back through the loop's select for each.
-func (p *Pipeline) addReady(b *batch, msgs <-chan fetched) {
+func (p *Pipeline) addReady(b *batch, msgs <-chan *fetched) {
 	for b.len() < p.cfg.BatchSize {
 		select {
 		case m := <-msgs:
-			p.add(b, &m)
+			p.add(b, m)
 		default:
 			return
 		}
@@ -342,19 +341,29 @@ type fetched struct {
 }
 
 // fetchedBuffer is how many decoded messages wait for the batch at most.
-const fetchedBuffer = 4096
+const fetchedBuffer = 1024
 
 // decodeInto returns the handlers that decode each partition's messages on
 // its own fetching goroutine, with a decoder of its own, and send them to
 // out: decoding runs beside the state stage instead of before it.
-func (p *Pipeline) decodeInto(out chan<- fetched) func(kafkaio.Partition) kafkaio.Handler {
+//
+// Each partition decodes into a ring of fetchedBuffer+2 slots, so nothing
+// is allocated per message: a slot is reused only after the consumer has
+// taken the message in it into a batch. At most fetchedBuffer messages of
+// any partitions wait in out and the consumer holds one (it receives the
+// next only when it is done with the last), so when a partition writes its
+// n-th message, its (n - len(ring))-th has been received and taken.
+func (p *Pipeline) decodeInto(out chan<- *fetched) func(kafkaio.Partition) kafkaio.Handler {
 	return func(part kafkaio.Partition) kafkaio.Handler {
 		dec := p.d.NewDecoder()
 		consumed, lag := p.d.Metrics.partition(part)
+		ring, next := make([]fetched, cap(out)+2), 0
 		return func(ctx context.Context, m kafkaio.Message) error {
 			consumed.Inc()
 			lag.Set(float64(m.Lag()))
-			f := fetched{m: m}
+			f := &ring[next]
+			next = (next + 1) % len(ring)
+			f.m = m
 			f.err = dec.DecodeInto(m.Value, &f.e)
 			select {
 			case out <- f:
