@@ -1,7 +1,8 @@
 // Package demo runs the whole loop on one machine with no outside service:
 // an in-process Kafka-protocol broker (kfake), the traffic simulator in
 // accelerated time producing to it, the pipeline consuming through a
-// kafka-go consumer group into the indicator engine, and a status page and
+// kafka-go consumer group through the production pipeline and state stage
+// (stored in memory, or in ClickHouse with --clickhouse), and a status page and
 // /metrics on loopback.
 package demo
 
@@ -25,9 +26,9 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/ingest"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 	"github.com/hotlineqc/hotlineqc/internal/livestate"
+	"github.com/hotlineqc/hotlineqc/internal/memstore"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 	"github.com/hotlineqc/hotlineqc/internal/sim"
-	"github.com/hotlineqc/hotlineqc/internal/workday"
 )
 
 // Options configure a demo run.
@@ -72,8 +73,6 @@ func Run(ctx context.Context, o Options) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	st := newState(o.Profile, cal, pace)
-	reg.MustRegister(st.simTime)
 
 	group, err := kafkaio.NewGroup(kc, o.Log)
 	if err != nil {
@@ -85,21 +84,32 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer dlq.Close()
+	st, closeStore, err := openStore(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	// The production state stage, evaluated on the simulator's clock, with
+	// the live indicator metrics `run` serves.
+	ps := indicator.Single(o.Profile, cal)
+	clock := func() time.Time { return time.UnixMilli(pace.Clock()) }
+	stage := livestate.New(livestate.DefaultConfig(), ps, st.reader, topics, clock, o.Log)
+	stage.Instrument(livestate.NewMetrics(reg))
+	status := newStatus(o.Profile, ps, pace, st.reader, st.raw)
+	reg.MustRegister(status.simTime)
+
 	pcfg := ingest.DefaultConfig()
 	pcfg.BatchSize, pcfg.FlushInterval = 2000, 250*time.Millisecond
 	deps := ingest.Deps{
-		Source: ingest.GroupSource(group), Raw: st, DeadLetters: dlq,
+		Source: ingest.GroupSource(group), Raw: status, DeadLetters: dlq,
+		State: stage, States: st.states,
 		NewDecoder: func() *event.Decoder { return &event.Decoder{} }, // no caller hash key: phone numbers are dropped
-		Retryable:  kafkaio.Retryable,
+		Retryable:  st.retryable,
 		Metrics:    ingest.NewMetrics(reg),
 		Log:        o.Log,
 	}
 	if o.ClickHouse != "" {
-		closeCH, err := withClickHouse(ctx, o, topics, cal, pace, st, &deps)
-		if err != nil {
-			return err
-		}
-		defer closeCH()
+		fmt.Fprintf(o.Out, "  clickhouse   database %s\n", st.db)
 	}
 	p := ingest.New(pcfg, deps, topics.Calls, topics.Tickets)
 
@@ -108,10 +118,9 @@ func Run(ctx context.Context, o Options) error {
 	fmt.Fprintf(o.Out, "  status page  %s/\n  metrics      %s/metrics\n  kafka        %s (in-process)\nPress Ctrl-C to stop.\n", url, url, kc.Brokers[0])
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return serve(gctx, o.Listener, st, reg) })
+	g.Go(func() error { return serve(gctx, o.Listener, status, reg) })
 	g.Go(func() error { return p.Run(gctx) })
 	g.Go(func() error { return produce(gctx, kc, s, pace) })
-	g.Go(func() error { st.tick(gctx); return nil })
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 		return nil
@@ -119,39 +128,37 @@ func Run(ctx context.Context, o Options) error {
 	return err
 }
 
-// withClickHouse makes the pipeline store raw events and state in
-// ClickHouse too, evaluated on the simulator's clock.
-func withClickHouse(ctx context.Context, o Options, topics kafkaio.Topics, cal *workday.Calendar, pace *sim.Accelerated, st *state, deps *ingest.Deps) (func(), error) {
+// store is where the demo's pipeline keeps raw events and state, and
+// reads them back: memstore, or ClickHouse with --clickhouse.
+type store struct {
+	raw    ingest.RawSink
+	states ingest.StateSink
+	reader interface {
+		livestate.Store
+		storedReader
+	}
+	retryable func(error) bool
+	db        string
+}
+
+// openStore returns the demo's store and what closes it.
+func openStore(ctx context.Context, o Options) (*store, func(), error) {
+	if o.ClickHouse == "" {
+		m := memstore.New()
+		return &store{raw: m, states: m, reader: m, retryable: kafkaio.Retryable}, func() {}, nil
+	}
 	conn, db, err := chstore.OpenDSN(ctx, o.ClickHouse)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg := chstore.DefaultConfig()
 	cfg.Database = db
 	if _, err := chstore.Migrate(ctx, conn, cfg, o.Log); err != nil {
 		conn.Close()
-		return nil, err
+		return nil, nil, err
 	}
-	clock := func() time.Time { return time.UnixMilli(pace.Clock()) }
-	deps.Raw = both{chstore.NewRawWriter(conn, db), st}
-	deps.State = livestate.New(livestate.DefaultConfig(), indicator.Single(o.Profile, cal), chstore.NewReader(conn, db), topics, clock, o.Log)
-	deps.States = chstore.NewStateWriter(conn, db)
-	deps.Retryable = func(err error) bool { return chstore.Retryable(err) || kafkaio.Retryable(err) }
-	fmt.Fprintf(o.Out, "  clickhouse   database %s\n", db)
-	return func() { conn.Close() }, nil
-}
-
-// both writes raw events to the store, then to the status page's engine.
-type both struct {
-	store  ingest.RawSink
-	status ingest.RawSink
-}
-
-func (b both) WriteRaw(ctx context.Context, recs []event.Record) error {
-	if err := b.store.WriteRaw(ctx, recs); err != nil {
-		return err
-	}
-	return b.status.WriteRaw(ctx, recs)
+	return &store{raw: chstore.NewRawWriter(conn, db), states: chstore.NewStateWriter(conn, db), reader: chstore.NewReader(conn, db),
+		retryable: func(err error) bool { return chstore.Retryable(err) || kafkaio.Retryable(err) }, db: db}, func() { conn.Close() }, nil
 }
 
 // produce runs the simulator into Kafka.

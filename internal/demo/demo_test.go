@@ -83,8 +83,14 @@ func TestDemoShowsIndicatorsWithin30s(t *testing.T) {
 		t.Errorf("centres = %d, want 2", len(st.Centers))
 	}
 	metrics := get(t, base+"/metrics")
-	if !bytes.Contains(metrics, []byte("hotline_pipeline_messages_consumed_total")) {
-		t.Error("metrics lack the pipeline counters")
+	// The demo runs the production state stage: the live indicator
+	// metrics the alert rules and dashboards read are there.
+	for _, want := range []string{"hotline_pipeline_messages_consumed_total", `hotline_indicator_numerator_total{category="",center=`,
+		`hotline_indicator_denominator_total{category="",center=`, `indicator="answer_rate"`, "hotline_call_wait_seconds_bucket",
+		"hotline_state_entities_loaded_total", "hotline_pipeline_events_written_total"} {
+		if !bytes.Contains(metrics, []byte(want)) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 	cmd := exec.Command(testenv.Promtool(t), "check", "metrics")
 	cmd.Stdin = bytes.NewReader(metrics)

@@ -27,17 +27,27 @@ var page = template.Must(template.New("status").Funcs(template.FuncMap{
 }).Parse(statusHTML))
 
 // serve serves the status page, its JSON, /metrics and /healthz until ctx ends.
-func serve(ctx context.Context, ln net.Listener, st *state, reg *prometheus.Registry) error {
+func serve(ctx context.Context, ln net.Listener, st *status, reg *prometheus.Registry) error {
 	mux := httpserve.Mux(reg)
-	mux.HandleFunc("/{$}", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
+		snap, err := st.snapshot(r.Context())
+		if err != nil {
+			http.Error(w, "读取存储的指标失败: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		if err := page.Execute(w, st.snapshot()); err != nil {
+		if err := page.Execute(w, snap); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 		}
 	})
-	mux.HandleFunc("/api/status", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("/api/status", func(w http.ResponseWriter, r *http.Request) {
+		snap, err := st.snapshot(r.Context())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(st.snapshot())
+		_ = json.NewEncoder(w).Encode(snap)
 	})
 	return httpserve.Run(ctx, ln, mux)
 }

@@ -8,30 +8,39 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
+	"github.com/hotlineqc/hotlineqc/internal/ingest"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 	"github.com/hotlineqc/hotlineqc/internal/sim"
-	"github.com/hotlineqc/hotlineqc/internal/workday"
 )
 
-// state is the demo's in-memory store: the pipeline writes accepted events
-// into the indicator engine through it (it is the pipeline's RawSink), and
-// the status page reads from it.
-type state struct {
+// storedReader reads the stored aggregates: chstore.Reader with
+// --clickhouse, the in-memory store without.
+type storedReader interface {
+	ReadStored(ctx context.Context) (*chstore.Stored, error)
+}
+
+// status is what the status page reads: the aggregates the pipeline
+// stored (the same figures `export` and Grafana read), evaluated at the
+// simulator's clock, and the calls offered per minute, counted as the
+// pipeline writes raw events through it (it wraps the pipeline's RawSink).
+type status struct {
+	ps      *indicator.Profiles
 	p       *profile.Profile
 	pace    *sim.Accelerated
 	simTime prometheus.GaugeFunc
+	store   storedReader
+	raw     ingest.RawSink
 
 	mu      sync.Mutex
-	eng     *indicator.Engine
-	asOf    int64
 	perMin  map[string]map[int64]int // centre → minute → calls offered
 	centers map[string]bool
 }
 
-func newState(p *profile.Profile, cal *workday.Calendar, pace *sim.Accelerated) *state {
-	st := &state{p: p, pace: pace, eng: indicator.New(indicator.Single(p, cal)), perMin: map[string]map[int64]int{}, centers: map[string]bool{}}
+func newStatus(p *profile.Profile, ps *indicator.Profiles, pace *sim.Accelerated, store storedReader, raw ingest.RawSink) *status {
+	st := &status{p: p, ps: ps, pace: pace, store: store, raw: raw, perMin: map[string]map[int64]int{}, centers: map[string]bool{}}
 	st.simTime = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: "hotline", Subsystem: "demo", Name: "simulated_time_seconds",
 		Help: "The simulator's clock, Unix seconds.",
@@ -39,13 +48,16 @@ func newState(p *profile.Profile, cal *workday.Calendar, pace *sim.Accelerated) 
 	return st
 }
 
-// WriteRaw applies a batch of accepted events to the engine.
-func (st *state) WriteRaw(_ context.Context, recs []event.Record) error {
+// WriteRaw stores the batch's events, then counts the calls offered.
+func (st *status) WriteRaw(ctx context.Context, recs []event.Record) error {
+	if err := st.raw.WriteRaw(ctx, recs); err != nil {
+		return err
+	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	for i := range recs {
 		e := &recs[i].Event
-		if st.eng.Apply(e) && e.Type == event.CallQueued {
+		if e.Type == event.CallQueued {
 			m := st.perMin[e.CenterID]
 			if m == nil {
 				m = map[int64]int{}
@@ -56,28 +68,6 @@ func (st *state) WriteRaw(_ context.Context, recs []event.Record) error {
 		st.centers[e.CenterID] = true
 	}
 	return nil
-}
-
-// tick evaluates the engine at the simulator's clock every second, so that
-// deadlines pass as simulated time goes on.
-func (st *state) tick(ctx context.Context) {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			st.mu.Lock()
-			st.advance()
-			st.mu.Unlock()
-		}
-	}
-}
-
-func (st *state) advance() {
-	st.asOf = max(st.asOf, st.pace.Clock(), st.eng.MaxTS())
-	st.eng.Advance(st.asOf)
 }
 
 // Status is what the status page shows.
@@ -114,16 +104,20 @@ var shown = []string{"calls_offered", "answer_rate", "answered_within_15s_rate",
 	"written_response_timeliness_rate", "dispatch_timeliness_rate", "acceptance_timeliness_rate",
 	"on_time_closure_rate", "overdue_open"}
 
-// snapshot reads the current simulated day's indicators per centre.
-func (st *state) snapshot() Status {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	st.advance()
+// snapshot reads the current simulated day's indicators per centre from
+// the store.
+func (st *status) snapshot(ctx context.Context) (Status, error) {
+	stored, err := st.store.ReadStored(ctx)
+	if err != nil {
+		return Status{}, err
+	}
+	asOf := max(st.pace.Clock(), stored.AsOf)
+	eng := indicator.Restore(st.ps, stored.Cells, stored.Tickets, asOf)
 	loc := st.p.Location()
-	now := time.UnixMilli(st.asOf).In(loc)
+	now := time.UnixMilli(asOf).In(loc)
 	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc).Format(time.RFC3339)
 	byCenter := map[string]map[string]indicator.Result{}
-	for _, r := range st.eng.Results(indicator.Query{Window: indicator.WindowDay, GroupBy: []string{"center_id"}}) {
+	for _, r := range eng.Results(indicator.Query{Window: indicator.WindowDay, GroupBy: []string{"center_id"}}) {
 		if r.WindowStart != day {
 			continue
 		}
@@ -133,20 +127,22 @@ func (st *state) snapshot() Status {
 		}
 		byCenter[c][r.Indicator] = r
 	}
-	out := Status{SimTime: now.Format("2006-01-02 15:04"), Profile: st.p.ID, Events: st.eng.Counts()}
+	out := Status{SimTime: now.Format("2006-01-02 15:04"), Profile: st.p.ID, Events: indicator.Counts{Accepted: stored.Events}}
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	for c := range st.centers {
 		cs := CenterStatus{ID: c}
 		for _, id := range shown {
 			cs.Indicators = append(cs.Indicators, item(st.p, id, byCenter[c]))
 		}
-		minute := st.asOf / 60_000
+		minute := asOf / 60_000
 		for m := minute - 59; m <= minute; m++ {
 			cs.OfferedPerMinute = append(cs.OfferedPerMinute, st.perMin[c][m])
 		}
 		out.Centers = append(out.Centers, cs)
 	}
 	sort.Slice(out.Centers, func(i, j int) bool { return out.Centers[i].ID < out.Centers[j].ID })
-	return out
+	return out, nil
 }
 
 func item(p *profile.Profile, id string, rs map[string]indicator.Result) Indicator {

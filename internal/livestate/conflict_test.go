@@ -1,6 +1,7 @@
 package livestate_test
 
 import (
+	"context"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
+	"github.com/hotlineqc/hotlineqc/internal/profile"
 )
 
 // Replays and conflicting duplicates (the same event_id, another ts)
@@ -41,20 +43,43 @@ func TestConflictsAcrossEvictionEqualOneBatch(t *testing.T) {
 		apply(t, st, got, slices.Clone(recs[i:min(i+50, len(recs))]))
 		st.Evict(st.Reported())
 	}
-	if len(got.states) != len(want.states) {
-		t.Fatalf("%d states, want %d", len(got.states), len(want.states))
+	gotStates, wantStates := got.States(), want.States()
+	if len(gotStates) != len(wantStates) {
+		t.Fatalf("%d states, want %d", len(gotStates), len(wantStates))
 	}
 	bad := 0
-	for r, w := range want.states {
-		g := got.states[r]
+	for r, w := range wantStates {
+		g := gotStates[r]
 		if g.Events != w.Events || !reflect.DeepEqual(g.Contribs, w.Contribs) {
 			if bad++; bad <= 3 {
-				t.Errorf("%v: %d events %+v\nwant %d events %+v\nraw %+v", r, g.Events, g.Contribs, w.Events, w.Contribs, evs(got.raw[r]))
+				t.Errorf("%v: %d events %+v\nwant %d events %+v\nraw %+v", r, g.Events, g.Contribs, w.Events, w.Contribs, evs(must(got.LoadEvents(context.Background(), []indicator.Ref{r}))))
 			}
 		}
 	}
 	if bad > 0 {
-		t.Errorf("%d of %d states differ", bad, len(want.states))
+		t.Errorf("%d of %d states differ", bad, len(wantStates))
+	}
+
+	// The aggregates summed from the stored states are compute's results.
+	p := profile.Default()
+	cal, _ := p.NewCalendar()
+	ps := indicator.Single(p, cal)
+	eng := indicator.New(ps)
+	for i := range recs {
+		eng.Apply(&recs[i].Event)
+	}
+	eng.Advance(end.UnixMilli())
+	stored, err := got.ReadStored(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored := indicator.Restore(ps, stored.Cells, stored.Tickets, end.UnixMilli())
+	for _, q := range []indicator.Query{{Window: indicator.WindowDay, GroupBy: []string{"center_id"}},
+		{Window: indicator.WindowMonth, GroupBy: []string{"center_id", "department_id"}}} {
+		want, got := eng.Results(q), restored.Results(q)
+		if len(want) == 0 || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s by %v: %d results from the store, %d from compute's engine; differ", q.Window, q.GroupBy, len(got), len(want))
+		}
 	}
 }
 
@@ -84,8 +109,15 @@ func TestLoadStoresStatesBehindTheirEvents(t *testing.T) {
 	assign(t, b, store, 2)
 	apply(t, b, store, late) // the loser delivered again, alone in its batch
 	apply(t, b, store, early)
-	s := store.states[indicator.Ref{CenterID: "c1", ID: "k1"}]
+	s := store.States()[indicator.Ref{CenterID: "c1", ID: "k1"}]
 	if s.Events != 3 {
 		t.Errorf("state after the restart knows %d events; want 3", s.Events)
 	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
 	"testing"
 	"time"
 
@@ -16,72 +15,31 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 	"github.com/hotlineqc/hotlineqc/internal/livestate"
+	"github.com/hotlineqc/hotlineqc/internal/memstore"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 )
 
-// memStore keeps raw events and the latest state per entity in memory,
-// as ClickHouse would, and counts the reads of events.
+// memStore is the in-memory store that counts the reads of events and can
+// be made to fail them.
 type memStore struct {
-	raw    map[indicator.Ref][]event.Record
-	states map[indicator.Ref]chstore.StateRow
-	loads  int // refs read back by LoadEvents
-	fail   bool
+	*memstore.Store
+	loads int // refs read back by LoadEvents
+	fail  bool
 }
 
-func newMemStore() *memStore {
-	return &memStore{raw: map[indicator.Ref][]event.Record{}, states: map[indicator.Ref]chstore.StateRow{}}
-}
+func newMemStore() *memStore { return &memStore{Store: memstore.New()} }
 
-func (m *memStore) LoadEvents(_ context.Context, refs []indicator.Ref) ([]event.Record, error) {
+func (m *memStore) LoadEvents(ctx context.Context, refs []indicator.Ref) ([]event.Record, error) {
 	if m.fail {
 		return nil, io.ErrUnexpectedEOF
 	}
 	m.loads += len(refs)
-	var out []event.Record
-	for _, r := range refs {
-		out = append(out, m.raw[r]...)
-	}
-	return out, nil
+	return m.Store.LoadEvents(ctx, refs)
 }
 
-func (m *memStore) PendingTickets(_ context.Context, topic string, parts []int32) (map[indicator.Ref]int, []event.Record, error) {
-	known := map[indicator.Ref]int{}
-	var out []event.Record
-	for r, s := range m.states {
-		if r.Ticket && s.Topic == topic && slices.Contains(parts, s.Partition) &&
-			(s.Wake > 0 || s.Volatile || (s.Tick.DueTS > 0 && s.Tick.ReplyTS == 0)) {
-			known[r] = s.Events
-			out = append(out, m.raw[r]...)
-		}
-	}
-	return known, out, nil
-}
+func (m *memStore) write(rows []chstore.StateRow) { _ = m.WriteStates(context.Background(), rows) }
 
-func (m *memStore) KnownIDs(_ context.Context, ticket bool, topic string, parts []int32, fn func(int32, string, string)) error {
-	for r, s := range m.states {
-		if r.Ticket == ticket && s.Topic == topic && slices.Contains(parts, s.Partition) {
-			fn(s.Partition, r.CenterID, r.ID)
-		}
-	}
-	return nil
-}
-
-// write stores rows as the state table does: the highest version wins.
-func (m *memStore) write(rows []chstore.StateRow) {
-	for _, r := range rows {
-		ref := indicator.Ref{Ticket: r.Ticket, CenterID: r.CenterID, ID: r.ID}
-		if old, ok := m.states[ref]; !ok || r.Version >= old.Version {
-			m.states[ref] = r
-		}
-	}
-}
-
-func (m *memStore) keep(recs []event.Record) {
-	for _, r := range recs {
-		ref := indicator.RefOf(&r.Event)
-		m.raw[ref] = append(m.raw[ref], r)
-	}
-}
+func (m *memStore) keep(recs []event.Record) { _ = m.WriteRaw(context.Background(), recs) }
 
 // apply is what the ingest loop does with a batch: raw events and states
 // stored.
@@ -171,14 +129,14 @@ func TestDeadlinesFireWithoutEvents(t *testing.T) {
 	st := newStage(t, store, clock, 2)
 	apply(t, st, store, recs)
 	ref := indicator.Ref{Ticket: true, CenterID: "c1", ID: "t1"}
-	s := store.states[ref]
+	s := store.States()[ref]
 	if _, _, ok := contribution(s, "on_time_closure_rate"); ok || s.Wake == 0 || s.Partition != 2 || s.Topic != "tickets" {
 		t.Fatalf("before the deadline: %+v", s)
 	}
 	// The accept limit (1wd) ends 10-13 24:00, the resolve limit (5wd) 10-19 24:00.
 	now = time.Date(2026, 10, 14, 9, 0, 0, 0, now.Location())
 	store.write(st.Tick())
-	if n, d, ok := contribution(store.states[ref], "acceptance_timeliness_rate"); !ok || n != 0 || d != 1 {
+	if n, d, ok := contribution(store.States()[ref], "acceptance_timeliness_rate"); !ok || n != 0 || d != 1 {
 		t.Errorf("after the accept deadline: acceptance %d/%d (%v)", n, d, ok)
 	}
 	// Another stage (a restart, a new owner) loads the waiting ticket on
@@ -189,7 +147,7 @@ func TestDeadlinesFireWithoutEvents(t *testing.T) {
 	}
 	now = time.Date(2026, 10, 20, 9, 0, 0, 0, now.Location())
 	store.write(restarted.Tick())
-	s = store.states[ref]
+	s = store.States()[ref]
 	if n, d, ok := contribution(s, "on_time_closure_rate"); !ok || n != 0 || d != 1 {
 		t.Errorf("after the resolve deadline: on-time closure %d/%d (%v)", n, d, ok)
 	}
@@ -220,7 +178,7 @@ func TestPartitionRoundTripKeepsEveryEvent(t *testing.T) {
 	b.Revoke(owned(2))
 	assign(t, a, store, 2)
 	apply(t, a, store, decode(t, `{"event_id":"e4","type":"ticket.closed","ts":"2026-10-12T11:30:00+08:00","center_id":"c1","ticket_id":"t1"}`))
-	s := store.states[indicator.Ref{Ticket: true, CenterID: "c1", ID: "t1"}]
+	s := store.States()[indicator.Ref{Ticket: true, CenterID: "c1", ID: "t1"}]
 	if s.Events != 4 || s.Tick.ReplyTS == 0 || s.Tick.CloseTS == 0 {
 		t.Errorf("after A→B→A: %d events, reply %d, close %d; want 4 events with the reply", s.Events, s.Tick.ReplyTS, s.Tick.CloseTS)
 	}
@@ -240,7 +198,7 @@ func TestAssignStoresStatesBehindTheirEvents(t *testing.T) {
 	store.keep(reply) // killed before the state write
 	b := newStage(t, store, clock, 2)
 	apply(t, b, store, reply) // delivered again
-	if s := store.states[indicator.Ref{Ticket: true, CenterID: "c1", ID: "t1"}]; s.Events != 3 || s.Tick.ReplyTS == 0 {
+	if s := store.States()[indicator.Ref{Ticket: true, CenterID: "c1", ID: "t1"}]; s.Events != 3 || s.Tick.ReplyTS == 0 {
 		t.Errorf("state after takeover knows %d events, reply %d; want 3 with the reply", s.Events, s.Tick.ReplyTS)
 	}
 }
@@ -275,7 +233,7 @@ func TestReadsOnlyWhatTheStoreMayHave(t *testing.T) {
 	if store.loads != before+1 {
 		t.Errorf("late event: %d reads, want 1", store.loads-before)
 	}
-	s := store.states[indicator.Ref{CenterID: "c1", ID: "k7"}]
+	s := store.States()[indicator.Ref{CenterID: "c1", ID: "k7"}]
 	if s.Events != 2 || !s.Call.Answered || s.Call.WaitMs != 10_000 {
 		t.Errorf("late answer of an evicted call: %+v", s.Call)
 	}
@@ -287,19 +245,19 @@ func TestApplyRetriesAfterAFailedRead(t *testing.T) {
 	store := newMemStore()
 	clock := func() time.Time { return time.Date(2026, 10, 12, 12, 0, 0, 0, time.UTC) }
 	st := newStage(t, store, clock, 2)
-	// resolved on intake: settled, so not loaded again on assignment
+	// closed: settled, so not loaded again on assignment
 	apply(t, st, store, decode(t, `{"event_id":"e1","type":"ticket.created","ts":"2026-10-12T09:00:00+08:00","center_id":"c1","ticket_id":"t1"}`,
-		`{"event_id":"e1b","type":"ticket.resolved_on_intake","ts":"2026-10-12T09:01:00+08:00","center_id":"c1","ticket_id":"t1"}`))
+		`{"event_id":"e1b","type":"ticket.closed","ts":"2026-10-12T09:01:00+08:00","center_id":"c1","ticket_id":"t1"}`))
 	st.Revoke(owned(2))
 	assign(t, st, store, 2)
-	next := decode(t, `{"event_id":"e2","type":"ticket.closed","ts":"2026-10-12T10:00:00+08:00","center_id":"c1","ticket_id":"t1"}`)
+	next := decode(t, `{"event_id":"e2","type":"ticket.reopened","ts":"2026-10-12T10:00:00+08:00","center_id":"c1","ticket_id":"t1"}`)
 	store.fail = true
 	if _, _, err := st.Apply(context.Background(), next); err == nil {
 		t.Fatal("read failure not reported")
 	}
 	store.fail = false
 	apply(t, st, store, next)
-	if s := store.states[indicator.Ref{Ticket: true, CenterID: "c1", ID: "t1"}]; s.Events != 3 {
+	if s := store.States()[indicator.Ref{Ticket: true, CenterID: "c1", ID: "t1"}]; s.Events != 3 {
 		t.Errorf("state after the retry knows %d events, want 2", s.Events)
 	}
 }

@@ -1,0 +1,172 @@
+// Package memstore keeps in memory what the ClickHouse tables keep for the
+// streaming path: raw events by call and ticket, and the latest state row
+// of each (the highest version wins, as in the ReplacingMergeTree state
+// tables). It answers the same reads as chstore.Reader: the live state
+// stage's (known ids, pending tickets, stored events) and the stored
+// aggregates. It lets `hotlineqc demo` run the production pipeline, state
+// stage and indicator metrics with no outside service.
+//
+// Nothing is ever dropped: it is for demonstrations and tests, not for a
+// centre's months of events.
+package memstore
+
+import (
+	"context"
+	"slices"
+	"sync"
+
+	"github.com/hotlineqc/hotlineqc/internal/chstore"
+	"github.com/hotlineqc/hotlineqc/internal/event"
+	"github.com/hotlineqc/hotlineqc/internal/indicator"
+)
+
+// Store is safe for concurrent use.
+type Store struct {
+	mu     sync.Mutex
+	raw    map[indicator.Ref][]event.Record
+	states map[indicator.Ref]*chstore.StateRow
+}
+
+// New returns an empty store.
+func New() *Store {
+	return &Store{raw: map[indicator.Ref][]event.Record{}, states: map[indicator.Ref]*chstore.StateRow{}}
+}
+
+// WriteRaw stores accepted events. Like the raw tables read without FINAL,
+// it keeps every copy written (a replay after a crash, the winner of a
+// conflicting duplicate): the engine tells them apart when it loads them.
+func (s *Store) WriteRaw(_ context.Context, recs []event.Record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range recs {
+		ref := indicator.RefOf(&recs[i].Event)
+		s.raw[ref] = append(s.raw[ref], recs[i])
+	}
+	return nil
+}
+
+// WriteStates stores state rows: of one call or ticket, the row with the
+// highest version wins (on equal versions, the later write).
+func (s *Store) WriteStates(_ context.Context, rows []chstore.StateRow) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range rows {
+		r := rows[i]
+		r.Contribs = slices.Clone(r.Contribs) // the caller may reuse its slab
+		ref := indicator.Ref{Ticket: r.Ticket, CenterID: r.CenterID, ID: r.ID}
+		if old := s.states[ref]; old == nil || r.Version >= old.Version {
+			s.states[ref] = &r
+		}
+	}
+	return nil
+}
+
+// pending is chstore's pending condition: a ticket that waits for a
+// deadline, depends on the evaluation time, is open (dispatched, not
+// replied) or awaits dispatch.
+func pending(r *chstore.StateRow) bool {
+	t := &r.Tick
+	return r.Wake > 0 || r.Volatile || (t.DueTS > 0 && t.ReplyTS == 0) ||
+		(t.CreatedTS > 0 && t.FirstDispatchTS == 0 && t.CloseTS == 0)
+}
+
+// PendingTickets returns the pending tickets of topic's partitions parts,
+// with the number of events their state knows, and their stored events.
+func (s *Store) PendingTickets(_ context.Context, topic string, parts []int32) (map[indicator.Ref]int, []event.Record, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	known := map[indicator.Ref]int{}
+	var out []event.Record
+	for ref, r := range s.states {
+		if ref.Ticket && r.Topic == topic && slices.Contains(parts, r.Partition) && pending(r) {
+			known[ref] = r.Events
+			out = append(out, s.raw[ref]...)
+		}
+	}
+	return known, out, nil
+}
+
+// KnownIDs calls fn for every call (ticket when ticket is set) whose state
+// is stored from topic's partitions parts.
+func (s *Store) KnownIDs(_ context.Context, ticket bool, topic string, parts []int32, fn func(part int32, center, id string)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for ref, r := range s.states {
+		if ref.Ticket == ticket && r.Topic == topic && slices.Contains(parts, r.Partition) {
+			fn(r.Partition, ref.CenterID, ref.ID)
+		}
+	}
+	return nil
+}
+
+// LoadEvents returns the stored events of refs.
+func (s *Store) LoadEvents(_ context.Context, refs []indicator.Ref) ([]event.Record, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []event.Record
+	for _, ref := range refs {
+		out = append(out, s.raw[ref]...)
+	}
+	return out, nil
+}
+
+// ReadStored sums the contributions of the latest state of every call and
+// ticket into aggregate cells, as chstore.Reader.ReadStored does.
+func (s *Store) ReadStored(context.Context) (*chstore.Stored, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	type cellKey struct {
+		ind    string
+		bucket int64
+		dims   string
+	}
+	st := &chstore.Stored{}
+	at := map[cellKey]int{}
+	for _, r := range s.states {
+		for _, c := range r.Contribs {
+			k := cellKey{c.Indicator, c.Bucket, joinDims(c.Dims)}
+			i, ok := at[k]
+			if !ok {
+				i = len(st.Cells)
+				at[k] = i
+				st.Cells = append(st.Cells, indicator.Cell{Indicator: c.Indicator, Bucket: c.Bucket, Dims: c.Dims})
+			}
+			cell := &st.Cells[i]
+			cell.Num += c.Num
+			cell.Den += c.Den
+			cell.N++
+		}
+		if r.Ticket {
+			t := &r.Tick
+			st.Tickets = append(st.Tickets, indicator.StoredTicket{
+				Dims: []string{r.CenterID, t.Holder, t.Category, t.Channel, t.Urgency}, Due: t.DueTS, Reply: t.ReplyTS})
+		}
+		st.AsOf = max(st.AsOf, r.AsOf)
+		st.Events += int64(r.Events)
+	}
+	return st, nil
+}
+
+// joinDims keys a dims tuple (its values never hold NUL).
+func joinDims(dims []string) string {
+	n := 0
+	for _, d := range dims {
+		n += len(d) + 1
+	}
+	b := make([]byte, 0, n)
+	for _, d := range dims {
+		b = append(append(b, d...), 0)
+	}
+	return string(b)
+}
+
+// States returns a copy of the latest state row of every call and ticket.
+func (s *Store) States() map[indicator.Ref]chstore.StateRow {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[indicator.Ref]chstore.StateRow, len(s.states))
+	for ref, r := range s.states {
+		out[ref] = *r
+	}
+	return out
+}
