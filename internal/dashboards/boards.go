@@ -1,0 +1,396 @@
+package dashboards
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/grafana/grafana-foundation-sdk/go/bargauge"
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/cog/variants"
+	"github.com/grafana/grafana-foundation-sdk/go/common"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
+	"github.com/grafana/grafana-foundation-sdk/go/stat"
+	"github.com/grafana/grafana-foundation-sdk/go/table"
+	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
+
+	"github.com/hotlineqc/hotlineqc/internal/profile"
+)
+
+type query = cog.Builder[variants.Dataquery]
+
+// promQL is an instant or range Prometheus query.
+func promQL(ref, expr, legend string, instant bool) *prometheus.DataqueryBuilder {
+	q := prometheus.NewDataqueryBuilder().RefId(ref).Expr(expr).LegendFormat(legend)
+	if instant {
+		return q.Instant().Format(prometheus.PromQueryFormatTable)
+	}
+	return q.Range()
+}
+
+// promRate is an indicator's rate (or mean) over window, by the labels.
+func promRate(id, filter, window, by string) string {
+	sum := "sum by (" + by + ")"
+	if by == "" {
+		sum = "sum"
+	}
+	sel := fmt.Sprintf(`{indicator=%q,%s}`, id, filter)
+	return fmt.Sprintf("%s (increase(hotline_indicator_numerator_total%s[%s]))\n  /\n%s (increase(hotline_indicator_denominator_total%s[%s]))",
+		sum, sel, window, sum, sel, window)
+}
+
+// promCount is an indicator's count over window, by the labels.
+func promCount(id, filter, window, by string) string {
+	sum := "sum by (" + by + ")"
+	if by == "" {
+		sum = "sum"
+	}
+	return fmt.Sprintf(`%s (increase(hotline_indicator_numerator_total{indicator=%q,%s}[%s]))`, sum, id, filter, window)
+}
+
+const centerFilter = `center=~"$center"`
+
+func statPanel(title, desc, unit string, th *dashboard.ThresholdsConfigBuilder, ds common.DataSourceRef, q query) *stat.PanelBuilder {
+	return stat.NewPanelBuilder().Title(title).Description(desc).Datasource(ds).Unit(unit).Thresholds(th).
+		ColorMode(common.BigValueColorModeBackground).GraphMode(common.BigValueGraphModeNone).
+		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"})).
+		Height(5).Span(4).WithTarget(q)
+}
+
+func seriesPanel(title, desc, unit string, th *dashboard.ThresholdsConfigBuilder, ds common.DataSourceRef, qs ...query) *timeseries.PanelBuilder {
+	p := timeseries.NewPanelBuilder().Title(title).Description(desc).Datasource(ds).Unit(unit).Thresholds(th).
+		ThresholdsStyle(common.NewGraphThresholdsStyleConfigBuilder().Mode(common.GraphThresholdsStyleModeLine)).
+		Height(8).Span(12)
+	for _, q := range qs {
+		p = p.WithTarget(q)
+	}
+	return p
+}
+
+func tablePanel(title, desc, unit string, th *dashboard.ThresholdsConfigBuilder, ds common.DataSourceRef, q query) *table.PanelBuilder {
+	return table.NewPanelBuilder().Title(title).Description(desc).Datasource(ds).Unit(unit).Thresholds(th).
+		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{"sum"})).
+		Height(10).Span(24).WithTarget(q)
+}
+
+func barPanel(title, desc string, th *dashboard.ThresholdsConfigBuilder, q query) *bargauge.PanelBuilder {
+	return bargauge.NewPanelBuilder().Title(title).Description(desc).Datasource(prometheusDS).Unit("short").Thresholds(th).
+		Orientation(common.VizOrientationHorizontal).DisplayMode(common.BarGaugeDisplayModeGradient).
+		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"})).
+		Height(9).Span(8).WithTarget(q)
+}
+
+// overview is 实时总览: the live indicators against their targets over the
+// last 24 hours.
+func (g gen) overview() *dashboard.DashboardBuilder {
+	b := g.board("hotlineqc-overview", "热线服务质量 · 实时总览", "now-24h", promCenter()).
+		Description("近 24 小时滚动的实时指标（来自 hotlineqc 的 Prometheus 指标），颜色按考核口径目标值。精确数字以 ClickHouse 与月度导出为准。").
+		WithRow(dashboard.NewRowBuilder("话务（近 24 小时）"))
+	for _, id := range []string{"answer_rate", "answered_within_15s_rate", "abandon_rate", "call_satisfaction_rate"} {
+		b = b.WithPanel(statPanel(name(id), g.targetText(id), unit(id), thresholds(g.target(id)), prometheusDS,
+			promQL("A", promRate(id, centerFilter, "24h", ""), name(id), true)))
+	}
+	b = b.WithPanel(statPanel(name("calls_offered"), "近 24 小时进入人工队列的来电", "short", countThresholds(0), prometheusDS,
+		promQL("A", promCount("calls_offered", centerFilter, "24h", ""), name("calls_offered"), true)))
+	b = b.WithPanel(statPanel(name("tickets_created"), "近 24 小时登记的工单", "short", countThresholds(0), prometheusDS,
+		promQL("A", promCount("tickets_created", centerFilter, "24h", ""), name("tickets_created"), true)))
+	b = b.WithRow(dashboard.NewRowBuilder("工单（近 24 小时与当前）"))
+	for _, id := range []string{"acceptance_timeliness_rate", "response_timeliness_rate", "on_time_closure_rate"} {
+		b = b.WithPanel(statPanel(name(id), g.targetText(id), unit(id), thresholds(g.target(id)), prometheusDS,
+			promQL("A", promRate(id, centerFilter, "24h", ""), name(id), true)))
+	}
+	b = b.WithPanel(statPanel("超期未办结", "当前已过办结时限仍未答复的工单", "short", countThresholds(1), prometheusDS,
+		promQL("A", `sum(hotline_tickets_overdue{center=~"$center"})`, "超期未办结", true)))
+	b = b.WithPanel(statPanel("派单积压", "已登记但未派单、未当场办结、未办结的工单", "short", countThresholds(float64(g.p.Alerting.DispatchBacklog)), prometheusDS,
+		promQL("A", `sum(hotline_tickets_awaiting_dispatch{center=~"$center"})`, "派单积压", true)))
+	b = b.WithPanel(statPanel("在办工单", "已派单、尚未答复的工单", "short", countThresholds(0), prometheusDS,
+		promQL("A", `sum(hotline_tickets_open{center=~"$center"})`, "在办工单", true)))
+	b = b.WithRow(dashboard.NewRowBuilder("趋势"))
+	for _, id := range []string{"answer_rate", "answered_within_15s_rate"} {
+		b = b.WithPanel(seriesPanel(name(id)+"（1 小时滚动）", g.targetText(id), unit(id), thresholds(g.target(id)), prometheusDS,
+			promQL("A", promRate(id, centerFilter, "1h", "center"), "{{center}}", false)))
+	}
+	b = b.WithPanel(seriesPanel(name("calls_offered")+"（每 15 分钟）", "", "short", countThresholds(0), prometheusDS,
+		promQL("A", promCount("calls_offered", centerFilter, "15m", "center"), "{{center}}", false)))
+	return b.WithPanel(seriesPanel(name("tickets_created")+"（每小时）", "", "short", countThresholds(0), prometheusDS,
+		promQL("A", promCount("tickets_created", centerFilter, "1h", "center"), "{{center}}", false)))
+}
+
+// calls is 话务与坐席: queues, waits, abandonment, agents.
+func (g gen) calls() *dashboard.DashboardBuilder {
+	f := `center=~"$center",queue=~"$queue"`
+	b := g.board("hotlineqc-calls", "热线服务质量 · 话务与坐席", "now-24h", promCenter(),
+		promLabel("queue", "queue", "hotline_call_wait_seconds_count", "队列"), g.chDatabase()).
+		WithRow(dashboard.NewRowBuilder("队列"))
+	b = b.WithPanel(seriesPanel(name("calls_offered")+"（按队列，每 15 分钟）", "", "short", countThresholds(0), prometheusDS,
+		promQL("A", promCount("calls_offered", f, "15m", "queue"), "{{queue}}", false)))
+	for _, id := range []string{"answer_rate", "abandon_rate", "answered_within_15s_rate"} {
+		b = b.WithPanel(seriesPanel(name(id)+"（按队列，1 小时滚动）", g.targetText(id), unit(id), thresholds(g.target(id)), prometheusDS,
+			promQL("A", promRate(id, f, "1h", "queue"), "{{queue}}", false)))
+	}
+	b = b.WithRow(dashboard.NewRowBuilder("等待与处理时长"))
+	b = b.WithPanel(seriesPanel("平均排队时长（按队列）", "来电从进入队列到接通或放弃", "s", countThresholds(0), prometheusDS,
+		promQL("A", fmt.Sprintf("sum by (queue) (rate(hotline_call_wait_seconds_sum{%s}[15m]))\n  /\nsum by (queue) (rate(hotline_call_wait_seconds_count{%s}[15m]))", f, f), "{{queue}}", false)))
+	b = b.WithPanel(seriesPanel("排队时长 P90（按队列）", "90% 的来电在此时长内接通或放弃", "s", countThresholds(15), prometheusDS,
+		promQL("A", fmt.Sprintf("histogram_quantile(0.9, sum by (le, queue) (rate(hotline_call_wait_seconds_bucket{%s}[15m])))", f), "{{queue}}", false)))
+	b = b.WithPanel(seriesPanel(name("aht_seconds")+"（按队列）", "通话、保持与话后处理", "s", countThresholds(0), prometheusDS,
+		promQL("A", fmt.Sprintf("sum by (queue) (rate(hotline_call_handle_seconds_sum{%s}[1h]))\n  /\nsum by (queue) (rate(hotline_call_handle_seconds_count{%s}[1h]))", f, f), "{{queue}}", false)))
+	b = b.WithRow(dashboard.NewRowBuilder("坐席（所选时间范围，来自 ClickHouse）"))
+	agents := fmt.Sprintf(`SELECT agent_id AS %s, team AS %s,
+  sumIf(num, ind = 'calls_answered') AS %s,
+  %s AS %s,
+  %s AS %s,
+  %s AS %s
+FROM ${database}.call_state FINAL
+ARRAY JOIN c_ind AS ind, c_bucket AS bucket, c_num AS num, c_den AS den
+WHERE center_id IN (${center:singlequote}) AND queue IN (${queue:singlequote}) AND agent_id != '' AND $__timeFilter(bucket)
+GROUP BY agent_id, team
+ORDER BY %s DESC
+LIMIT 500`, "`坐席`", "`班组`", "`"+name("calls_answered")+"`",
+		chRatio("aht_seconds"), "`"+name("aht_seconds")+"`",
+		chRatio("avg_talk_seconds"), "`"+name("avg_talk_seconds")+"`",
+		chRatio("call_satisfaction_rate"), "`"+name("call_satisfaction_rate")+"`",
+		"`"+name("calls_answered")+"`")
+	return b.WithPanel(tablePanel("坐席接听与处理", "每位坐席在所选时间范围内接通的来电、平均处理时长、平均通话时长与满意率（精确值）", "short", countThresholds(0), clickhouseDS,
+		sql("A", FormatTable, agents)).
+		OverrideByName(name("aht_seconds"), []dashboard.DynamicConfigValue{{Id: "unit", Value: "s"}}).
+		OverrideByName(name("avg_talk_seconds"), []dashboard.DynamicConfigValue{{Id: "unit", Value: "s"}}).
+		OverrideByName(name("call_satisfaction_rate"), []dashboard.DynamicConfigValue{{Id: "unit", Value: "percentunit"}}))
+}
+
+// tickets is 工单与承办单位: departments, categories, due soon and overdue.
+func (g gen) tickets() *dashboard.DashboardBuilder {
+	f := `center=~"$center",department=~"$department"`
+	b := g.board("hotlineqc-tickets", "热线服务质量 · 工单与承办单位", "now-7d", promCenter(),
+		promLabel("department", "department", "hotline_tickets_open", "承办单位"), g.chDatabase()).
+		WithRow(dashboard.NewRowBuilder("当前（实时）"))
+	b = b.WithPanel(barPanel("在办工单（按承办单位）", "已派单、尚未答复", countThresholds(0),
+		promQL("A", fmt.Sprintf("sum by (department) (hotline_tickets_open{%s})", f), "{{department}}", true)))
+	b = b.WithPanel(barPanel("超期未办结（按承办单位）", "已过办结时限仍未答复", countThresholds(1),
+		promQL("A", fmt.Sprintf("sum by (department) (hotline_tickets_overdue{%s})", f), "{{department}}", true)))
+	b = b.WithPanel(barPanel("24 小时内到期（按承办单位）", "办结时限在 24 小时内、尚未答复", countThresholds(0),
+		promQL("A", fmt.Sprintf(`sum by (department) (hotline_tickets_due_soon{%s,within="24h"})`, f), "{{department}}", true)))
+	b = b.WithRow(dashboard.NewRowBuilder("时效（实时，1 天滚动）"))
+	for _, id := range []string{"acceptance_timeliness_rate", "response_timeliness_rate", "on_time_closure_rate"} {
+		b = b.WithPanel(seriesPanel(name(id)+"（按承办单位）", g.targetText(id), unit(id), thresholds(g.target(id)), prometheusDS,
+			promQL("A", promRate(id, f, "1d", "department"), "{{department}}", false)).Span(8))
+	}
+	b = b.WithRow(dashboard.NewRowBuilder("所选时间范围（来自 ClickHouse）"))
+	byCategory := fmt.Sprintf(`SELECT category AS %s,
+  sumIf(num, ind = 'tickets_created') AS %s,
+  %s AS %s,
+  %s AS %s,
+  %s AS %s
+FROM ${database}.ticket_state FINAL
+ARRAY JOIN c_ind AS ind, c_bucket AS bucket, c_department AS dept, c_num AS num, c_den AS den
+WHERE center_id IN (${center:singlequote}) AND $__timeFilter(bucket)
+GROUP BY category
+ORDER BY %s DESC`, "`诉求类别`", "`"+name("tickets_created")+"`",
+		chRatio("first_contact_resolution_rate"), "`"+name("first_contact_resolution_rate")+"`",
+		chRatio("on_time_closure_rate"), "`"+name("on_time_closure_rate")+"`",
+		chRatio("ticket_satisfaction_rate"), "`"+name("ticket_satisfaction_rate")+"`",
+		"`"+name("tickets_created")+"`")
+	b = b.WithPanel(tablePanel("按诉求类别", "受理量、一次办结率、按时办结率与回访满意率（精确值）", "short", countThresholds(0), clickhouseDS,
+		sql("A", FormatTable, byCategory)).Span(12).
+		OverrideByRegexp("率", []dashboard.DynamicConfigValue{{Id: "unit", Value: "percentunit"}}))
+	list := func(cond, order string) string {
+		return fmt.Sprintf(`SELECT ticket_id AS %s, holder_department AS %s, category AS %s, urgency AS %s,
+  toDateTime(intDiv(created_ms, 1000)) AS %s, toDateTime(intDiv(due_ms, 1000)) AS %s,
+  round((due_ms - toUnixTimestamp(now()) * 1000) / 3600000, 1) AS %s
+FROM ${database}.ticket_state FINAL
+WHERE center_id IN (${center:singlequote}) AND holder_department IN (${department:singlequote})
+  AND due_ms > 0 AND reply_ms = 0 AND %s
+ORDER BY due_ms %s
+LIMIT 500`, "`工单编号`", "`承办单位`", "`诉求类别`", "`紧急程度`", "`受理时间`", "`办结时限`", "`距时限（小时）`", cond, order)
+	}
+	b = b.WithPanel(tablePanel("超期未办结清单", "已过办结时限仍未答复的工单，最早到期的在前", "short", countThresholds(0), clickhouseDS,
+		sql("A", FormatTable, list("due_ms < toUnixTimestamp(now()) * 1000", "ASC"))).Span(12))
+	return b.WithPanel(tablePanel("24 小时内到期清单", "办结时限在 24 小时内、尚未答复的工单（预警）", "short", countThresholds(0), clickhouseDS,
+		sql("A", FormatTable, list("due_ms >= toUnixTimestamp(now()) * 1000 AND due_ms < (toUnixTimestamp(now()) + 86400) * 1000", "ASC"))).Span(12))
+}
+
+// evaluation is 月度考核: the departments' scores and ranking under the
+// profile's scoring rules, and the centres' monthly indicators, summed
+// exactly from the stored contributions of the selected time range.
+func (g gen) evaluation() *dashboard.DashboardBuilder {
+	b := g.board("hotlineqc-evaluation", "热线服务质量 · 月度考核", "now/M", g.chDatabase(),
+		chVariable("center", "中心", "SELECT DISTINCT center_id FROM ${database}.ticket_state ORDER BY center_id")).
+		Description(fmt.Sprintf("考核口径 %s：承办单位得分按口径的计分规则由所存贡献精确求和计算，与 hotlineqc export 的考核表一致。默认时间范围为本月。", g.p.ID))
+	b = b.WithPanel(tablePanel("承办单位得分与排名", "得分 = 各计分项之和 − 扣分（不低于 0）；同分同名次", "short", gradeThresholds(), clickhouseDS,
+		sql("A", FormatTable, g.scoreSQL())).
+		OverrideByRegexp("率$", []dashboard.DynamicConfigValue{{Id: "unit", Value: "percentunit"}}).
+		OverrideByName("得分", []dashboard.DynamicConfigValue{{Id: "custom.cellOptions", Value: map[string]any{"type": "color-background"}}}))
+	var cols []string
+	for _, id := range []string{"calls_offered", "answer_rate", "answered_within_15s_rate", "abandon_rate", "call_satisfaction_rate"} {
+		cols = append(cols, chValue(id)+" AS `"+name(id)+"`")
+	}
+	calls := fmt.Sprintf(`SELECT center_id AS %s,
+  %s
+FROM ${database}.call_state FINAL
+ARRAY JOIN c_ind AS ind, c_bucket AS bucket, c_num AS num, c_den AS den
+WHERE center_id IN (${center:singlequote}) AND $__timeFilter(bucket)
+GROUP BY center_id
+ORDER BY center_id`, "`中心`", strings.Join(cols, ",\n  "))
+	b = b.WithPanel(tablePanel("中心话务指标", "所选时间范围内的精确值", "short", countThresholds(0), clickhouseDS, sql("A", FormatTable, calls)).
+		OverrideByRegexp("率$", []dashboard.DynamicConfigValue{{Id: "unit", Value: "percentunit"}}).Height(6))
+	cols = cols[:0]
+	for _, id := range []string{"tickets_created", "first_contact_resolution_rate", "dispatch_timeliness_rate", "acceptance_timeliness_rate",
+		"response_timeliness_rate", "on_time_closure_rate", "callback_rate", "resolution_rate", "ticket_satisfaction_rate"} {
+		cols = append(cols, chValue(id)+" AS `"+name(id)+"`")
+	}
+	tickets := fmt.Sprintf(`SELECT center_id AS %s,
+  %s
+FROM ${database}.ticket_state FINAL
+ARRAY JOIN c_ind AS ind, c_bucket AS bucket, c_department AS dept, c_num AS num, c_den AS den
+WHERE center_id IN (${center:singlequote}) AND $__timeFilter(bucket)
+GROUP BY center_id
+ORDER BY center_id`, "`中心`", strings.Join(cols, ",\n  "))
+	b = b.WithPanel(tablePanel("中心工单指标", "所选时间范围内的精确值", "short", countThresholds(0), clickhouseDS, sql("A", FormatTable, tickets)).
+		OverrideByRegexp("率$", []dashboard.DynamicConfigValue{{Id: "unit", Value: "percentunit"}}).Height(6))
+	daily := fmt.Sprintf(`SELECT $__timeInterval(bucket) AS time, center_id,
+  %s AS value
+FROM ${database}.ticket_state FINAL
+ARRAY JOIN c_ind AS ind, c_bucket AS bucket, c_department AS dept, c_num AS num, c_den AS den
+WHERE center_id IN (${center:singlequote}) AND $__timeFilter(bucket)
+GROUP BY time, center_id
+ORDER BY time`, chRatio("on_time_closure_rate"))
+	id := "on_time_closure_rate"
+	return b.WithPanel(seriesPanel(name(id)+"（按中心）", g.targetText(id), unit(id), thresholds(g.target(id)), clickhouseDS,
+		sql("A", FormatTimeSeries, daily)).Span(24))
+}
+
+// pipeline is 管道健康: lag, dead letters, write latency, rebalances.
+func (g gen) pipeline() *dashboard.DashboardBuilder {
+	b := g.board("hotlineqc-pipeline", "hotlineqc · 管道健康", "now-6h").
+		Description("hotlineqc run 各实例的消费、写入与提交状况。")
+	b = b.WithPanel(statPanel("已分配分区", "各实例当前拥有的分区数之和", "short", countThresholds(0), prometheusDS,
+		promQL("A", "sum(hotline_kafka_partitions_assigned)", "分区", true)))
+	b = b.WithPanel(statPanel("距上次提交", "最近一次成功提交偏移量至今（所有实例中最近的）", "s", countThresholds(300), prometheusDS,
+		promQL("A", "time() - max(hotline_pipeline_last_commit_timestamp_seconds)", "秒", true)))
+	b = b.WithPanel(statPanel("再均衡次数（1 小时）", "消费组代数的增加", "short", countThresholds(10), prometheusDS,
+		promQL("A", "sum(increase(hotline_kafka_generations_total[1h]))", "次", true)))
+	b = b.WithPanel(statPanel("死信（1 小时）", "被拒绝并写入死信主题的消息", "short", countThresholds(1), prometheusDS,
+		promQL("A", "sum(increase(hotline_pipeline_dead_letters_written_total[1h]))", "条", true)))
+	b = b.WithPanel(statPanel("消费积压", "各分区距末尾的消息数之和", "short", countThresholds(100000), prometheusDS,
+		promQL("A", "sum(hotline_kafka_consumer_lag_messages)", "条", true)))
+	b = b.WithPanel(statPanel("写入失败（1 小时）", "各写入阶段失败的尝试（每次重试计一次）", "short", countThresholds(1), prometheusDS,
+		promQL("A", "sum(increase(hotline_pipeline_flush_stage_failures_total[1h]))", "次", true)))
+	b = b.WithPanel(seriesPanel("消费积压（按分区）", "", "short", countThresholds(100000), prometheusDS,
+		promQL("A", "sum by (topic, partition) (hotline_kafka_consumer_lag_messages)", "{{topic}}/{{partition}}", false)))
+	b = b.WithPanel(seriesPanel("消费与写入速率", "每秒消息与事件", "short", countThresholds(0), prometheusDS,
+		promQL("A", "sum by (topic) (rate(hotline_pipeline_messages_consumed_total[5m]))", "消费 {{topic}}", false),
+		promQL("B", "sum by (kind) (rate(hotline_pipeline_events_written_total[5m]))", "写入 {{kind}}", false)))
+	b = b.WithPanel(seriesPanel("拒绝的消息（按原因）", "事件契约校验未通过，已写入死信主题", "short", countThresholds(1), prometheusDS,
+		promQL("A", "sum by (reason) (increase(hotline_pipeline_messages_rejected_total[5m]))", "{{reason}}", false)))
+	return b.WithPanel(seriesPanel("写入阶段耗时 P99", "每个刷新阶段（加载、求值、死信、原始事件、状态、提交）", "s", countThresholds(5), prometheusDS,
+		promQL("A", "histogram_quantile(0.99, sum by (le, stage) (rate(hotline_pipeline_flush_stage_duration_seconds_bucket[5m])))", "{{stage}}", false)))
+}
+
+// targetText describes an indicator's target for a panel.
+func (g gen) targetText(id string) string {
+	t := g.target(id)
+	if t == nil {
+		return name(id)
+	}
+	op := "≥"
+	if t.Op == "<=" {
+		op = "≤"
+	}
+	return fmt.Sprintf("%s，目标 %s %g%%（%s）", name(id), op, t.Value*100, g.p.ID)
+}
+
+// gradeThresholds colours a score by grade: 不合格 < 60 ≤ 合格 < 80 ≤ 良好 < 90 ≤ 优秀.
+func gradeThresholds() *dashboard.ThresholdsConfigBuilder {
+	return dashboard.NewThresholdsConfigBuilder().Mode(dashboard.ThresholdsModeAbsolute).Steps([]dashboard.Threshold{
+		{Value: nil, Color: "red"}, {Value: ptr(60.0), Color: "orange"}, {Value: ptr(80.0), Color: "yellow"}, {Value: ptr(90.0), Color: "green"}})
+}
+
+// chRatio is an indicator's exact value from the summed contributions of
+// the rows in scope (ARRAY JOIN as ind, num, den): NULL without a
+// denominator; means in their unit (stored in ms).
+func chRatio(id string) string {
+	div := ""
+	switch unit(id) {
+	case "s":
+		div = " / 1000"
+	case "none":
+		div = " / 86400000"
+	}
+	return fmt.Sprintf("if(sumIf(den, ind = '%s') = 0, NULL, sumIf(num, ind = '%s') / sumIf(den, ind = '%s')%s)", id, id, id, div)
+}
+
+// chValue is chRatio for rates and means, the sum for counts.
+func chValue(id string) string {
+	if ind, _ := profile.Lookup(id); ind.Kind == profile.Count {
+		return fmt.Sprintf("sumIf(num, ind = '%s')", id)
+	}
+	return chRatio(id)
+}
+
+// scoreSQL ranks the departments under the profile's scoring rules, as
+// the monthly export does (report.scoreItem): per item its value over the
+// time range, the points it earns, the total and the rank.
+func (g gen) scoreSQL() string {
+	var values, points, penalties []string
+	overdue := false
+	for _, it := range g.p.Scoring.Items {
+		col := "`" + name(it.Indicator) + "`"
+		if it.Rule == profile.PenaltyPerCount {
+			overdue = true
+			penalties = append(penalties, fmt.Sprintf("least(%g, %g * %s)", it.Points, it.Penalty, col))
+			continue
+		}
+		values = append(values, chRatio(it.Indicator)+" AS "+col)
+		t := g.target(it.Indicator)
+		switch {
+		case t == nil:
+			points = append(points, fmt.Sprintf("%g", it.Points))
+		case it.Rule == profile.Threshold:
+			op := ">="
+			if t.Op == "<=" {
+				op = "<="
+			}
+			points = append(points, fmt.Sprintf("if(isNull(%s), %g, if(%s %s %g, %g, 0))", col, it.Points, col, op, t.Value, it.Points))
+		default:
+			short := fmt.Sprintf("(%g - %s) * 100", t.Value, col)
+			if t.Op == "<=" {
+				short = fmt.Sprintf("(%s - %g) * 100", col, t.Value)
+			}
+			points = append(points, fmt.Sprintf("if(isNull(%s), %g, round(greatest(%g, %g - %g * greatest(0, %s)), 2))",
+				col, it.Points, it.Floor, it.Points, it.Step, short))
+		}
+	}
+	total := strings.Join(points, "\n    + ")
+	if len(penalties) > 0 {
+		total += "\n    - " + strings.Join(penalties, " - ")
+	}
+	from := `(SELECT dept, ` + strings.Join(values, ",\n    ") + `
+  FROM ${database}.ticket_state FINAL
+  ARRAY JOIN c_ind AS ind, c_bucket AS bucket, c_department AS dept, c_num AS num, c_den AS den
+  WHERE center_id IN (${center:singlequote}) AND dept != '' AND $__timeFilter(bucket)
+  GROUP BY dept)`
+	if overdue {
+		from += "\n  ANY LEFT JOIN (SELECT holder_department AS dept, toFloat64(count()) AS `" + name("overdue_open") + "`" + `
+    FROM ${database}.ticket_state FINAL
+    WHERE center_id IN (${center:singlequote}) AND due_ms > 0 AND reply_ms = 0 AND due_ms < toUnixTimestamp(now()) * 1000
+    GROUP BY dept) USING dept`
+	}
+	var shown []string
+	for _, it := range g.p.Scoring.Items {
+		shown = append(shown, "`"+name(it.Indicator)+"`")
+	}
+	return fmt.Sprintf(`SELECT arrayCount(x -> x > `+"`得分`"+`, all_scores) + 1 AS `+"`排名`"+`, dept AS `+"`承办单位`"+`, `+"`得分`"+`,
+  multiIf(`+"`得分`"+` >= 90, '优秀', `+"`得分`"+` >= 80, '良好', `+"`得分`"+` >= 60, '合格', '不合格') AS `+"`等级`"+`,
+  %s
+FROM (
+  SELECT *, round(greatest(0, %s), 2) AS `+"`得分`"+`
+  FROM %s
+)
+CROSS JOIN (
+  SELECT groupArray(s) AS all_scores FROM (
+    SELECT round(greatest(0, %s), 2) AS s
+    FROM %s
+  )
+)
+ORDER BY `+"`得分`"+` DESC, dept ASC`, strings.Join(shown, ", "), total, from, total, from)
+}

@@ -1,0 +1,73 @@
+package dashboards
+
+import (
+	"fmt"
+
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
+)
+
+// Query is one query a dashboard issues: a panel's target or a variable's.
+type Query struct {
+	Panel string // the panel title, or "变量 <name>"
+	// PanelType is the panel's visualisation (stat, timeseries, table,
+	// bargauge), "variable" for a variable.
+	PanelType string
+	// PromQL is set for a Prometheus query, Instant when it asks for one
+	// point.
+	PromQL  string
+	Instant bool
+	// SQL is set for a ClickHouse query (macros and variables unexpanded),
+	// Format its result shape (FormatTable, FormatTimeSeries).
+	SQL    string
+	Format int
+}
+
+// Queries lists every query of d, panels in order, then variables.
+func Queries(d dashboard.Dashboard) ([]Query, error) {
+	var out []Query
+	for _, pr := range d.Panels {
+		if pr.Panel == nil {
+			continue
+		}
+		p := pr.Panel
+		title := ""
+		if p.Title != nil {
+			title = *p.Title
+		}
+		for _, t := range p.Targets {
+			q := Query{Panel: title, PanelType: p.Type}
+			switch t := t.(type) {
+			case prometheus.Dataquery:
+				q.PromQL, q.Instant = t.Expr, t.Instant != nil && *t.Instant
+			case *prometheus.Dataquery:
+				q.PromQL, q.Instant = t.Expr, t.Instant != nil && *t.Instant
+			case ClickHouseQuery:
+				q.SQL, q.Format = t.RawSql, t.Format
+			case *ClickHouseQuery:
+				q.SQL, q.Format = t.RawSql, t.Format
+			default:
+				return nil, fmt.Errorf("panel %q: query of unknown type %T", title, t)
+			}
+			out = append(out, q)
+		}
+	}
+	for _, v := range d.Templating.List {
+		if v.Type != dashboard.VariableTypeQuery || v.Query == nil || v.Datasource == nil || v.Datasource.Type == nil {
+			continue
+		}
+		q := Query{Panel: "变量 " + v.Name, PanelType: "variable"}
+		switch *v.Datasource.Type {
+		case "prometheus":
+			if v.Query.String != nil {
+				q.PromQL, q.Instant = *v.Query.String, true
+			}
+		case ClickHousePlugin:
+			if s, ok := v.Query.Map["rawSql"].(string); ok {
+				q.SQL, q.Format = s, FormatTable
+			}
+		}
+		out = append(out, q)
+	}
+	return out, nil
+}
