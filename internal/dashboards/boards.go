@@ -247,7 +247,9 @@ GROUP BY center_id
 ORDER BY center_id`, "`中心`", strings.Join(cols, ",\n  "))
 	b = b.WithPanel(tablePanel("中心工单指标", "所选时间范围内的精确值", "short", countThresholds(0), clickhouseDS, sql("A", FormatTable, tickets)).
 		OverrideByRegexp("率$", []dashboard.DynamicConfigValue{{Id: "unit", Value: "percentunit"}}).Height(6))
-	daily := fmt.Sprintf(`SELECT $__timeInterval(bucket) AS time, center_id,
+	// toStartOfDay, not the plugin's $__timeInterval: its toStartOfInterval
+	// is unknown to ClickHouse before 19.x, and the panel is daily anyway.
+	daily := fmt.Sprintf(`SELECT toStartOfDay(bucket) AS time, center_id,
   %s AS value
 FROM ${database}.ticket_state FINAL
 ARRAY JOIN c_ind AS ind, c_bucket AS bucket, c_department AS dept, c_num AS num, c_den AS den
@@ -255,7 +257,7 @@ WHERE center_id IN (${center:singlequote}) AND $__timeFilter(bucket)
 GROUP BY time, center_id
 ORDER BY time`, chRatio("on_time_closure_rate"))
 	id := "on_time_closure_rate"
-	return b.WithPanel(seriesPanel(name(id)+"（按中心）", g.targetText(id), unit(id), thresholds(g.target(id)), clickhouseDS,
+	return b.WithPanel(seriesPanel(name(id)+"（按中心，每日）", g.targetText(id), unit(id), thresholds(g.target(id)), clickhouseDS,
 		sql("A", FormatTimeSeries, daily)).Span(24))
 }
 
@@ -383,12 +385,12 @@ func (g gen) scoreSQL() string {
   multiIf(`+"`得分`"+` >= 90, '优秀', `+"`得分`"+` >= 80, '良好', `+"`得分`"+` >= 60, '合格', '不合格') AS `+"`等级`"+`,
   %s
 FROM (
-  SELECT *, round(greatest(0, %s), 2) AS `+"`得分`"+`
+  SELECT *, ifNull(round(greatest(0, %s), 2), 0) AS `+"`得分`"+`
   FROM %s
 )
 CROSS JOIN (
   SELECT groupArray(s) AS all_scores FROM (
-    SELECT round(greatest(0, %s), 2) AS s
+    SELECT ifNull(round(greatest(0, %s), 2), 0) AS s
     FROM %s
   )
 )

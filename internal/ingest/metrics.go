@@ -88,8 +88,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-// initTopics creates the zero series of each topic and reason, so that
-// rates and alerts see them before the first event.
+// initTopics creates the zero series of each topic and reason, and of
+// each flush stage's failures, so that rates, alerts and dashboards see
+// them before the first event or failure.
 func (m *Metrics) initTopics(topics ...string) {
 	for _, t := range topics {
 		m.consumed.WithLabelValues(t)
@@ -99,6 +100,9 @@ func (m *Metrics) initTopics(topics ...string) {
 	}
 	m.written.WithLabelValues("call")
 	m.written.WithLabelValues("ticket")
+	for _, st := range []string{stageAssign, stageApply, stageDeadLetter, stageInsert, stageState, stageCommit} {
+		m.stageFailures.WithLabelValues(st)
+	}
 }
 
 // partition returns a partition's consumed counter and lag gauge, looked

@@ -1,0 +1,378 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/hotlineqc/hotlineqc/internal/app"
+	"github.com/hotlineqc/hotlineqc/internal/chstore"
+	"github.com/hotlineqc/hotlineqc/internal/dashboards"
+	"github.com/hotlineqc/hotlineqc/internal/profile"
+	"github.com/hotlineqc/hotlineqc/internal/sim"
+	"github.com/hotlineqc/hotlineqc/internal/testenv"
+)
+
+// After eight simulated days up to now run through `hotlineqc run`, every
+// query of every committed dashboard runs against the real servers: PromQL
+// against the real Prometheus scraping the product, SQL against the real
+// ClickHouse with the plugin's macros and Grafana's variables expanded.
+// Each returns data of the shape its panel needs.
+func TestDashboardQueriesOnRealServers(t *testing.T) {
+	promBin := testenv.Tool(t, "prometheus")
+	cfg := streamConfig(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+
+	// Eight days of one centre up to now, a bad message now and then.
+	p := profile.Default()
+	cal, _ := p.NewCalendar()
+	end := time.Now().Truncate(time.Minute)
+	s, err := sim.New(sim.Default(1, end.Add(-8*24*time.Hour), 8*24*time.Hour, 21), p, cal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls, tickets []kafka.Message
+	n := 0
+	if _, err := s.Run(ctx, func(e sim.Event) error {
+		m := kafka.Message{Key: []byte(e.Key), Value: e.JSON}
+		if n++; n%1000 == 0 {
+			m.Value = []byte(fmt.Sprintf(`{"event_id":"bad%d","type":"call.queued"}`, n))
+		}
+		if e.Ticket {
+			tickets = append(tickets, m)
+		} else {
+			calls = append(calls, m)
+		}
+		return nil
+	}, nil); err != nil {
+		t.Fatal(err)
+	}
+	produce(ctx, t, cfg.Kafka.Brokers[0], cfg.Kafka.Topics.Calls, calls)
+	produce(ctx, t, cfg.Kafka.Brokers[0], cfg.Kafka.Topics.Tickets, tickets)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- app.Run(runCtx, cfg, ln, app.NewRegistry(), quiet()) }()
+	defer func() { stop(); <-done }()
+
+	dir := t.TempDir()
+	promAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePorts(t, 1)[0])
+	write(t, filepath.Join(dir, "prom.yml"), fmt.Sprintf(`global: {scrape_interval: 1s, evaluation_interval: 1s}
+scrape_configs:
+  - job_name: hotlineqc
+    static_configs: [{targets: [%q]}]
+`, ln.Addr().String()))
+	testenv.StartProcess(t, "http://"+promAddr+"/-/ready", promBin, "--config.file="+filepath.Join(dir, "prom.yml"),
+		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"), "--web.listen-address="+promAddr)
+
+	metrics := "http://" + ln.Addr().String() + "/metrics"
+	waitFor(t, done, 4*time.Minute, func() bool {
+		m := scrape(t, metrics)
+		return sumMetric(m, "hotline_pipeline_events_written_total")+sumMetric(m, "hotline_pipeline_dead_letters_written_total") >= float64(n)
+	})
+	// Let the ticket gauges be counted and Prometheus scrape a few times.
+	time.Sleep(6 * time.Second)
+
+	conn, err := chstore.Open(ctx, cfg.ClickHouse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	plugins.RegisterDefaultPlugins()
+	cog.NewRuntime().RegisterDataqueryVariant(dashboards.ClickHouseVariant())
+	files, _ := filepath.Glob("../../dashboards/*.json")
+	if len(files) != 5 {
+		t.Fatalf("%d dashboards, want 5", len(files))
+	}
+	ran := 0
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d dashboard.Dashboard
+		if err := json.Unmarshal(raw, &d); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		qs, err := dashboards.Queries(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := &grafana{t: t, ctx: ctx, conn: conn, prom: "http://" + promAddr, db: cfg.ClickHouse.Database, vars: map[string][]string{}}
+		g.timeRange(d)
+		// Variables first, as Grafana does: their values feed the panels.
+		for _, q := range qs {
+			if q.PanelType == "variable" {
+				g.variable(filepath.Base(f), strings.TrimPrefix(q.Panel, "变量 "), q)
+				ran++
+			}
+		}
+		for _, q := range qs {
+			if q.PanelType == "variable" {
+				continue
+			}
+			where := filepath.Base(f) + ": " + q.Panel
+			if q.PromQL != "" {
+				g.promPanel(where, q)
+			} else {
+				g.sqlPanel(where, q)
+			}
+			ran++
+		}
+	}
+	t.Logf("%d dashboard queries ran on the real Prometheus and ClickHouse, each with data", ran)
+}
+
+// grafana expands and runs a dashboard's queries as Grafana and the
+// ClickHouse plugin would.
+type grafana struct {
+	t        *testing.T
+	ctx      context.Context
+	conn     driver.Conn
+	prom     string
+	db       string
+	from, to time.Time
+	vars     map[string][]string
+}
+
+// timeRange resolves the dashboard's default time range (now-24h, now-7d,
+// now/M) in its time zone. A range shorter than a day (now/M early on the
+// 1st) is widened to the last day, so that the test does not depend on
+// the date it runs.
+func (g *grafana) timeRange(d dashboard.Dashboard) {
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	now := time.Now().In(loc)
+	g.to, g.from = now, now.Add(-24*time.Hour)
+	if d.Time == nil {
+		return
+	}
+	switch from := d.Time.From; {
+	case from == "now/M":
+		g.from = time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, loc)
+	case strings.HasPrefix(from, "now-"):
+		if dur, err := parseGrafanaDuration(strings.TrimPrefix(from, "now-")); err == nil {
+			g.from = now.Add(-dur)
+		}
+	}
+	if g.to.Sub(g.from) < 24*time.Hour {
+		g.from = now.Add(-24 * time.Hour)
+	}
+}
+
+func parseGrafanaDuration(s string) (time.Duration, error) {
+	if strings.HasSuffix(s, "d") {
+		var n int
+		_, err := fmt.Sscanf(s, "%dd", &n)
+		return time.Duration(n) * 24 * time.Hour, err
+	}
+	return time.ParseDuration(s)
+}
+
+// variable runs a variable's query and keeps its values (All selected).
+func (g *grafana) variable(file, name string, q dashboards.Query) {
+	t := g.t
+	var values []string
+	if q.PromQL != "" {
+		// label_values(metric{selector}, label) is Grafana's: the label
+		// values API with the selector as match[].
+		m := regexp.MustCompile(`^label_values\((.*), *(\w+)\)$`).FindStringSubmatch(q.PromQL)
+		if m == nil {
+			t.Fatalf("%s: variable %s: not label_values: %s", file, name, q.PromQL)
+		}
+		var out struct {
+			Data []string `json:"data"`
+		}
+		g.promGet("/api/v1/label/"+m[2]+"/values", url.Values{"match[]": {g.expandProm(m[1])}}, &out)
+		values = out.Data
+	} else {
+		rows := g.sql(file+": variable "+name, q.SQL)
+		for _, r := range rows.values {
+			values = append(values, fmt.Sprint(r[0]))
+		}
+	}
+	if len(values) == 0 {
+		t.Errorf("%s: variable %s has no values", file, name)
+	}
+	g.vars[name] = values
+}
+
+// expandProm replaces $name with the variable's values as Grafana formats
+// a multi-value variable for Prometheus: (a|b), regex-escaped.
+func (g *grafana) expandProm(expr string) string {
+	return regexp.MustCompile(`\$(\w+)`).ReplaceAllStringFunc(expr, func(v string) string {
+		vals, ok := g.vars[v[1:]]
+		if !ok {
+			return v
+		}
+		esc := make([]string, len(vals))
+		for i, x := range vals {
+			esc[i] = regexp.QuoteMeta(x)
+		}
+		return "(" + strings.Join(esc, "|") + ")"
+	})
+}
+
+func (g *grafana) promGet(path string, params url.Values, out any) {
+	t := g.t
+	resp, err := http.Get(g.prom + path + "?" + params.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var env struct {
+		Status string          `json:"status"`
+		Error  string          `json:"error"`
+		Data   json.RawMessage `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil || env.Status != "success" {
+		t.Fatalf("prometheus %s %v: %v %s", path, params, err, env.Error)
+	}
+	if err := json.Unmarshal([]byte(`{"data":`+string(env.Data)+`}`), out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// promPanel runs a panel's PromQL, instant or over the last minutes, and
+// checks it returns series of the right type.
+func (g *grafana) promPanel(where string, q dashboards.Query) {
+	expr := g.expandProm(q.PromQL)
+	var out struct {
+		Data struct {
+			ResultType string            `json:"resultType"`
+			Result     []json.RawMessage `json:"result"`
+		} `json:"data"`
+	}
+	now := time.Now()
+	if q.Instant {
+		g.promGet("/api/v1/query", url.Values{"query": {expr}, "time": {fmt.Sprint(now.Unix())}}, &out)
+	} else {
+		g.promGet("/api/v1/query_range", url.Values{"query": {expr}, "start": {fmt.Sprint(now.Add(-5 * time.Minute).Unix())},
+			"end": {fmt.Sprint(now.Unix())}, "step": {"5"}}, &out)
+	}
+	want := "matrix"
+	if q.Instant {
+		want = "vector"
+	}
+	if out.Data.ResultType != want || len(out.Data.Result) == 0 {
+		g.t.Errorf("%s: %s result with %d series, want a %s with data\n%s", where, out.Data.ResultType, len(out.Data.Result), want, expr)
+	}
+}
+
+// table is a query's result.
+type table struct {
+	columns []string
+	types   []string
+	values  [][]any
+}
+
+// sql expands the plugin's macros and Grafana's variables and runs the
+// query on ClickHouse.
+func (g *grafana) sql(where, raw string) table {
+	t := g.t
+	q := g.expandSQL(raw)
+	rows, err := g.conn.Query(g.ctx, q)
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", where, err, q)
+	}
+	defer rows.Close()
+	var out table
+	out.columns = rows.Columns()
+	for _, ct := range rows.ColumnTypes() {
+		out.types = append(out.types, ct.DatabaseTypeName())
+	}
+	for rows.Next() {
+		vals := make([]any, len(out.columns))
+		ptrs := make([]any, len(vals))
+		for i, ct := range rows.ColumnTypes() {
+			ptrs[i] = newScanTarget(ct.ScanType())
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatalf("%s: %v", where, err)
+		}
+		for i, p := range ptrs {
+			vals[i] = reflect.ValueOf(p).Elem().Interface()
+		}
+		out.values = append(out.values, vals)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", where, err)
+	}
+	return out
+}
+
+// expandSQL expands ${database}, ${name:singlequote} (All: every value of
+// the variable) and the plugin's $__timeFilter and $__timeInterval.
+func (g *grafana) expandSQL(q string) string {
+	q = strings.ReplaceAll(q, "${database}", g.db)
+	q = regexp.MustCompile(`\$\{(\w+):singlequote\}`).ReplaceAllStringFunc(q, func(v string) string {
+		name := strings.TrimSuffix(strings.TrimPrefix(v, "${"), ":singlequote}")
+		var quoted []string
+		for _, x := range g.vars[name] {
+			quoted = append(quoted, "'"+strings.ReplaceAll(x, "'", `\'`)+"'")
+		}
+		return strings.Join(quoted, ",")
+	})
+	q = regexp.MustCompile(`\$__timeFilter\((\w+)\)`).ReplaceAllString(q,
+		fmt.Sprintf("$1 >= toDateTime(%d) AND $1 <= toDateTime(%d)", g.from.Unix(), g.to.Unix()))
+	interval := max(int(g.to.Sub(g.from).Seconds())/1000, 1) // Grafana: range / max data points
+	q = regexp.MustCompile(`\$__timeInterval\((\w+)\)`).ReplaceAllString(q,
+		fmt.Sprintf("toStartOfInterval(toDateTime($1), INTERVAL %d second)", interval))
+	return q
+}
+
+// sqlPanel runs a panel's SQL and checks the shape its panel needs: rows
+// for a table, a time column and a numeric value for a time series.
+func (g *grafana) sqlPanel(where string, q dashboards.Query) {
+	res := g.sql(where, q.SQL)
+	if len(res.values) == 0 || len(res.columns) == 0 {
+		g.t.Errorf("%s: no rows\n%s", where, g.expandSQL(q.SQL))
+		return
+	}
+	if q.Format == dashboards.FormatTimeSeries {
+		if res.columns[0] != "time" || !strings.HasPrefix(res.types[0], "DateTime") {
+			g.t.Errorf("%s: time series without a leading time column: %v %v", where, res.columns, res.types)
+		}
+		numeric := false
+		for _, ty := range res.types[1:] {
+			numeric = numeric || strings.Contains(ty, "Float") || strings.Contains(ty, "Int")
+		}
+		if !numeric {
+			g.t.Errorf("%s: time series without a numeric column: %v", where, res.types)
+		}
+	}
+}
+
+func sumMetric(text, name string) float64 {
+	var sum float64
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, name+"{") || strings.HasPrefix(line, name+" ") {
+			var v float64
+			fmt.Sscanf(line[strings.LastIndexByte(line, ' ')+1:], "%g", &v)
+			sum += v
+		}
+	}
+	return sum
+}
+
+func newScanTarget(t reflect.Type) any { return reflect.New(t).Interface() }
