@@ -20,6 +20,7 @@ import (
 
 type simulateFlags struct {
 	out, kafka, topics, start, truth, profile string
+	preset                                    string
 	span                                      time.Duration
 	centers                                   int
 	seed                                      uint64
@@ -49,6 +50,7 @@ abandoned; tickets late), which an evaluation of its output must reproduce.`,
 	fl.StringVar(&f.start, "start", "", "simulated start, RFC 3339 (default: today 00:00 in the profile's time zone)")
 	fl.DurationVar(&f.span, "span", 24*time.Hour, "simulated duration, e.g. 24h or 720h (a month)")
 	fl.IntVar(&f.centers, "centers", 1, "number of centres")
+	fl.StringVar(&f.preset, "preset", "default", "default (centres of about 3,400 calls a working day; most targets met) or large (one centre of about 50,000 calls a working day; --centers ignored)")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed")
 	fl.Float64Var(&f.rate, "rate", 0, "events per second (0: as fast as possible)")
 	fl.StringVar(&f.truth, "truth", "", "write the ground truth (JSON) to this file")
@@ -78,7 +80,11 @@ func runSimulate(cmd *cobra.Command, f simulateFlags) error {
 			return fmt.Errorf("--start %q: want RFC 3339", f.start)
 		}
 	}
-	cfg := sim.Default(f.centers, start, f.span, f.seed)
+	preset, ok := sim.Presets[f.preset]
+	if !ok {
+		return fmt.Errorf("--preset %q: want default or large", f.preset)
+	}
+	cfg := preset(f.centers, start, f.span, f.seed)
 	if cfg.Inject, err = injectRates(f.inject); err != nil {
 		return err
 	}

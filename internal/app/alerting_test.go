@@ -65,17 +65,11 @@ receivers:
     webhook_configs: [{url: %q}]
 `, hook.URL))
 	rules, _ := filepath.Abs("../../deploy/prometheus/gbt33358-2016.rules.yml")
-	write(t, filepath.Join(dir, "prom.yml"), fmt.Sprintf(`global: {scrape_interval: 1s, evaluation_interval: 1s}
-rule_files: [%q]
-alerting: {alertmanagers: [{static_configs: [{targets: [%q]}]}]}
-scrape_configs:
-  - job_name: hotlineqc
-    static_configs: [{targets: [%q]}]
-`, rules, amAddr, ln.Addr().String()))
 	testenv.StartProcess(t, "http://"+amAddr+"/-/ready", alertmanager, "--config.file="+filepath.Join(dir, "am.yml"),
 		"--storage.path="+filepath.Join(dir, "am"), "--web.listen-address="+amAddr, "--cluster.listen-address=")
-	testenv.StartProcess(t, "http://"+promAddr+"/-/ready", prometheus, "--config.file="+filepath.Join(dir, "prom.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"), "--web.listen-address="+promAddr)
+	startPrometheus(t, prometheus, promAddr, ln.Addr().String(), fmt.Sprintf(`rule_files: [%q]
+alerting: {alertmanagers: [{static_configs: [{targets: [%q]}]}]}
+`, rules, amAddr))
 
 	// 20 rounds of 10 calls, 4 answered and 6 abandoned, one round a second,
 	// so that the counters grow between scrapes.
@@ -120,6 +114,20 @@ scrape_configs:
 func callMsg(call, suffix, typ, ts, extra string) kafka.Message {
 	return kafka.Message{Key: []byte(call), Value: []byte(fmt.Sprintf(
 		`{"event_id":"%s-%s","type":"%s","ts":"%s","center_id":"c1","call_id":"%s"%s}`, call, suffix, typ, ts, call, extra))}
+}
+
+// startPrometheus runs the real Prometheus on addr, scraping target every
+// second, with more configuration (rules, alerting) if given.
+func startPrometheus(t *testing.T, bin, addr, target, more string) {
+	t.Helper()
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "prom.yml"), fmt.Sprintf(`global: {scrape_interval: 1s, evaluation_interval: 1s}
+%sscrape_configs:
+  - job_name: hotlineqc
+    static_configs: [{targets: [%q]}]
+`, more, target))
+	testenv.StartProcess(t, "http://"+addr+"/-/ready", bin, "--config.file="+filepath.Join(dir, "prom.yml"),
+		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"), "--web.listen-address="+addr)
 }
 
 func write(t *testing.T, path, body string) {

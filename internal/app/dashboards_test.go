@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -16,8 +15,6 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-	"github.com/grafana/grafana-foundation-sdk/go/cog"
-	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/segmentio/kafka-go"
 
@@ -64,6 +61,20 @@ func TestDashboardQueriesOnRealServers(t *testing.T) {
 	}, nil); err != nil {
 		t.Fatal(err)
 	}
+	// Two tickets dispatched twelve days ago and never replied: overdue now
+	// whatever the simulation did.
+	for _, id := range []string{"late1", "late2"} {
+		at := end.Add(-12 * 24 * time.Hour)
+		for i, ev := range []string{
+			`"type":"ticket.created","category":"complaint","channel":"voice"`,
+			`"type":"ticket.dispatched","department_id":"environment"`,
+		} {
+			tickets = append(tickets, kafka.Message{Key: []byte(id), Value: []byte(fmt.Sprintf(
+				`{"event_id":"%s-%d",%s,"ts":"%s","center_id":"c12345","ticket_id":"%s"}`,
+				id, i, ev, at.Add(time.Duration(i)*time.Hour).Format(time.RFC3339), id))})
+			n++
+		}
+	}
 	produce(ctx, t, cfg.Kafka.Brokers[0], cfg.Kafka.Topics.Calls, calls)
 	produce(ctx, t, cfg.Kafka.Brokers[0], cfg.Kafka.Topics.Tickets, tickets)
 
@@ -76,15 +87,8 @@ func TestDashboardQueriesOnRealServers(t *testing.T) {
 	go func() { done <- app.Run(runCtx, cfg, ln, app.NewRegistry(), quiet()) }()
 	defer func() { stop(); <-done }()
 
-	dir := t.TempDir()
 	promAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePorts(t, 1)[0])
-	write(t, filepath.Join(dir, "prom.yml"), fmt.Sprintf(`global: {scrape_interval: 1s, evaluation_interval: 1s}
-scrape_configs:
-  - job_name: hotlineqc
-    static_configs: [{targets: [%q]}]
-`, ln.Addr().String()))
-	testenv.StartProcess(t, "http://"+promAddr+"/-/ready", promBin, "--config.file="+filepath.Join(dir, "prom.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"), "--web.listen-address="+promAddr)
+	startPrometheus(t, promBin, promAddr, ln.Addr().String(), "")
 
 	metrics := "http://" + ln.Addr().String() + "/metrics"
 	waitFor(t, done, 4*time.Minute, func() bool {
@@ -99,22 +103,15 @@ scrape_configs:
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	plugins.RegisterDefaultPlugins()
-	cog.NewRuntime().RegisterDataqueryVariant(dashboards.ClickHouseVariant())
-	files, _ := filepath.Glob("../../dashboards/*.json")
-	if len(files) != 5 {
-		t.Fatalf("%d dashboards, want 5", len(files))
+	boards, err := dashboards.Load("../../dashboards")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(boards) != 5 {
+		t.Fatalf("%d dashboards, want 5", len(boards))
 	}
 	ran := 0
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var d dashboard.Dashboard
-		if err := json.Unmarshal(raw, &d); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
+	for f, d := range boards {
 		qs, err := dashboards.Queries(d)
 		if err != nil {
 			t.Fatal(err)

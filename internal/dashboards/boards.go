@@ -265,18 +265,20 @@ ORDER BY time`, chRatio("on_time_closure_rate"))
 func (g gen) pipeline() *dashboard.DashboardBuilder {
 	b := g.board("hotlineqc-pipeline", "hotlineqc · 管道健康", "now-6h").
 		Description("hotlineqc run 各实例的消费、写入与提交状况。")
-	b = b.WithPanel(statPanel("已分配分区", "各实例当前拥有的分区数之和", "short", countThresholds(0), prometheusDS,
-		promQL("A", "sum(hotline_kafka_partitions_assigned)", "分区", true)))
-	b = b.WithPanel(statPanel("距上次提交", "最近一次成功提交偏移量至今（所有实例中最近的）", "s", countThresholds(300), prometheusDS,
-		promQL("A", "time() - max(hotline_pipeline_last_commit_timestamp_seconds)", "秒", true)))
-	b = b.WithPanel(statPanel("再均衡次数（1 小时）", "消费组代数的增加", "short", countThresholds(10), prometheusDS,
-		promQL("A", "sum(increase(hotline_kafka_generations_total[1h]))", "次", true)))
-	b = b.WithPanel(statPanel("死信（1 小时）", "被拒绝并写入死信主题的消息", "short", countThresholds(1), prometheusDS,
-		promQL("A", "sum(increase(hotline_pipeline_dead_letters_written_total[1h]))", "条", true)))
-	b = b.WithPanel(statPanel("消费积压", "各分区距末尾的消息数之和", "short", countThresholds(100000), prometheusDS,
-		promQL("A", "sum(hotline_kafka_consumer_lag_messages)", "条", true)))
-	b = b.WithPanel(statPanel("写入失败（1 小时）", "各写入阶段失败的尝试（每次重试计一次）", "short", countThresholds(1), prometheusDS,
-		promQL("A", "sum(increase(hotline_pipeline_flush_stage_failures_total[1h]))", "次", true)))
+	for _, st := range []struct {
+		title, desc, unit string
+		red               float64 // from this value on (0: never)
+		expr, legend      string
+	}{
+		{"已分配分区", "各实例当前拥有的分区数之和", "short", 0, "sum(hotline_kafka_partitions_assigned)", "分区"},
+		{"距上次提交", "最近一次成功提交偏移量至今（所有实例中最近的）", "s", 300, "time() - max(hotline_pipeline_last_commit_timestamp_seconds)", "秒"},
+		{"再均衡次数（1 小时）", "消费组代数的增加", "short", 10, "sum(increase(hotline_kafka_generations_total[1h]))", "次"},
+		{"死信（1 小时）", "被拒绝并写入死信主题的消息", "short", 1, "sum(increase(hotline_pipeline_dead_letters_written_total[1h]))", "条"},
+		{"消费积压", "各分区距末尾的消息数之和", "short", 100000, "sum(hotline_kafka_consumer_lag_messages)", "条"},
+		{"写入失败（1 小时）", "各写入阶段失败的尝试（每次重试计一次）", "short", 1, "sum(increase(hotline_pipeline_flush_stage_failures_total[1h]))", "次"},
+	} {
+		b = b.WithPanel(statPanel(st.title, st.desc, st.unit, countThresholds(st.red), prometheusDS, promQL("A", st.expr, st.legend, true)))
+	}
 	b = b.WithPanel(seriesPanel("消费积压（按分区）", "", "short", countThresholds(100000), prometheusDS,
 		promQL("A", "sum by (topic, partition) (hotline_kafka_consumer_lag_messages)", "{{topic}}/{{partition}}", false)))
 	b = b.WithPanel(seriesPanel("消费与写入速率", "每秒消息与事件", "short", countThresholds(0), prometheusDS,

@@ -206,7 +206,7 @@ func (q *queue) answer(a *agent, k *call) {
 		s.emit(wire{Type: "call.ended", CenterID: c.cfg.ID, CallID: k.id, EndedBy: by})
 		if s.chance(0.6) {
 			s.at(s.now+s.uniform(5*time.Second, 40*time.Second), func() {
-				s.emit(wire{Type: "call.rated", CenterID: c.cfg.ID, CallID: k.id, Rating: c.rating(0.93)})
+				s.emit(wire{Type: "call.rated", CenterID: c.cfg.ID, CallID: k.id, Rating: c.rating(0.985)})
 			})
 		}
 		wrap := s.uniform(20*time.Second, 90*time.Second)

@@ -58,32 +58,59 @@ type Department struct {
 	ReturnRate float64
 }
 
-// Default returns a plausible configuration: n centres with three queues
-// and five departments each, starting at start for span.
+// Default returns a plausible configuration: n centres (any number; their
+// sizes repeat every five) with three queues and five departments each,
+// starting at start for span. Most targets of the default profile are met;
+// a few are not (the environment department is slow, the market
+// department returns tickets), as in a real month.
 func Default(n int, start time.Time, span time.Duration, seed uint64) Config {
 	c := Config{Seed: seed, Start: start, Span: span}
 	for i := range n {
-		scale := 1.0 - 0.2*float64(i)
+		scale := 1.0 - 0.2*float64(i%5)
 		c.Centers = append(c.Centers, Center{
 			ID:               fmt.Sprintf("c%d", 12345+i),
 			PeakCallsPerHour: 420 * scale,
 			Queues: []Queue{
-				{Name: "general", Share: 0.7, DayAgents: int(22 * scale), NightAgents: int(4*scale) + 1},
+				{Name: "general", Share: 0.7, DayAgents: int(30*scale) + 2, NightAgents: int(6*scale) + 1},
 				{Name: "enterprise", Share: 0.2, DayAgents: int(6*scale) + 1, NightAgents: 1},
 				{Name: "elderly", Share: 0.1, DayAgents: 3, NightAgents: 1},
 			},
 			TicketFromCall: 0.35,
 			WrittenPerHour: 60 * scale,
 			Departments: []Department{
-				{ID: "housing", ResolveWorkdays: 3.2, AcceptHours: 3, ContactHours: 8, ReturnRate: 0.05},
-				{ID: "water", ResolveWorkdays: 1.5, AcceptHours: 1, ContactHours: 3, ReturnRate: 0.02},
-				{ID: "transport", ResolveWorkdays: 4.6, AcceptHours: 6, ContactHours: 20, ReturnRate: 0.08},
-				{ID: "market", ResolveWorkdays: 2.4, AcceptHours: 2, ContactHours: 6, ReturnRate: 0.2},
-				{ID: "environment", ResolveWorkdays: 5.5, AcceptHours: 10, ContactHours: 30, ReturnRate: 0.04},
+				{ID: "housing", ResolveWorkdays: 2.0, AcceptHours: 2, ContactHours: 3, ReturnRate: 0.03},
+				{ID: "water", ResolveWorkdays: 1.2, AcceptHours: 1, ContactHours: 1.5, ReturnRate: 0.02},
+				{ID: "transport", ResolveWorkdays: 2.2, AcceptHours: 3, ContactHours: 5, ReturnRate: 0.03},
+				{ID: "market", ResolveWorkdays: 1.8, AcceptHours: 2, ContactHours: 3, ReturnRate: 0.09},
+				{ID: "environment", ResolveWorkdays: 3.0, AcceptHours: 6, ContactHours: 10, ReturnRate: 0.03},
 			},
 		})
 	}
 	return c
+}
+
+// Large returns one large centre (c12345, like the busiest 12345 hotlines:
+// 50,000–60,000 calls offered on a working day, its agents and the
+// tickets that go with them), for benchmarks and dashboards.
+func Large(start time.Time, span time.Duration, seed uint64) Config {
+	c := Default(1, start, span, seed)
+	const k = 15 // the default first centre offers about 3,400 calls on a working day
+	ct := &c.Centers[0]
+	ct.PeakCallsPerHour *= k
+	ct.WrittenPerHour *= k
+	for i := range ct.Queues {
+		ct.Queues[i].DayAgents *= k
+		ct.Queues[i].NightAgents *= k
+	}
+	return c
+}
+
+// Presets names the configurations the simulate command offers.
+var Presets = map[string]func(centers int, start time.Time, span time.Duration, seed uint64) Config{
+	"default": Default,
+	"large": func(_ int, start time.Time, span time.Duration, seed uint64) Config {
+		return Large(start, span, seed)
+	},
 }
 
 // Validate checks the configuration.

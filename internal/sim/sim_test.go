@@ -191,3 +191,47 @@ func TestAuditFindsExactlyTheInjectedFaults(t *testing.T) {
 		t.Logf("%s: %d natural, %d injected", class, len(natural[class]), len(injected))
 	}
 }
+
+// The default centres meet most targets of the default profile over two
+// weeks, with a few breaches; any number of centres can be simulated.
+func TestDefaultMeetsMostTargets(t *testing.T) {
+	start := time.Date(2026, 9, 7, 0, 0, 0, 0, shanghai)
+	span := 14 * 24 * time.Hour
+	if err := sim.Default(12, start, span, 1).Validate(); err != nil {
+		t.Fatalf("12 centres: %v", err)
+	}
+	out, _ := run(t, start, span, 1, 5)
+	file := filepath.Join(t.TempDir(), "sim.ndjson")
+	if err := os.WriteFile(file, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := compute.Run(context.Background(), compute.Options{Files: []string{file}, Profiles: profile.Single(profile.Default()),
+		Query: indicator.Query{Window: indicator.WindowMonth, GroupBy: []string{"center_id"}}, AsOf: start.Add(span)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var met, missed []string
+	for _, r := range res.Results {
+		if r.Met == nil || r.WindowStart != "2026-09-01T00:00:00+08:00" {
+			continue
+		}
+		if *r.Met {
+			met = append(met, r.Indicator)
+		} else {
+			missed = append(missed, r.Indicator)
+		}
+	}
+	t.Logf("met %d targets, missed %v", len(met), missed)
+	if len(met) < 12 || len(missed) > 3 {
+		t.Errorf("met %v, missed %v: want most met, a few missed at most", met, missed)
+	}
+}
+
+// The large preset offers 50,000–60,000 calls on a working day.
+func TestLargePresetVolume(t *testing.T) {
+	start := time.Date(2026, 9, 1, 0, 0, 0, 0, shanghai) // a Tuesday
+	_, truth := runConfig(t, sim.Large(start, 24*time.Hour, 3))
+	if truth.CallsOffered < 50_000 || truth.CallsOffered > 60_000 {
+		t.Errorf("large preset offered %d calls on a working day, want 50,000–60,000", truth.CallsOffered)
+	}
+}

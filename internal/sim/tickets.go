@@ -11,8 +11,8 @@ var categories = []struct {
 	weight float64
 	intake float64 // share answered by the hotline itself (一次办结)
 }{
-	{"consultation", 0.35, 0.7}, {"help", 0.2, 0.1}, {"complaint", 0.25, 0.05},
-	{"report", 0.08, 0.02}, {"suggestion", 0.08, 0.1}, {"praise", 0.04, 0.5},
+	{"consultation", 0.35, 0.98}, {"help", 0.2, 0.9}, {"complaint", 0.25, 0.82},
+	{"report", 0.08, 0.75}, {"suggestion", 0.08, 0.95}, {"praise", 0.04, 0.99},
 }
 
 var writtenChannels = []string{"sms", "web", "wechat", "app", "email"}
@@ -47,7 +47,7 @@ func (c *center) written() {
 		limit = 24 * time.Hour
 	}
 	delay := s.uniform(limit/10, limit*9/10)
-	if s.chance(0.08) {
+	if s.chance(0.03) {
 		delay = s.uniform(limit, limit*3)
 	}
 	t.respond = s.now + delay
@@ -81,6 +81,7 @@ func (c *center) newTicket(channel, callID string) *ticket {
 			s.emit(wire{Type: "ticket.resolved_on_intake", CenterID: c.cfg.ID, TicketID: t.id})
 			s.at(t.closeAt(s.now, s.uniform(time.Minute, 30*time.Minute)), func() {
 				s.emit(wire{Type: "ticket.closed", CenterID: c.cfg.ID, TicketID: t.id})
+				c.callback(t, 0.95, 0.99)
 			})
 		})
 		return t
@@ -155,25 +156,36 @@ func (c *center) reply(t *ticket, d *Department) {
 	}
 	s.at(t.closeAt(s.now, s.uniform(time.Hour, 20*time.Hour)), func() {
 		s.emit(wire{Type: "ticket.closed", CenterID: c.cfg.ID, TicketID: t.id})
-		s.at(s.now+s.uniform(4*time.Hour, 48*time.Hour), func() {
-			if !s.chance(0.85) {
-				s.emit(wire{Type: "ticket.callback", CenterID: c.cfg.ID, TicketID: t.id, Reached: ptr(false)})
-				return
-			}
-			slow := d.ResolveWorkdays > 4
-			resolved := s.chance(0.9) && !(slow && s.chance(0.2))
-			rating := c.rating(0.95)
-			if !resolved {
-				rating = c.rating(0.4)
-			}
-			s.emit(wire{Type: "ticket.callback", CenterID: c.cfg.ID, TicketID: t.id, Reached: ptr(true),
-				Resolved: ptr(resolved), Rating: rating})
-			if !resolved && s.chance(0.5) {
-				s.at(s.now+s.uniform(time.Hour, 6*time.Hour), func() {
-					s.emit(wire{Type: "ticket.reopened", CenterID: c.cfg.ID, TicketID: t.id, Reason: "回访未解决"})
-				})
-			}
-		})
+		resolve := 0.985
+		if d.ResolveWorkdays > 2.8 { // a slow department resolves less
+			resolve = 0.93
+		}
+		c.callback(t, 0.97, resolve)
+	})
+}
+
+// callback calls the citizen back after a ticket closed: reached with
+// probability reach, the request resolved with probability resolve, a
+// rating after that; an unresolved ticket may be reopened.
+func (c *center) callback(t *ticket, reach, resolve float64) {
+	s := c.s
+	s.at(s.now+s.uniform(2*time.Hour, 24*time.Hour), func() {
+		if !s.chance(reach) {
+			s.emit(wire{Type: "ticket.callback", CenterID: c.cfg.ID, TicketID: t.id, Reached: ptr(false)})
+			return
+		}
+		resolved := s.chance(resolve)
+		rating := c.rating(0.995)
+		if !resolved {
+			rating = c.rating(0.4)
+		}
+		s.emit(wire{Type: "ticket.callback", CenterID: c.cfg.ID, TicketID: t.id, Reached: ptr(true),
+			Resolved: ptr(resolved), Rating: rating})
+		if !resolved && s.chance(0.5) {
+			s.at(s.now+s.uniform(time.Hour, 6*time.Hour), func() {
+				s.emit(wire{Type: "ticket.reopened", CenterID: c.cfg.ID, TicketID: t.id, Reason: "回访未解决"})
+			})
+		}
 	})
 }
 
