@@ -13,6 +13,7 @@ import (
 func newRulesCmd() *cobra.Command {
 	var (
 		out      string
+		k8s      string
 		profiles profileFlags
 	)
 	cmd := &cobra.Command{
@@ -41,10 +42,21 @@ a profile label.`,
 				return err
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), path)
+			if k8s == "" {
+				return nil
+			}
+			if b, err = rules.PrometheusRule(set); err != nil {
+				return err
+			}
+			if err := os.WriteFile(k8s, b, 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), k8s)
 			return nil
 		},
 	}
 	profiles.register(cmd.Flags())
 	cmd.Flags().StringVar(&out, "out", "deploy/prometheus", "output directory")
+	cmd.Flags().StringVar(&k8s, "prometheus-rule", "", "also write the rules as a Kubernetes PrometheusRule (prometheus-operator) to this file, e.g. deploy/k8s/prometheusrule.yaml")
 	return cmd
 }

@@ -24,7 +24,7 @@ type simulateFlags struct {
 	span                                      time.Duration
 	centers                                   int
 	seed                                      uint64
-	rate                                      float64
+	rate, speed                               float64
 	partitions                                int
 	inject                                    map[string]string
 }
@@ -47,12 +47,13 @@ abandoned; tickets late), which an evaluation of its output must reproduce.`,
 	fl.StringVar(&f.out, "out", "", "write NDJSON to this file (- for stdout)")
 	fl.StringVar(&f.kafka, "kafka", "", "produce to these Kafka brokers (comma-separated)")
 	fl.StringVar(&f.topics, "topics", "hotline.calls,hotline.tickets", "call and ticket topics")
-	fl.StringVar(&f.start, "start", "", "simulated start, RFC 3339 (default: today 00:00 in the profile's time zone)")
+	fl.StringVar(&f.start, "start", "", "simulated start, RFC 3339, or a negative duration from now such as -168h (default: today 00:00 in the profile's time zone)")
 	fl.DurationVar(&f.span, "span", 24*time.Hour, "simulated duration, e.g. 24h or 720h (a month)")
 	fl.IntVar(&f.centers, "centers", 1, "number of centres")
 	fl.StringVar(&f.preset, "preset", "default", "default (centres of about 3,400 calls a working day; most targets met) or large (one centre of about 50,000 calls a working day; --centers ignored)")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed")
 	fl.Float64Var(&f.rate, "rate", 0, "events per second (0: as fast as possible)")
+	fl.Float64Var(&f.speed, "speed", 0, "follow the clock: simulated time before now is produced at once, after now at this many simulated seconds per second (1: real time; 0: as fast as possible)")
 	fl.StringVar(&f.truth, "truth", "", "write the ground truth (JSON) to this file")
 	fl.IntVar(&f.partitions, "partitions", 3, "with --kafka: partitions of the topics when they must be created")
 	fl.StringVar(&f.profile, "profile", profile.DefaultID, "profile whose deadlines and calendar the truth uses")
@@ -75,9 +76,11 @@ func runSimulate(cmd *cobra.Command, f simulateFlags) error {
 	}
 	y, m, d := time.Now().In(p.Location()).Date()
 	start := time.Date(y, m, d, 0, 0, 0, 0, p.Location())
-	if f.start != "" {
+	if ago, derr := time.ParseDuration(f.start); derr == nil && ago < 0 {
+		start = time.Now().Add(ago).Truncate(time.Minute)
+	} else if f.start != "" {
 		if start, err = time.Parse(time.RFC3339, f.start); err != nil {
-			return fmt.Errorf("--start %q: want RFC 3339", f.start)
+			return fmt.Errorf("--start %q: want RFC 3339 or a negative duration", f.start)
 		}
 	}
 	preset, ok := sim.Presets[f.preset]
@@ -97,6 +100,9 @@ func runSimulate(cmd *cobra.Command, f simulateFlags) error {
 		return err
 	}
 	var pace sim.Pacer
+	if f.speed > 0 {
+		pace = &sim.Accelerated{Speed: f.speed, From: time.Now().UnixMilli()}
+	}
 	if f.rate > 0 {
 		rate := &sim.Rate{PerSecond: f.rate}
 		inner := sink

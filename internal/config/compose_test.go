@@ -11,7 +11,8 @@ import (
 )
 
 // docker-compose.yml cannot run here (no container engine); this loads it
-// with compose-go and checks the services, ports and mounted files it names.
+// with compose-go and checks the services, ports, health checks and mounted
+// files it names.
 func TestComposeFile(t *testing.T) {
 	opts, err := cli.NewProjectOptions([]string{"../../docker-compose.yml"},
 		cli.WithName("hotlineqc"), cli.WithEnv([]string{"HOTLINEQC_CALLER_HASH_KEY=0123456789abcdef"}),
@@ -23,15 +24,18 @@ func TestComposeFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"alertmanager", "clickhouse", "hotlineqc", "kafka", "migrate", "prometheus"}
+	want := []string{"alertmanager", "clickhouse", "grafana", "hotlineqc", "kafka", "migrate", "prometheus", "simulator"}
 	if got := p.ServiceNames(); !slices.Equal(sorted(got), want) {
 		t.Errorf("services = %v, want %v", got, want)
 	}
-	ports := map[string]uint32{"kafka": 9092, "clickhouse": 9000, "hotlineqc": 9464, "prometheus": 9090, "alertmanager": 9093}
+	ports := map[string]uint32{"kafka": 9092, "clickhouse": 9000, "hotlineqc": 9464, "prometheus": 9090, "alertmanager": 9093, "grafana": 3000}
 	for name, port := range ports {
 		s, err := p.GetService(name)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if s.HealthCheck == nil || len(s.HealthCheck.Test) < 2 {
+			t.Errorf("%s has no health check", name)
 		}
 		found := false
 		for _, pc := range s.Ports {
@@ -47,6 +51,26 @@ func TestComposeFile(t *testing.T) {
 				}
 			}
 		}
+	}
+	// Grafana gets the plugin, the provisioning and the generated dashboards.
+	g, _ := p.GetService("grafana")
+	if v := g.Environment["GF_INSTALL_PLUGINS"]; v == nil || *v != "grafana-clickhouse-datasource" {
+		t.Error("grafana does not install the ClickHouse plugin")
+	}
+	mounts := map[string]bool{}
+	for _, v := range g.Volumes {
+		mounts[v.Target] = true
+		if v.Target == "/var/lib/grafana/dashboards/hotlineqc" {
+			if files, _ := filepath.Glob(filepath.Join(v.Source, "*.json")); len(files) != 5 {
+				t.Errorf("grafana mounts %d dashboards, want 5", len(files))
+			}
+		}
+	}
+	if !mounts["/etc/grafana/provisioning"] || !mounts["/var/lib/grafana/dashboards/hotlineqc"] {
+		t.Errorf("grafana mounts %v, want the provisioning and the dashboards", mounts)
+	}
+	if sim, _ := p.GetService("simulator"); !slices.Contains(sim.Command, "--kafka") {
+		t.Errorf("the simulator does not produce to Kafka: %v", sim.Command)
 	}
 	run, _ := p.GetService("hotlineqc")
 	if run.Environment["HOTLINEQC_PRIVACY__CALLER_HASH_KEY__VALUE"] == nil {
