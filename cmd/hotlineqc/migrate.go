@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -46,20 +44,14 @@ schema, 20.3 and later also LowCardinality, codecs and TTL.
 		},
 	}
 	cmd.Flags().StringVar(&path, "config", "", "configuration file (YAML); the clickhouse section is used")
-	cmd.Flags().StringVar(&printFor, "print", "", "print the DDL for this server version (e.g. 18.16 or 24.8) and exit")
+	cmd.Flags().StringVar(&printFor, "print", "", "print the DDL for this server version (e.g. 18.16, 24.8 or 26.9.2.1 as the server reports it) and exit")
 	return cmd
 }
 
 func printDDL(cmd *cobra.Command, c chstore.Config, v string) error {
-	var ver chstore.Version
-	parts := strings.Split(v, ".")
-	nums := []*uint64{&ver.Major, &ver.Minor, &ver.Patch}
-	for i, p := range parts {
-		n, err := strconv.ParseUint(p, 10, 32)
-		if err != nil || i >= len(nums) {
-			return fmt.Errorf("--print %q: want a version such as 18.16 or 24.8.4", v)
-		}
-		*nums[i] = n
+	ver, err := chstore.ParseVersion(v)
+	if err != nil {
+		return fmt.Errorf("--print: %w (such as 18.16, 24.8.4 or 26.9.2.1)", err)
 	}
 	f := chstore.FeaturesOf(ver)
 	for _, m := range chstore.Migrations {

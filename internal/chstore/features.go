@@ -1,12 +1,37 @@
 package chstore
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 // Version is a ClickHouse server version.
 type Version struct{ Major, Minor, Patch uint64 }
 
 // String returns the version as "major.minor.patch".
 func (v Version) String() string { return fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch) }
+
+// ParseVersion reads a version as people and servers write it: "18.16",
+// "24.8.4", or the full "26.9.2.1" a server reports (the build number and a
+// suffix such as "-lts" are ignored).
+func ParseVersion(s string) (Version, error) {
+	var v Version
+	core, _, _ := strings.Cut(strings.TrimSpace(s), "-")
+	parts := strings.Split(core, ".")
+	if len(parts) < 2 || len(parts) > 4 {
+		return v, fmt.Errorf("ClickHouse version %q: want major.minor[.patch[.build]]", s)
+	}
+	nums := []*uint64{&v.Major, &v.Minor, &v.Patch, new(uint64)}
+	for i, p := range parts {
+		n, err := strconv.ParseUint(p, 10, 32)
+		if err != nil {
+			return Version{}, fmt.Errorf("ClickHouse version %q: want major.minor[.patch[.build]]", s)
+		}
+		*nums[i] = n
+	}
+	return v, nil
+}
 
 func (v Version) atLeast(major, minor uint64) bool {
 	return v.Major > major || (v.Major == major && v.Minor >= minor)
