@@ -22,6 +22,7 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/dashboards"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
+	"github.com/hotlineqc/hotlineqc/internal/report"
 	"github.com/hotlineqc/hotlineqc/internal/sim"
 	"github.com/hotlineqc/hotlineqc/internal/testenv"
 )
@@ -38,10 +39,9 @@ func TestDashboardQueriesOnRealServers(t *testing.T) {
 	defer cancel()
 
 	// Eight days of one centre up to now, a bad message now and then.
-	p := profile.Default()
-	cal, _ := p.NewCalendar()
+	cal, _ := profile.Default().NewCalendar()
 	end := time.Now().Truncate(time.Minute)
-	s, err := sim.New(sim.Default(1, end.Add(-8*24*time.Hour), 8*24*time.Hour, 21), p, cal)
+	s, err := sim.New(sim.Default(1, end.Add(-8*24*time.Hour), 8*24*time.Hour, 21), profile.Default(), cal)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,6 +139,39 @@ func TestDashboardQueriesOnRealServers(t *testing.T) {
 		}
 	}
 	t.Logf("%d dashboard queries ran on the real Prometheus and ClickHouse, each with data", ran)
+
+	// The evaluation's department scores and ranks are the export's, to
+	// the cent, for this month as of now.
+	p := profile.Default()
+	loc := p.Location()
+	now := time.Now().In(loc)
+	src, err := report.FromStore(ctx, chstore.NewReader(conn, cfg.ClickHouse.Database), profile.Single(p), now, "ClickHouse", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := report.Build(src, p, now.Format("2006-01"), "c12345")
+	if err != nil {
+		t.Fatal(err)
+	}
+	evalQs, err := dashboards.Queries(boards["hotlineqc-evaluation.json"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &grafana{t: t, ctx: ctx, conn: conn, db: cfg.ClickHouse.Database, vars: map[string][]string{"center": {"c12345"}},
+		from: time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, loc), to: now}
+	res := g.sql("承办单位得分与排名", evalQs[0].SQL)
+	got := map[string]string{}
+	for _, row := range res.values {
+		got[fmt.Sprint(row[1])] = fmt.Sprintf("score %.2f rank %d", row[2], row[0])
+	}
+	want := map[string]string{}
+	for _, d := range rep.Depts {
+		want[d.Department] = fmt.Sprintf("score %.2f rank %d", d.Score, d.Rank)
+	}
+	if len(want) == 0 || !reflect.DeepEqual(got, want) {
+		t.Errorf("department scores: dashboard %v, export %v", got, want)
+	}
+	t.Logf("department scores of %s, as the export: %v", now.Format("2006-01"), want)
 }
 
 // grafana expands and runs a dashboard's queries as Grafana and the

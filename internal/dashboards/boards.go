@@ -309,6 +309,11 @@ func gradeThresholds() *dashboard.ThresholdsConfigBuilder {
 		{Value: nil, Color: "red"}, {Value: ptr(60.0), Color: "orange"}, {Value: ptr(80.0), Color: "yellow"}, {Value: ptr(90.0), Color: "green"}})
 }
 
+// round2 rounds a non-negative amount to 2 decimals, half away from zero
+// as the export does (math.Round): ClickHouse's round() rounds a Float64
+// half to even.
+func round2(x string) string { return "floor((" + x + ") * 100 + 0.5) / 100" }
+
 // chRatio is an indicator's exact value from the summed contributions of
 // the rows in scope (ARRAY JOIN as ind, num, den): NULL without a
 // denominator; means in their unit (stored in ms).
@@ -360,8 +365,8 @@ func (g gen) scoreSQL() string {
 			if t.Op == "<=" {
 				short = fmt.Sprintf("(%s - %g) * 100", col, t.Value)
 			}
-			points = append(points, fmt.Sprintf("if(isNull(%s), %g, round(greatest(%g, %g - %g * greatest(0, %s)), 2))",
-				col, it.Points, it.Floor, it.Points, it.Step, short))
+			points = append(points, fmt.Sprintf("if(isNull(%s), %g, %s)",
+				col, it.Points, round2(fmt.Sprintf("greatest(%g, %g - %g * greatest(0, %s))", it.Floor, it.Points, it.Step, short))))
 		}
 	}
 	total := strings.Join(points, "\n    + ")
@@ -387,14 +392,14 @@ func (g gen) scoreSQL() string {
   multiIf(`+"`得分`"+` >= 90, '优秀', `+"`得分`"+` >= 80, '良好', `+"`得分`"+` >= 60, '合格', '不合格') AS `+"`等级`"+`,
   %s
 FROM (
-  SELECT *, ifNull(round(greatest(0, %s), 2), 0) AS `+"`得分`"+`
+  SELECT *, ifNull(%s, 0) AS `+"`得分`"+`
   FROM %s
 )
 CROSS JOIN (
   SELECT groupArray(s) AS all_scores FROM (
-    SELECT ifNull(round(greatest(0, %s), 2), 0) AS s
+    SELECT ifNull(%s, 0) AS s
     FROM %s
   )
 )
-ORDER BY `+"`得分`"+` DESC, dept ASC`, strings.Join(shown, ", "), total, from, total, from)
+ORDER BY `+"`得分`"+` DESC, dept ASC`, strings.Join(shown, ", "), round2("greatest(0, "+total+")"), from, round2("greatest(0, "+total+")"), from)
 }
