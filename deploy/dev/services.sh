@@ -13,6 +13,7 @@
 #   Prometheus  127.0.0.1:9090, promtool                      (Debian prometheus)
 #   Alertmanager 127.0.0.1:9093                                (Debian prometheus-alertmanager)
 #   Chromium    headless browser for page tests, no server      (Debian chromium)
+#   chdb        in-process ClickHouse 26.x for the modern-schema test (PyPI chdb, in .cache/services/chdb)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -260,6 +261,26 @@ zookeeper_up() {
   log "zookeeper $(dpkg-query -W -f='${Version}' zookeeper) installed"
 }
 
+# ---------------------------------------------------------------------- chdb
+
+# chdb is ClickHouse 26.x as a Python module: the modern schema (TTL,
+# LowCardinality, codecs) and every query run on it in a test, beside the
+# old Debian server. No server: it is only installed, with pip, into
+# $STATE/chdb (PYTHONPATH), pinned.
+CHDB_VERSION=4.4.0
+chdb_up() {
+  local dir=$STATE/chdb
+  if PYTHONPATH=$dir python3 -c "import chdb, sys; sys.exit(chdb.__version__ != '$CHDB_VERSION')" 2>/dev/null; then
+    log "chdb $CHDB_VERSION present"; return 0
+  fi
+  command -v python3 >/dev/null || apt_install python3 python3-pip
+  log "installing chdb $CHDB_VERSION from PyPI"
+  rm -rf "$dir"
+  python3 -m pip install --quiet --disable-pip-version-check --target "$dir" "chdb==$CHDB_VERSION" >"$STATE/chdb-pip.log" 2>&1 ||
+    die "pip install chdb failed, see $STATE/chdb-pip.log"
+  log "chdb $(PYTHONPATH=$dir python3 -c 'import chdb; print(chdb.__version__, chdb.query("SELECT version()", "TSV").data().strip())') installed"
+}
+
 # ------------------------------------------------------------------- verbs
 
 stop_one() {
@@ -292,6 +313,7 @@ case ${1:-} in
     prometheus_up
     chromium_up
     zookeeper_up
+    chdb_up
     log "all services up in $((SECONDS - t0))s"
     status ;;
   down)

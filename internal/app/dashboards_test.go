@@ -111,6 +111,7 @@ func TestDashboardQueriesOnRealServers(t *testing.T) {
 		t.Fatalf("%d dashboards, want 5", len(boards))
 	}
 	ran := 0
+	var dashSQL []namedSQL
 	for f, d := range boards {
 		qs, err := dashboards.Queries(d)
 		if err != nil {
@@ -134,6 +135,7 @@ func TestDashboardQueriesOnRealServers(t *testing.T) {
 				g.promPanel(where, q)
 			} else {
 				g.sqlPanel(where, q)
+				dashSQL = append(dashSQL, namedSQL{where, g.expandSQL(q.SQL)})
 			}
 			ran++
 		}
@@ -172,6 +174,8 @@ func TestDashboardQueriesOnRealServers(t *testing.T) {
 		t.Errorf("department scores: dashboard %v, export %v", got, want)
 	}
 	t.Logf("department scores of %s, as the export: %v", now.Format("2006-01"), want)
+
+	modernClickHouse(t, ctx, cfg, conn, dashSQL)
 }
 
 // grafana expands and runs a dashboard's queries as Grafana and the

@@ -377,12 +377,12 @@ func (g gen) scoreSQL() string {
   FROM ${database}.ticket_state FINAL
   ARRAY JOIN c_ind AS ind, c_bucket AS bucket, c_department AS dept, c_num AS num, c_den AS den
   WHERE center_id IN (${center:singlequote}) AND dept != '' AND $__timeFilter(bucket)
-  GROUP BY dept)`
+  GROUP BY dept) AS v`
 	if overdue {
 		from += "\n  ANY LEFT JOIN (SELECT holder_department AS dept, toFloat64(count()) AS `" + name("overdue_open") + "`" + `
     FROM ${database}.ticket_state FINAL
     WHERE center_id IN (${center:singlequote}) AND due_ms > 0 AND reply_ms = 0 AND due_ms < toUnixTimestamp(now()) * 1000
-    GROUP BY dept) USING dept`
+    GROUP BY dept) AS o USING dept`
 	}
 	var shown []string
 	for _, it := range g.p.Scoring.Items {
@@ -394,12 +394,12 @@ func (g gen) scoreSQL() string {
 FROM (
   SELECT *, ifNull(%s, 0) AS `+"`得分`"+`
   FROM %s
-)
+) AS d
 CROSS JOIN (
   SELECT groupArray(s) AS all_scores FROM (
     SELECT ifNull(%s, 0) AS s
     FROM %s
   )
-)
+) AS a
 ORDER BY `+"`得分`"+` DESC, dept ASC`, strings.Join(shown, ", "), round2("greatest(0, "+total+")"), from, round2("greatest(0, "+total+")"), from)
 }
