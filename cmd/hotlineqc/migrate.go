@@ -40,6 +40,9 @@ schema, 20.3 and later also LowCardinality, codecs and TTL.
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "ClickHouse %s, features %+v: database %s at schema version %d (applied now: %v)\n",
 				rep.Server, rep.Features, cfg.ClickHouse.Database, rep.Current, rep.Applied)
+			for _, s := range rep.Upgraded {
+				fmt.Fprintf(cmd.OutOrStdout(), "upgraded: %s\n", s)
+			}
 			return nil
 		},
 	}

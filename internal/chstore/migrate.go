@@ -18,6 +18,9 @@ type MigrationReport struct {
 	Features Features
 	Applied  []int // versions applied by this run
 	Current  int   // highest version now in place
+	// Upgraded are the ALTER statements that brought existing tables up
+	// to the server's features and the configured retention.
+	Upgraded []string
 }
 
 // ServerVersion asks the connected server for its version.
@@ -59,6 +62,14 @@ func Migrate(ctx context.Context, conn driver.Conn, c Config, log *slog.Logger) 
 			log.Info("applied migration", "version", m.Version, "name", m.Name, "server", v.String())
 		}
 		rep.Current = m.Version
+	}
+	// Tables created under an older server or another retention are
+	// brought up to this server's features and the configured retention.
+	if rep.Upgraded, err = upgrade(ctx, conn, c, rep.Features); err != nil {
+		return rep, err
+	}
+	for _, s := range rep.Upgraded {
+		log.Info("upgraded table", "statement", s)
 	}
 	return rep, nil
 }
