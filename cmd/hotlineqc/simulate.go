@@ -50,7 +50,7 @@ abandoned; tickets late), which an evaluation of its output must reproduce.`,
 	fl.StringVar(&f.start, "start", "", "simulated start, RFC 3339, or a negative duration from now such as -168h (default: today 00:00 in the profile's time zone)")
 	fl.DurationVar(&f.span, "span", 24*time.Hour, "simulated duration, e.g. 24h or 720h (a month)")
 	fl.IntVar(&f.centers, "centers", 1, "number of centres")
-	fl.StringVar(&f.preset, "preset", "default", "default (centres of about 3,400 calls a working day; most targets met) or large (one centre of about 50,000 calls a working day; --centers ignored)")
+	fl.StringVar(&f.preset, "preset", "default", "default (centres of about 3,400 calls a working day; most targets met), strained (the same centres under strain: slow departments, many breaches and late tickets) or large (one centre of 50,000–60,000 calls a working day; --centers ignored)")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed")
 	fl.Float64Var(&f.rate, "rate", 0, "events per second (0: as fast as possible)")
 	fl.Float64Var(&f.speed, "speed", 0, "follow the clock: simulated time before now is produced at once, after now at this many simulated seconds per second (1: real time; 0: as fast as possible)")
@@ -85,7 +85,7 @@ func runSimulate(cmd *cobra.Command, f simulateFlags) error {
 	}
 	preset, ok := sim.Presets[f.preset]
 	if !ok {
-		return fmt.Errorf("--preset %q: want default or large", f.preset)
+		return fmt.Errorf("--preset %q: want default, strained or large", f.preset)
 	}
 	cfg := preset(f.centers, start, f.span, f.seed)
 	if cfg.Inject, err = injectRates(f.inject); err != nil {

@@ -4,12 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -112,6 +117,7 @@ func TestDashboardQueriesOnRealServers(t *testing.T) {
 	}
 	ran := 0
 	var dashSQL []namedSQL
+	chartSeries := map[string][]series{}
 	for f, d := range boards {
 		qs, err := dashboards.Queries(d)
 		if err != nil {
@@ -132,15 +138,33 @@ func TestDashboardQueriesOnRealServers(t *testing.T) {
 			}
 			where := filepath.Base(f) + ": " + q.Panel
 			if q.PromQL != "" {
-				g.promPanel(where, q)
+				res := g.promPanel(where, q)
+				if q.Panel == chartOf[f] {
+					for _, s := range res {
+						sr := series{name: s.name()}
+						for _, v := range s.Values {
+							sr.points = append(sr.points, [2]float64{promValue(v[0]), promValue(v[1])})
+						}
+						if len(s.Values) == 0 {
+							sr.points = [][2]float64{{0, promValue(s.Value[1])}}
+						}
+						chartSeries[f] = append(chartSeries[f], sr)
+					}
+				}
 			} else {
-				g.sqlPanel(where, q)
+				res := g.sqlPanel(where, q)
+				if q.Panel == chartOf[f] {
+					for _, row := range res.values {
+						chartSeries[f] = append(chartSeries[f], series{name: fmt.Sprint(row[1]), points: [][2]float64{{0, promValue(row[2])}}})
+					}
+				}
 				dashSQL = append(dashSQL, namedSQL{where, g.expandSQL(q.SQL)})
 			}
 			ran++
 		}
 	}
 	t.Logf("%d dashboard queries ran on the real Prometheus and ClickHouse, each with data", ran)
+	writeCharts(t, boards, chartSeries)
 
 	// The evaluation's department scores and ranks are the export's, to
 	// the cent, for this month as of now.
@@ -289,12 +313,12 @@ func (g *grafana) promGet(path string, params url.Values, out any) {
 
 // promPanel runs a panel's PromQL, instant or over the last minutes, and
 // checks it returns series of the right type.
-func (g *grafana) promPanel(where string, q dashboards.Query) {
+func (g *grafana) promPanel(where string, q dashboards.Query) []promSeries {
 	expr := g.expandProm(q.PromQL)
 	var out struct {
 		Data struct {
-			ResultType string            `json:"resultType"`
-			Result     []json.RawMessage `json:"result"`
+			ResultType string       `json:"resultType"`
+			Result     []promSeries `json:"result"`
 		} `json:"data"`
 	}
 	now := time.Now()
@@ -311,6 +335,32 @@ func (g *grafana) promPanel(where string, q dashboards.Query) {
 	if out.Data.ResultType != want || len(out.Data.Result) == 0 {
 		g.t.Errorf("%s: %s result with %d series, want a %s with data\n%s", where, out.Data.ResultType, len(out.Data.Result), want, expr)
 	}
+	return out.Data.Result
+}
+
+// promSeries is one series of a Prometheus result: a range's values or an
+// instant's value.
+type promSeries struct {
+	Metric map[string]string `json:"metric"`
+	Values [][2]any          `json:"values"`
+	Value  [2]any            `json:"value"`
+}
+
+// name is the series' labels, the way a legend shows them.
+func (s promSeries) name() string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(s.Metric)) {
+		parts = append(parts, s.Metric[k])
+	}
+	if len(parts) == 0 {
+		return "全部"
+	}
+	return strings.Join(parts, " ")
+}
+
+func promValue(v any) float64 {
+	f, _ := strconv.ParseFloat(fmt.Sprint(v), 64)
+	return f
 }
 
 // table is a query's result.
@@ -377,11 +427,11 @@ func (g *grafana) expandSQL(q string) string {
 
 // sqlPanel runs a panel's SQL and checks the shape its panel needs: rows
 // for a table, a time column and a numeric value for a time series.
-func (g *grafana) sqlPanel(where string, q dashboards.Query) {
+func (g *grafana) sqlPanel(where string, q dashboards.Query) table {
 	res := g.sql(where, q.SQL)
 	if len(res.values) == 0 || len(res.columns) == 0 {
 		g.t.Errorf("%s: no rows\n%s", where, g.expandSQL(q.SQL))
-		return
+		return res
 	}
 	if q.Format == dashboards.FormatTimeSeries {
 		if res.columns[0] != "time" || !strings.HasPrefix(res.types[0], "DateTime") {
@@ -395,6 +445,7 @@ func (g *grafana) sqlPanel(where string, q dashboards.Query) {
 			g.t.Errorf("%s: time series without a numeric column: %v", where, res.types)
 		}
 	}
+	return res
 }
 
 func sumMetric(text, name string) float64 {
@@ -410,3 +461,56 @@ func sumMetric(text, name string) float64 {
 }
 
 func newScanTarget(t reflect.Type) any { return reflect.New(t).Interface() }
+
+// chartOf is the panel of each dashboard drawn for the README.
+var chartOf = map[string]string{
+	"hotlineqc-overview.json":   "人工接通率（1 小时滚动）",
+	"hotlineqc-calls.json":      "平均排队时长（按队列）",
+	"hotlineqc-tickets.json":    "在办工单（按承办单位）",
+	"hotlineqc-evaluation.json": "承办单位得分与排名",
+	"hotlineqc-pipeline.json":   "消费与写入速率",
+}
+
+// writeCharts draws each dashboard's chosen panel from its query's result
+// into HOTLINEQC_DASHBOARD_CHARTS, when set.
+func writeCharts(t *testing.T, boards map[string]dashboard.Dashboard, got map[string][]series) {
+	dir := os.Getenv("HOTLINEQC_DASHBOARD_CHARTS")
+	if dir == "" {
+		return
+	}
+	for f, panel := range chartOf {
+		ss := got[f]
+		if len(ss) == 0 {
+			t.Errorf("no data to draw %s of %s", panel, f)
+			continue
+		}
+		title := *boards[f].Title + "：" + panel
+		unit := panelUnit(boards[f], panel)
+		var svg string
+		if len(ss[0].points) > 1 {
+			svg = lineChart(title, unit, ss)
+		} else {
+			var labels []string
+			var values []float64
+			sort.Slice(ss, func(i, j int) bool { return ss[i].name < ss[j].name })
+			for _, s := range ss {
+				labels, values = append(labels, s.name), append(values, s.points[0][1])
+			}
+			svg = barChart(title, unit, labels, values)
+		}
+		name := filepath.Join(dir, strings.TrimSuffix(f, ".json")+".svg")
+		if err := os.WriteFile(name, []byte(svg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("drew %s", name)
+	}
+}
+
+func panelUnit(d dashboard.Dashboard, title string) string {
+	for _, pr := range d.Panels {
+		if p := pr.Panel; p != nil && p.Title != nil && *p.Title == title && p.FieldConfig != nil && p.FieldConfig.Defaults.Unit != nil {
+			return *p.FieldConfig.Defaults.Unit
+		}
+	}
+	return ""
+}

@@ -51,7 +51,7 @@ func newStreamScenarioN(t *testing.T, centers int, span time.Duration, seed uint
 	start := time.Date(2026, 10, 12, 6, 0, 0, 0, shanghai)
 	p := profile.Default()
 	cal, _ := p.NewCalendar()
-	s, err := sim.New(sim.Default(centers, start, span, seed), p, cal)
+	s, err := sim.New(sim.Strained(centers, start, span, seed), p, cal)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,10 @@ type Center struct {
 	// WrittenPerHour is the peak arrival rate of written-channel requests
 	// (sms, web, wechat, app, email).
 	WrittenPerHour float64
-	Departments    []Department
+	// IntakeFactor scales each category's share of requests answered on
+	// intake (一次办结); 0 means 1.
+	IntakeFactor float64
+	Departments  []Department
 }
 
 // Queue is a skill queue with its agents.
@@ -105,9 +108,33 @@ func Large(start time.Time, span time.Duration, seed uint64) Config {
 	return c
 }
 
+// Strained returns n default centres under strain: most requests
+// dispatched, departments three times slower, fewer agents. Many targets
+// are missed and tickets run late: the traffic for tests of late, overdue
+// and returned tickets, and for showing breaches.
+func Strained(n int, start time.Time, span time.Duration, seed uint64) Config {
+	c := Default(n, start, span, seed)
+	for i := range c.Centers {
+		ct := &c.Centers[i]
+		ct.IntakeFactor = 0.3
+		for j := range ct.Queues {
+			ct.Queues[j].DayAgents = max(1, ct.Queues[j].DayAgents*3/4)
+		}
+		for j := range ct.Departments {
+			d := &ct.Departments[j]
+			d.ResolveWorkdays *= 3
+			d.ContactHours *= 3
+			d.AcceptHours *= 3
+			d.ReturnRate *= 2
+		}
+	}
+	return c
+}
+
 // Presets names the configurations the simulate command offers.
 var Presets = map[string]func(centers int, start time.Time, span time.Duration, seed uint64) Config{
-	"default": Default,
+	"default":  Default,
+	"strained": Strained,
 	"large": func(_ int, start time.Time, span time.Duration, seed uint64) Config {
 		return Large(start, span, seed)
 	},

@@ -75,7 +75,7 @@ func (c *center) newTicket(channel, callID string) *ticket {
 	s.truth.TicketsCreated++
 	s.emit(wire{Type: "ticket.created", CenterID: c.cfg.ID, TicketID: t.id, Category: cat.name,
 		Urgency: urgency, Channel: channel, CallID: callID})
-	if s.chance(cat.intake) {
+	if s.chance(cat.intake * c.intakeFactor()) {
 		s.truth.TicketsResolvedOnIntake++
 		s.at(s.now+s.uniform(time.Minute, 10*time.Minute), func() {
 			s.emit(wire{Type: "ticket.resolved_on_intake", CenterID: c.cfg.ID, TicketID: t.id})
@@ -88,6 +88,14 @@ func (c *center) newTicket(channel, callID string) *ticket {
 	}
 	c.dispatchLater(t, nil)
 	return t
+}
+
+// intakeFactor scales the share of requests answered on intake.
+func (c *center) intakeFactor() float64 {
+	if c.cfg.IntakeFactor > 0 {
+		return c.cfg.IntakeFactor
+	}
+	return 1
 }
 
 // dispatchLater sends the ticket to a department after the centre's
