@@ -66,17 +66,23 @@ func TestDashboardQueriesOnRealServers(t *testing.T) {
 	}, nil); err != nil {
 		t.Fatal(err)
 	}
-	// Two tickets dispatched twelve days ago and never replied: overdue now
-	// whatever the simulation did.
-	for _, id := range []string{"late1", "late2"} {
-		at := end.Add(-12 * 24 * time.Hour)
-		for i, ev := range []string{
-			`"type":"ticket.created","category":"complaint","channel":"voice"`,
-			`"type":"ticket.dispatched","department_id":"environment"`,
-		} {
-			tickets = append(tickets, kafka.Message{Key: []byte(id), Value: []byte(fmt.Sprintf(
+	// Whatever the simulation did and whatever the day (a weekend has no
+	// working-day deadline in the next 24 hours): two tickets dispatched a
+	// month ago and never replied, overdue now; one dispatched an hour ago
+	// with a deadline twelve hours from now, due soon.
+	for _, tk := range []struct {
+		id       string
+		at       time.Time
+		dispatch string
+	}{
+		{"late1", end.Add(-30 * 24 * time.Hour), `"department_id":"environment"`},
+		{"late2", end.Add(-30 * 24 * time.Hour), `"department_id":"environment"`},
+		{"soon1", end.Add(-time.Hour), fmt.Sprintf(`"department_id":"housing","deadline":%q`, end.Add(12*time.Hour).Format(time.RFC3339))},
+	} {
+		for i, ev := range []string{`"type":"ticket.created","category":"complaint","channel":"voice"`, `"type":"ticket.dispatched",` + tk.dispatch} {
+			tickets = append(tickets, kafka.Message{Key: []byte(tk.id), Value: []byte(fmt.Sprintf(
 				`{"event_id":"%s-%d",%s,"ts":"%s","center_id":"c12345","ticket_id":"%s"}`,
-				id, i, ev, at.Add(time.Duration(i)*time.Hour).Format(time.RFC3339), id))})
+				tk.id, i, ev, tk.at.Add(time.Duration(i)*time.Minute).Format(time.RFC3339), tk.id))})
 			n++
 		}
 	}
