@@ -19,6 +19,14 @@ import (
 
 type query = cog.Builder[variants.Dataquery]
 
+// callContribs and ticketContribs are the contributions of the latest
+// state of every call and ticket, one row each (ind, bucket, num, den; dept
+// for tickets): what every aggregate panel sums, as chstore.ReadStored does.
+const (
+	callContribs   = "${database}.call_state FINAL\nARRAY JOIN c_ind AS ind, c_bucket AS bucket, c_num AS num, c_den AS den"
+	ticketContribs = "${database}.ticket_state FINAL\nARRAY JOIN c_ind AS ind, c_bucket AS bucket, c_department AS dept, c_num AS num, c_den AS den"
+)
+
 // promQL is an instant or range Prometheus query.
 func promQL(ref, expr, legend string, instant bool) *prometheus.DataqueryBuilder {
 	q := prometheus.NewDataqueryBuilder().RefId(ref).Expr(expr).LegendFormat(legend)
@@ -141,8 +149,7 @@ func (g gen) calls() *dashboard.DashboardBuilder {
   %s AS %s,
   %s AS %s,
   %s AS %s
-FROM ${database}.call_state FINAL
-ARRAY JOIN c_ind AS ind, c_bucket AS bucket, c_num AS num, c_den AS den
+FROM `+callContribs+`
 WHERE center_id IN (${center:singlequote}) AND queue IN (${queue:singlequote}) AND agent_id != '' AND $__timeFilter(bucket)
 GROUP BY agent_id, team
 ORDER BY %s DESC
@@ -181,8 +188,7 @@ func (g gen) tickets() *dashboard.DashboardBuilder {
   %s AS %s,
   %s AS %s,
   %s AS %s
-FROM ${database}.ticket_state FINAL
-ARRAY JOIN c_ind AS ind, c_bucket AS bucket, c_department AS dept, c_num AS num, c_den AS den
+FROM `+ticketContribs+`
 WHERE center_id IN (${center:singlequote}) AND $__timeFilter(bucket)
 GROUP BY category
 ORDER BY %s DESC`, "`诉求类别`", "`"+name("tickets_created")+"`",
@@ -226,8 +232,7 @@ func (g gen) evaluation() *dashboard.DashboardBuilder {
 	}
 	calls := fmt.Sprintf(`SELECT center_id AS %s,
   %s
-FROM ${database}.call_state FINAL
-ARRAY JOIN c_ind AS ind, c_bucket AS bucket, c_num AS num, c_den AS den
+FROM `+callContribs+`
 WHERE center_id IN (${center:singlequote}) AND $__timeFilter(bucket)
 GROUP BY center_id
 ORDER BY center_id`, "`中心`", strings.Join(cols, ",\n  "))
@@ -240,8 +245,7 @@ ORDER BY center_id`, "`中心`", strings.Join(cols, ",\n  "))
 	}
 	tickets := fmt.Sprintf(`SELECT center_id AS %s,
   %s
-FROM ${database}.ticket_state FINAL
-ARRAY JOIN c_ind AS ind, c_bucket AS bucket, c_department AS dept, c_num AS num, c_den AS den
+FROM `+ticketContribs+`
 WHERE center_id IN (${center:singlequote}) AND $__timeFilter(bucket)
 GROUP BY center_id
 ORDER BY center_id`, "`中心`", strings.Join(cols, ",\n  "))
@@ -251,8 +255,7 @@ ORDER BY center_id`, "`中心`", strings.Join(cols, ",\n  "))
 	// is unknown to ClickHouse before 19.x, and the panel is daily anyway.
 	daily := fmt.Sprintf(`SELECT toStartOfDay(bucket) AS time, center_id,
   %s AS value
-FROM ${database}.ticket_state FINAL
-ARRAY JOIN c_ind AS ind, c_bucket AS bucket, c_department AS dept, c_num AS num, c_den AS den
+FROM `+ticketContribs+`
 WHERE center_id IN (${center:singlequote}) AND $__timeFilter(bucket)
 GROUP BY time, center_id
 ORDER BY time`, chRatio("on_time_closure_rate"))
@@ -374,8 +377,7 @@ func (g gen) scoreSQL() string {
 		total += "\n    - " + strings.Join(penalties, " - ")
 	}
 	from := `(SELECT dept, ` + strings.Join(values, ",\n    ") + `
-  FROM ${database}.ticket_state FINAL
-  ARRAY JOIN c_ind AS ind, c_bucket AS bucket, c_department AS dept, c_num AS num, c_den AS den
+  FROM ` + ticketContribs + `
   WHERE center_id IN (${center:singlequote}) AND dept != '' AND $__timeFilter(bucket)
   GROUP BY dept) AS v`
 	if overdue {

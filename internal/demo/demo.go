@@ -1,9 +1,8 @@
 // Package demo runs the whole loop on one machine with no outside service:
 // an in-process Kafka-protocol broker (kfake), the traffic simulator in
-// accelerated time producing to it, the pipeline consuming through a
-// kafka-go consumer group through the production pipeline and state stage
-// (stored in memory, or in ClickHouse with --clickhouse), and a status page and
-// /metrics on loopback.
+// accelerated time producing to it, the production pipeline and live state
+// stage consuming through a kafka-go consumer group (stored in memory, or in
+// ClickHouse with --clickhouse), and a status page and /metrics on loopback.
 package demo
 
 import (
