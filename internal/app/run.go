@@ -107,7 +107,7 @@ func Run(ctx context.Context, cfg config.Config, ln net.Listener, reg *prometheu
 		Source:      ingest.GroupSource(group),
 		Raw:         led.Marker(chstore.NewRawWriter(conn, cfg.ClickHouse.Database), time.Now),
 		State:       stage,
-		States:      chstore.NewStateWriter(conn, cfg.ClickHouse.Database),
+		States:      chstore.NewStateWriter(conn, cfg.ClickHouse),
 		DeadLetters: dlq,
 		NewDecoder: func() *event.Decoder {
 			return &event.Decoder{MaxBytes: cfg.Kafka.MaxMessageBytes, HashCaller: hasher.Clone().Hash}
@@ -133,6 +133,8 @@ func Run(ctx context.Context, cfg config.Config, ln net.Listener, reg *prometheu
 	sealer := kafkaio.Partition{Topic: cfg.Kafka.Topics.Tickets, Partition: 0}
 	ledgerMetrics := ledger.NewMetrics(reg)
 	g.Go(func() error { return led.Run(gctx, func() bool { return stage.Owns(sealer) }, ledgerMetrics) })
+	settler := chstore.NewSettler(conn, cfg.ClickHouse.Database, log)
+	g.Go(func() error { settler.Run(gctx, cfg.ClickHouse.SettleEvery); return nil })
 	g.Go(func() error {
 		err := p.Run(gctx)
 		if err == nil && ctx.Err() == nil {

@@ -35,6 +35,9 @@ type Config struct {
 	// true (the Replicated tables copy between replicas; schema changes ON
 	// CLUSTER refuse otherwise). Empty: one server.
 	Cluster string `yaml:"cluster"`
+	// SettleEvery is how often `run` brings the daily aggregates
+	// (daily_indicators) up to date with the stored contributions.
+	SettleEvery time.Duration `yaml:"settle_every"`
 }
 
 // DefaultConfig returns the defaults: a local server, database "hotline".
@@ -45,7 +48,18 @@ func DefaultConfig() Config {
 		Username:    "default",
 		DialTimeout: 5 * time.Second,
 		Timezone:    "Asia/Shanghai",
+		SettleEvery: 10 * time.Second,
 	}
+}
+
+// Location returns the time zone of Timezone (UTC when it is unknown,
+// which Validate reports).
+func (c Config) Location() *time.Location {
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
 }
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -72,6 +86,9 @@ func (c Config) Validate() error {
 	}
 	if c.Cluster != "" && !identRE.MatchString(c.Cluster) {
 		add("cluster", fmt.Errorf("%q is not a plain identifier", c.Cluster))
+	}
+	if c.SettleEvery <= 0 {
+		add("settle_every", errors.New("must be positive"))
 	}
 	if c.RawRetentionDays < 0 {
 		add("raw_retention_days", errors.New("must be 0 (keep) or positive"))

@@ -57,7 +57,7 @@ func TestOwnedPartitionReadsOnRealServer(t *testing.T) {
 	if err := chstore.NewRawWriter(conn, cfg.Database).WriteRaw(ctx, recs); err != nil {
 		t.Fatal(err)
 	}
-	if err := chstore.NewStateWriter(conn, cfg.Database).WriteStates(ctx, rows); err != nil {
+	if err := chstore.NewStateWriter(conn, cfg).WriteStates(ctx, rows); err != nil {
 		t.Fatal(err)
 	}
 	r := chstore.NewReader(conn, cfg.Database)

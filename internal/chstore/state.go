@@ -28,17 +28,23 @@ func StateVersion(events int, asOf int64) uint64 {
 	return uint64(events)<<33 | uint64(asOf/1000)&(1<<33-1)
 }
 
-// StateWriter writes state rows.
+// StateWriter writes state rows, and their contributions by day.
 type StateWriter struct {
-	calls, tickets *inserter
-	callCols       callStateCols   // filled under calls' lock
-	ticketCols     ticketStateCols // filled under tickets' lock
+	calls, tickets, days *inserter
+	callCols             callStateCols   // filled under calls' lock
+	ticketCols           ticketStateCols // filled under tickets' lock
+	dayCols              dayCols         // filled under days' lock
 }
 
-// NewStateWriter returns a writer into database db.
-func NewStateWriter(conn driver.Conn, db string) *StateWriter {
-	return &StateWriter{calls: newInserter(conn, db, CallStateTable, callStateColumns),
-		tickets: newInserter(conn, db, TicketStateTable, ticketStateColumns)}
+// NewStateWriter returns a writer into c's database; days are those of
+// c's time zone (the zone of the tables' DateTime columns).
+func NewStateWriter(conn driver.Conn, c Config) *StateWriter {
+	db := c.Database
+	w := &StateWriter{calls: newInserter(conn, db, CallStateTable, callStateColumns),
+		tickets: newInserter(conn, db, TicketStateTable, ticketStateColumns),
+		days:    newInserter(conn, db, ContribDaysTable, contribDaysColumns)}
+	w.dayCols.days.loc = c.Location()
+	return w
 }
 
 const stateHead = "center_id, %s, version, as_of_ms, updated_at, src_topic, src_partition, events, last_ts_ms, "
@@ -60,9 +66,12 @@ func (w *StateWriter) WriteStates(ctx context.Context, rows []StateRow) error {
 			calls = append(calls, &rows[i])
 		}
 	}
-	// The two tables are written at once, each on its own connection;
-	// WriteStates returns when both have acknowledged.
+	// The tables are written at once, each on its own connection;
+	// WriteStates returns when all have acknowledged.
 	var g errgroup.Group
+	g.Go(func() error {
+		return w.days.insert(ctx, func() []any { return w.dayCols.fill(rows) })
+	})
 	if len(calls) > 0 {
 		g.Go(func() error {
 			return w.calls.insert(ctx, func() []any { return w.callCols.fill(calls, now) })

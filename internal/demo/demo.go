@@ -119,6 +119,9 @@ func Run(ctx context.Context, o Options) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serve(gctx, o.Listener, status, reg) })
 	g.Go(func() error { return p.Run(gctx) })
+	if st.settler != nil {
+		g.Go(func() error { st.settler.Run(gctx, chstore.DefaultConfig().SettleEvery); return nil })
+	}
 	g.Go(func() error { return produce(gctx, kc, s, pace) })
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
@@ -138,6 +141,7 @@ type store struct {
 	}
 	retryable func(error) bool
 	db        string
+	settler   *chstore.Settler // the daily aggregates in ClickHouse; none in memory
 }
 
 // openStore returns the demo's store and what closes it.
@@ -156,7 +160,8 @@ func openStore(ctx context.Context, o Options) (*store, func(), error) {
 		conn.Close()
 		return nil, nil, err
 	}
-	return &store{raw: chstore.NewRawWriter(conn, db), states: chstore.NewStateWriter(conn, db), reader: chstore.NewReader(conn, db),
+	return &store{raw: chstore.NewRawWriter(conn, db), states: chstore.NewStateWriter(conn, cfg), reader: chstore.NewReader(conn, db),
+		settler:   chstore.NewSettler(conn, db, o.Log),
 		retryable: func(err error) bool { return chstore.Retryable(err) || kafkaio.Retryable(err) }, db: db}, func() { conn.Close() }, nil
 }
 

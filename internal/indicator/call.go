@@ -53,6 +53,7 @@ type call struct {
 	changed    bool   // evaluated since the last Changes
 	reported   uint64 // the Changes call that last reported it (see Reported)
 	anchor     int64  // window attribution time of the last evaluation
+	prior      prior  // where the reported state contributed (TrackChanges)
 	defects    defects
 	conflicts  uint16 // conflicting duplicates seen
 }

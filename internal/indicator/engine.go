@@ -86,6 +86,7 @@ type Engine struct {
 	reports   uint64 // Changes calls so far
 	changedC  []*call
 	changedT  []*ticket
+	priorBuf  []int64 // the prior buckets of the calls and tickets to report
 	store     *store
 	dims      *interner
 	grain     Grain
@@ -261,6 +262,9 @@ func (e *Engine) Advance(asOf int64) {
 			continue // the grain has a dimension calls lack
 		}
 		e.use(c.center)
+		if e.track && !c.changed {
+			e.capture(&c.prior, c.contribs)
+		}
 		old := e.before(c.contribs)
 		e.store.apply(c.contribs, -1)
 		if c.contribs == nil {
@@ -293,6 +297,9 @@ func (e *Engine) Advance(asOf int64) {
 
 func (e *Engine) evalTicket(t *ticket, asOf int64) {
 	e.use(t.center)
+	if e.track && !t.changed {
+		e.capture(&t.prior, t.contribs)
+	}
 	old := e.before(t.contribs)
 	e.store.apply(t.contribs, -1)
 	f := &e.scratch

@@ -24,6 +24,14 @@ type EntityState struct {
 	Wake      int64 // the next deadline that will change it, 0 when none
 	Volatile  bool  // depends on the evaluation time (an open suspension)
 	Contribs  []Contribution
+	// Prior lists the buckets (Unix ms) of the contributions of the
+	// previous reported state, so that a store keeping contributions by
+	// day can clear the days the entity no longer contributes to. When
+	// PriorSpan is set, that state is unknown (the entity was restored from
+	// stored events, see Load) and Prior is [from, to]: the stored state
+	// may have contributed to any day between.
+	Prior     []int64
+	PriorSpan bool
 	Call      CallFacts
 	Tick      TicketFacts
 }
@@ -199,6 +207,53 @@ func (e *Engine) EachChange(fn func(*EntityState)) {
 		fn(&s)
 	}
 	e.changedC, e.changedT = e.changedC[:0], e.changedT[:0]
+	e.priorBuf = nil // the states handed out keep theirs
+}
+
+// prior is where an entity's last reported state contributed: n buckets
+// at priorBuf[at:], or a span when n < 0 (restored: unknown).
+type prior struct {
+	at, n    int32
+	restored bool // loaded from stored events, not reported since
+}
+
+// capture records the distinct buckets of cs, the contributions of the
+// last reported state, before an evaluation replaces them.
+func (e *Engine) capture(p *prior, cs []contrib) {
+	if p.restored {
+		p.restored, p.n = false, -1
+		return
+	}
+	at := len(e.priorBuf)
+	for _, c := range cs {
+		if b := c.key.bucket(); !slices.Contains(e.priorBuf[at:], b) {
+			e.priorBuf = append(e.priorBuf, b)
+		}
+	}
+	p.at, p.n = int32(at), int32(len(e.priorBuf)-at)
+}
+
+// priorOf fills s.Prior from p. A restored entity's stored state held
+// contributions anchored at its events (a subset of those loaded) or at
+// deadlines passed by its evaluation time (asOf, for tickets): the span
+// runs from the earliest of its events and contributions to the latest of
+// them and, for a ticket, asOf and its resolve deadline.
+func (e *Engine) priorOf(p prior, s *EntityState, evTS func(yield func(int64) bool), until int64) {
+	if p.n >= 0 {
+		s.Prior = e.priorBuf[p.at : p.at+p.n : p.at+p.n]
+		return
+	}
+	lo, hi := int64(never), until
+	for ts := range evTS {
+		lo, hi = min(lo, ts), max(hi, ts)
+	}
+	for _, c := range s.Contribs {
+		lo, hi = min(lo, c.Bucket), max(hi, c.Bucket)
+	}
+	if lo == never {
+		return
+	}
+	s.Prior, s.PriorSpan = []int64{lo, hi}, true
 }
 
 func (e *Engine) noteCall(c *call) {
@@ -230,6 +285,13 @@ func (e *Engine) callState(c *call, s *EntityState, contribs []Contribution) {
 	for _, v := range c.evs {
 		s.LastTS = max(s.LastTS, v.ts)
 	}
+	e.priorOf(c.prior, s, func(yield func(int64) bool) {
+		for _, v := range c.evs {
+			if !yield(v.ts) {
+				return
+			}
+		}
+	}, 0)
 	cf := CallFacts{Queue: f.queue, Channel: f.channel.String(), Agent: f.agent, Team: f.team, Offered: f.offered,
 		Answered: f.answered, Abandoned: f.abandoned, OfferTS: f.offerTS, Rating: f.rating.String()}
 	switch {
@@ -257,6 +319,13 @@ func (e *Engine) ticketState(t *ticket, s *EntityState, contribs []Contribution)
 	for _, v := range t.evs {
 		s.LastTS = max(s.LastTS, v.ts)
 	}
+	e.priorOf(t.prior, s, func(yield func(int64) bool) {
+		for _, v := range t.evs {
+			if !yield(v.ts) {
+				return
+			}
+		}
+	}, max(e.asOf, t.state.due))
 	tf := TicketFacts{Category: f.category.String(), Channel: f.channel.String(), Urgency: f.urgency.String(),
 		DueTS: t.state.due, ReplyTS: f.replyTS, CloseTS: f.closeTS, Holder: f.holder(e.asOf),
 		Dispatches: len(f.dispatches), Reopened: f.reopened}
@@ -318,13 +387,16 @@ func (e *Engine) Load(recs []event.Record) {
 		if ev.Type.IsCall() {
 			e.applyCall(ev, recs[i].Origin.Partition, nil)
 			c := e.calls[entityKey{ev.CenterID, ev.CallID}]
+			c.prior.restored = true
 			if !c.dirty {
 				c.dirty = true
 				e.dirtyC = append(e.dirtyC, c)
 			}
 		} else {
 			e.applyTicket(ev, recs[i].Origin.Partition, nil)
-			e.markTicket(e.tickets[entityKey{ev.CenterID, ev.TicketID}])
+			t := e.tickets[entityKey{ev.CenterID, ev.TicketID}]
+			t.prior.restored = true
+			e.markTicket(t)
 		}
 		e.maxTS = max(e.maxTS, ev.TS)
 	}

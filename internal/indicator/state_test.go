@@ -82,6 +82,18 @@ func TestDropLoadAndEvict(t *testing.T) {
 		t.Errorf("loading evaluated %d calls and tickets, want the %d dropped", len(after), dropped)
 	}
 	for ref, s := range after {
+		// A loaded entity's previous state is unknown: its prior is the span
+		// of its events and contributions (and, for a ticket, the evaluation
+		// time and its deadline).
+		if !s.PriorSpan || len(s.Prior) != 2 || s.Prior[0] > s.Prior[1] {
+			t.Fatalf("%+v after load: prior %v (span %v), want a span", ref, s.Prior, s.PriorSpan)
+		}
+		for _, c := range s.Contribs {
+			if c.Bucket < s.Prior[0] || c.Bucket > s.Prior[1] {
+				t.Fatalf("%+v after load: contribution at %d outside the prior span %v", ref, c.Bucket, s.Prior)
+			}
+		}
+		s.Prior, s.PriorSpan = nil, false
 		if !reflect.DeepEqual(s, before[ref]) {
 			t.Fatalf("%+v after drop and load:\n got %+v\nwant %+v", ref, s, before[ref])
 		}
@@ -106,5 +118,48 @@ func TestDropLoadAndEvict(t *testing.T) {
 				t.Errorf("evicted open ticket %+v", ref)
 			}
 		}
+	}
+}
+
+// A reported state carries the buckets its previous reported state
+// contributed to, so that a store by day clears the days left behind.
+func TestPriorBuckets(t *testing.T) {
+	p := profile.Default()
+	cal, _ := p.NewCalendar()
+	eng := indicator.New(indicator.Single(p, cal))
+	eng.TrackChanges()
+	apply := func(lines ...string) {
+		for _, l := range lines {
+			ev, err := (&event.Decoder{}).Decode([]byte(l))
+			if err != nil {
+				t.Fatal(err)
+			}
+			eng.ApplyRecord(&event.Record{Event: ev})
+		}
+	}
+	asOf := time.Date(2026, 10, 30, 0, 0, 0, 0, time.UTC).UnixMilli()
+	apply(`{"event_id":"e1","type":"ticket.created","ts":"2026-10-12T09:00:00+08:00","center_id":"c1","ticket_id":"t1","category":"help"}`,
+		`{"event_id":"e2","type":"ticket.dispatched","ts":"2026-10-12T10:00:00+08:00","center_id":"c1","ticket_id":"t1","department_id":"water"}`,
+		`{"event_id":"e3","type":"ticket.replied","ts":"2026-10-20T11:00:00+08:00","center_id":"c1","ticket_id":"t1","department_id":"water"}`)
+	first := statesByRef(eng, asOf)[indicator.Ref{Ticket: true, CenterID: "c1", ID: "t1"}]
+	if len(first.Prior) != 0 || first.PriorSpan {
+		t.Fatalf("first report: prior %v, want none", first.Prior)
+	}
+	// An earlier reply moves the resolve-time contribution to another day.
+	apply(`{"event_id":"e4","type":"ticket.replied","ts":"2026-10-13T11:00:00+08:00","center_id":"c1","ticket_id":"t1","department_id":"water"}`)
+	second := statesByRef(eng, asOf)[indicator.Ref{Ticket: true, CenterID: "c1", ID: "t1"}]
+	want := map[int64]bool{}
+	for _, c := range first.Contribs {
+		want[c.Bucket] = true
+	}
+	got := map[int64]bool{}
+	for _, b := range second.Prior {
+		if got[b] {
+			t.Errorf("bucket %d twice in the prior", b)
+		}
+		got[b] = true
+	}
+	if second.PriorSpan || !reflect.DeepEqual(got, want) {
+		t.Errorf("second report: prior %v, want the first report's buckets %v", second.Prior, want)
 	}
 }

@@ -65,6 +65,7 @@ type ticket struct {
 	changed    bool   // evaluated since the last Changes
 	reported   uint64 // the Changes call that last reported it (see Reported)
 	anchor     int64  // creation (or first event) time of the last evaluation
+	prior      prior  // where the reported state contributed (TrackChanges)
 	defects    defects
 	conflicts  uint16 // conflicting duplicates seen
 	// wake is the instant after which the ticket's contributions change by

@@ -54,7 +54,8 @@ type DeadLetterSink interface {
 // StateStage is the live state of the owned partitions (see livestate).
 type StateStage interface {
 	// Assign loads the state of newly owned partitions and returns states
-	// to store before anything else; it can be retried.
+	// to store before anything else (those that may be behind what is
+	// stored); it can be retried.
 	Assign(ctx context.Context, parts []kafkaio.Partition) ([]chstore.StateRow, error)
 	// Apply feeds records and returns the changed states, and keep: recs
 	// [:keep] are the events to store raw. Apply moves the duplicates it

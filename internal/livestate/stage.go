@@ -108,9 +108,11 @@ func (s *Stage) partOf(p kafkaio.Partition) (part, bool) {
 // Assign takes ownership of partitions: it reads which calls and tickets
 // the store knows there, and loads their open tickets, quietly (their
 // contributions were counted by the previous owner). It returns the states
-// of the loaded tickets whose stored events outnumber what their stored
-// state knows (a previous owner stopped between the two writes), to be
-// stored. It changes nothing when it fails, so it can be retried.
+// of the loaded tickets, to be stored: their stored state may be behind
+// their stored events (a previous owner stopped between the two writes) or
+// behind the clock (a deadline passed during the handover, which no later
+// evaluation would report again). It changes nothing when it fails, so it
+// can be retried.
 func (s *Stage) Assign(ctx context.Context, parts []kafkaio.Partition) ([]chstore.StateRow, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -147,15 +149,16 @@ func (s *Stage) Assign(ctx context.Context, parts []kafkaio.Partition) ([]chstor
 	s.eng.Load(pending)
 	s.asOf = max(s.asOf, s.clock().UnixMilli())
 	s.eng.AdvanceQuiet(s.asOf)
-	var rows []chstore.StateRow
-	for _, r := range s.rows() {
+	rows := s.rows()
+	behind := 0
+	for _, r := range rows {
 		if r.Events > stored[indicator.Ref{Ticket: true, CenterID: r.CenterID, ID: r.ID}] {
-			rows = append(rows, r)
+			behind++
 		}
 	}
 	s.setGauges()
 	s.log.Info("partitions assigned", "partitions", len(fresh), "open_tickets", len(stored),
-		"behind_their_events", len(rows), "took", time.Since(start).Round(time.Millisecond))
+		"behind_their_events", behind, "took", time.Since(start).Round(time.Millisecond))
 	return rows, nil
 }
 

@@ -203,6 +203,41 @@ func TestAssignStoresStatesBehindTheirEvents(t *testing.T) {
 	}
 }
 
+// A deadline that passes while partitions change hands is stored by the
+// new owner: its quiet load evaluates the ticket late, and no later
+// evaluation would report it again.
+func TestAssignStoresDeadlinesPassedInTheHandover(t *testing.T) {
+	store := newMemStore()
+	now := time.Date(2026, 10, 12, 12, 0, 0, 0, time.UTC) // Monday 20:00 in Beijing
+	clock := func() time.Time { return now }
+	a := newStage(t, store, clock, 2)
+	apply(t, a, store, decode(t,
+		`{"event_id":"e1","type":"ticket.created","ts":"2026-10-12T09:00:00+08:00","center_id":"c1","ticket_id":"t1","category":"help"}`,
+		`{"event_id":"e2","type":"ticket.dispatched","ts":"2026-10-12T10:00:00+08:00","center_id":"c1","ticket_id":"t1","department_id":"water"}`))
+	late := func() int64 {
+		var den int64
+		for _, c := range store.States()[indicator.Ref{Ticket: true, CenterID: "c1", ID: "t1"}].Contribs {
+			if c.Indicator == "acceptance_timeliness_rate" {
+				den += c.Den
+			}
+		}
+		return den
+	}
+	if late() != 0 {
+		t.Fatal("acceptance counted before its deadline")
+	}
+	a.Revoke(owned(2))
+	now = now.Add(30 * 24 * time.Hour) // every limit has passed
+	b := newStage(t, store, clock, 2)
+	if late() != 1 {
+		t.Errorf("after the handover the stored state counts acceptance %d times, want once (late)", late())
+	}
+	store.write(b.Tick())
+	if late() != 1 {
+		t.Errorf("after a tick: %d", late())
+	}
+}
+
 // New calls and tickets cost no read of the store; one the store knows
 // (evicted, or written by a previous owner) is read back when an event
 // comes for it.
