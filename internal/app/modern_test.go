@@ -97,12 +97,12 @@ func modernClickHouse(t *testing.T, ctx context.Context, cfg config.Config, conn
 	}
 	ddl := len(stmts)
 	for table, limit := range map[string]int{chstore.CallStateTable: 1 << 30, chstore.TicketStateTable: 1 << 30,
-		chstore.RawCallTable: 5000, chstore.RawTicketTable: 5000} {
+		chstore.ContribDaysTable: 1 << 30, chstore.DailyTable: 1 << 30, chstore.RawCallTable: 5000, chstore.RawTicketTable: 5000} {
 		stmts = append(stmts, fmt.Sprintf("INSERT INTO %s.%s FORMAT JSONEachRow\n%s", db, table, exportRows(t, db, table, limit)))
 	}
 	copied := len(stmts)
 
-	// The product's reads, recorded on 18.16.
+	// The product's reads (the reader's and the settler's), recorded on 18.16.
 	rec := &recordingConn{Conn: conn}
 	r := chstore.NewReader(rec, db)
 	var callID string
@@ -114,7 +114,10 @@ func modernClickHouse(t *testing.T, ctx context.Context, cfg config.Config, conn
 	_, _, err3 := r.PendingTickets(ctx, cfg.Kafka.Topics.Tickets, []int32{0, 1, 2})
 	err4 := r.KnownIDs(ctx, false, cfg.Kafka.Topics.Calls, []int32{0, 1, 2}, func(int32, string, string) {})
 	_, err5 := r.LoadEvents(ctx, []indicator.Ref{{CenterID: "c12345", ID: callID}, {Ticket: true, CenterID: "c12345", ID: "late1"}})
-	for _, err := range []error{err1, err2, err3, err4, err5} {
+	// A first pass of a new settler reads every day's sums (and writes
+	// them again on 18.16, the same sums).
+	_, err6 := chstore.NewSettler(rec, db, quiet()).Settle(ctx)
+	for _, err := range []error{err1, err2, err3, err4, err5, err6} {
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -22,10 +22,23 @@ type query = cog.Builder[variants.Dataquery]
 // callContribs and ticketContribs are the contributions of the latest
 // state of every call and ticket, one row each (ind, bucket, num, den; dept
 // for tickets): what every aggregate panel sums, as chstore.ReadStored does.
+//
+// dailySums are the sums of those contributions by centre and day (ind,
+// dept, num, den; dept empty for calls), kept by the settler: what panels
+// of long ranges sum, one row per centre and day. They cover whole days:
+// g.days() selects the days of the time range.
 const (
 	callContribs   = "${database}.call_state FINAL\nARRAY JOIN c_ind AS ind, c_bucket AS bucket, c_num AS num, c_den AS den"
 	ticketContribs = "${database}.ticket_state FINAL\nARRAY JOIN c_ind AS ind, c_bucket AS bucket, c_department AS dept, c_num AS num, c_den AS den"
+	dailySums      = "${database}.daily_indicators FINAL\nARRAY JOIN ind, department AS dept, num, den"
 )
+
+// days selects the days of the dashboard's time range (the plugin's
+// $__fromTime and $__toTime), in the profile's time zone, the zone of the
+// tables' days.
+func (g gen) days() string {
+	return fmt.Sprintf("day >= toDate($__fromTime, '%s') AND day <= toDate($__toTime, '%s')", g.p.Timezone, g.p.Timezone)
+}
 
 // promQL is an instant or range Prometheus query.
 func promQL(ref, expr, legend string, instant bool) *prometheus.DataqueryBuilder {
@@ -220,8 +233,9 @@ LIMIT 500`, "`工单编号`", "`承办单位`", "`诉求类别`", "`紧急程度
 // exactly from the stored contributions of the selected time range.
 func (g gen) evaluation() *dashboard.DashboardBuilder {
 	b := g.board("hotlineqc-evaluation", "热线服务质量 · 月度考核", "now/M", g.chDatabase(),
-		chVariable("center", "中心", "SELECT DISTINCT center_id FROM ${database}.ticket_state ORDER BY center_id")).
-		Description(fmt.Sprintf("考核口径 %s：承办单位得分按口径的计分规则由所存贡献精确求和计算，与 hotlineqc export 的考核表一致。默认时间范围为本月。", g.p.ID))
+		chVariable("center", "中心", "SELECT DISTINCT center_id FROM ${database}.daily_indicators ORDER BY center_id")).
+		Description(fmt.Sprintf("考核口径 %s：承办单位得分按口径的计分规则由每日汇总（daily_indicators，各中心每天一行）精确求和计算，"+
+			"与 hotlineqc export 的考核表一致。时间范围按整日计（%s），默认为本月；当日数据按 clickhouse.settle_every（默认 10 秒）汇总。", g.p.ID, g.p.Timezone))
 	b = b.WithPanel(tablePanel("承办单位得分与排名", "得分 = 各计分项之和 − 扣分（不低于 0）；同分同名次", "short", gradeThresholds(), clickhouseDS,
 		sql("A", FormatTable, g.scoreSQL())).
 		OverrideByRegexp("率$", []dashboard.DynamicConfigValue{{Id: "unit", Value: "percentunit"}}).
@@ -232,10 +246,10 @@ func (g gen) evaluation() *dashboard.DashboardBuilder {
 	}
 	calls := fmt.Sprintf(`SELECT center_id AS %s,
   %s
-FROM `+callContribs+`
-WHERE center_id IN (${center:singlequote}) AND $__timeFilter(bucket)
+FROM `+dailySums+`
+WHERE center_id IN (${center:singlequote}) AND %s
 GROUP BY center_id
-ORDER BY center_id`, "`中心`", strings.Join(cols, ",\n  "))
+ORDER BY center_id`, "`中心`", strings.Join(cols, ",\n  "), g.days())
 	b = b.WithPanel(tablePanel("中心话务指标", "所选时间范围内的精确值", "short", countThresholds(0), clickhouseDS, sql("A", FormatTable, calls)).
 		OverrideByRegexp("率$", []dashboard.DynamicConfigValue{{Id: "unit", Value: "percentunit"}}).Height(6))
 	cols = cols[:0]
@@ -245,20 +259,20 @@ ORDER BY center_id`, "`中心`", strings.Join(cols, ",\n  "))
 	}
 	tickets := fmt.Sprintf(`SELECT center_id AS %s,
   %s
-FROM `+ticketContribs+`
-WHERE center_id IN (${center:singlequote}) AND $__timeFilter(bucket)
+FROM `+dailySums+`
+WHERE center_id IN (${center:singlequote}) AND %s
 GROUP BY center_id
-ORDER BY center_id`, "`中心`", strings.Join(cols, ",\n  "))
+ORDER BY center_id`, "`中心`", strings.Join(cols, ",\n  "), g.days())
 	b = b.WithPanel(tablePanel("中心工单指标", "所选时间范围内的精确值", "short", countThresholds(0), clickhouseDS, sql("A", FormatTable, tickets)).
 		OverrideByRegexp("率$", []dashboard.DynamicConfigValue{{Id: "unit", Value: "percentunit"}}).Height(6))
-	// toStartOfDay, not the plugin's $__timeInterval: its toStartOfInterval
-	// is unknown to ClickHouse before 19.x, and the panel is daily anyway.
-	daily := fmt.Sprintf(`SELECT toStartOfDay(bucket) AS time, center_id,
+	// Days, not the plugin's $__timeInterval: its toStartOfInterval is
+	// unknown to ClickHouse before 19.x, and the panel is daily anyway.
+	daily := fmt.Sprintf(`SELECT toDateTime(day, '%s') AS time, center_id,
   %s AS value
-FROM `+ticketContribs+`
-WHERE center_id IN (${center:singlequote}) AND $__timeFilter(bucket)
+FROM `+dailySums+`
+WHERE center_id IN (${center:singlequote}) AND %s
 GROUP BY time, center_id
-ORDER BY time`, chRatio("on_time_closure_rate"))
+ORDER BY time`, g.p.Timezone, chRatio("on_time_closure_rate"), g.days())
 	id := "on_time_closure_rate"
 	return b.WithPanel(seriesPanel(name(id)+"（按中心，每日）", g.targetText(id), unit(id), thresholds(g.target(id)), clickhouseDS,
 		sql("A", FormatTimeSeries, daily)).Span(24))
@@ -377,8 +391,8 @@ func (g gen) scoreSQL() string {
 		total += "\n    - " + strings.Join(penalties, " - ")
 	}
 	from := `(SELECT dept, ` + strings.Join(values, ",\n    ") + `
-  FROM ` + ticketContribs + `
-  WHERE center_id IN (${center:singlequote}) AND dept != '' AND $__timeFilter(bucket)
+  FROM ` + dailySums + `
+  WHERE center_id IN (${center:singlequote}) AND dept != '' AND ` + g.days() + `
   GROUP BY dept) AS v`
 	if overdue {
 		from += "\n  ANY LEFT JOIN (SELECT holder_department AS dept, toFloat64(count()) AS `" + name("overdue_open") + "`" + `

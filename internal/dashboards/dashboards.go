@@ -94,7 +94,7 @@ func (g gen) board(uid, title, from string, vars ...cog.Builder[dashboard.Variab
 	b := dashboard.NewDashboardBuilder(title).
 		Uid(uid).
 		Tags([]string{"hotlineqc", "12345"}).
-		Timezone("Asia/Shanghai").
+		Timezone(g.p.Timezone).
 		Time(from, "now").
 		Refresh("1m").
 		Editable().
