@@ -181,15 +181,20 @@ func TestDashboardQueriesOnRealServers(t *testing.T) {
 	writeCharts(t, boards, chartSeries)
 
 	// The evaluation's department scores and ranks are the export's, to
-	// the cent, for this month as of now: with the run stopped (its ticks
-	// store deadlines as they pass) and the daily sums settled.
+	// the cent, for this month: with the run stopped (its ticks store
+	// deadlines as they pass) and the daily sums settled, the export as of
+	// the open tickets' last count (the panel's overdue tickets).
 	stopRun()
 	if _, err := settler.Settle(ctx); err != nil {
 		t.Fatal(err)
 	}
+	var counted uint64
+	if err := conn.QueryRow(ctx, "SELECT max(version) FROM "+cfg.ClickHouse.Database+".ticket_backlog").Scan(&counted); err != nil || counted == 0 {
+		t.Fatalf("no count of open tickets stored (%v)", err)
+	}
 	p := profile.Default()
 	loc := p.Location()
-	now := time.Now().In(loc)
+	now := time.UnixMilli(int64(counted)).In(loc)
 	src, err := report.FromStore(ctx, chstore.NewReader(conn, cfg.ClickHouse.Database), profile.Single(p), now, "ClickHouse", true)
 	if err != nil {
 		t.Fatal(err)
@@ -424,27 +429,9 @@ func (g *grafana) sql(where, raw string) table {
 	return out
 }
 
-// expandSQL expands ${database}, ${name:singlequote} (All: every value of
-// the variable) and the plugin's $__timeFilter, $__fromTime, $__toTime
-// and $__timeInterval.
+// expandSQL expands the query as Grafana and the plugin would.
 func (g *grafana) expandSQL(q string) string {
-	q = strings.ReplaceAll(q, "${database}", g.db)
-	q = regexp.MustCompile(`\$\{(\w+):singlequote\}`).ReplaceAllStringFunc(q, func(v string) string {
-		name := strings.TrimSuffix(strings.TrimPrefix(v, "${"), ":singlequote}")
-		var quoted []string
-		for _, x := range g.vars[name] {
-			quoted = append(quoted, "'"+strings.ReplaceAll(x, "'", `\'`)+"'")
-		}
-		return strings.Join(quoted, ",")
-	})
-	q = strings.ReplaceAll(q, "$__fromTime", fmt.Sprintf("toDateTime(%d)", g.from.Unix()))
-	q = strings.ReplaceAll(q, "$__toTime", fmt.Sprintf("toDateTime(%d)", g.to.Unix()))
-	q = regexp.MustCompile(`\$__timeFilter\((\w+)\)`).ReplaceAllString(q,
-		fmt.Sprintf("$1 >= toDateTime(%d) AND $1 <= toDateTime(%d)", g.from.Unix(), g.to.Unix()))
-	interval := max(int(g.to.Sub(g.from).Seconds())/1000, 1) // Grafana: range / max data points
-	q = regexp.MustCompile(`\$__timeInterval\((\w+)\)`).ReplaceAllString(q,
-		fmt.Sprintf("toStartOfInterval(toDateTime($1), INTERVAL %d second)", interval))
-	return q
+	return dashboards.ExpandSQL(q, g.db, g.vars, g.from, g.to)
 }
 
 // sqlPanel runs a panel's SQL and checks the shape its panel needs: rows

@@ -48,7 +48,7 @@ func DefaultConfig() Config {
 		Username:    "default",
 		DialTimeout: 5 * time.Second,
 		Timezone:    "Asia/Shanghai",
-		SettleEvery: 10 * time.Second,
+		SettleEvery: 30 * time.Second,
 	}
 }
 

@@ -3,7 +3,10 @@ package chstore
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+
+	"github.com/hotlineqc/hotlineqc/internal/indicator"
 )
 
 // Table names of the daily aggregates (see Settler).
@@ -48,9 +51,8 @@ type dayCols struct {
 	ind, dept  arrays[string]
 	num, den   arrays[int64]
 
-	days   days
-	cells  []dayCell
-	onDays []time.Time // scratch: the days of one state's contributions
+	days     days
+	cur, old []dayCell // scratch: one state's cells now and before
 }
 
 // dayCell is one indicator and department's sum within an entity's day.
@@ -60,10 +62,24 @@ type dayCell struct {
 	num, den  int64
 }
 
-// fill turns states into day rows: per state, one row per day it
-// contributes to (its contributions there summed by indicator and
-// department) and an empty row for each day its previous state
-// contributed to and it no longer does.
+func cmpCell(x, y dayCell) int {
+	if c := x.day.Compare(y.day); c != 0 {
+		return c
+	}
+	if c := strings.Compare(x.ind, y.ind); c != 0 {
+		return c
+	}
+	return strings.Compare(x.dept, y.dept)
+}
+
+func sameCell(x, y dayCell) bool { return cmpCell(x, y) == 0 && x.num == y.num && x.den == y.den }
+
+// fill turns states into day rows: per state, a row for each day whose
+// contributions differ from those of its previous state (summed by
+// indicator and department), empty for a day it no longer contributes
+// to. A state restored from stored events (its previous state unknown)
+// writes every day it contributes to, and clears every other day of the
+// span its stored state may have reached.
 func (b *dayCols) fill(rows []StateRow) []any {
 	b.center, b.id, b.day = reuse(b.center), reuse(b.id), reuse(b.day)
 	b.ticket, b.version = reuse(b.ticket), reuse(b.version)
@@ -74,72 +90,73 @@ func (b *dayCols) fill(rows []StateRow) []any {
 	b.den.reset()
 	for i := range rows {
 		r := &rows[i]
-		b.cells, b.onDays = b.cells[:0], b.onDays[:0]
-		for _, c := range r.Contribs {
-			day, dept := b.days.of(c.Bucket), ""
-			if r.Ticket && len(c.Dims) > 1 {
-				dept = c.Dims[1] // ticket tuple: center, department, ...
+		b.cur = b.cells(b.cur[:0], r.Contribs, r.Ticket)
+		b.old = b.cells(b.old[:0], r.Prior, r.Ticket)
+		cur, old := b.cur, b.old
+		for len(cur) > 0 || len(old) > 0 {
+			day := nextDay(cur, old)
+			nc, no := dayLen(cur, day), dayLen(old, day)
+			if r.Restored || !slices.EqualFunc(cur[:nc], old[:no], sameCell) {
+				b.row(r, day, cur[:nc])
 			}
-			b.add(dayCell{day: day, ind: c.Indicator, dept: dept, num: c.Num, den: c.Den})
+			cur, old = cur[nc:], old[no:]
 		}
-		slices.SortFunc(b.cells, func(x, y dayCell) int { return x.day.Compare(y.day) })
-		for j := 0; j < len(b.cells); {
-			k := j
-			for k < len(b.cells) && b.cells[k].day.Equal(b.cells[j].day) {
-				b.ind.flat, b.dept.flat = append(b.ind.flat, b.cells[k].ind), append(b.dept.flat, b.cells[k].dept)
-				b.num.flat, b.den.flat = append(b.num.flat, b.cells[k].num), append(b.den.flat, b.cells[k].den)
-				k++
+		if r.Restored {
+			last := b.days.of(r.RestoredSpan[1])
+			for d := b.days.of(r.RestoredSpan[0]); !d.After(last); d = d.AddDate(0, 0, 1) {
+				if !slices.ContainsFunc(b.cur, func(c dayCell) bool { return c.day.Equal(d) }) {
+					b.row(r, d, nil)
+				}
 			}
-			b.row(r, b.cells[j].day)
-			b.onDays = append(b.onDays, b.cells[j].day)
-			j = k
 		}
-		b.tombstones(r)
 	}
 	return []any{b.center, b.day, b.ticket, b.id, b.version, &b.ind, &b.dept, &b.num, &b.den}
 }
 
-// add sums c into the cell of its day, indicator and department.
-func (b *dayCols) add(c dayCell) {
-	for i := range b.cells {
-		x := &b.cells[i]
-		if x.day.Equal(c.day) && x.ind == c.ind && x.dept == c.dept {
-			x.num, x.den = x.num+c.num, x.den+c.den
-			return
+// cells appends cs summed by day, indicator and department, sorted.
+func (b *dayCols) cells(out []dayCell, cs []indicator.Contribution, ticket bool) []dayCell {
+	for _, c := range cs {
+		x := dayCell{day: b.days.of(c.Bucket), ind: c.Indicator}
+		if ticket && len(c.Dims) > 1 {
+			x.dept = c.Dims[1] // ticket tuple: center, department, ...
 		}
+		if i := slices.IndexFunc(out, func(y dayCell) bool { return cmpCell(x, y) == 0 }); i >= 0 {
+			out[i].num, out[i].den = out[i].num+c.Num, out[i].den+c.Den
+			continue
+		}
+		x.num, x.den = c.Num, c.Den
+		out = append(out, x)
 	}
-	b.cells = append(b.cells, c)
+	slices.SortFunc(out, cmpCell)
+	return out
 }
 
-// tombstones adds an empty row for every day the previous state of r
-// contributed to (or, restored, may have) that r does not.
-func (b *dayCols) tombstones(r *StateRow) {
-	gone := func(day time.Time) {
-		for _, d := range b.onDays {
-			if d.Equal(day) {
-				return
-			}
-		}
-		b.onDays = append(b.onDays, day)
-		b.row(r, day)
+// nextDay is the earliest day of two sorted cell lists, not both empty.
+func nextDay(a, b []dayCell) time.Time {
+	switch {
+	case len(a) == 0:
+		return b[0].day
+	case len(b) == 0 || a[0].day.Before(b[0].day):
+		return a[0].day
 	}
-	if !r.PriorSpan {
-		for _, ms := range r.Prior {
-			gone(b.days.of(ms))
-		}
-		return
-	}
-	if len(r.Prior) != 2 {
-		return
-	}
-	last := b.days.of(r.Prior[1])
-	for d := b.days.of(r.Prior[0]); !d.After(last); d = d.AddDate(0, 0, 1) {
-		gone(d)
-	}
+	return b[0].day
 }
 
-// row closes a row of r on day with the elements added since the last.
-func (b *dayCols) row(r *StateRow, day time.Time) {
+// dayLen is how many cells at the start of cs are on day.
+func dayLen(cs []dayCell, day time.Time) int {
+	n := 0
+	for n < len(cs) && cs[n].day.Equal(day) {
+		n++
+	}
+	return n
+}
+
+// row adds a row of r on day with cells.
+func (b *dayCols) row(r *StateRow, day time.Time, cells []dayCell) {
+	for _, c := range cells {
+		b.ind.flat, b.dept.flat = append(b.ind.flat, c.ind), append(b.dept.flat, c.dept)
+		b.num.flat, b.den.flat = append(b.num.flat, c.num), append(b.den.flat, c.den)
+	}
 	b.center, b.id, b.day = append(b.center, r.CenterID), append(b.id, r.ID), append(b.day, day)
 	b.ticket, b.version = append(b.ticket, b2u(r.Ticket)), append(b.version, r.Version)
 	b.ind.endRow()

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"reflect"
 	"testing"
 	"time"
 
@@ -199,5 +200,39 @@ GROUP BY center_id, day, ind, dept`, db))
 	compare("after its earlier reply")
 	if len(days) == 0 {
 		t.Error("the pass after a write recomputed no day")
+	}
+}
+
+// A state restored from stored events (its previous state unknown)
+// clears every day of its span it does not contribute to: a previous
+// owner's last state, on a day the restored one left, counts no more.
+func TestRestoredStateClearsItsSpanOnRealServer(t *testing.T) {
+	conn, cfg := testenv.ClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := chstore.Migrate(ctx, conn, cfg, quiet); err != nil {
+		t.Fatal(err)
+	}
+	day := func(d int) int64 { return time.Date(2026, 10, d, 10, 0, 0, 0, time.UTC).UnixMilli() }
+	contrib := func(d int) []indicator.Contribution {
+		return []indicator.Contribution{{Indicator: "on_time_closure_rate", Bucket: day(d), Dims: []string{"c1", "water"}, Num: 1, Den: 1}}
+	}
+	w := chstore.NewStateWriter(conn, cfg)
+	st := indicator.EntityState{Ticket: true, CenterID: "c1", ID: "t1", Contribs: contrib(12)}
+	if err := w.WriteStates(ctx, []chstore.StateRow{{EntityState: st, Version: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	st.Contribs, st.Restored, st.RestoredSpan = contrib(14), true, [2]int64{day(11), day(14)}
+	if err := w.WriteStates(ctx, []chstore.StateRow{{EntityState: st, Version: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chstore.NewSettler(conn, cfg.Database, quiet).Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := sums(t, ctx, conn, fmt.Sprintf(`SELECT center_id, toString(day), ind, dept, sum(num), sum(den)
+FROM %s.daily_indicators FINAL ARRAY JOIN ind, department AS dept, num, den GROUP BY center_id, day, ind, dept`, cfg.Database))
+	want := map[cellKey][2]int64{{"c1", "2026-10-14", "on_time_closure_rate", "water"}: {1, 1}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("daily sums %v, want %v", got, want)
 	}
 }

@@ -221,8 +221,8 @@ var Migrations = []Migration{
 		return append(d.addColumn(RawCallTable, "cityHash64(call_id)", col, "rating"),
 			d.addColumn(CallStateTable, "cityHash64(call_id)", col, "rating")...)
 	}},
-	{5, "daily aggregates: contributions by day, their sums by centre and day", func(d ddl) []string {
-		return append(append(d.contribDaysTable(), d.dailyTable()...), d.backfillDays()...)
+	{5, "daily aggregates: contributions by day, their sums by centre and day; the open-ticket backlog", func(d ddl) []string {
+		return append(append(append(d.contribDaysTable(), d.dailyTable()...), d.backfillDays()...), d.backlogTable()...)
 	}},
 }
 

@@ -31,6 +31,7 @@ func StateVersion(events int, asOf int64) uint64 {
 // StateWriter writes state rows, and their contributions by day.
 type StateWriter struct {
 	calls, tickets, days *inserter
+	backlog              *inserter
 	callCols             callStateCols   // filled under calls' lock
 	ticketCols           ticketStateCols // filled under tickets' lock
 	dayCols              dayCols         // filled under days' lock
@@ -42,7 +43,8 @@ func NewStateWriter(conn driver.Conn, c Config) *StateWriter {
 	db := c.Database
 	w := &StateWriter{calls: newInserter(conn, db, CallStateTable, callStateColumns),
 		tickets: newInserter(conn, db, TicketStateTable, ticketStateColumns),
-		days:    newInserter(conn, db, ContribDaysTable, contribDaysColumns)}
+		days:    newInserter(conn, db, ContribDaysTable, contribDaysColumns),
+		backlog: newInserter(conn, db, BacklogTable, backlogColumns)}
 	w.dayCols.days.loc = c.Location()
 	return w
 }

@@ -235,7 +235,7 @@ func (g gen) evaluation() *dashboard.DashboardBuilder {
 	b := g.board("hotlineqc-evaluation", "热线服务质量 · 月度考核", "now/M", g.chDatabase(),
 		chVariable("center", "中心", "SELECT DISTINCT center_id FROM ${database}.daily_indicators ORDER BY center_id")).
 		Description(fmt.Sprintf("考核口径 %s：承办单位得分按口径的计分规则由每日汇总（daily_indicators，各中心每天一行）精确求和计算，"+
-			"与 hotlineqc export 的考核表一致。时间范围按整日计（%s），默认为本月；当日数据按 clickhouse.settle_every（默认 10 秒）汇总。", g.p.ID, g.p.Timezone))
+			"与 hotlineqc export 的考核表一致。时间范围按整日计（%s），默认为本月；当日数据按 clickhouse.settle_every（默认 30 秒）汇总。", g.p.ID, g.p.Timezone))
 	b = b.WithPanel(tablePanel("承办单位得分与排名", "得分 = 各计分项之和 − 扣分（不低于 0）；同分同名次", "short", gradeThresholds(), clickhouseDS,
 		sql("A", FormatTable, g.scoreSQL())).
 		OverrideByRegexp("率$", []dashboard.DynamicConfigValue{{Id: "unit", Value: "percentunit"}}).
@@ -395,9 +395,12 @@ func (g gen) scoreSQL() string {
   WHERE center_id IN (${center:singlequote}) AND dept != '' AND ` + g.days() + `
   GROUP BY dept) AS v`
 	if overdue {
-		from += "\n  ANY LEFT JOIN (SELECT holder_department AS dept, toFloat64(count()) AS `" + name("overdue_open") + "`" + `
-    FROM ${database}.ticket_state FINAL
-    WHERE center_id IN (${center:singlequote}) AND due_ms > 0 AND reply_ms = 0 AND due_ms < toUnixTimestamp(now()) * 1000
+		// Overdue now: each ticket partition's latest count by its owner
+		// (ticket_backlog, every few seconds), not every ticket's state.
+		from += "\n  ANY LEFT JOIN (SELECT department AS dept, toFloat64(sum(overdue)) AS `" + name("overdue_open") + "`" + `
+    FROM ${database}.ticket_backlog
+    WHERE center_id IN (${center:singlequote}) AND (src_topic, src_partition, version) IN
+      (SELECT src_topic, src_partition, max(version) FROM ${database}.ticket_backlog GROUP BY src_topic, src_partition)
     GROUP BY dept) AS o USING dept`
 	}
 	var shown []string

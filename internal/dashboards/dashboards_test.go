@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
@@ -139,4 +140,14 @@ func chinese(s string) bool {
 		}
 	}
 	return false
+}
+
+func TestExpandSQL(t *testing.T) {
+	from := time.Unix(1796054400, 0)
+	got := dashboards.ExpandSQL("SELECT 1 FROM ${database}.t WHERE c IN (${center:singlequote}) AND $__timeFilter(bucket) AND day <= toDate($__toTime) AND $__fromTime > 0",
+		"db", map[string][]string{"center": {"a", `o'b\`}}, from, from.Add(time.Hour))
+	want := `SELECT 1 FROM db.t WHERE c IN ('a','o\'b\\') AND bucket >= toDateTime(1796054400) AND bucket <= toDateTime(1796058000) AND day <= toDate(toDateTime(1796058000)) AND toDateTime(1796054400) > 0`
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
 }

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
@@ -109,3 +112,32 @@ func Load(dir string) (map[string]dashboard.Dashboard, error) {
 }
 
 var registerOnce sync.Once
+
+var (
+	singlequoteRE  = regexp.MustCompile(`\$\{(\w+):singlequote\}`)
+	timeFilterRE   = regexp.MustCompile(`\$__timeFilter\((\w+)\)`)
+	timeIntervalRE = regexp.MustCompile(`\$__timeInterval\((\w+)\)`)
+)
+
+// ExpandSQL expands a ClickHouse query as Grafana and the ClickHouse
+// plugin do, for tests and benchmarks that run it without them:
+// ${database}; ${name:singlequote} with the variable's values quoted and
+// joined by commas (for All, pass every value); and the plugin's
+// $__fromTime, $__toTime, $__timeFilter(col) and $__timeInterval(col) for
+// the range [from, to].
+func ExpandSQL(q, db string, vars map[string][]string, from, to time.Time) string {
+	q = strings.ReplaceAll(q, "${database}", db)
+	q = singlequoteRE.ReplaceAllStringFunc(q, func(v string) string {
+		name := strings.TrimSuffix(strings.TrimPrefix(v, "${"), ":singlequote}")
+		var quoted []string
+		for _, x := range vars[name] {
+			quoted = append(quoted, "'"+strings.NewReplacer(`\`, `\\`, "'", `\'`).Replace(x)+"'")
+		}
+		return strings.Join(quoted, ",")
+	})
+	q = strings.ReplaceAll(q, "$__fromTime", fmt.Sprintf("toDateTime(%d)", from.Unix()))
+	q = strings.ReplaceAll(q, "$__toTime", fmt.Sprintf("toDateTime(%d)", to.Unix()))
+	q = timeFilterRE.ReplaceAllString(q, fmt.Sprintf("$1 >= toDateTime(%d) AND $1 <= toDateTime(%d)", from.Unix(), to.Unix()))
+	interval := max(int(to.Sub(from).Seconds())/1000, 1) // Grafana: range / max data points
+	return timeIntervalRE.ReplaceAllString(q, fmt.Sprintf("toStartOfInterval(toDateTime($1), INTERVAL %d second)", interval))
+}

@@ -86,7 +86,8 @@ type Engine struct {
 	reports   uint64 // Changes calls so far
 	changedC  []*call
 	changedT  []*ticket
-	priorBuf  []int64 // the prior buckets of the calls and tickets to report
+	priorBuf  []contrib      // the prior contributions of the calls and tickets to report
+	priorSlab []Contribution // EachChange: what is left of the states' prior contributions
 	store     *store
 	dims      *interner
 	grain     Grain

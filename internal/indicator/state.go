@@ -24,16 +24,17 @@ type EntityState struct {
 	Wake      int64 // the next deadline that will change it, 0 when none
 	Volatile  bool  // depends on the evaluation time (an open suspension)
 	Contribs  []Contribution
-	// Prior lists the buckets (Unix ms) of the contributions of the
-	// previous reported state, so that a store keeping contributions by
-	// day can clear the days the entity no longer contributes to. When
-	// PriorSpan is set, that state is unknown (the entity was restored from
-	// stored events, see Load) and Prior is [from, to]: the stored state
-	// may have contributed to any day between.
-	Prior     []int64
-	PriorSpan bool
-	Call      CallFacts
-	Tick      TicketFacts
+	// Prior are the contributions of the previous reported state, so
+	// that a store keeping contributions by day rewrites only the days that
+	// changed and clears those the entity left. When Restored is set, that
+	// state is unknown (the entity was loaded from stored events, see Load)
+	// and the stored one may have contributed to any instant of
+	// RestoredSpan [from, to] (Unix ms).
+	Prior        []Contribution
+	Restored     bool
+	RestoredSpan [2]int64
+	Call         CallFacts
+	Tick         TicketFacts
 }
 
 // Contribution is one entity's part of one aggregate cell at the finest
@@ -185,14 +186,15 @@ func (e *Engine) Changed() int { return len(e.changedC) + len(e.changedT) }
 // may keep the state's slices, not the pointer).
 func (e *Engine) EachChange(fn func(*EntityState)) {
 	e.reports++
-	n := 0
+	n, np := 0, 0
 	for _, c := range e.changedC {
-		n += len(c.contribs)
+		n, np = n+len(c.contribs), np+max(int(c.prior.n), 0)
 	}
 	for _, t := range e.changedT {
-		n += len(t.contribs)
+		n, np = n+len(t.contribs), np+max(int(t.prior.n), 0)
 	}
 	slab := make([]Contribution, n) // every state's contributions, in one allocation
+	e.priorSlab = make([]Contribution, np)
 	var s EntityState
 	for _, c := range e.changedC {
 		c.changed, c.reported = false, e.reports
@@ -207,40 +209,38 @@ func (e *Engine) EachChange(fn func(*EntityState)) {
 		fn(&s)
 	}
 	e.changedC, e.changedT = e.changedC[:0], e.changedT[:0]
-	e.priorBuf = nil // the states handed out keep theirs
+	e.priorBuf, e.priorSlab = e.priorBuf[:0], nil
 }
 
-// prior is where an entity's last reported state contributed: n buckets
-// at priorBuf[at:], or a span when n < 0 (restored: unknown).
+// prior is an entity's last reported state's contributions: n at
+// priorBuf[at:], or unknown when n < 0 (restored).
 type prior struct {
 	at, n    int32
 	restored bool // loaded from stored events, not reported since
 }
 
-// capture records the distinct buckets of cs, the contributions of the
-// last reported state, before an evaluation replaces them.
+// capture keeps cs, the contributions of the last reported state, before
+// an evaluation replaces them.
 func (e *Engine) capture(p *prior, cs []contrib) {
 	if p.restored {
 		p.restored, p.n = false, -1
 		return
 	}
-	at := len(e.priorBuf)
-	for _, c := range cs {
-		if b := c.key.bucket(); !slices.Contains(e.priorBuf[at:], b) {
-			e.priorBuf = append(e.priorBuf, b)
-		}
-	}
-	p.at, p.n = int32(at), int32(len(e.priorBuf)-at)
+	p.at, p.n = int32(len(e.priorBuf)), int32(len(cs))
+	e.priorBuf = append(e.priorBuf, cs...)
 }
 
-// priorOf fills s.Prior from p. A restored entity's stored state held
+// priorOf fills s's prior from p. A restored entity's stored state held
 // contributions anchored at its events (a subset of those loaded) or at
 // deadlines passed by its evaluation time (asOf, for tickets): the span
 // runs from the earliest of its events and contributions to the latest of
 // them and, for a ticket, asOf and its resolve deadline.
 func (e *Engine) priorOf(p prior, s *EntityState, evTS func(yield func(int64) bool), until int64) {
 	if p.n >= 0 {
-		s.Prior = e.priorBuf[p.at : p.at+p.n : p.at+p.n]
+		if p.n > 0 {
+			s.Prior = e.contributions(e.priorBuf[p.at:p.at+p.n], e.priorSlab[:p.n:p.n])
+			e.priorSlab = e.priorSlab[p.n:]
+		}
 		return
 	}
 	lo, hi := int64(never), until
@@ -250,10 +250,7 @@ func (e *Engine) priorOf(p prior, s *EntityState, evTS func(yield func(int64) bo
 	for _, c := range s.Contribs {
 		lo, hi = min(lo, c.Bucket), max(hi, c.Bucket)
 	}
-	if lo == never {
-		return
-	}
-	s.Prior, s.PriorSpan = []int64{lo, hi}, true
+	s.Restored, s.RestoredSpan = true, [2]int64{lo, max(lo, hi)}
 }
 
 func (e *Engine) noteCall(c *call) {
@@ -503,20 +500,25 @@ func lastTicketTS(evs []tev) int64 {
 // evaluation time.
 type TicketGauge struct {
 	CenterID, Department         string
+	Partition                    int32 // the tickets' source partition
 	Open, Overdue, Due4h, Due24h int
 	AwaitingDispatch             int // created, not dispatched (department "")
 }
 
 // TicketGauges counts the open (dispatched, unreplied) tickets held in
-// memory by the department holding them at asOf: all of them, those past
-// their resolve deadline, and those due within 4 and 24 hours (预警).
+// memory by source partition and the department holding them at asOf: all
+// of them, those past their resolve deadline, and those due within 4 and
+// 24 hours (预警).
 func (e *Engine) TicketGauges(asOf int64) []TicketGauge {
-	type key struct{ c, d string }
+	type key struct {
+		c, d string
+		p    int32
+	}
 	by := map[key]*TicketGauge{}
 	get := func(k key) *TicketGauge {
 		g := by[k]
 		if g == nil {
-			g = &TicketGauge{CenterID: k.c, Department: k.d}
+			g = &TicketGauge{CenterID: k.c, Department: k.d, Partition: k.p}
 			by[k] = g
 		}
 		return g
@@ -524,12 +526,12 @@ func (e *Engine) TicketGauges(asOf int64) []TicketGauge {
 	for k, t := range e.tickets {
 		st := &t.state
 		if st.awaiting {
-			get(key{k.center, ""}).AwaitingDispatch++
+			get(key{k.center, "", t.part}).AwaitingDispatch++
 		}
 		if st.due == 0 || (st.replyTS != 0 && st.replyTS <= asOf) {
 			continue
 		}
-		g := get(key{k.center, t.holderAt(asOf)})
+		g := get(key{k.center, t.holderAt(asOf), t.part})
 		g.Open++
 		switch left := st.due - asOf; {
 		case left < 0:

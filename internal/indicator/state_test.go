@@ -85,15 +85,16 @@ func TestDropLoadAndEvict(t *testing.T) {
 		// A loaded entity's previous state is unknown: its prior is the span
 		// of its events and contributions (and, for a ticket, the evaluation
 		// time and its deadline).
-		if !s.PriorSpan || len(s.Prior) != 2 || s.Prior[0] > s.Prior[1] {
-			t.Fatalf("%+v after load: prior %v (span %v), want a span", ref, s.Prior, s.PriorSpan)
+		sp := s.RestoredSpan
+		if !s.Restored || len(s.Prior) != 0 || sp[0] > sp[1] {
+			t.Fatalf("%+v after load: restored %v, span %v, prior %v; want restored, a span, no prior", ref, s.Restored, sp, s.Prior)
 		}
 		for _, c := range s.Contribs {
-			if c.Bucket < s.Prior[0] || c.Bucket > s.Prior[1] {
-				t.Fatalf("%+v after load: contribution at %d outside the prior span %v", ref, c.Bucket, s.Prior)
+			if c.Bucket < sp[0] || c.Bucket > sp[1] {
+				t.Fatalf("%+v after load: contribution at %d outside the span %v", ref, c.Bucket, sp)
 			}
 		}
-		s.Prior, s.PriorSpan = nil, false
+		s.Restored, s.RestoredSpan = false, [2]int64{}
 		if !reflect.DeepEqual(s, before[ref]) {
 			t.Fatalf("%+v after drop and load:\n got %+v\nwant %+v", ref, s, before[ref])
 		}
@@ -121,9 +122,10 @@ func TestDropLoadAndEvict(t *testing.T) {
 	}
 }
 
-// A reported state carries the buckets its previous reported state
-// contributed to, so that a store by day clears the days left behind.
-func TestPriorBuckets(t *testing.T) {
+// A reported state carries the contributions of its previous reported
+// state, so that a store by day rewrites the days that changed and clears
+// those left behind.
+func TestPriorContributions(t *testing.T) {
 	p := profile.Default()
 	cal, _ := p.NewCalendar()
 	eng := indicator.New(indicator.Single(p, cal))
@@ -142,24 +144,16 @@ func TestPriorBuckets(t *testing.T) {
 		`{"event_id":"e2","type":"ticket.dispatched","ts":"2026-10-12T10:00:00+08:00","center_id":"c1","ticket_id":"t1","department_id":"water"}`,
 		`{"event_id":"e3","type":"ticket.replied","ts":"2026-10-20T11:00:00+08:00","center_id":"c1","ticket_id":"t1","department_id":"water"}`)
 	first := statesByRef(eng, asOf)[indicator.Ref{Ticket: true, CenterID: "c1", ID: "t1"}]
-	if len(first.Prior) != 0 || first.PriorSpan {
+	if len(first.Prior) != 0 || first.Restored {
 		t.Fatalf("first report: prior %v, want none", first.Prior)
 	}
 	// An earlier reply moves the resolve-time contribution to another day.
 	apply(`{"event_id":"e4","type":"ticket.replied","ts":"2026-10-13T11:00:00+08:00","center_id":"c1","ticket_id":"t1","department_id":"water"}`)
 	second := statesByRef(eng, asOf)[indicator.Ref{Ticket: true, CenterID: "c1", ID: "t1"}]
-	want := map[int64]bool{}
-	for _, c := range first.Contribs {
-		want[c.Bucket] = true
+	if second.Restored || !reflect.DeepEqual(second.Prior, first.Contribs) {
+		t.Errorf("second report: prior %v\nwant the first report's contributions %v", second.Prior, first.Contribs)
 	}
-	got := map[int64]bool{}
-	for _, b := range second.Prior {
-		if got[b] {
-			t.Errorf("bucket %d twice in the prior", b)
-		}
-		got[b] = true
-	}
-	if second.PriorSpan || !reflect.DeepEqual(got, want) {
-		t.Errorf("second report: prior %v, want the first report's buckets %v", second.Prior, want)
+	if reflect.DeepEqual(second.Contribs, first.Contribs) {
+		t.Error("the earlier reply changed nothing")
 	}
 }

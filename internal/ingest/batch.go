@@ -95,6 +95,7 @@ type flush struct {
 	recs    []event.Record
 	dead    []kafkaio.DeadLetter
 	rows    []chstore.StateRow
+	backlog *chstore.Backlog // a count of open tickets to store with the states
 	offsets []kafkaio.Offset
 	n       int
 	calls   int

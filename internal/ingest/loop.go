@@ -65,6 +65,9 @@ type StateStage interface {
 	Apply(ctx context.Context, recs []event.Record) (rows []chstore.StateRow, keep int, err error)
 	// Tick evaluates as time passes and returns the changed states.
 	Tick() []chstore.StateRow
+	// Backlog returns the latest count of the owned partitions' open
+	// tickets once, nil when there is none new.
+	Backlog() *chstore.Backlog
 	// Reported numbers the states returned so far (the latest Assign,
 	// Apply or Tick returned those of report Reported()).
 	Reported() uint64
@@ -78,6 +81,7 @@ type StateStage interface {
 // never replaces one that knows more.
 type StateSink interface {
 	WriteStates(ctx context.Context, rows []chstore.StateRow) error
+	WriteBacklog(ctx context.Context, b *chstore.Backlog) error
 }
 
 // Config tunes batching and retries.
@@ -399,8 +403,9 @@ func (p *Pipeline) tick(ctx context.Context, w *writer, lastEvict *time.Time) er
 	if p.d.State == nil {
 		return nil
 	}
-	if rows := p.d.State.Tick(); len(rows) > 0 {
-		if err := w.submit(ctx, &flush{rows: rows, report: p.d.State.Reported()}); err != nil {
+	rows, backlog := p.d.State.Tick(), p.d.State.Backlog()
+	if len(rows) > 0 || backlog != nil {
+		if err := w.submit(ctx, &flush{rows: rows, backlog: backlog, report: p.d.State.Reported()}); err != nil {
 			return err
 		}
 	}

@@ -298,14 +298,19 @@ func (r *recordingState) Apply(_ context.Context, recs []event.Record) ([]chstor
 	r.note(fmt.Sprintf("apply %d", len(recs)))
 	return []chstore.StateRow{{}}, len(recs), nil
 }
-func (r *recordingState) Tick() []chstore.StateRow { return nil }
-func (r *recordingState) Evict(uint64) int         { return 0 }
-func (r *recordingState) Reported() uint64         { return 0 }
+func (r *recordingState) Tick() []chstore.StateRow  { return nil }
+func (r *recordingState) Backlog() *chstore.Backlog { return nil }
+func (r *recordingState) Evict(uint64) int          { return 0 }
+func (r *recordingState) Reported() uint64          { return 0 }
 func (r *recordingState) Revoke(ps []kafkaio.Partition) {
 	r.note(fmt.Sprintf("revoke %d", len(ps)))
 }
 func (r *recordingState) WriteStates(context.Context, []chstore.StateRow) error {
 	r.note("state")
+	return nil
+}
+func (r *recordingState) WriteBacklog(context.Context, *chstore.Backlog) error {
+	r.note("backlog")
 	return nil
 }
 

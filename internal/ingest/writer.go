@@ -106,7 +106,17 @@ func (p *Pipeline) persist(ctx context.Context, f *flush) (durable, error) {
 	}{
 		{stageDeadLetter, len(f.dead) == 0, func(ctx context.Context) error { return p.d.DeadLetters.WriteDeadLetters(ctx, f.dead) }},
 		{stageInsert, len(f.recs) == 0, func(ctx context.Context) error { return p.d.Raw.WriteRaw(ctx, f.recs) }},
-		{stageState, len(f.rows) == 0 || p.d.States == nil, func(ctx context.Context) error { return p.d.States.WriteStates(ctx, f.rows) }},
+		{stageState, (len(f.rows) == 0 && f.backlog == nil) || p.d.States == nil, func(ctx context.Context) error {
+			if len(f.rows) > 0 {
+				if err := p.d.States.WriteStates(ctx, f.rows); err != nil {
+					return err
+				}
+			}
+			if f.backlog != nil {
+				return p.d.States.WriteBacklog(ctx, f.backlog)
+			}
+			return nil
+		}},
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	for _, s := range steps {

@@ -143,15 +143,25 @@ func (m *Metrics) setGauges(gs []indicator.TicketGauge) {
 	m.dueSoon.Reset()
 	m.awaiting.Reset()
 	awaiting := map[string]int{}
+	type key struct{ c, d string }
+	by := map[key]*indicator.TicketGauge{} // the partitions' counts summed
 	for _, g := range gs {
 		awaiting[g.CenterID] += g.AwaitingDispatch
 		if g.Open == 0 {
 			continue
 		}
-		m.open.WithLabelValues(g.CenterID, g.Department).Set(float64(g.Open))
-		m.overdue.WithLabelValues(g.CenterID, g.Department).Set(float64(g.Overdue))
-		m.dueSoon.WithLabelValues(g.CenterID, g.Department, "4h").Set(float64(g.Due4h))
-		m.dueSoon.WithLabelValues(g.CenterID, g.Department, "24h").Set(float64(g.Due24h))
+		s := by[key{g.CenterID, g.Department}]
+		if s == nil {
+			s = &indicator.TicketGauge{}
+			by[key{g.CenterID, g.Department}] = s
+		}
+		s.Open, s.Overdue, s.Due4h, s.Due24h = s.Open+g.Open, s.Overdue+g.Overdue, s.Due4h+g.Due4h, s.Due24h+g.Due24h
+	}
+	for k, g := range by {
+		m.open.WithLabelValues(k.c, k.d).Set(float64(g.Open))
+		m.overdue.WithLabelValues(k.c, k.d).Set(float64(g.Overdue))
+		m.dueSoon.WithLabelValues(k.c, k.d, "4h").Set(float64(g.Due4h))
+		m.dueSoon.WithLabelValues(k.c, k.d, "24h").Set(float64(g.Due24h))
 	}
 	for c, n := range awaiting {
 		m.awaiting.WithLabelValues(c).Set(float64(n))

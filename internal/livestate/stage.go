@@ -15,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -67,7 +68,8 @@ type Stage struct {
 	owned   map[part]*known
 	asOf    int64
 	metrics *Metrics
-	gauged  time.Time // when the ticket gauges were last counted
+	gauged  time.Time        // when the ticket gauges were last counted
+	backlog *chstore.Backlog // the latest count of open tickets, until taken
 
 	seen map[indicator.Ref]bool // unknown's scratch, kept for its capacity
 }
@@ -353,12 +355,39 @@ func (s *Stage) rows() []chstore.StateRow {
 	return rows
 }
 
+// setGauges counts the open tickets: the gauges and the backlog.
 func (s *Stage) setGauges() {
 	s.gauged = time.Now()
+	gs := s.eng.TicketGauges(s.asOf)
 	if s.metrics != nil {
-		s.metrics.setGauges(s.eng.TicketGauges(s.asOf))
+		s.metrics.setGauges(gs)
 		s.metrics.setDefects(s.eng)
 	}
+	b := &chstore.Backlog{Topic: s.topics.Tickets, AsOf: s.asOf}
+	for k := range s.owned {
+		if k.ticket {
+			b.Partitions = append(b.Partitions, k.id)
+		}
+	}
+	slices.Sort(b.Partitions)
+	for _, g := range gs {
+		if g.Open > 0 || g.AwaitingDispatch > 0 {
+			b.Rows = append(b.Rows, chstore.BacklogRow{Partition: g.Partition, Center: g.CenterID, Department: g.Department,
+				Open: g.Open, Overdue: g.Overdue, Due4h: g.Due4h, Due24h: g.Due24h, Awaiting: g.AwaitingDispatch})
+		}
+	}
+	s.backlog = b
+}
+
+// Backlog returns the latest count of the owned partitions' open tickets
+// (made with the gauges, every few seconds), once; nil when none was made
+// since the last call.
+func (s *Stage) Backlog() *chstore.Backlog {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.backlog
+	s.backlog = nil
+	return b
 }
 
 // Owns reports whether the stage owns a partition now.

@@ -22,14 +22,50 @@ import (
 
 // Store is safe for concurrent use.
 type Store struct {
-	mu     sync.Mutex
-	raw    map[indicator.Ref][]event.Record
-	states map[indicator.Ref]*chstore.StateRow
+	mu      sync.Mutex
+	raw     map[indicator.Ref][]event.Record
+	states  map[indicator.Ref]*chstore.StateRow
+	backlog map[int32]partBacklog // by ticket partition: its latest count
+}
+
+// partBacklog is one partition's count of open tickets.
+type partBacklog struct {
+	asOf int64
+	rows []chstore.BacklogRow
 }
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{raw: map[indicator.Ref][]event.Record{}, states: map[indicator.Ref]*chstore.StateRow{}}
+	return &Store{raw: map[indicator.Ref][]event.Record{}, states: map[indicator.Ref]*chstore.StateRow{},
+		backlog: map[int32]partBacklog{}}
+}
+
+// WriteBacklog keeps each partition's latest count of open tickets, as
+// the backlog table is read.
+func (s *Store) WriteBacklog(_ context.Context, b *chstore.Backlog) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	by := map[int32][]chstore.BacklogRow{}
+	for _, r := range b.Rows {
+		by[r.Partition] = append(by[r.Partition], r)
+	}
+	for _, p := range b.Partitions {
+		if old, ok := s.backlog[p]; !ok || b.AsOf >= old.asOf {
+			s.backlog[p] = partBacklog{asOf: b.AsOf, rows: by[p]}
+		}
+	}
+	return nil
+}
+
+// Backlog returns the latest count of every partition's open tickets.
+func (s *Store) Backlog() []chstore.BacklogRow {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []chstore.BacklogRow
+	for _, b := range s.backlog {
+		out = append(out, b.rows...)
+	}
+	return out
 }
 
 // WriteRaw stores accepted events. Like the raw tables read without FINAL,
