@@ -20,6 +20,7 @@ func newDemoCmd() *cobra.Command {
 		centers          int
 		seed             uint64
 		verbose          bool
+		webConfig        string
 	)
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -44,7 +45,7 @@ their targets) and /metrics on loopback. Ctrl-C stops it.`,
 			}
 			return demo.Run(cmd.Context(), demo.Options{
 				Listener: ln, Speed: speed, Backfill: backfill, Span: span, Centers: centers, Seed: seed,
-				Profile: p, Out: cmd.OutOrStdout(), ClickHouse: ch,
+				Profile: p, Out: cmd.OutOrStdout(), ClickHouse: ch, WebConfig: webConfig,
 				Log: slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level})),
 			})
 		},
@@ -59,5 +60,6 @@ their targets) and /metrics on loopback. Ctrl-C stops it.`,
 	fl.StringVar(&prof, "profile", profile.DefaultID, "profile file or built-in id")
 	fl.BoolVar(&verbose, "verbose", false, "log the pipeline's progress")
 	fl.StringVar(&ch, "clickhouse", "", "also store events and state in ClickHouse (DSN clickhouse://user@host:9000/db)")
+	fl.StringVar(&webConfig, "web-config", "", "serve the status page and /metrics with TLS and basic auth (exporter-toolkit web configuration file)")
 	return cmd
 }

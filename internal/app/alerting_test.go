@@ -117,15 +117,16 @@ func callMsg(call, suffix, typ, ts, extra string) kafka.Message {
 }
 
 // startPrometheus runs the real Prometheus on addr, scraping target every
-// second, with more configuration (rules, alerting) if given.
-func startPrometheus(t *testing.T, bin, addr, target, more string) {
+// second, with more configuration (rules, alerting) and lines of the
+// scrape job (scheme, credentials) if given.
+func startPrometheus(t *testing.T, bin, addr, target, more string, job ...string) {
 	t.Helper()
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "prom.yml"), fmt.Sprintf(`global: {scrape_interval: 1s, evaluation_interval: 1s}
 %sscrape_configs:
   - job_name: hotlineqc
     static_configs: [{targets: [%q]}]
-`, more, target))
+%s`, more, target, strings.Join(job, "")))
 	testenv.StartProcess(t, "http://"+addr+"/-/ready", bin, "--config.file="+filepath.Join(dir, "prom.yml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"), "--web.listen-address="+addr)
 }

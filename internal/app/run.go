@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -61,6 +62,14 @@ func Run(ctx context.Context, cfg config.Config, ln net.Listener, reg *prometheu
 	ro := runOptions{clock: time.Now}
 	for _, o := range opts {
 		o(&ro)
+	}
+	if open := cfg.Unprotected(); len(open) > 0 {
+		if cfg.Production {
+			return fmt.Errorf("production: refusing to start with %s", strings.Join(open, "; "))
+		}
+		for _, o := range open {
+			log.Warn("unprotected: "+o, "hint", "set production: true to refuse this")
+		}
 	}
 	key, err := cfg.Privacy.CallerHashKey.Load()
 	if err != nil {
@@ -127,7 +136,7 @@ func Run(ctx context.Context, cfg config.Config, ln net.Listener, reg *prometheu
 		if cfg.HTTP.PProf {
 			httpserve.WithProfiling(mux)
 		}
-		return httpserve.Run(gctx, ln, mux)
+		return httpserve.Run(gctx, ln, mux, cfg.HTTP.WebConfigFile, log)
 	})
 	// The owner of the first ticket partition seals the days.
 	sealer := kafkaio.Partition{Topic: cfg.Kafka.Topics.Tickets, Partition: 0}
@@ -143,11 +152,6 @@ func Run(ctx context.Context, cfg config.Config, ln net.Listener, reg *prometheu
 		return err
 	})
 	return g.Wait()
-}
-
-// Serve serves /metrics and /healthz on ln until ctx ends.
-func Serve(ctx context.Context, ln net.Listener, reg *prometheus.Registry) error {
-	return httpserve.Run(ctx, ln, httpserve.Mux(reg))
 }
 
 // maskCaller is the hash that replaces callers in dead-letter records, or

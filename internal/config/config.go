@@ -10,6 +10,7 @@ import (
 	"net"
 
 	"github.com/hotlineqc/hotlineqc/internal/chstore"
+	"github.com/hotlineqc/hotlineqc/internal/httpserve"
 	"github.com/hotlineqc/hotlineqc/internal/ingest"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 	"github.com/hotlineqc/hotlineqc/internal/ledger"
@@ -34,6 +35,37 @@ type Config struct {
 	Privacy Privacy       `yaml:"privacy"`
 	HTTP    HTTP          `yaml:"http"`
 	Log     Log           `yaml:"log"`
+	// Production refuses to start `run` while Kafka or ClickHouse is
+	// reached without TLS, Kafka without SASL, or the HTTP endpoints are
+	// served without TLS and basic auth (see Unprotected); off, each is a
+	// warning at start.
+	Production bool `yaml:"production"`
+}
+
+// Unprotected lists what the configuration leaves open on the network,
+// one line each: connections without TLS or authentication, endpoints
+// served in clear or to anyone.
+func (c Config) Unprotected() []string {
+	var out []string
+	if !c.Kafka.TLS.Enabled {
+		out = append(out, "kafka: connections without TLS (kafka.tls.enabled)")
+	}
+	if c.Kafka.SASL.Mechanism == "" {
+		out = append(out, "kafka: no SASL authentication (kafka.sasl.mechanism)")
+	}
+	if !c.ClickHouse.TLS.Enabled {
+		out = append(out, "clickhouse: connections without TLS (clickhouse.tls.enabled)")
+	}
+	if !c.ClickHouse.Password.IsSet() {
+		out = append(out, "clickhouse: no password (clickhouse.password)")
+	}
+	if c.HTTP.WebConfigFile == "" {
+		out = append(out, "http: /metrics and /healthz served without TLS and basic auth (http.web_config_file)")
+	}
+	if c.HTTP.PProf {
+		out = append(out, "http: profiling endpoints served (http.pprof)")
+	}
+	return out
 }
 
 // Profiles maps centres to profiles (indicators.md v1.1, decision 17): a
@@ -69,6 +101,11 @@ type HTTP struct {
 	// PProf serves Go's profiling endpoints under /debug/pprof/ (off by
 	// default: for diagnosis on a trusted listener).
 	PProf bool `yaml:"pprof"`
+	// WebConfigFile is a web configuration file of the Prometheus
+	// exporter-toolkit (tls_server_config, basic_auth_users with bcrypt
+	// hashes, http_server_config): every endpoint is then served under it.
+	// Empty: plain HTTP, no authentication.
+	WebConfigFile string `yaml:"web_config_file"`
 }
 
 // Log configures the structured logger.
@@ -123,6 +160,9 @@ func (c Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("http.listen: %q is not host:port", c.HTTP.Listen))
+	}
+	if err := httpserve.ValidateWebConfig(c.HTTP.WebConfigFile); err != nil {
+		errs = append(errs, fmt.Errorf("http.web_config_file: %w", err))
 	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(c.Log.Level)); err != nil {

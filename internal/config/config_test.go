@@ -118,3 +118,27 @@ func TestProfilesByCenter(t *testing.T) {
 		t.Errorf("profile and profiles.default both set: %v", err)
 	}
 }
+
+// What a configuration leaves open is listed, one line each; a
+// configuration with TLS, SASL, a password and a web configuration lists
+// nothing. A web configuration file that does not load is an error.
+func TestUnprotected(t *testing.T) {
+	c := config.Default()
+	open := strings.Join(c.Unprotected(), "\n")
+	for _, want := range []string{"kafka.tls.enabled", "kafka.sasl.mechanism", "clickhouse.tls.enabled", "clickhouse.password", "http.web_config_file"} {
+		if !strings.Contains(open, want) {
+			t.Errorf("default configuration: %q not listed in\n%s", want, open)
+		}
+	}
+	c.Kafka.TLS.Enabled, c.Kafka.SASL.Mechanism, c.ClickHouse.TLS.Enabled = true, "scram-sha-512", true
+	c.ClickHouse.Password.Value = "x"
+	c.HTTP.WebConfigFile = "testdata/web.good.yml"
+	if open := c.Unprotected(); len(open) != 0 {
+		t.Errorf("protected configuration lists %v", open)
+	}
+	c.Privacy.CallerHashKey.Value = "0123456789abcdef"
+	c.HTTP.WebConfigFile = "testdata/missing.yml"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "http.web_config_file") {
+		t.Errorf("missing web configuration file: %v", err)
+	}
+}

@@ -44,6 +44,9 @@ type Options struct {
 	// ClickHouse, if set, is a DSN: the pipeline then also stores raw
 	// events and call and ticket state there, as `hotlineqc run` does.
 	ClickHouse string
+	// WebConfig, if set, is an exporter-toolkit web configuration file:
+	// the status page and /metrics are served with its TLS and basic auth.
+	WebConfig string
 }
 
 // Run runs the demo until ctx ends, then stops everything cleanly.
@@ -117,7 +120,7 @@ func Run(ctx context.Context, o Options) error {
 	fmt.Fprintf(o.Out, "  status page  %s/\n  metrics      %s/metrics\n  kafka        %s (in-process)\nPress Ctrl-C to stop.\n", url, url, kc.Brokers[0])
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return serve(gctx, o.Listener, status, reg) })
+	g.Go(func() error { return serve(gctx, o.Listener, status, reg, o.WebConfig, o.Log) })
 	g.Go(func() error { return p.Run(gctx) })
 	if st.settler != nil {
 		g.Go(func() error { st.settler.Run(gctx, chstore.DefaultConfig().SettleEvery); return nil })

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -27,7 +28,7 @@ var page = template.Must(template.New("status").Funcs(template.FuncMap{
 }).Parse(statusHTML))
 
 // serve serves the status page, its JSON, /metrics and /healthz until ctx ends.
-func serve(ctx context.Context, ln net.Listener, st *status, reg *prometheus.Registry) error {
+func serve(ctx context.Context, ln net.Listener, st *status, reg *prometheus.Registry, webConfig string, log *slog.Logger) error {
 	mux := httpserve.Mux(reg)
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
 		snap, err := st.snapshot(r.Context())
@@ -49,7 +50,7 @@ func serve(ctx context.Context, ln net.Listener, st *status, reg *prometheus.Reg
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(snap)
 	})
-	return httpserve.Run(ctx, ln, mux)
+	return httpserve.Run(ctx, ln, mux, webConfig, log)
 }
 
 // format renders a value for people: rates as percentages, seconds with

@@ -7,10 +7,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"time"
+
+	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -35,17 +38,35 @@ func WithProfiling(mux *http.ServeMux) *http.ServeMux {
 	return mux
 }
 
-// Run serves h on ln until ctx ends, then shuts down within 5 s.
-func Run(ctx context.Context, ln net.Listener, h http.Handler) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+// Run serves h on ln until ctx ends, then shuts down within 5 s. With a
+// web configuration file (the Prometheus exporter-toolkit's: TLS, basic
+// auth with bcrypt hashes, rate limit), every path is served under it;
+// without one, in plain HTTP.
+func Run(ctx context.Context, ln net.Listener, h http.Handler, webConfig string, log *slog.Logger) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("component", "http")
+	// Handshake errors (a client without the CA, plain HTTP) are the
+	// client's: logged at debug level.
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	}()
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	err := web.Serve(ln, srv, &web.FlagConfig{WebConfigFile: &webConfig}, log)
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve http on %s: %w", ln.Addr(), err)
 	}
 	return nil
+}
+
+// ValidateWebConfig checks a web configuration file as Run would read it.
+func ValidateWebConfig(path string) error {
+	if path == "" {
+		return nil
+	}
+	return web.Validate(path)
 }
