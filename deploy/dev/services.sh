@@ -9,6 +9,10 @@
 # downloaded jars live under .cache/services (git-ignored).
 #
 #   ClickHouse  native 127.0.0.1:9000, HTTP 127.0.0.1:8123   (Debian clickhouse-server)
+#               native TLS 127.0.0.1:9440 (certificate of a CA made at set-up,
+#               .cache/services/clickhouse/tls/ca.pem); users hotlineqc (password
+#               in .cache/services/clickhouse/hotlineqc.password) and reader
+#               (read-only, password in reader.password)
 #   Kafka       127.0.0.1:9092, KRaft controller 127.0.0.1:9193 (Maven Central, Java 17)
 #   Prometheus  127.0.0.1:9090, promtool                      (Debian prometheus)
 #   Alertmanager 127.0.0.1:9093                                (Debian prometheus-alertmanager)
@@ -77,10 +81,41 @@ apt_install() {
 
 # ---------------------------------------------------------------- ClickHouse
 
+# clickhouse_tls DIR: a CA and a server certificate for 127.0.0.1 and
+# localhost signed by it, made once.
+clickhouse_tls() {
+  local d=$1/tls
+  [[ -f $d/server.crt ]] && return 0
+  mkdir -p "$d"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=hotlineqc dev CA" \
+    -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$d/san.ext"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 3650 \
+    -extfile "$d/san.ext" -out "$d/server.crt" 2>/dev/null
+  openssl dhparam -dsaparam -out "$d/dhparam.pem" 2048 2>/dev/null
+  chmod 644 "$d"/*.pem "$d/server.crt" "$d/server.key"
+}
+
+# clickhouse_password NAME: the password of a test user, made once.
+clickhouse_password() {
+  local f=$STATE/clickhouse/$1.password
+  [[ -f $f ]] || (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$f")
+  chmod 644 "$f"
+  cat "$f"
+}
+
 clickhouse_config() {
   local dir=$STATE/clickhouse
   mkdir -p "$dir"/{data,tmp,user_files,format_schemas,log}
-  cp /etc/clickhouse-server/users.xml "$dir/users.xml"
+  clickhouse_tls "$dir"
+  local user_sha reader_sha
+  user_sha=$(printf '%s' "$(clickhouse_password hotlineqc)" | sha256sum | cut -d' ' -f1)
+  reader_sha=$(printf '%s' "$(clickhouse_password reader)" | sha256sum | cut -d' ' -f1)
+  # The package's users, and two of the project's: hotlineqc (a password,
+  # full access) and reader (a password, read-only).
+  sed -e "s#</users>#<hotlineqc><password_sha256_hex>$user_sha</password_sha256_hex><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></hotlineqc><reader><password_sha256_hex>$reader_sha</password_sha256_hex><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>readonly</profile><quota>default</quota></reader></users>#" \
+      /etc/clickhouse-server/users.xml >"$dir/users.xml"
   # Only the first <path> is the data path; a later one is ZooKeeper's DDL queue.
   sed -e "s#<path>/var/lib/clickhouse/</path>#<path>$dir/data/</path>#" \
       -e "s#<tmp_path>.*</tmp_path>#<tmp_path>$dir/tmp/</tmp_path>#" \
@@ -89,13 +124,22 @@ clickhouse_config() {
       -e "s#<log>.*</log>#<log>$dir/log/server.log</log>#" \
       -e "s#<errorlog>.*</errorlog>#<errorlog>$dir/log/server.err.log</errorlog>#" \
       -e "s#<users_config>.*</users_config>#<users_config>$dir/users.xml</users_config>#" \
+      -e "s#<tcp_port>9000</tcp_port>#<tcp_port>9000</tcp_port><tcp_port_secure>9440</tcp_port_secure>#" \
+      -e "s#/etc/clickhouse-server/server.crt#$dir/tls/server.crt#" \
+      -e "s#/etc/clickhouse-server/server.key#$dir/tls/server.key#" \
+      -e "s#/etc/clickhouse-server/dhparam.pem#$dir/tls/dhparam.pem#" \
       /etc/clickhouse-server/config.xml >"$dir/config.xml"
 }
 
 clickhouse_ping() { [[ $(curl -fsS http://127.0.0.1:8123/ping 2>/dev/null) == "Ok." ]]; }
 
 clickhouse_up() {
-  if port_open 9000; then log "clickhouse already listening on 127.0.0.1:9000"; return; fi
+  if port_open 9000 && port_open 9440; then log "clickhouse already listening on 127.0.0.1:9000 and :9440 (TLS)"; return; fi
+  if port_open 9000; then
+    # Started by an older version of this script, without the TLS port.
+    if [[ -f $STATE/clickhouse/pid ]]; then stop_one clickhouse; else
+      log "a clickhouse not started here listens on 127.0.0.1:9000 without :9440 (TLS): the TLS tests will fail"; return; fi
+  fi
   apt_install clickhouse-server clickhouse-client curl
   clickhouse_config
   local as=()
@@ -107,7 +151,8 @@ clickhouse_up() {
   fi
   start_bg clickhouse "${as[@]}" "$(command -v clickhouse-server || echo /usr/sbin/clickhouse-server)" --config-file="$STATE/clickhouse/config.xml"
   wait_for clickhouse 90 clickhouse_ping
-  log "started clickhouse $(clickhouse-client --version 2>/dev/null | awk '{sub(/\.$/, "", $NF); print $NF}') on 127.0.0.1:9000 (native), :8123 (http)"
+  wait_for clickhouse-tls 30 port_open 9440
+  log "started clickhouse $(clickhouse-client --version 2>/dev/null | awk '{sub(/\.$/, "", $NF); print $NF}') on 127.0.0.1:9000 (native), :9440 (native TLS), :8123 (http)"
 }
 
 # --------------------------------------------------------------------- Kafka

@@ -19,8 +19,10 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/hotlineqc/hotlineqc/internal/app"
+	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/config"
 	"github.com/hotlineqc/hotlineqc/internal/testenv"
+	"github.com/segmentio/kafka-go"
 )
 
 // /metrics and /healthz served under an exporter-toolkit web configuration
@@ -173,4 +175,57 @@ func TestProductionRefusesWhatIsOpen(t *testing.T) {
 			t.Errorf("a secret shows in the error or the log:\n%s", all)
 		}
 	}
+}
+
+// run stores through the real ClickHouse's TLS port as a user with a
+// password; as the read-only user it stops at once with a clear error
+// instead of retrying forever, and commits nothing.
+func TestRunThroughClickHouseTLS(t *testing.T) {
+	cfg := streamConfig(t)
+	cfg.ClickHouse = testenv.ClickHouseTLS(t, "hotlineqc")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	conn, err := chstore.Open(ctx, cfg.ClickHouse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := chstore.Migrate(ctx, conn, cfg.ClickHouse, quiet()); err != nil {
+		t.Fatal(err)
+	}
+	var msgs []kafka.Message
+	for i := range 50 {
+		msgs = append(msgs, kafka.Message{Key: []byte(fmt.Sprintf("k%d", i)), Value: []byte(fmt.Sprintf(
+			`{"event_id":"q%d","type":"call.queued","ts":"2026-10-09T09:00:00+08:00","center_id":"c1","call_id":"k%d","queue":"general"}`, i, i))})
+	}
+	produce(ctx, t, cfg.Kafka.Brokers[0], cfg.Kafka.Topics.Calls, msgs)
+
+	// The read-only user first: nothing may be written, nothing committed.
+	ro := cfg
+	ro.ClickHouse = testenv.ClickHouseTLS(t, "reader")
+	ro.ClickHouse.Database = cfg.ClickHouse.Database
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = app.Run(ctx, ro, ln, app.NewRegistry(), quiet())
+	t.Logf("read-only user: %v", err)
+	if err == nil || !strings.Contains(strings.ToLower(err.Error()), "readonly") || time.Since(start) > time.Minute {
+		t.Fatalf("run as the read-only user: %v after %v; want a readonly error at once", err, time.Since(start))
+	}
+
+	ln, err = net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- app.Run(runCtx, cfg, ln, app.NewRegistry(), quiet()) }()
+	defer func() { stop(); <-done }()
+	waitFor(t, done, 2*time.Minute, func() bool {
+		var n uint64
+		err := conn.QueryRow(ctx, "SELECT count() FROM "+cfg.ClickHouse.Database+".call_state FINAL").Scan(&n)
+		return err == nil && n == 50
+	})
 }

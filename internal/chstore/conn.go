@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"syscall"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/hotlineqc/hotlineqc/internal/security"
 )
 
 // Open connects to ClickHouse over the native protocol and checks the
@@ -88,11 +90,23 @@ func Retryable(err error) bool {
 // OpenDSN connects with a clickhouse-go DSN such as
 // clickhouse://user:password@host:9000/database?secure=true and returns the
 // connection and the database it names ("hotline" when none). A password
-// left out of the DSN is read from HOTLINEQC_CLICKHOUSE__PASSWORD__VALUE.
+// left out of the DSN is read from HOTLINEQC_CLICKHOUSE__PASSWORD__VALUE;
+// ca_file=PATH (a PEM bundle) connects with TLS trusting those CAs.
 func OpenDSN(ctx context.Context, dsn string) (driver.Conn, string, error) {
+	dsn, ca, err := cutParam(dsn, "ca_file")
+	if err != nil {
+		return nil, "", fmt.Errorf("clickhouse DSN: %w", err)
+	}
 	opts, err := clickhouse.ParseDSN(dsn)
 	if err != nil {
 		return nil, "", fmt.Errorf("clickhouse DSN: %w", err)
+	}
+	if ca != "" { // TLS with this CA (secure=true implied)
+		t, err := security.TLS{Enabled: true, CAFile: ca}.Config()
+		if err != nil {
+			return nil, "", fmt.Errorf("clickhouse DSN: ca_file: %w", err)
+		}
+		opts.TLS = t
 	}
 	db := opts.Auth.Database
 	if db == "" || db == "default" {
@@ -112,4 +126,21 @@ func OpenDSN(ctx context.Context, dsn string) (driver.Conn, string, error) {
 		return nil, "", fmt.Errorf("ping clickhouse %v: %w", opts.Addr, err)
 	}
 	return conn, db, nil
+}
+
+// cutParam removes query parameter name from dsn and returns its value:
+// a parameter of ours, which the driver would send the server as a setting.
+func cutParam(dsn, name string) (string, string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", "", err
+	}
+	q := u.Query()
+	v := q.Get(name)
+	if !q.Has(name) {
+		return dsn, "", nil
+	}
+	q.Del(name)
+	u.RawQuery = q.Encode()
+	return u.String(), v, nil
 }
