@@ -15,8 +15,10 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
+	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 	"github.com/hotlineqc/hotlineqc/internal/testenv"
+	"github.com/segmentio/kafka-go"
 )
 
 // The commands that use ClickHouse work through the real server's TLS
@@ -176,4 +178,66 @@ func mustRead(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// simulate and import produce through the real broker's SASL_SSL listener
+// with the kafka section of a configuration file (the password from the
+// environment); a wrong password is one clear error.
+func TestProducersThroughKafkaSASL(t *testing.T) {
+	broker := testenv.Kafka(t)
+	k := testenv.KafkaSASL(t, kafkaio.DefaultConfig())
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "kafka.yml")
+	writeFile(t, conf, fmt.Sprintf("kafka:\n  tls: {enabled: true, ca_file: %q}\n  sasl: {mechanism: scram-sha-512, username: hotlineqc}\n", k.TLS.CAFile))
+	t.Setenv("HOTLINEQC_KAFKA__SASL__PASSWORD__VALUE", string(k.SASL.Password.Value))
+	calls, tickets := testenv.UniqueName(t, "sasl_calls"), testenv.UniqueName(t, "sasl_tickets")
+	if _, stderr, err := runCLI(t, "simulate", "--kafka", k.Brokers[0], "--config", conf, "--topics", calls+","+tickets,
+		"--span", "30m", "--start", "2026-10-12T10:00:00+08:00"); err != nil {
+		t.Fatalf("simulate through SASL_SSL: %v\n%s", err, stderr)
+	}
+	if n := topicSize(t, broker, calls); n < 10 {
+		t.Errorf("simulate through SASL_SSL: %d call events on the broker", n)
+	}
+	imported := testenv.UniqueName(t, "sasl_imported")
+	if _, stderr, err := runCLI(t, "import", "--mapping", "ticket-example", "--center", "c1", "--kafka", k.Brokers[0], "--config", conf,
+		"--topics", calls+","+imported, adapterData+"tickets.csv"); err != nil {
+		t.Fatalf("import through SASL_SSL: %v\n%s", err, stderr)
+	}
+	if got := readTopic(t, broker, imported, 26); len(got) != 26 {
+		t.Errorf("import through SASL_SSL: %d ticket events read back", len(got))
+	}
+	t.Setenv("HOTLINEQC_KAFKA__SASL__PASSWORD__VALUE", "wrong-password")
+	start := time.Now()
+	_, _, err := runCLI(t, "simulate", "--kafka", k.Brokers[0], "--config", conf, "--topics", calls+","+tickets, "--span", "1m")
+	if err == nil || !strings.Contains(strings.ToLower(err.Error()), "sasl") || time.Since(start) > 30*time.Second {
+		t.Errorf("a wrong password: %v after %v; want one SASL error", err, time.Since(start))
+	}
+}
+
+// topicSize is the number of messages in topic's partitions.
+func topicSize(t *testing.T, broker, topic string) int64 {
+	t.Helper()
+	conn, err := kafka.Dial("tcp", broker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	parts, err := conn.ReadPartitions(topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, p := range parts {
+		c, err := kafka.DialLeader(context.Background(), "tcp", broker, topic, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, last, err := c.ReadOffsets()
+		c.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += last - first
+	}
+	return n
 }

@@ -19,6 +19,7 @@ import (
 
 type importFlags struct {
 	mapping, reader, center, out, kafka, topics, state, deadLetter string
+	kafkaConfig                                                    string
 	vars                                                           map[string]string
 	follow, deadLetterRaw, printMapping                            bool
 	poll                                                           time.Duration
@@ -50,6 +51,7 @@ it grows (across log rotation) until interrupted. Inputs default to stdin.`,
 	fl.StringVar(&f.out, "out", "", "write NDJSON events to this file (- for stdout)")
 	fl.StringVar(&f.kafka, "kafka", "", "produce events to these Kafka brokers (comma-separated), keyed by call or ticket id")
 	fl.StringVar(&f.topics, "topics", "hotline.calls,hotline.tickets", "with --kafka: call and ticket topics")
+	fl.StringVar(&f.kafkaConfig, "config", "", "with --kafka: TLS and SASL from this configuration file's kafka section (and HOTLINEQC_KAFKA__… variables)")
 	fl.IntVar(&f.partitions, "partitions", 3, "with --kafka: partitions of the topics when they must be created")
 	fl.BoolVar(&f.follow, "follow", false, "keep reading the last input as it grows, until interrupted")
 	fl.DurationVar(&f.poll, "poll", time.Second, "with --follow: how often to look for new data")
@@ -160,7 +162,7 @@ func importSink(ctx context.Context, f importFlags) (adapter.Sink, func() error,
 			return nil
 		}, nil
 	}
-	prod, err := openProducer(ctx, f.kafka, f.topics, f.partitions)
+	prod, err := openProducer(ctx, f.kafkaConfig, f.kafka, f.topics, f.partitions)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hotlineqc/hotlineqc/internal/config"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 	"github.com/hotlineqc/hotlineqc/internal/sim"
@@ -20,6 +21,7 @@ import (
 
 type simulateFlags struct {
 	out, kafka, topics, start, truth, profile string
+	kafkaConfig                               string
 	preset                                    string
 	span                                      time.Duration
 	centers                                   int
@@ -47,6 +49,7 @@ abandoned; tickets late), which an evaluation of its output must reproduce.`,
 	fl.StringVar(&f.out, "out", "", "write NDJSON to this file (- for stdout)")
 	fl.StringVar(&f.kafka, "kafka", "", "produce to these Kafka brokers (comma-separated)")
 	fl.StringVar(&f.topics, "topics", "hotline.calls,hotline.tickets", "call and ticket topics")
+	fl.StringVar(&f.kafkaConfig, "config", "", "with --kafka: TLS and SASL from this configuration file's kafka section (and HOTLINEQC_KAFKA__… variables)")
 	fl.StringVar(&f.start, "start", "", "simulated start, RFC 3339, or a negative duration from now such as -168h (default: today 00:00 in the profile's time zone)")
 	fl.DurationVar(&f.span, "span", 24*time.Hour, "simulated duration, e.g. 24h or 720h (a month)")
 	fl.IntVar(&f.centers, "centers", 1, "number of centres")
@@ -173,7 +176,7 @@ func simSink(ctx context.Context, f simulateFlags) (sim.Sink, func() error, erro
 			return err
 		}, nil
 	}
-	prod, err := openProducer(ctx, f.kafka, f.topics, f.partitions)
+	prod, err := openProducer(ctx, f.kafkaConfig, f.kafka, f.topics, f.partitions)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -194,9 +197,17 @@ func simSink(ctx context.Context, f simulateFlags) (sim.Sink, func() error, erro
 }
 
 // openProducer creates the call and ticket topics when missing and returns
-// a producer for them.
-func openProducer(ctx context.Context, brokers, topics string, partitions int) (*kafkaio.Producer, error) {
+// a producer for them; the connection's security is the kafka section of
+// the configuration file at path, when given.
+func openProducer(ctx context.Context, path, brokers, topics string, partitions int) (*kafkaio.Producer, error) {
 	cfg := kafkaio.DefaultConfig()
+	if path != "" {
+		c, err := config.LoadKafka(path, os.Environ())
+		if err != nil {
+			return nil, err
+		}
+		cfg = c
+	}
 	cfg.Brokers = strings.Split(brokers, ",")
 	if t := strings.Split(topics, ","); len(t) == 2 {
 		cfg.Topics.Calls, cfg.Topics.Tickets = t[0], t[1]

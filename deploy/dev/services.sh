@@ -14,6 +14,9 @@
 #               in .cache/services/clickhouse/hotlineqc.password) and reader
 #               (read-only, password in reader.password)
 #   Kafka       127.0.0.1:9092, KRaft controller 127.0.0.1:9193 (Maven Central, Java 17)
+#               SASL_SSL 127.0.0.1:9094: SCRAM-SHA-512 user hotlineqc (password in
+#               .cache/services/kafka/hotlineqc.password), TLS certificate of a CA
+#               made at set-up (.cache/services/kafka/tls/ca.pem)
 #   Prometheus  127.0.0.1:9090, promtool                      (Debian prometheus)
 #   Alertmanager 127.0.0.1:9093                                (Debian prometheus-alertmanager)
 #   Chromium    headless browser for page tests, no server      (Debian chromium)
@@ -81,9 +84,9 @@ apt_install() {
 
 # ---------------------------------------------------------------- ClickHouse
 
-# clickhouse_tls DIR: a CA and a server certificate for 127.0.0.1 and
-# localhost signed by it, made once.
-clickhouse_tls() {
+# service_tls DIR: a CA and a server certificate for 127.0.0.1 and
+# localhost signed by it, in DIR/tls, made once.
+service_tls() {
   local d=$1/tls
   [[ -f $d/server.crt ]] && return 0
   mkdir -p "$d"
@@ -93,13 +96,12 @@ clickhouse_tls() {
   printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$d/san.ext"
   openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 3650 \
     -extfile "$d/san.ext" -out "$d/server.crt" 2>/dev/null
-  openssl dhparam -dsaparam -out "$d/dhparam.pem" 2048 2>/dev/null
   chmod 644 "$d"/*.pem "$d/server.crt" "$d/server.key"
 }
 
-# clickhouse_password NAME: the password of a test user, made once.
-clickhouse_password() {
-  local f=$STATE/clickhouse/$1.password
+# service_password SERVICE NAME: the password of a test user, made once.
+service_password() {
+  local f=$STATE/$1/$2.password
   [[ -f $f ]] || (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$f")
   chmod 644 "$f"
   cat "$f"
@@ -108,10 +110,11 @@ clickhouse_password() {
 clickhouse_config() {
   local dir=$STATE/clickhouse
   mkdir -p "$dir"/{data,tmp,user_files,format_schemas,log}
-  clickhouse_tls "$dir"
+  service_tls "$dir"
+  [[ -f $dir/tls/dhparam.pem ]] || openssl dhparam -dsaparam -out "$dir/tls/dhparam.pem" 2048 2>/dev/null
   local user_sha reader_sha
-  user_sha=$(printf '%s' "$(clickhouse_password hotlineqc)" | sha256sum | cut -d' ' -f1)
-  reader_sha=$(printf '%s' "$(clickhouse_password reader)" | sha256sum | cut -d' ' -f1)
+  user_sha=$(printf '%s' "$(service_password clickhouse hotlineqc)" | sha256sum | cut -d' ' -f1)
+  reader_sha=$(printf '%s' "$(service_password clickhouse reader)" | sha256sum | cut -d' ' -f1)
   # The package's users, and two of the project's: hotlineqc (a password,
   # full access) and reader (a password, read-only).
   sed -e "s#</users>#<hotlineqc><password_sha256_hex>$user_sha</password_sha256_hex><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></hotlineqc><reader><password_sha256_hex>$reader_sha</password_sha256_hex><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>readonly</profile><quota>default</quota></reader></users>#" \
@@ -179,15 +182,28 @@ kafka_fetch() {
 kafka_config() {
   local dir=$STATE/kafka
   mkdir -p "$dir/data"
+  service_tls "$dir"
+  if [[ ! -f $dir/tls/server.p12 ]]; then
+    openssl pkcs12 -export -in "$dir/tls/server.crt" -inkey "$dir/tls/server.key" -name broker \
+      -out "$dir/tls/server.p12" -passout pass:hotlineqc-dev 2>/dev/null
+    chmod 644 "$dir/tls/server.p12"
+  fi
+  service_password kafka hotlineqc >/dev/null
   cat >"$dir/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=127.0.0.1:9193
-listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9193
-advertised.listeners=PLAINTEXT://127.0.0.1:9092
+listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9193,SASL_SSL://127.0.0.1:9094
+advertised.listeners=PLAINTEXT://127.0.0.1:9092,SASL_SSL://127.0.0.1:9094
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.ssl.keystore.type=PKCS12
+listener.name.sasl_ssl.ssl.keystore.location=$dir/tls/server.p12
+listener.name.sasl_ssl.ssl.keystore.password=hotlineqc-dev
+listener.name.sasl_ssl.ssl.key.password=hotlineqc-dev
 log.dirs=$dir/data
 num.partitions=3
 offsets.topic.replication.factor=1
@@ -224,24 +240,36 @@ kafka_ready() {
 }
 
 kafka_up() {
-  if port_open 9092; then log "kafka already listening on 127.0.0.1:9092"; return; fi
+  if port_open 9092 && port_open 9094; then log "kafka already listening on 127.0.0.1:9092 and :9094 (SASL_SSL)"; return; fi
+  if port_open 9092; then
+    # Started by an older version of this script, without SASL_SSL.
+    if [[ -f $STATE/kafka/pid ]]; then stop_one kafka; else
+      log "a kafka not started here listens on 127.0.0.1:9092 without :9094 (SASL_SSL): the SASL tests will fail"; return; fi
+  fi
   kafka_fetch
   kafka_config
   local java cp dir=$STATE/kafka
   java=$(kafka_java)
   cp="$dir/libs/*"
+  # SCRAM users are created when the storage is formatted (KRaft): a data
+  # directory formatted without them (an older version of this script)
+  # is formatted again; it holds only test topics.
+  if [[ -f $dir/data/meta.properties && ! -f $dir/data/.scram ]]; then rm -rf "$dir/data"; mkdir -p "$dir/data"; fi
   if [[ ! -f $dir/data/meta.properties ]]; then
     local id
     id=$("$java" -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
     "$java" -cp "$cp" kafka.tools.StorageTool format --standalone -t "$id" \
-        -c "$dir/server.properties" >"$dir/format.log" 2>&1 \
+        -c "$dir/server.properties" \
+        --add-scram "SCRAM-SHA-512=[name=hotlineqc,password=$(service_password kafka hotlineqc)]" >"$dir/format.log" 2>&1 \
       || die "kafka storage format failed, see $dir/format.log"
+    touch "$dir/data/.scram"
   fi
   start_bg kafka "$java" -Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true \
       -Dlog4j2.configurationFile="$dir/log4j2.yaml" \
       -cp "$cp" kafka.Kafka "$dir/server.properties"
   wait_for kafka 120 port_open 9092
-  log "started kafka $(ls "$dir/libs" | sed -n 's/^kafka_2.13-\(.*\)\.jar$/\1/p') on 127.0.0.1:9092"
+  wait_for kafka-sasl 60 port_open 9094
+  log "started kafka $(ls "$dir/libs" | sed -n 's/^kafka_2.13-\(.*\)\.jar$/\1/p') on 127.0.0.1:9092, :9094 (SASL_SSL)"
 }
 
 # ------------------------------------------------- Prometheus, Alertmanager

@@ -122,9 +122,11 @@ func Run(ctx context.Context, cfg config.Config, ln net.Listener, reg *prometheu
 			return &event.Decoder{MaxBytes: cfg.Kafka.MaxMessageBytes, HashCaller: hasher.Clone().Hash}
 		},
 		MaskCaller: maskCaller(cfg.Privacy, hasher),
-		Retryable:  func(err error) bool { return chstore.Retryable(err) || kafkaio.Retryable(err) },
-		Metrics:    ingest.NewMetrics(reg),
-		Log:        log,
+		Retryable: func(err error) bool {
+			return !kafkaio.Permanent(err) && (chstore.Retryable(err) || kafkaio.Retryable(err))
+		},
+		Metrics: ingest.NewMetrics(reg),
+		Log:     log,
 	}, cfg.Kafka.Topics.Calls, cfg.Kafka.Topics.Tickets)
 
 	log.Info("pipeline starting", "brokers", cfg.Kafka.Brokers, "group", cfg.Kafka.GroupID,

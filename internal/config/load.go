@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/go-viper/mapstructure/v2"
+	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 	"github.com/knadh/koanf/parsers/yaml"
 	"github.com/knadh/koanf/providers/env/v2"
 	"github.com/knadh/koanf/providers/file"
@@ -27,6 +28,36 @@ const EnvPrefix = "HOTLINEQC_"
 // result. The error lists every problem: unknown keys, bad values, and
 // failed validations.
 func Load(path string, environ []string) (Config, error) {
+	c, err := load(path, environ)
+	if err != nil {
+		return Config{}, err
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, describe(path, err)
+	}
+	return c, nil
+}
+
+// LoadKafka is Load for the commands that only produce to Kafka
+// (simulate, import): the file's and environment's kafka section, the
+// only one validated.
+func LoadKafka(path string, environ []string) (kafkaio.Config, error) {
+	c, err := load(path, environ)
+	if err != nil {
+		return kafkaio.Config{}, err
+	}
+	var errs []error
+	for _, e := range flatten(c.Kafka.Validate()) {
+		errs = append(errs, fmt.Errorf("kafka.%w", e))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return kafkaio.Config{}, describe(path, err)
+	}
+	return c.Kafka, nil
+}
+
+// load reads and decodes a configuration without validating it.
+func load(path string, environ []string) (Config, error) {
 	k := koanf.New(".")
 	def, err := yamlv3.Marshal(Default())
 	if err != nil {
@@ -49,9 +80,6 @@ func Load(path string, environ []string) (Config, error) {
 	}
 	var c Config
 	if err := decode(k, &c); err != nil {
-		return Config{}, describe(path, err)
-	}
-	if err := c.Validate(); err != nil {
 		return Config{}, describe(path, err)
 	}
 	return c, nil

@@ -164,8 +164,10 @@ func openStore(ctx context.Context, o Options) (*store, func(), error) {
 		return nil, nil, err
 	}
 	return &store{raw: chstore.NewRawWriter(conn, db), states: chstore.NewStateWriter(conn, cfg), reader: chstore.NewReader(conn, db),
-		settler:   chstore.NewSettler(conn, db, o.Log),
-		retryable: func(err error) bool { return chstore.Retryable(err) || kafkaio.Retryable(err) }, db: db}, func() { conn.Close() }, nil
+		settler: chstore.NewSettler(conn, db, o.Log),
+		retryable: func(err error) bool {
+			return !kafkaio.Permanent(err) && (chstore.Retryable(err) || kafkaio.Retryable(err))
+		}, db: db}, func() { conn.Close() }, nil
 }
 
 // produce runs the simulator into Kafka.

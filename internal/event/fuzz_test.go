@@ -1,6 +1,8 @@
 package event_test
 
 import (
+	"bytes"
+	"strconv"
 	"testing"
 
 	"github.com/hotlineqc/hotlineqc/internal/event"
@@ -35,6 +37,28 @@ func FuzzDecode(f *testing.F) {
 		}
 		if (e.Type.IsCall() && e.CallID == "") || (e.Type.IsTicket() && e.TicketID == "") {
 			t.Fatalf("accepted an event without its id %+v", e)
+		}
+	})
+}
+
+// FuzzMaskCaller checks that a caller number put anywhere a "caller" key
+// can stand, in well-formed or broken messages, never survives masking,
+// and that masking never crashes.
+func FuzzMaskCaller(f *testing.F) {
+	f.Add([]byte(`{"event_id":"e1","type":"call.arrived",`), []byte(`,"ts":"x"}`), uint64(13912345678), true)
+	f.Add([]byte(`{"caller":`), []byte(``), uint64(8613800000000), false)
+	f.Add([]byte(`not json "caller" `), []byte(`"caller":"1"`), uint64(13000000000), true)
+	hash := func(s string) string { return "h" }
+	f.Fuzz(func(t *testing.T, before, after []byte, n uint64, quoted bool) {
+		number := strconv.FormatUint(n%1e13+1e10, 10) // 11 to 13 digits, as phone numbers
+		value := number
+		if quoted {
+			value = `"` + number + `"`
+		}
+		msg := append(append(append([]byte{}, before...), `"caller":`+value...), after...)
+		out := event.MaskCaller(msg, hash)
+		if bytes.Contains(out, []byte(number)) && !bytes.Contains(before, []byte(number)) && !bytes.Contains(after, []byte(number)) {
+			t.Fatalf("caller %s survives masking:\n%s\n%s", number, msg, out)
 		}
 	})
 }

@@ -20,6 +20,11 @@ func EnsureTopics(ctx context.Context, c Config, partitions, replication int) er
 // they do not exist yet, and waits until every partition has a leader.
 // Existing topics are left as they are.
 func CreateTopics(ctx context.Context, c Config, partitions, replication int, names ...string) error {
+	// The admin client turns a refused login into "broker not available":
+	// a connection of our own says why.
+	if err := Reach(ctx, c); err != nil {
+		return err
+	}
 	t, err := c.Transport()
 	if err != nil {
 		return err
@@ -102,4 +107,23 @@ func ready(md *kafka.MetadataResponse, cfgs []kafka.TopicConfig) bool {
 		delete(want, t.Name)
 	}
 	return len(want) == 0
+}
+
+// Reach connects to a broker of c as the clients do (TLS, SASL) and
+// returns why none can be reached: an unknown CA, refused credentials,
+// nothing listening.
+func Reach(ctx context.Context, c Config) error {
+	d, err := c.Dialer()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, b := range c.Brokers {
+		conn, err := d.DialContext(ctx, "tcp", b)
+		if err == nil {
+			return conn.Close()
+		}
+		errs = append(errs, fmt.Errorf("kafka %s: %w", b, err))
+	}
+	return errors.Join(errs...)
 }

@@ -41,6 +41,9 @@ type Offset struct {
 
 // Retryable reports whether err is a transient Kafka or network error.
 func Retryable(err error) bool {
+	if Permanent(err) {
+		return false
+	}
 	if err == nil || errors.Is(err, context.Canceled) {
 		return false
 	}
@@ -66,4 +69,13 @@ func Retryable(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, context.DeadlineExceeded)
+}
+
+// Permanent reports whether err carries a Kafka error that retrying cannot
+// fix (authentication, authorization, an invalid request). A kafka.Error
+// has the methods of a net.Error, so classifiers that retry network
+// errors must ask this first.
+func Permanent(err error) bool {
+	var ke kafka.Error
+	return errors.As(err, &ke) && !ke.Temporary()
 }
