@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -115,8 +114,8 @@ func TestNoPhoneNumberInClear(t *testing.T) {
 	var metrics string
 	total := float64(len(calls) + len(tickets))
 	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(300 * time.Millisecond) {
-		metrics = get(t, metricsURL)
-		if sum(metrics, "hotline_pipeline_events_written_total")+sum(metrics, "hotline_pipeline_dead_letters_written_total") >= total {
+		metrics = testenv.Get(t, metricsURL)
+		if testenv.SumMetric(metrics, "hotline_pipeline_events_written_total")+testenv.SumMetric(metrics, "hotline_pipeline_dead_letters_written_total") >= total {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -124,7 +123,7 @@ func TestNoPhoneNumberInClear(t *testing.T) {
 		}
 	}
 	time.Sleep(3 * time.Second) // a tick, the gauges, a settle pass
-	metrics = get(t, metricsURL)
+	metrics = testenv.Get(t, metricsURL)
 	stop()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -144,7 +143,7 @@ func TestNoPhoneNumberInClear(t *testing.T) {
 	}
 	rows.Close()
 	for _, table := range tables {
-		found["table "+table] = get(t, "http://127.0.0.1:8123/?"+url.Values{"query": {"SELECT * FROM " + ch.Database + "." + table + " FORMAT TabSeparated"}}.Encode())
+		found["table "+table] = testenv.Get(t, "http://127.0.0.1:8123/?"+url.Values{"query": {"SELECT * FROM " + ch.Database + "." + table + " FORMAT TabSeparated"}}.Encode())
 	}
 	var dlq strings.Builder
 	for p := range 3 {
@@ -220,33 +219,6 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu <- struct{}{}
 	defer func() { <-s.mu }()
 	return s.w.Write(p)
-}
-
-func get(t *testing.T, u string) string {
-	t.Helper()
-	resp, err := http.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("%s: %s", u, b)
-	}
-	return string(b)
-}
-
-// sum adds the values of every series of a metric in a scrape.
-func sum(scrape, metric string) float64 {
-	var s float64
-	for _, l := range strings.Split(scrape, "\n") {
-		if strings.HasPrefix(l, metric+"{") || strings.HasPrefix(l, metric+" ") {
-			var v float64
-			fmt.Sscan(l[strings.LastIndexByte(l, ' ')+1:], &v)
-			s += v
-		}
-	}
-	return s
 }
 
 // writeConfig writes cfg's ClickHouse and Kafka sections as a file for

@@ -457,17 +457,7 @@ func (g *grafana) sqlPanel(where string, q dashboards.Query) table {
 	return res
 }
 
-func sumMetric(text, name string) float64 {
-	var sum float64
-	for _, line := range strings.Split(text, "\n") {
-		if strings.HasPrefix(line, name+"{") || strings.HasPrefix(line, name+" ") {
-			var v float64
-			fmt.Sscanf(line[strings.LastIndexByte(line, ' ')+1:], "%g", &v)
-			sum += v
-		}
-	}
-	return sum
-}
+func sumMetric(text, name string) float64 { return testenv.SumMetric(text, name) }
 
 func newScanTarget(t reflect.Type) any { return reflect.New(t).Interface() }
 

@@ -48,14 +48,8 @@ func TestEndpointsWithTLSAndBasicAuth(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- app.Run(runCtx, cfg, ln, app.NewRegistry(), quiet()) }()
-	defer func() { stop(); <-done }()
+	addr, done, stop := runInBackground(t, ctx, cfg)
+	defer stop()
 
 	pem, err := os.ReadFile(certs.CAFile)
 	if err != nil {
@@ -77,7 +71,7 @@ func TestEndpointsWithTLSAndBasicAuth(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	base := "https://" + ln.Addr().String()
+	base := "https://" + addr
 	waitFor(t, done, time.Minute, func() bool {
 		code, _ := get(client, base+"/healthz", "prometheus", "scrape-secret")
 		return code == http.StatusOK
@@ -88,7 +82,7 @@ func TestEndpointsWithTLSAndBasicAuth(t *testing.T) {
 		url, u, pw string
 		want       int
 	}{
-		{"plain HTTP", http.DefaultClient, "http://" + ln.Addr().String() + "/metrics", "prometheus", "scrape-secret", http.StatusBadRequest},
+		{"plain HTTP", http.DefaultClient, "http://" + addr + "/metrics", "prometheus", "scrape-secret", http.StatusBadRequest},
 		{"no credentials", client, base + "/metrics", "", "", http.StatusUnauthorized},
 		{"wrong password", client, base + "/metrics", "prometheus", "guess", http.StatusUnauthorized},
 		{"unknown user", client, base + "/healthz", "admin", "scrape-secret", http.StatusUnauthorized},
@@ -108,7 +102,7 @@ func TestEndpointsWithTLSAndBasicAuth(t *testing.T) {
 	}
 
 	promAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePorts(t, 1)[0])
-	startPrometheus(t, promBin, promAddr, ln.Addr().String(), "", fmt.Sprintf(`    scheme: https
+	startPrometheus(t, promBin, promAddr, addr, "", fmt.Sprintf(`    scheme: https
     basic_auth: {username: prometheus, password: scrape-secret}
     tls_config: {ca_file: %q}
 `, certs.CAFile))
@@ -215,17 +209,25 @@ func TestRunThroughClickHouseTLS(t *testing.T) {
 		t.Fatalf("run as the read-only user: %v after %v; want a readonly error at once", err, time.Since(start))
 	}
 
-	ln, err = net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- app.Run(runCtx, cfg, ln, app.NewRegistry(), quiet()) }()
-	defer func() { stop(); <-done }()
+	_, done, stop := runInBackground(t, ctx, cfg)
+	defer stop()
 	waitFor(t, done, 2*time.Minute, func() bool {
 		var n uint64
 		err := conn.QueryRow(ctx, "SELECT count() FROM "+cfg.ClickHouse.Database+".call_state FINAL").Scan(&n)
 		return err == nil && n == 50
 	})
+}
+
+// runInBackground starts run on a loopback listener of its own; stop ends
+// it and waits for it.
+func runInBackground(t *testing.T, ctx context.Context, cfg config.Config) (addr string, done chan error, stop func()) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done = make(chan error, 1)
+	go func() { done <- app.Run(runCtx, cfg, ln, app.NewRegistry(), quiet()) }()
+	return ln.Addr().String(), done, func() { cancel(); <-done }
 }

@@ -79,14 +79,8 @@ func TestRunThroughKafkaSASL(t *testing.T) {
 		}
 	}
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- app.Run(runCtx, cfg, ln, app.NewRegistry(), quiet()) }()
-	defer func() { stop(); <-done }()
+	_, done, stop := runInBackground(t, ctx, cfg)
+	defer stop()
 	conn, err := chstore.Open(ctx, cfg.ClickHouse)
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
@@ -263,16 +262,7 @@ func waitFor(t *testing.T, done <-chan error, limit time.Duration, cond func() b
 	}
 }
 
-func scrape(t *testing.T, url string) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
-}
+func scrape(t *testing.T, url string) string { return testenv.Get(t, url) }
 
 func promtoolCheck(t *testing.T, metrics string) {
 	t.Helper()
