@@ -29,6 +29,30 @@ KAFKA_POM=$ROOT/deploy/dev/kafka/pom.xml
 mkdir -p "$STATE"
 
 log() { printf '[services] %s\n' "$*" >&2; }
+
+# Which checkout's state dir runs each service, machine-wide: a checkout
+# that finds a service already running (started by another checkout)
+# copies its credentials and CA from there, so that its tests can log in.
+REGISTRY=${HOTLINEQC_SERVICES_REGISTRY:-$HOME/.cache/hotlineqc-services}
+# credentials NAME FILES...: make FILES of service NAME present in this
+# state dir: ours when we have them (and we then own it), else copied from
+# the checkout that started it.
+credentials() {
+  local name=$1 f owner; shift
+  mkdir -p "$REGISTRY"
+  local have=1
+  for f in "$@"; do [[ -f $STATE/$name/$f ]] || have=0; done
+  if (( have )) && [[ ! -f $REGISTRY/$name ]]; then echo "$STATE" >"$REGISTRY/$name"; return; fi
+  owner=$(cat "$REGISTRY/$name" 2>/dev/null || true)
+  if [[ -z $owner || $owner == "$STATE" ]]; then
+    (( have )) || log "$name runs, but where its credentials are is unknown: its TLS and login tests will fail"
+    return
+  fi
+  for f in "$@"; do
+    mkdir -p "$(dirname "$STATE/$name/$f")"
+    cp "$owner/$name/$f" "$STATE/$name/$f" 2>/dev/null || log "$name: cannot copy $f from $owner"
+  done
+}
 die() { log "ERROR: $*"; exit 1; }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -137,7 +161,11 @@ clickhouse_config() {
 clickhouse_ping() { [[ $(curl -fsS http://127.0.0.1:8123/ping 2>/dev/null) == "Ok." ]]; }
 
 clickhouse_up() {
-  if port_open 9000 && port_open 9440; then log "clickhouse already listening on 127.0.0.1:9000 and :9440 (TLS)"; return; fi
+  if port_open 9000 && port_open 9440; then
+    log "clickhouse already listening on 127.0.0.1:9000 and :9440 (TLS)"
+    credentials clickhouse hotlineqc.password reader.password tls/ca.pem
+    return
+  fi
   if port_open 9000; then
     # Started by an older version of this script, without the TLS port.
     if [[ -f $STATE/clickhouse/pid ]]; then stop_one clickhouse; else
@@ -155,6 +183,7 @@ clickhouse_up() {
   start_bg clickhouse "${as[@]}" "$(command -v clickhouse-server || echo /usr/sbin/clickhouse-server)" --config-file="$STATE/clickhouse/config.xml"
   wait_for clickhouse 90 clickhouse_ping
   wait_for clickhouse-tls 30 port_open 9440
+  mkdir -p "$REGISTRY" && echo "$STATE" >"$REGISTRY/clickhouse"
   log "started clickhouse $(clickhouse-client --version 2>/dev/null | awk '{sub(/\.$/, "", $NF); print $NF}') on 127.0.0.1:9000 (native), :9440 (native TLS), :8123 (http)"
 }
 
@@ -240,7 +269,11 @@ kafka_ready() {
 }
 
 kafka_up() {
-  if port_open 9092 && port_open 9094; then log "kafka already listening on 127.0.0.1:9092 and :9094 (SASL_SSL)"; return; fi
+  if port_open 9092 && port_open 9094; then
+    log "kafka already listening on 127.0.0.1:9092 and :9094 (SASL_SSL)"
+    credentials kafka hotlineqc.password tls/ca.pem
+    return
+  fi
   if port_open 9092; then
     # Started by an older version of this script, without SASL_SSL.
     if [[ -f $STATE/kafka/pid ]]; then stop_one kafka; else
@@ -269,6 +302,7 @@ kafka_up() {
       -cp "$cp" kafka.Kafka "$dir/server.properties"
   wait_for kafka 120 port_open 9092
   wait_for kafka-sasl 60 port_open 9094
+  mkdir -p "$REGISTRY" && echo "$STATE" >"$REGISTRY/kafka"
   log "started kafka $(ls "$dir/libs" | sed -n 's/^kafka_2.13-\(.*\)\.jar$/\1/p') on 127.0.0.1:9092, :9094 (SASL_SSL)"
 }
 
