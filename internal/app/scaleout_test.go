@@ -38,7 +38,7 @@ func TestScaleOutThreeInstancesKillAndAdd(t *testing.T) {
 	waitCounter(t, 30*time.Second, "hotline_kafka_partitions_assigned", 11, a, b, c) // all three own their share
 	produceScenario(t, cfg, sc)
 	total := float64(len(sc.calls) + len(sc.tickets))
-	waitCounter(t, time.Minute, "hotline_pipeline_messages_consumed_total", total/4, a, b, c)
+	waitCounter(t, 2*time.Minute, "hotline_pipeline_messages_consumed_total", total/4, a, b, c)
 	a.signal(t, syscall.SIGKILL)
 	_ = a.wait(t, 10*time.Second)
 	d := startRun(t, path, freePort(t))
