@@ -208,7 +208,7 @@ func TestDashboardQueriesOnRealServers(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := &grafana{t: t, ctx: ctx, conn: conn, db: cfg.ClickHouse.Database, vars: map[string][]string{"center": {"c12345"}},
-		from: time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, loc), to: now}
+		from: time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, loc), to: time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, loc).Add(-time.Second)}
 	res := g.sql("承办单位得分与排名", evalQs[0].SQL)
 	got := map[string]string{}
 	for _, row := range res.values {
@@ -256,6 +256,9 @@ func (g *grafana) timeRange(d dashboard.Dashboard) {
 		if dur, err := parseGrafanaDuration(strings.TrimPrefix(from, "now-")); err == nil {
 			g.from = now.Add(-dur)
 		}
+	}
+	if d.Time.To == "now/M" { // the whole month
+		g.to = time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, loc).Add(-time.Second)
 	}
 	if g.to.Sub(g.from) < 24*time.Hour {
 		g.from = now.Add(-24 * time.Hour)

@@ -161,7 +161,7 @@ func TestTwoConsumersOneKilled(t *testing.T) {
 	path := writeConfig(t, cfg)
 	a := startRun(t, path, freePort(t))
 	b := startRun(t, path, freePort(t))
-	waitCounter(t, 30*time.Second, "hotline_kafka_partitions_assigned", 5, a, b) // both own their share
+	waitCounter(t, 2*time.Minute, "hotline_kafka_partitions_assigned", 5, a, b) // both own their share
 	produceScenario(t, cfg, sc)
 	// A bound for progress on a loaded machine (the suite runs packages in
 	// parallel under the race detector), not for speed.

@@ -35,7 +35,7 @@ func TestScaleOutThreeInstancesKillAndAdd(t *testing.T) {
 	watch := watchCommits(t, cfg)
 
 	a, b, c := startRun(t, path, freePort(t)), startRun(t, path, freePort(t)), startRun(t, path, freePort(t))
-	waitCounter(t, 30*time.Second, "hotline_kafka_partitions_assigned", 11, a, b, c) // all three own their share
+	waitCounter(t, 2*time.Minute, "hotline_kafka_partitions_assigned", 11, a, b, c) // all three own their share
 	produceScenario(t, cfg, sc)
 	total := float64(len(sc.calls) + len(sc.tickets))
 	waitCounter(t, 2*time.Minute, "hotline_pipeline_messages_consumed_total", total/4, a, b, c)
