@@ -235,7 +235,7 @@ func (g gen) evaluation() *dashboard.DashboardBuilder {
 	b := g.board("hotlineqc-evaluation", "热线服务质量 · 月度考核", "now/M", g.chDatabase(),
 		chVariable("center", "中心", "SELECT DISTINCT center_id FROM ${database}.daily_indicators ORDER BY center_id")).
 		Description(fmt.Sprintf("考核口径 %s：承办单位得分按口径的计分规则由每日汇总（daily_indicators，各中心每天一行）精确求和计算，"+
-			"与 hotlineqc export 的考核表一致。时间范围按整日计（%s），默认为本月整月（与 export 的月份一致）；当日数据按 clickhouse.settle_every（默认 30 秒）汇总。", g.p.ID, g.p.Timezone)).
+					"与 hotlineqc export 的考核表一致。时间范围按整日计（%s），默认为本月整月（与 export 的月份一致）；当日数据按 clickhouse.settle_every（默认 30 秒）汇总。", g.p.ID, g.p.Timezone)).
 		Time("now/M", "now/M") // the whole month, as export evaluates it
 	b = b.WithPanel(tablePanel("承办单位得分与排名", "得分 = 各计分项之和 − 扣分（不低于 0）；同分同名次", "short", gradeThresholds(), clickhouseDS,
 		sql("A", FormatTable, g.scoreSQL())).
