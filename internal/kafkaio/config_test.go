@@ -1,6 +1,8 @@
 package kafkaio_test
 
 import (
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +10,7 @@ import (
 
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 	"github.com/hotlineqc/hotlineqc/internal/security"
+	"github.com/segmentio/kafka-go"
 )
 
 func TestValidate(t *testing.T) {
@@ -55,5 +58,25 @@ func TestLag(t *testing.T) {
 	}
 	if l := (kafkaio.Message{Offset: 14, HighWaterMark: 15}).Lag(); l != 0 {
 		t.Errorf("lag at end = %d", l)
+	}
+}
+
+// A refused login or permission is permanent; the errors of a group in
+// motion and network errors are not.
+func TestPermanent(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{fmt.Errorf("join: %w", kafka.SASLAuthenticationFailed), true},
+		{fmt.Errorf("commit: %w", kafka.GroupAuthorizationFailed), true},
+		{fmt.Errorf("commit: %w", kafka.RebalanceInProgress), false},
+		{fmt.Errorf("commit: %w", kafka.IllegalGeneration), false},
+		{fmt.Errorf("join: %w", kafka.UnknownMemberId), false},
+		{io.EOF, false},
+	} {
+		if got := kafkaio.Permanent(c.err); got != c.want {
+			t.Errorf("Permanent(%v) = %v, want %v", c.err, got, c.want)
+		}
 	}
 }

@@ -72,10 +72,19 @@ func Retryable(err error) bool {
 }
 
 // Permanent reports whether err carries a Kafka error that retrying cannot
-// fix (authentication, authorization, an invalid request). A kafka.Error
-// has the methods of a net.Error, so classifiers that retry network
-// errors must ask this first.
+// fix: a refused login or a missing permission. A kafka.Error has the
+// methods of a net.Error, so classifiers that retry network errors must
+// ask this first. Errors of a group in motion (a rebalance, a stale
+// generation) are not permanent: the loop rejoins.
 func Permanent(err error) bool {
 	var ke kafka.Error
-	return errors.As(err, &ke) && !ke.Temporary()
+	if !errors.As(err, &ke) {
+		return false
+	}
+	switch ke {
+	case kafka.SASLAuthenticationFailed, kafka.UnsupportedSASLMechanism, kafka.IllegalSASLState,
+		kafka.TopicAuthorizationFailed, kafka.GroupAuthorizationFailed, kafka.ClusterAuthorizationFailed:
+		return true
+	}
+	return false
 }
