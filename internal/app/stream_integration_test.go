@@ -156,7 +156,7 @@ var streamQueries = []indicator.Query{
 // what it read.
 func assertStreamEqualsCompute(t *testing.T, cfg config.Config, sc streamScenario) *chstore.Stored {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	conn, err := chstore.Open(ctx, cfg.ClickHouse)
 	if err != nil {
@@ -367,7 +367,7 @@ targets:
 // returns the stored aggregates.
 func streamAndCompare(t *testing.T, cfg config.Config, sc streamScenario) *chstore.Stored {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	produce(ctx, t, cfg.Kafka.Brokers[0], cfg.Kafka.Topics.Calls, sc.calls)
 	produce(ctx, t, cfg.Kafka.Brokers[0], cfg.Kafka.Topics.Tickets, sc.tickets)
@@ -383,7 +383,7 @@ func streamAndCompare(t *testing.T, cfg config.Config, sc streamScenario) *chsto
 	go func() {
 		done <- app.Run(runCtx, cfg, ln, app.NewRegistry(), quiet(), app.WithClock(func() time.Time { return sc.asOf }))
 	}()
-	waitFor(t, done, 2*time.Minute, func() bool { return committed(ctx, t, cfg.Kafka) })
+	waitFor(t, done, 6*time.Minute, func() bool { return committed(ctx, t, cfg.Kafka) })
 	t.Logf("consumed and committed in %s", time.Since(start).Round(time.Millisecond))
 	stop()
 	if err := <-done; err != nil {
