@@ -71,7 +71,7 @@ func run(brokers, topics, metricsURL string, rate int, duration, every, poll tim
 	cfg.Brokers = strings.Split(brokers, ",")
 	t := strings.Split(topics, ",")
 	cfg.Topics.Calls, cfg.Topics.Tickets = t[0], t[1]
-	prod, err := kafkaio.NewProducer(cfg)
+	prod, err := kafkaio.NewProducer(cfg, nil)
 	if err != nil {
 		return err
 	}

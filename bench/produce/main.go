@@ -40,7 +40,7 @@ func run(brokers, topics string, partitions int, files []string) error {
 	if err := kafkaio.CreateTopics(ctx, cfg, partitions, 1, t[0], t[1]); err != nil {
 		return err
 	}
-	prod, err := kafkaio.NewProducer(cfg)
+	prod, err := kafkaio.NewProducer(cfg, nil)
 	if err != nil {
 		return err
 	}

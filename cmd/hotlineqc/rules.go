@@ -23,7 +23,7 @@ func newRulesCmd() *cobra.Command {
 of windows, a minimum call volume, business hours if the profile asks) on
 the profile's call-rate targets, ticket alerts (overdue, due soon, dispatch
 backlog) and pipeline alerts (down, consumer lag, dead letters, ClickHouse
-write failures, no data), annotated in Chinese with a runbook line. With
+write failures, Kafka unreachable, no data), annotated in Chinese with a runbook line. With
 --profile-for, each profile's rules select its centres and its alerts carry
 a profile label.`,
 		Args: cobra.NoArgs,

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -214,8 +215,14 @@ func openProducer(ctx context.Context, path, brokers, topics string, partitions 
 	} else {
 		return nil, fmt.Errorf("--topics %q: want CALLS,TICKETS", topics)
 	}
+	// Waiting for the brokers and retrying deliveries through an outage
+	// are logged once per outage.
+	link := kafkaio.NewLink(cfg, slog.New(slog.NewTextHandler(os.Stderr, nil)))
+	if err := kafkaio.Await(ctx, cfg, link); err != nil {
+		return nil, err
+	}
 	if err := kafkaio.CreateTopics(ctx, cfg, partitions, 1, cfg.Topics.Calls, cfg.Topics.Tickets); err != nil {
 		return nil, err
 	}
-	return kafkaio.NewProducer(cfg)
+	return kafkaio.NewProducer(cfg, link)
 }

@@ -13,7 +13,9 @@
 #               .cache/services/clickhouse/tls/ca.pem); users hotlineqc (password
 #               in .cache/services/clickhouse/hotlineqc.password) and reader
 #               (read-only, password in reader.password)
-#   Kafka       127.0.0.1:9092, KRaft controller 127.0.0.1:9193 (Maven Central, Java 17)
+#   Kafka       127.0.0.1:9092, KRaft controller 127.0.0.1:9193 (Maven Central, Java 17);
+#               its jars (.cache/services/kafka/libs) also start the private brokers
+#               that outage tests kill and restart
 #               SASL_SSL 127.0.0.1:9094: SCRAM-SHA-512 user hotlineqc (password in
 #               .cache/services/kafka/hotlineqc.password), TLS certificate of a CA
 #               made at set-up (.cache/services/kafka/tls/ca.pem)
@@ -272,6 +274,7 @@ kafka_up() {
   if port_open 9092 && port_open 9094; then
     log "kafka already listening on 127.0.0.1:9092 and :9094 (SASL_SSL)"
     credentials kafka hotlineqc.password tls/ca.pem
+    kafka_fetch # the jars, for the tests' private brokers (testenv.StartLocalKafka)
     return
   fi
   if port_open 9092; then

@@ -116,17 +116,22 @@ func callMsg(call, suffix, typ, ts, extra string) kafka.Message {
 		`{"event_id":"%s-%s","type":"%s","ts":"%s","center_id":"c1","call_id":"%s"%s}`, call, suffix, typ, ts, call, extra))}
 }
 
-// startPrometheus runs the real Prometheus on addr, scraping target every
-// second, with more configuration (rules, alerting) and lines of the
-// scrape job (scheme, credentials) if given.
+// startPrometheus runs the real Prometheus on addr, scraping target (one
+// address, or several separated by commas) every second, with more
+// configuration (rules, alerting) and lines of the scrape job (scheme,
+// credentials) if given.
 func startPrometheus(t *testing.T, bin, addr, target, more string, job ...string) {
 	t.Helper()
 	dir := t.TempDir()
+	var targets []string
+	for _, a := range strings.Split(target, ",") {
+		targets = append(targets, fmt.Sprintf("%q", a))
+	}
 	write(t, filepath.Join(dir, "prom.yml"), fmt.Sprintf(`global: {scrape_interval: 1s, evaluation_interval: 1s}
 %sscrape_configs:
   - job_name: hotlineqc
-    static_configs: [{targets: [%q]}]
-%s`, more, target, strings.Join(job, "")))
+    static_configs: [{targets: [%s]}]
+%s`, more, strings.Join(targets, ", "), strings.Join(job, "")))
 	testenv.StartProcess(t, "http://"+addr+"/-/ready", bin, "--config.file="+filepath.Join(dir, "prom.yml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"), "--web.listen-address="+addr)
 }

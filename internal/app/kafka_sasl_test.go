@@ -28,7 +28,7 @@ func TestRunThroughKafkaSASL(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
-	prod, err := kafkaio.NewProducer(cfg.Kafka)
+	prod, err := kafkaio.NewProducer(cfg.Kafka, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,11 +101,16 @@ func TestRunThroughKafkaSASL(t *testing.T) {
 	}
 }
 
-// readAll reads every message of topic's partitions.
+// readAll reads every message of every partition of topic.
 func readAll(ctx context.Context, t *testing.T, broker, topic string) []kafka.Message {
 	t.Helper()
+	cl := &kafka.Client{Addr: kafka.TCP(broker), Transport: &kafka.Transport{}}
+	md, err := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil || len(md.Topics) != 1 {
+		t.Fatalf("metadata of %s: %v", topic, err)
+	}
 	var out []kafka.Message
-	for p := range 3 {
+	for p := range len(md.Topics[0].Partitions) {
 		r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{broker}, Topic: topic, Partition: p, MaxWait: 100 * time.Millisecond})
 		for {
 			rctx, cancel := context.WithTimeout(ctx, time.Second)

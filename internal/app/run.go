@@ -87,12 +87,17 @@ func Run(ctx context.Context, cfg config.Config, ln net.Listener, reg *prometheu
 	if err := chstore.CheckSchema(ctx, conn, cfg.ClickHouse); err != nil {
 		return err
 	}
-	group, err := kafkaio.NewGroup(cfg.Kafka, log)
+	// One Link hears of every exchange with the brokers: it logs an outage
+	// once, keeps the connection gauges and turns /healthz not-ready.
+	link := kafkaio.NewLink(cfg.Kafka, log)
+	defer link.Close()
+	link.Register(reg)
+	group, err := kafkaio.NewGroup(cfg.Kafka, log, link)
 	if err != nil {
 		return err
 	}
 	defer group.Close()
-	dlq, err := kafkaio.NewDeadLetterWriter(cfg.Kafka)
+	dlq, err := kafkaio.NewDeadLetterWriter(cfg.Kafka, link)
 	if err != nil {
 		return err
 	}
@@ -134,7 +139,7 @@ func Run(ctx context.Context, cfg config.Config, ln net.Listener, reg *prometheu
 		"clickhouse", cfg.ClickHouse.Addr, "database", cfg.ClickHouse.Database, "metrics", ln.Addr().String())
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		mux := httpserve.Mux(reg)
+		mux := httpserve.Mux(reg, link.Ready)
 		if cfg.HTTP.PProf {
 			httpserve.WithProfiling(mux)
 		}

@@ -121,7 +121,12 @@ func streamConfig(t *testing.T) config.Config {
 // streamConfigN is streamConfig with topics of the given partitions.
 func streamConfigN(t *testing.T, partitions int) config.Config {
 	t.Helper()
-	broker := testenv.Kafka(t)
+	return streamConfigOn(t, testenv.Kafka(t), partitions)
+}
+
+// streamConfigOn is streamConfigN on another broker (a private one).
+func streamConfigOn(t *testing.T, broker string, partitions int) config.Config {
+	t.Helper()
 	conn, chCfg := testenv.ClickHouse(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

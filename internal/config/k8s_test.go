@@ -140,9 +140,11 @@ func TestKubernetesManifests(t *testing.T) {
 	if len(c.Ports) == 0 || c.Ports[0].Name != "metrics" || c.Ports[0].ContainerPort != 9464 {
 		t.Errorf("ports = %+v", c.Ports)
 	}
-	for name, probe := range map[string]*probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
-		if probe == nil || probe.HTTPGet.Path != "/healthz" || probe.HTTPGet.Port != "metrics" {
-			t.Errorf("%s probe = %+v", name, probe)
+	// Liveness must not restart a pod that waits for Kafka: /livez answers
+	// while the process serves; /healthz (readiness) turns 503 meanwhile.
+	for name, want := range map[*probe]string{c.LivenessProbe: "/livez", c.ReadinessProbe: "/healthz"} {
+		if name == nil || name.HTTPGet.Path != want || name.HTTPGet.Port != "metrics" {
+			t.Errorf("probe = %+v, want %s", name, want)
 		}
 	}
 	if c.Resources.Requests["cpu"] == "" || c.Resources.Requests["memory"] == "" || c.Resources.Limits["memory"] == "" {

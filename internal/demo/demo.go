@@ -76,12 +76,12 @@ func Run(ctx context.Context, o Options) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	group, err := kafkaio.NewGroup(kc, o.Log)
+	group, err := kafkaio.NewGroup(kc, o.Log, nil)
 	if err != nil {
 		return err
 	}
 	defer group.Close()
-	dlq, err := kafkaio.NewDeadLetterWriter(kc)
+	dlq, err := kafkaio.NewDeadLetterWriter(kc, nil)
 	if err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func openStore(ctx context.Context, o Options) (*store, func(), error) {
 
 // produce runs the simulator into Kafka.
 func produce(ctx context.Context, kc kafkaio.Config, s *sim.Sim, pace sim.Pacer) error {
-	prod, err := kafkaio.NewProducer(kc)
+	prod, err := kafkaio.NewProducer(kc, nil)
 	if err != nil {
 		return err
 	}

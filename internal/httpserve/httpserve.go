@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 	"time"
 
 	"github.com/prometheus/exporter-toolkit/web"
@@ -19,11 +20,29 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Mux returns a mux serving /metrics from reg and /healthz.
-func Mux(reg *prometheus.Registry) *http.ServeMux {
+// Mux returns a mux serving /metrics from reg, /livez and /healthz.
+// /livez answers 200 for as long as the process serves (the liveness
+// probe: restarting would not help). /healthz is readiness: 200 "ok" when
+// every check returns nil, else 503 with each check's reason, one a line
+// (Kafka unreachable, for example), while the process keeps running.
+func Mux(reg *prometheus.Registry, checks ...func() error) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("/livez", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		var failed []string
+		for _, check := range checks {
+			if err := check(); err != nil {
+				failed = append(failed, err.Error())
+			}
+		}
+		if len(failed) > 0 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("not ready: " + strings.Join(failed, "\nnot ready: ") + "\n"))
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
 	return mux
 }
 

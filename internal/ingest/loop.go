@@ -166,29 +166,49 @@ func New(cfg Config, d Deps, topics ...string) *Pipeline {
 // It returns an error when a write fails in a way that retrying cannot
 // fix, or the source fails.
 func (p *Pipeline) Run(ctx context.Context) error {
-	wait := p.cfg.RetryMin
+	b := kafkaio.Backoff{Min: p.cfg.RetryMin, Max: p.cfg.RetryMax}
+	failures := 0
 	for {
 		gen, err := p.d.Source.Next(ctx)
 		switch {
 		case ctx.Err() != nil:
 			p.d.Log.Info("pipeline stopped after final flush")
 			return nil
-		case err != nil && p.d.Retryable(err):
-			p.d.Log.Warn("joining the consumer group failed, retrying", "backoff", wait, "error", err)
-			if !sleep(ctx, wait) {
-				continue
+		case err != nil && (p.d.Retryable(err) || kafkaio.Disconnection(err)) && !kafkaio.Permanent(err):
+			failures++
+			wait := b.Next()
+			lvl := slog.LevelDebug // a broker outage is logged once, by the Link
+			if failures == 1 && !kafkaio.Disconnection(err) {
+				lvl = slog.LevelWarn
 			}
-			wait = min(wait*2, p.cfg.RetryMax)
+			p.d.Log.Log(ctx, lvl, "joining the consumer group failed, retrying", "attempt", failures, "backoff", wait, "error", err)
+			sleep(ctx, wait)
 			continue
 		case err != nil:
 			return err
 		}
-		wait = p.cfg.RetryMin
-		if err := gen.Run(ctx, func(gctx context.Context) error { return p.generation(gctx, gen) }); err != nil {
+		if failures > 0 {
+			p.d.Log.Info("joined the consumer group", "after_failed_attempts", failures)
+		}
+		failures = 0
+		b.Reset()
+		err = gen.Run(ctx, func(gctx context.Context) error { return p.generation(gctx, gen) })
+		switch {
+		case errors.Is(err, errUnfinished) && ctx.Err() == nil:
+			// The generation ended (Kafka went away, a rebalance) before its
+			// last flush could be made durable and committed: nothing of it
+			// is committed, so its messages come again to whoever owns the
+			// partitions next.
+			p.d.Log.Warn("generation ended before its final flush was durable; its messages will be delivered again", "error", err)
+		case err != nil:
 			return err
 		}
 	}
 }
+
+// errUnfinished marks a generation whose final flush did not complete
+// within ShutdownTimeout: a reason to rejoin, not to stop.
+var errUnfinished = errors.New("final flush unfinished")
 
 // sleep waits d or until ctx ends; it reports whether d passed.
 func sleep(ctx context.Context, d time.Duration) bool {
@@ -315,13 +335,23 @@ func (p *Pipeline) drain(pending *batch, msgs <-chan *fetched, w *writer) error 
 	for _, b := range []*batch{pending, b} {
 		if err := p.flush(ctx, b, w); err != nil {
 			w.abort()
-			return fmt.Errorf("final flush: %w", err)
+			return unfinished(ctx, err)
 		}
 	}
 	if err := w.close(ctx); err != nil {
-		return fmt.Errorf("final flush: %w", err)
+		return unfinished(ctx, err)
 	}
 	return nil
+}
+
+// unfinished wraps a final flush's error: as errUnfinished when the
+// flush ran out of time (a store or Kafka still away), as it is when a
+// write failed for good.
+func unfinished(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("final flush: %w: %w", errUnfinished, err)
+	}
+	return fmt.Errorf("final flush: %w", err)
 }
 
 // addReady adds the messages already waiting, up to the batch size, without
@@ -428,6 +458,9 @@ func (p *Pipeline) retry(ctx context.Context, stage string, op func(context.Cont
 		err := op(ctx)
 		if err == nil {
 			p.d.Metrics.stageDuration.WithLabelValues(stage).Observe(time.Since(start).Seconds())
+			if attempt > 1 {
+				p.d.Log.Info("stage recovered", "stage", stage, "failed_attempts", attempt-1)
+			}
 			return nil
 		}
 		p.d.Metrics.stageFailures.WithLabelValues(stage).Inc()
@@ -437,7 +470,11 @@ func (p *Pipeline) retry(ctx context.Context, stage string, op func(context.Cont
 		if !p.d.Retryable(err) {
 			return fmt.Errorf("%s failed permanently: %w", stage, err)
 		}
-		p.d.Log.Warn("write failed, retrying", "stage", stage, "attempt", attempt, "backoff", wait, "error", err)
+		lvl := slog.LevelDebug // later attempts, and Kafka outages (the Link logs those once)
+		if attempt == 1 && !kafkaio.Disconnection(err) {
+			lvl = slog.LevelWarn
+		}
+		p.d.Log.Log(ctx, lvl, "stage failed, retrying", "stage", stage, "attempt", attempt, "backoff", wait, "error", err)
 		if !sleep(ctx, wait) {
 			return errors.Join(ctx.Err(), err)
 		}

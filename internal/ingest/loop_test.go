@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"syscall"
 	"strings"
 	"sync"
 	"testing"
@@ -49,6 +50,7 @@ type fakeGen struct {
 	msgs  []kafkaio.Message
 	end   chan struct{} // closed to end the generation (a rebalance)
 	stale bool          // commits are refused
+	down  int           // this many commits fail as if Kafka were away
 }
 
 func (s *fakeSource) Next(ctx context.Context) (ingest.Generation, error) {
@@ -104,6 +106,11 @@ func (g *fakeGen) Commit(_ context.Context, o []kafkaio.Offset) error {
 	if g.stale {
 		s.log.add("commit refused")
 		return kafkaio.ErrStaleGeneration
+	}
+	if g.down > 0 {
+		g.down--
+		s.log.add("commit failed")
+		return fmt.Errorf("commit offsets: %w", syscall.ECONNREFUSED)
 	}
 	s.commits = append(s.commits, o)
 	s.log.add(fmt.Sprintf("commit gen %d", g.id))
@@ -220,6 +227,28 @@ func TestCommitsOnlyAfterWrites(t *testing.T) {
 	}
 	if n := counterValue(t, reg, "hotline_pipeline_flush_stage_failures_total", "insert"); n != 2 {
 		t.Errorf("insert failures metric = %v", n)
+	}
+}
+
+// A commit that fails while Kafka is away is retried with backoff by
+// itself, without waiting for another flush, and the pipeline goes on.
+func TestFailedCommitIsRetried(t *testing.T) {
+	src, sink, p, reg, log := setup()
+	src.gens[0].down = 3
+	err := runUntil(t, p, func() bool { src.mu.Lock(); defer src.mu.Unlock(); return len(src.commits) > 0 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := log.get()
+	if n := slices.Index(ops, "commit gen 1"); n < 3 || slices.Compact(slices.Clone(ops[n-3:n]))[0] != "commit failed" ||
+		slices.Index(ops, "commit failed") != n-3 {
+		t.Errorf("ops = %v, want three failed commits, then one", ops)
+	}
+	if sink.events != 2 || src.commits[0][0].Next != 13 {
+		t.Errorf("events %d, commit %+v", sink.events, src.commits)
+	}
+	if n := counterValue(t, reg, "hotline_pipeline_flush_stage_failures_total", "commit"); n != 3 {
+		t.Errorf("commit failures metric = %v", n)
 	}
 }
 

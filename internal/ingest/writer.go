@@ -2,11 +2,14 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 )
 
 // writer makes flushes durable one at a time, in the order they were
@@ -25,33 +28,59 @@ type writer struct {
 	cancel  context.CancelFunc
 	once    sync.Once
 	stored  atomic.Uint64 // the state stage's reports stored so far
+	// pending are the next offsets of durable flushes not committed yet
+	// (a commit failed): the next commit carries them, and while there
+	// are any the writer retries with backoff.
+	pending map[partitionKey]int64
+	backoff kafkaio.Backoff
 }
 
 func (p *Pipeline) newWriter(gen Generation) *writer {
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &writer{p: p, gen: gen, flushes: make(chan *flush, 1), done: make(chan struct{}),
-		failed: make(chan struct{}), ctx: ctx, cancel: cancel}
+		failed: make(chan struct{}), ctx: ctx, cancel: cancel, pending: map[partitionKey]int64{},
+		backoff: kafkaio.Backoff{Min: p.cfg.RetryMin, Max: p.cfg.RetryMax}}
 	go w.run()
 	return w
 }
 
 func (w *writer) run() {
 	defer close(w.done)
-	for f := range w.flushes {
-		if w.err != nil {
-			continue
+	var retry <-chan time.Time
+	for {
+		select {
+		case f, ok := <-w.flushes:
+			if !ok {
+				if len(w.pending) > 0 && w.err == nil {
+					w.commitPending() // the last word before the generation is given up
+				}
+				return
+			}
+			if w.err != nil {
+				continue
+			}
+			d, err := w.p.persist(w.ctx, f)
+			if err != nil {
+				w.err = err
+				close(w.failed)
+				continue
+			}
+			if f.report > w.stored.Load() {
+				w.stored.Store(f.report)
+			}
+			w.p.count(d)
+			w.hold(d.f.offsets)
+			w.commitPending()
+			w.p.recycle(f.recs)
+		case <-retry:
+			w.commitPending()
 		}
-		d, err := w.p.persist(w.ctx, f)
-		if err != nil {
-			w.err = err
-			close(w.failed)
-			continue
+		retry = nil
+		if len(w.pending) > 0 {
+			retry = time.After(w.backoff.Next())
+		} else {
+			w.backoff.Reset()
 		}
-		if f.report > w.stored.Load() {
-			w.stored.Store(f.report)
-		}
-		w.p.commit(w.ctx, w.gen, d)
-		w.p.recycle(f.recs)
 	}
 }
 
@@ -130,11 +159,8 @@ func (p *Pipeline) persist(ctx context.Context, f *flush) (durable, error) {
 	return durable{f: f}, nil
 }
 
-// commit commits the offsets of a durable flush and counts what it made
-// durable. A failed commit (a rebalance, a stale generation) is logged and
-// counted but does not stop the pipeline: the messages will be delivered
-// again and the stores collapse the replay.
-func (p *Pipeline) commit(ctx context.Context, gen Generation, d durable) {
+// count counts what a durable flush made durable.
+func (p *Pipeline) count(d durable) {
 	m := p.d.Metrics
 	if d.f.n > 0 {
 		m.batchSize.Observe(float64(d.f.n))
@@ -142,16 +168,48 @@ func (p *Pipeline) commit(ctx context.Context, gen Generation, d durable) {
 	m.written.WithLabelValues("call").Add(float64(d.f.calls))
 	m.written.WithLabelValues("ticket").Add(float64(d.f.tickets))
 	m.deadLettered.Add(float64(len(d.f.dead)))
-	if len(d.f.offsets) == 0 {
+}
+
+// hold adds the offsets of a durable flush to those waiting to be
+// committed. Only durable flushes reach it (the writer holds nothing
+// else), in order, so each partition's highest offset has no gap below it.
+func (w *writer) hold(offsets []kafkaio.Offset) {
+	for _, o := range offsets {
+		k := partitionKey{o.Topic, o.Partition}
+		w.pending[k] = max(w.pending[k], o.Next)
+	}
+}
+
+// commitPending commits the held offsets through the generation. A failed
+// commit (Kafka unreachable, a coordinator moving) keeps them for the next
+// attempt; a commit refused because the generation has ended drops them:
+// the messages will be delivered again and the stores collapse the replay.
+// Neither stops the pipeline.
+func (w *writer) commitPending() {
+	if len(w.pending) == 0 {
 		return
 	}
+	offsets := make([]kafkaio.Offset, 0, len(w.pending))
+	for k, next := range w.pending {
+		offsets = append(offsets, kafkaio.Offset{Topic: k.topic, Partition: k.partition, Next: next})
+	}
+	m, log := w.p.d.Metrics, w.p.d.Log
 	start := time.Now()
-	if err := gen.Commit(ctx, d.f.offsets); err != nil {
-		m.stageFailures.WithLabelValues(stageCommit).Inc()
-		p.d.Log.Warn("offset commit failed; the messages will be delivered again", "error", err)
+	err := w.gen.Commit(w.ctx, offsets)
+	switch {
+	case err == nil:
+		clear(w.pending)
+		m.stageDuration.WithLabelValues(stageCommit).Observe(time.Since(start).Seconds())
+		m.commits.Inc()
+		m.lastCommitTime.SetToCurrentTime()
 		return
+	case errors.Is(err, kafkaio.ErrStaleGeneration):
+		clear(w.pending)
+		log.Warn("offset commit refused: the group has moved on; the messages will be delivered again", "error", err)
+	case kafkaio.Disconnection(err):
+		log.Debug("offset commit failed, will retry", "error", err) // the Link logs the outage once
+	default:
+		log.Warn("offset commit failed, will retry", "error", err)
 	}
-	m.stageDuration.WithLabelValues(stageCommit).Observe(time.Since(start).Seconds())
-	m.commits.Inc()
-	m.lastCommitTime.SetToCurrentTime()
+	m.stageFailures.WithLabelValues(stageCommit).Inc()
 }

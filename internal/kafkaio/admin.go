@@ -127,3 +127,25 @@ func Reach(ctx context.Context, c Config) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Await waits until a broker of c answers (see Reach), with capped
+// exponential backoff and jitter, telling link of each attempt. It returns
+// at once when the answer is one that waiting cannot change (a refused
+// login, an unknown CA) and when ctx ends.
+func Await(ctx context.Context, c Config, link *Link) error {
+	b := Backoff{Min: deliverRetryMin, Max: deliverRetryMax}
+	for {
+		err := Reach(ctx, c)
+		if err == nil {
+			link.OK()
+			return nil
+		}
+		if !Disconnection(err) {
+			return err
+		}
+		link.Failed(err)
+		if !Sleep(ctx, b.Next()) {
+			return fmt.Errorf("%w (gave up: %w)", err, ctx.Err())
+		}
+	}
+}

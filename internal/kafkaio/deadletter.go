@@ -27,13 +27,16 @@ type DeadLetter struct {
 }
 
 // DeadLetterWriter writes rejected messages to the dead-letter topic and
-// returns only once the broker has acknowledged them on all in-sync replicas.
+// returns only once the broker has acknowledged them on all in-sync
+// replicas, waiting for a broker that cannot be reached.
 type DeadLetterWriter struct {
-	w *kafka.Writer
+	w    *kafka.Writer
+	link *Link
 }
 
-// NewDeadLetterWriter returns a writer to c.Topics.DeadLetter.
-func NewDeadLetterWriter(c Config) (*DeadLetterWriter, error) {
+// NewDeadLetterWriter returns a writer to c.Topics.DeadLetter; link, if
+// set, hears of every failed and successful write.
+func NewDeadLetterWriter(c Config, link *Link) (*DeadLetterWriter, error) {
 	t, err := c.Transport()
 	if err != nil {
 		return nil, err
@@ -47,10 +50,11 @@ func NewDeadLetterWriter(c Config) (*DeadLetterWriter, error) {
 		BatchTimeout:           10 * time.Millisecond,
 		BatchBytes:             int64(max(c.MaxMessageBytes*2, 1<<20)),
 		AllowAutoTopicCreation: true,
-	}}, nil
+	}, link: link}, nil
 }
 
-// WriteDeadLetters writes dls synchronously.
+// WriteDeadLetters writes dls synchronously, waiting for the brokers until
+// ctx ends (see deliver).
 func (d *DeadLetterWriter) WriteDeadLetters(ctx context.Context, dls []DeadLetter) error {
 	msgs := make([]kafka.Message, len(dls))
 	for i, dl := range dls {
@@ -66,7 +70,7 @@ func (d *DeadLetterWriter) WriteDeadLetters(ctx context.Context, dls []DeadLette
 			},
 		}
 	}
-	if err := d.w.WriteMessages(ctx, msgs...); err != nil {
+	if err := deliver(ctx, d.w, d.link, msgs); err != nil {
 		return fmt.Errorf("write %d dead letters to %s: %w", len(dls), d.w.Topic, err)
 	}
 	return nil

@@ -33,11 +33,14 @@ type Group struct {
 	cg     *kafka.ConsumerGroup
 	c      Config
 	dialer *kafka.Dialer
+	link   *Link
 }
 
 // NewGroup joins the consumer group of c; log, if set, receives the
-// group's errors. Nothing is consumed or committed until a Generation runs.
-func NewGroup(c Config, log *slog.Logger) (*Group, error) {
+// group's errors; link, if set, hears of every failed and successful
+// exchange with the brokers. Nothing is consumed or committed until a
+// Generation runs.
+func NewGroup(c Config, log *slog.Logger, link *Link) (*Group, error) {
 	d, err := c.Dialer()
 	if err != nil {
 		return nil, err
@@ -64,16 +67,18 @@ func NewGroup(c Config, log *slog.Logger) (*Group, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kafka consumer group %s: %w", c.GroupID, err)
 	}
-	return &Group{cg: cg, c: c, dialer: d}, nil
+	return &Group{cg: cg, c: c, dialer: d, link: link}, nil
 }
 
 // errorLogger passes kafka-go's group errors (failed joins, lost
-// coordinators) to log at warning level; nil discards them.
+// coordinators) to log at debug level, nil discards them: they come once
+// per attempt, and what matters of them reaches the log through the
+// pipeline and the Link (once per outage).
 func errorLogger(log *slog.Logger) kafka.Logger {
 	if log == nil {
 		return nil
 	}
-	return kafka.LoggerFunc(func(msg string, args ...any) { log.Warn("kafka consumer group: " + fmt.Sprintf(msg, args...)) })
+	return kafka.LoggerFunc(func(msg string, args ...any) { log.Debug("kafka consumer group: " + fmt.Sprintf(msg, args...)) })
 }
 
 // Next blocks until this member has joined the next generation of the
@@ -82,9 +87,11 @@ func errorLogger(log *slog.Logger) kafka.Logger {
 func (g *Group) Next(ctx context.Context) (*Generation, error) {
 	gen, err := g.cg.Next(ctx)
 	if err != nil {
+		g.link.Failed(err)
 		return nil, fmt.Errorf("join consumer group %s: %w", g.c.GroupID, err)
 	}
-	out := &Generation{gen: gen, c: g.c, dialer: g.dialer}
+	g.link.OK()
+	out := &Generation{gen: gen, c: g.c, dialer: g.dialer, link: g.link}
 	for topic, ps := range gen.Assignments {
 		for _, p := range ps {
 			out.parts = append(out.parts, Partition{Topic: topic, Partition: int32(p.ID), Start: p.Offset})
@@ -104,6 +111,7 @@ type Generation struct {
 	gen    *kafka.Generation
 	c      Config
 	dialer *kafka.Dialer
+	link   *Link
 	parts  []Partition
 }
 
@@ -200,8 +208,14 @@ func (g *Generation) fetchPartition(ctx context.Context, p Partition, handle Han
 	for {
 		m, err := r.FetchMessage(ctx)
 		if err != nil {
-			return fmt.Errorf("fetch %s/%d: %w", p.Topic, p.Partition, err)
+			if ctx.Err() != nil || !fetchRetryable(err) {
+				return fmt.Errorf("fetch %s/%d: %w", p.Topic, p.Partition, err)
+			}
+			g.link.Failed(err) // the reader reconnects with its own backoff
+			continue
 		}
+		// A fetched message is no news of the broker (the reader serves
+		// what it prefetched): the Link is not told.
 		err = handle(ctx, Message{Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset,
 			HighWaterMark: m.HighWaterMark, Key: m.Key, Value: m.Value, Time: m.Time})
 		if err != nil {
@@ -211,6 +225,12 @@ func (g *Generation) fetchPartition(ctx context.Context, p Partition, handle Han
 			return fmt.Errorf("handle %s/%d offset %d: %w", p.Topic, p.Partition, m.Offset, err)
 		}
 	}
+}
+
+// fetchRetryable reports whether waiting may fix a failed fetch: the
+// broker is unreachable or answered with a temporary error.
+func fetchRetryable(err error) bool {
+	return !Permanent(err) && (Disconnection(err) || Retryable(err))
 }
 
 // ErrStaleGeneration reports a commit refused because the group has moved
@@ -229,11 +249,13 @@ func (g *Generation) Commit(_ context.Context, offsets []Offset) error {
 		m[o.Topic][int(o.Partition)] = o.Next
 	}
 	if err := g.gen.CommitOffsets(m); err != nil {
+		g.link.Failed(err)
 		if errors.Is(err, kafka.IllegalGeneration) || errors.Is(err, kafka.UnknownMemberId) ||
 			errors.Is(err, kafka.RebalanceInProgress) || errors.Is(err, kafka.FencedInstanceID) {
 			return fmt.Errorf("%w (generation %d): %v", ErrStaleGeneration, g.gen.ID, err)
 		}
 		return fmt.Errorf("commit offsets in generation %d: %w", g.gen.ID, err)
 	}
+	g.link.OK()
 	return nil
 }

@@ -33,7 +33,7 @@ func fakeCluster(t *testing.T) kafkaio.Config {
 
 func produceN(t *testing.T, c kafkaio.Config, n int) {
 	t.Helper()
-	p, err := kafkaio.NewProducer(c)
+	p, err := kafkaio.NewProducer(c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func nextOffsets(ms []kafkaio.Message) []kafkaio.Offset {
 func TestGroupFetchesOwnedPartitionsAndCommits(t *testing.T) {
 	c := fakeCluster(t)
 	produceN(t, c, 40)
-	g, err := kafkaio.NewGroup(c, nil)
+	g, err := kafkaio.NewGroup(c, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestGroupFetchesOwnedPartitionsAndCommits(t *testing.T) {
 	if err := g.Close(); err != nil {
 		t.Fatal(err)
 	}
-	g2, err := kafkaio.NewGroup(c, nil)
+	g2, err := kafkaio.NewGroup(c, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestGroupFetchesOwnedPartitionsAndCommits(t *testing.T) {
 func TestRebalanceEndsTheGenerationAndFencesItsCommits(t *testing.T) {
 	c := fakeCluster(t)
 	produceN(t, c, 8)
-	a, err := kafkaio.NewGroup(c, nil)
+	a, err := kafkaio.NewGroup(c, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestRebalanceEndsTheGenerationAndFencesItsCommits(t *testing.T) {
 			return first.Commit(context.Background(), nextOffsets(got))
 		})
 	}()
-	b, err := kafkaio.NewGroup(c, nil)
+	b, err := kafkaio.NewGroup(c, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func TestRebalanceEndsTheGenerationAndFencesItsCommits(t *testing.T) {
 
 func TestDeadLetterWriterKeepsTheMessageAndSaysWhy(t *testing.T) {
 	c := fakeCluster(t)
-	w, err := kafkaio.NewDeadLetterWriter(c)
+	w, err := kafkaio.NewDeadLetterWriter(c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,19 +9,22 @@ import (
 )
 
 // Producer writes keyed messages to the call and ticket topics. Messages
-// with the same key go to the same partition, in order.
+// with the same key go to the same partition, in order. A producer that
+// cannot deliver keeps its messages and waits for the brokers.
 type Producer struct {
 	w      *kafka.Writer
 	topics Topics
+	link   *Link
 }
 
-// NewProducer returns a producer for the topics of c.
-func NewProducer(c Config) (*Producer, error) {
+// NewProducer returns a producer for the topics of c; link, if set, hears
+// of every failed and successful write (and logs an outage once).
+func NewProducer(c Config, link *Link) (*Producer, error) {
 	t, err := c.Transport()
 	if err != nil {
 		return nil, err
 	}
-	return &Producer{topics: c.Topics, w: &kafka.Writer{
+	return &Producer{topics: c.Topics, link: link, w: &kafka.Writer{
 		Addr:                   kafka.TCP(c.Brokers...),
 		Balancer:               &kafka.Hash{},
 		RequiredAcks:           kafka.RequireAll,
@@ -39,7 +42,9 @@ type Outgoing struct {
 	Value  []byte
 }
 
-// Write produces msgs synchronously.
+// Write produces msgs synchronously: it returns once the brokers
+// acknowledged all of them, waiting through an outage until ctx ends (see
+// deliver).
 func (p *Producer) Write(ctx context.Context, msgs ...Outgoing) error {
 	out := make([]kafka.Message, len(msgs))
 	for i, m := range msgs {
@@ -49,7 +54,7 @@ func (p *Producer) Write(ctx context.Context, msgs ...Outgoing) error {
 		}
 		out[i] = kafka.Message{Topic: topic, Key: m.Key, Value: m.Value}
 	}
-	if err := p.w.WriteMessages(ctx, out...); err != nil {
+	if err := deliver(ctx, p.w, p.link, out); err != nil {
 		return fmt.Errorf("produce %d events: %w", len(msgs), err)
 	}
 	return nil
