@@ -8,9 +8,9 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
-	"syscall"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -240,7 +240,7 @@ func TestFailedCommitIsRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	ops := log.get()
-	if n := slices.Index(ops, "commit gen 1"); n < 3 || slices.Compact(slices.Clone(ops[n-3:n]))[0] != "commit failed" ||
+	if n := slices.Index(ops, "commit gen 1"); n < 3 || slices.Compact(slices.Clone(ops[n-3 : n]))[0] != "commit failed" ||
 		slices.Index(ops, "commit failed") != n-3 {
 		t.Errorf("ops = %v, want three failed commits, then one", ops)
 	}
