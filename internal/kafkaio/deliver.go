@@ -14,7 +14,8 @@ import (
 const (
 	deliverRetryMin = 200 * time.Millisecond
 	deliverRetryMax = 10 * time.Second
-	deliverAttempt  = 20 * time.Second
+	deliverAttempt  = time.Minute
+	deliverSlow     = 2 * time.Second
 )
 
 // deliver writes msgs through w and returns once the broker acknowledged
@@ -27,10 +28,14 @@ const (
 func deliver(ctx context.Context, w *kafka.Writer, link *Link, msgs []kafka.Message) error {
 	b := Backoff{Min: deliverRetryMin, Max: deliverRetryMax}
 	for {
-		// kafka-go's writer can wait for an unreachable broker as long as
-		// its context lives: each attempt gets a bound of its own.
+		// kafka-go's writer waits for an unreachable broker as long as its
+		// context lives, without a word: each attempt gets a bound of its
+		// own, and one that is slow makes the Link probe the brokers (so
+		// the outage shows at once, while the attempt goes on).
 		actx, cancel := context.WithTimeout(ctx, deliverAttempt)
+		slow := time.AfterFunc(deliverSlow, link.Suspect)
 		err := w.WriteMessages(actx, msgs...)
+		slow.Stop()
 		cancel()
 		if err == nil {
 			link.OK()

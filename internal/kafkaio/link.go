@@ -81,6 +81,17 @@ func (l *Link) Failed(err error) {
 	}
 	l.mu.Lock()
 	l.lastErr = err
+	l.mu.Unlock()
+	l.Suspect()
+}
+
+// Suspect makes the Link probe the brokers now (unless a probe runs): an
+// operation takes longer than a reachable broker would.
+func (l *Link) Suspect() {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
 	start := !l.probing
 	l.probing = true
 	l.mu.Unlock()
@@ -129,7 +140,7 @@ func (l *Link) markDown(probeErr error) {
 	}
 	l.downAt.Store(l.now().UnixNano())
 	l.outages++
-	l.log.Warn("kafka unreachable; retrying until it is back (offsets stay uncommitted, nothing is lost)",
+	l.log.Warn("kafka unreachable; waiting for a broker, nothing is dropped meanwhile",
 		"error", l.lastErr, "probe", probeErr)
 }
 
