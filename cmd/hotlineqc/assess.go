@@ -28,7 +28,7 @@ func newAssessCmd() *cobra.Command {
 		Use:   "assess (--events FILE ... | --clickhouse DSN) (--from YYYY-MM --to YYYY-MM | --quarter YYYYQn | --year YYYY) --out DIR",
 		Short: "Self-assessment against GB/T 33358-2016 (服务规范符合性自评): conformity, 7×24, gaps, improvement, records audit",
 		Long: `Write the self-assessment report of each centre (or of --center) over a
-period of whole months (../shared/spec/assessment.md): the conformity table
+period of whole months (docs/spec/assessment.md): the conformity table
 (the standard's reported requirements and every target of the profile, with
 the months met and a verdict 符合/部分符合/不符合/无数据), the 7×24 service
 check hour by hour, the drivers of each gap (months, days, queues, teams,

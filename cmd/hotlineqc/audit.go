@@ -28,7 +28,7 @@ func newAuditCmd() *cobra.Command {
 		Use:   "audit (--events FILE ... | --clickhouse DSN) [--from YYYY-MM --to YYYY-MM]",
 		Short: "Records audit: calls and tickets whose history is incomplete or inconsistent",
 		Long: `Check every call and ticket for a complete, consistent history (记录完整性核查,
-../shared/spec/assessment.md) and count each defect class per centre and
+docs/spec/assessment.md) and count each defect class per centre and
 month, with the first example ids: tickets replied, closed or called back
 without being created; work without a dispatch; closed without a reply;
 events after the close; overdue without reply or suspension; calls answered,

@@ -21,7 +21,7 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 )
 
-// AuditOutput is the records audit (../shared/spec/assessment.md) in the
+// AuditOutput is the records audit (docs/spec/assessment.md) in the
 // JSON shape of `hotlineqc audit --format json`.
 type AuditOutput struct {
 	Profile string           `json:"profile"`

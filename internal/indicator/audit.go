@@ -7,7 +7,7 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/event"
 )
 
-// Defect is a class of the records audit (../shared/spec/assessment.md):
+// Defect is a class of the records audit (docs/spec/assessment.md):
 // a call or ticket whose history is incomplete or inconsistent.
 type Defect uint8
 

@@ -1,5 +1,5 @@
 // Package ledger is the tamper evidence of the stored events
-// (../shared/spec/assessment.md): for each centre and day, a SHA-256
+// (docs/spec/assessment.md): for each centre and day, a SHA-256
 // digest of that day's accepted events in a canonical order, kept in an
 // append-only log whose records are chained to the one before. The
 // pipeline seals days once they are over; a late arrival through the

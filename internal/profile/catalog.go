@@ -1,6 +1,6 @@
 // Package profile is an evaluation profile: the definitions, variants,
 // targets, deadline rules and scoring a hotline centre is judged by
-// (../shared/spec/indicators.md), decoded strictly from YAML. The default
+// (docs/spec/indicators.md), decoded strictly from YAML. The default
 // profile gbt33358-2016 and the jurisdiction profiles live in pipelines/.
 package profile
 

@@ -25,7 +25,7 @@ const (
 
 // Assessment is a centre's self-assessment against GB/T 33358-2016 and the
 // targets of its profile over a period of whole months
-// (../shared/spec/assessment.md).
+// (docs/spec/assessment.md).
 type Assessment struct {
 	Center   string
 	From, To string // first and last month, YYYY-MM
