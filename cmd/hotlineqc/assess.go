@@ -78,7 +78,8 @@ func (f assessFlags) period() (from, to string, err error) {
 		}
 		return f.year + "-01", f.year + "-12", nil
 	}
-	for name, m := range map[string]string{"--from": f.from, "--to": f.to} {
+	for _, kv := range [...][2]string{{"--from", f.from}, {"--to", f.to}} {
+		name, m := kv[0], kv[1]
 		if _, err := time.Parse("2006-01", m); err != nil {
 			return "", "", fmt.Errorf("%s %q: want YYYY-MM", name, m)
 		}

@@ -67,7 +67,8 @@ func runAudit(cmd *cobra.Command, f auditFlags) error {
 	if f.month != "" {
 		f.from, f.to = f.month, f.month
 	}
-	for name, m := range map[string]string{"--from": f.from, "--to": f.to} {
+	for _, kv := range [...][2]string{{"--from", f.from}, {"--to", f.to}} {
+		name, m := kv[0], kv[1]
 		if _, err := time.Parse("2006-01", m); m != "" && err != nil {
 			return fmt.Errorf("%s %q: want YYYY-MM", name, m)
 		}

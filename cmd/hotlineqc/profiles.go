@@ -13,9 +13,8 @@ import (
 // default profile and the centres given another (profiles.by_center of
 // `run`'s configuration).
 type profileFlags struct {
-	def       string
-	byCenter  []string
-	centerMap map[string]string
+	def      string
+	byCenter []string
 }
 
 func (f *profileFlags) register(fl *pflag.FlagSet) {

@@ -72,7 +72,8 @@ func runVerify(cmd *cobra.Command, f verifyFlags) error {
 		}
 		f.from, f.to = m.Format("2006-01-02"), m.AddDate(0, 1, -1).Format("2006-01-02")
 	}
-	for name, d := range map[string]string{"--from": f.from, "--to": f.to} {
+	for _, kv := range [...][2]string{{"--from", f.from}, {"--to", f.to}} {
+		name, d := kv[0], kv[1]
 		if _, err := time.Parse("2006-01-02", d); d != "" && err != nil {
 			return fmt.Errorf("%s %q: want YYYY-MM-DD", name, d)
 		}

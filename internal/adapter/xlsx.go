@@ -21,13 +21,12 @@ type XLSXOptions struct {
 // SkipRows, then one record per non-empty row. A record's line is its row
 // number; its offset too, which is where a resumed run starts.
 type xlsxReader struct {
-	f     *excelize.File
-	rows  *excelize.Rows
-	cols  []string
-	row   int
-	from  int // rows up to this one were read by an earlier run
-	rec   Record
-	empty bool
+	f    *excelize.File
+	rows *excelize.Rows
+	cols []string
+	row  int
+	from int // rows up to this one were read by an earlier run
+	rec  Record
 }
 
 func newXLSXReader(in io.Reader, opts XLSXOptions, skip int, pos position) (*xlsxReader, error) {

@@ -49,7 +49,7 @@ func (in *inserter) insert(ctx context.Context, fill func() []any) (err error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.ctx.set(ctx)
-	defer in.ctx.set(nil)
+	defer in.ctx.reset()
 	defer func() {
 		if err != nil && in.b != nil {
 			_ = in.b.Abort()
@@ -144,6 +144,13 @@ type callCtx struct {
 func (c *callCtx) set(ctx context.Context) {
 	c.mu.Lock()
 	c.cur = ctx
+	c.mu.Unlock()
+}
+
+// reset says no call is under way: get returns an ended context.
+func (c *callCtx) reset() {
+	c.mu.Lock()
+	c.cur = nil
 	c.mu.Unlock()
 }
 

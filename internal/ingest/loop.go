@@ -110,10 +110,12 @@ func (c Config) Validate() error {
 	if c.BatchSize <= 0 {
 		errs = append(errs, errors.New("batch_size: must be positive"))
 	}
-	for key, d := range map[string]time.Duration{"flush_interval": c.FlushInterval, "retry_min": c.RetryMin,
-		"retry_max": c.RetryMax, "shutdown_timeout": c.ShutdownTimeout} {
-		if d <= 0 {
-			errs = append(errs, fmt.Errorf("%s: must be positive", key))
+	for _, kv := range [...]struct {
+		key string
+		d   time.Duration
+	}{{"flush_interval", c.FlushInterval}, {"retry_min", c.RetryMin}, {"retry_max", c.RetryMax}, {"shutdown_timeout", c.ShutdownTimeout}} {
+		if kv.d <= 0 {
+			errs = append(errs, fmt.Errorf("%s: must be positive", kv.key))
 		}
 	}
 	if c.RetryMax < c.RetryMin {

@@ -69,9 +69,10 @@ func (c Config) Validate() error {
 	if c.GroupID == "" {
 		add("group_id", errors.New("must be set"))
 	}
-	for key, v := range map[string]string{"topics.calls": c.Topics.Calls, "topics.tickets": c.Topics.Tickets, "topics.dead_letter": c.Topics.DeadLetter} {
-		if v == "" {
-			add(key, errors.New("must be set"))
+	for _, kv := range [...]struct{ key, v string }{{"topics.calls", c.Topics.Calls}, {"topics.tickets", c.Topics.Tickets},
+		{"topics.dead_letter", c.Topics.DeadLetter}} { // in this order: errors read the same on every run
+		if kv.v == "" {
+			add(kv.key, errors.New("must be set"))
 		}
 	}
 	if c.Topics.DeadLetter != "" && (c.Topics.DeadLetter == c.Topics.Calls || c.Topics.DeadLetter == c.Topics.Tickets) {

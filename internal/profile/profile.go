@@ -3,6 +3,8 @@ package profile
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -337,12 +339,16 @@ func (p *Profile) validateAlerting(add func(string, string, ...any)) {
 
 func (p *Profile) validateDeadlines(add func(string, string, ...any)) {
 	d := p.Deadlines
-	for key, r := range map[string]ByUrgency{"dispatch": d.Dispatch, "accept": d.Accept, "contact": d.Contact, "resolve": d.Resolve.ByUrgency} {
-		if r.Normal.IsZero() || r.Urgent.IsZero() {
-			add("deadlines."+key, "needs both normal and urgent limits")
+	for _, kv := range [...]struct {
+		key string
+		r   ByUrgency
+	}{{"dispatch", d.Dispatch}, {"accept", d.Accept}, {"contact", d.Contact}, {"resolve", d.Resolve.ByUrgency}} {
+		if kv.r.Normal.IsZero() || kv.r.Urgent.IsZero() {
+			add("deadlines."+kv.key, "needs both normal and urgent limits")
 		}
 	}
-	for c, r := range d.Resolve.ByCategory {
+	for _, c := range slices.Sorted(maps.Keys(d.Resolve.ByCategory)) {
+		r := d.Resolve.ByCategory[c]
 		if categoryOf(c) == event.CategoryNone {
 			add("deadlines.resolve.by_category."+c, "unknown category")
 		}
