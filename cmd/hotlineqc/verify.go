@@ -19,7 +19,7 @@ type verifyFlags struct {
 	center, from, to, month string
 	format                  string
 	seal                    bool
-	grace                   time.Duration
+	grace, settle, wait     time.Duration
 }
 
 // errFindings makes verify exit non-zero when it found changes.
@@ -41,7 +41,12 @@ later verify shows whether the log only grew. Replays and table merges are
 not changes. Exits with status 1 when it finds a change.
 
 --seal first seals the days that are due, for a store loaded without
-'hotlineqc run' (never while a pipeline runs on the same store).`,
+'hotlineqc run', in one call: a day is announced once its events have been
+quiet for --settle, and sealed --settle after its announcement, so the call
+waits (up to --wait) for the days that become sealable, and says which days
+still wait and for what. With no pipeline running on the store, --settle 0s
+seals at once; while one runs, keep the default, so that every instance
+sees the announcement and marks late arrivals.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runVerify(cmd, f) },
 	}
@@ -55,10 +60,32 @@ not changes. Exits with status 1 when it finds a change.
 	fl.StringVar(&f.format, "format", "table", "output format: table|json")
 	fl.BoolVar(&f.seal, "seal", false, "seal the days that are due first")
 	fl.DurationVar(&f.grace, "grace", ledger.DefaultConfig().Grace, "with --seal: how long after its end a day is sealed")
+	fl.DurationVar(&f.settle, "settle", ledger.DefaultConfig().Settle, "with --seal: how long a day must be quiet before it is announced, and announced before it is sealed (0s: no pipeline runs on the store)")
+	fl.DurationVar(&f.wait, "wait", 5*time.Minute, "with --seal: how long to wait for days that become sealable")
 	_ = cmd.MarkFlagRequired("clickhouse")
 	cmd.MarkFlagsMutuallyExclusive("month", "from")
 	cmd.MarkFlagsMutuallyExclusive("month", "to")
 	return cmd
+}
+
+// seal seals what is due and what becomes sealable within wait, and says
+// which days still wait and for what.
+func seal(cmd *cobra.Command, led *ledger.Ledger, wait time.Duration) error {
+	out := cmd.ErrOrStderr()
+	rep, waits, err := led.SealWithin(cmd.Context(), wait, func(w ledger.Wait) {
+		fmt.Fprintf(out, "waiting until %s: %s\n", w.Until.Format(time.DateTime), w)
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "sealed %d day versions\n", len(rep.Sealed))
+	if len(waits) > 0 {
+		fmt.Fprintf(out, "%d days wait:\n", len(waits))
+		for _, w := range waits {
+			fmt.Fprintf(out, "  %s\n", w)
+		}
+	}
+	return nil
 }
 
 func runVerify(cmd *cobra.Command, f verifyFlags) error {
@@ -89,14 +116,12 @@ func runVerify(cmd *cobra.Command, f verifyFlags) error {
 	}
 	defer conn.Close()
 	cfg := ledger.DefaultConfig()
-	cfg.Grace = f.grace
+	cfg.Grace, cfg.Settle = f.grace, f.settle
 	led := ledger.New(chstore.NewLedgerStore(conn, db), p.Location(), cfg, slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)))
 	if f.seal {
-		rep, err := led.Seal(ctx)
-		if err != nil {
+		if err := seal(cmd, led, f.wait); err != nil {
 			return err
 		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "sealed %d day versions\n", len(rep.Sealed))
 	}
 	v, err := led.Verify(ctx, f.center, f.from, f.to)
 	if err != nil {
