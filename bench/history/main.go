@@ -30,6 +30,7 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 	"github.com/hotlineqc/hotlineqc/internal/sim"
+	"github.com/hotlineqc/hotlineqc/internal/stored"
 )
 
 func main() {
@@ -90,9 +91,9 @@ func run(addr, db string, days, runs int, boards string) error {
 	// seconds: the latest of many per partition.
 	const counts = 300
 	for i := range counts {
-		b := &chstore.Backlog{Topic: "bench", AsOf: end.UnixMilli() + int64(i)*2000, Partitions: []int32{0, 1, 2, 3, 4, 5}}
+		b := &stored.Backlog{Topic: "bench", AsOf: end.UnixMilli() + int64(i)*2000, Partitions: []int32{0, 1, 2, 3, 4, 5}}
 		for _, g := range gauges {
-			b.Rows = append(b.Rows, chstore.BacklogRow{Partition: g.Partition, Center: g.CenterID, Department: g.Department,
+			b.Rows = append(b.Rows, stored.BacklogRow{Partition: g.Partition, Center: g.CenterID, Department: g.Department,
 				Open: g.Open, Overdue: g.Overdue, Due4h: g.Due4h, Due24h: g.Due24h, Awaiting: g.AwaitingDispatch})
 		}
 		if err := w.WriteBacklog(ctx, b); err != nil {
@@ -214,7 +215,7 @@ func simulatedDay(ctx context.Context, p *profile.Profile, start time.Time) ([]i
 
 // shifted copies states to day d of the quarter: ids made unique, every
 // instant d days later, versions from n.
-func shifted(states []indicator.EntityState, d int, n uint64) []chstore.StateRow {
+func shifted(states []indicator.EntityState, d int, n uint64) []stored.StateRow {
 	ms := int64(d) * 24 * 3600 * 1000
 	at := func(ts int64) int64 {
 		if ts == 0 {
@@ -222,7 +223,7 @@ func shifted(states []indicator.EntityState, d int, n uint64) []chstore.StateRow
 		}
 		return ts + ms
 	}
-	rows := make([]chstore.StateRow, len(states))
+	rows := make([]stored.StateRow, len(states))
 	for i, s := range states {
 		s.ID = fmt.Sprintf("%s-d%02d", s.ID, d)
 		s.Contribs = slices.Clone(s.Contribs)
@@ -234,7 +235,7 @@ func shifted(states []indicator.EntityState, d int, n uint64) []chstore.StateRow
 		s.Call.OfferTS = at(s.Call.OfferTS)
 		t := &s.Tick
 		t.CreatedTS, t.FirstDispatchTS, t.DueTS, t.ReplyTS, t.CloseTS = at(t.CreatedTS), at(t.FirstDispatchTS), at(t.DueTS), at(t.ReplyTS), at(t.CloseTS)
-		rows[i] = chstore.StateRow{EntityState: s, Version: n, AsOf: at(s.LastTS), Topic: "bench", Partition: int32(i % 6)}
+		rows[i] = stored.StateRow{EntityState: s, Version: n, AsOf: at(s.LastTS), Topic: "bench", Partition: int32(i % 6)}
 	}
 	return rows
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
+	"github.com/hotlineqc/hotlineqc/internal/stored"
 	"github.com/hotlineqc/hotlineqc/internal/testenv"
 	"github.com/segmentio/kafka-go"
 )
@@ -140,9 +141,9 @@ func store(t *testing.T, cfg chstore.Config, file string) {
 	}
 	asOf := eng.MaxTS() // as compute evaluates a file: at its latest event
 	eng.Advance(asOf)
-	var rows []chstore.StateRow
+	var rows []stored.StateRow
 	for _, s := range eng.Changes() {
-		rows = append(rows, chstore.StateRow{EntityState: s, Version: chstore.StateVersion(s.Events, asOf), AsOf: asOf, Topic: "t"})
+		rows = append(rows, stored.StateRow{EntityState: s, Version: stored.Version(s.Events, asOf), AsOf: asOf, Topic: "t"})
 	}
 	if err := chstore.NewRawWriter(conn, cfg.Database).WriteRaw(ctx, recs); err != nil {
 		t.Fatal(err)

@@ -27,6 +27,7 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 	"github.com/hotlineqc/hotlineqc/internal/report"
 	"github.com/hotlineqc/hotlineqc/internal/sim"
+	"github.com/hotlineqc/hotlineqc/internal/stored"
 	"github.com/hotlineqc/hotlineqc/internal/testenv"
 )
 
@@ -159,7 +160,7 @@ var streamQueries = []indicator.Query{
 // assertStreamEqualsCompute reads the stored aggregates back and compares
 // them, for several queries, with compute over the same lines. It returns
 // what it read.
-func assertStreamEqualsCompute(t *testing.T, cfg config.Config, sc streamScenario) *chstore.Stored {
+func assertStreamEqualsCompute(t *testing.T, cfg config.Config, sc streamScenario) *stored.Aggregates {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -370,7 +371,7 @@ targets:
 // streamAndCompare streams a scenario through `run` into the store and
 // compares what it stored with compute, the reports and the commands; it
 // returns the stored aggregates.
-func streamAndCompare(t *testing.T, cfg config.Config, sc streamScenario) *chstore.Stored {
+func streamAndCompare(t *testing.T, cfg config.Config, sc streamScenario) *stored.Aggregates {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()

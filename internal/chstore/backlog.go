@@ -3,6 +3,8 @@ package chstore
 import (
 	"context"
 	"time"
+
+	"github.com/hotlineqc/hotlineqc/internal/stored"
 )
 
 // BacklogTable holds the open tickets of each ticket partition, by centre
@@ -23,27 +25,10 @@ func (d ddl) backlogTable() []string {
 	}, suffix: "ORDER BY (src_topic, src_partition, center_id, department)", shardBy: "cityHash64(src_topic, src_partition)"})
 }
 
-// Backlog is a count of the open tickets of some partitions of a topic,
-// as of an evaluation time.
-type Backlog struct {
-	Topic      string
-	AsOf       int64   // Unix ms
-	Partitions []int32 // every partition counted, open tickets or not
-	Rows       []BacklogRow
-}
-
-// BacklogRow is one partition's open tickets of one centre held by one
-// department (awaiting dispatch: department empty).
-type BacklogRow struct {
-	Partition                              int32
-	Center, Department                     string
-	Open, Overdue, Due4h, Due24h, Awaiting int
-}
-
 const backlogColumns = "src_topic, src_partition, center_id, department, version, counted_at, open, overdue, due_4h, due_24h, awaiting"
 
 // WriteBacklog stores a count; it returns once the server acknowledged it.
-func (w *StateWriter) WriteBacklog(ctx context.Context, b *Backlog) error {
+func (w *StateWriter) WriteBacklog(ctx context.Context, b *stored.Backlog) error {
 	return w.backlog.insert(ctx, func() []any {
 		var topic, center, dept []string
 		var part []int32

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
+	"github.com/hotlineqc/hotlineqc/internal/stored"
 )
 
 // Table names of the daily aggregates (see Settler).
@@ -80,7 +81,7 @@ func sameCell(x, y dayCell) bool { return cmpCell(x, y) == 0 && x.num == y.num &
 // to. A state restored from stored events (its previous state unknown)
 // writes every day it contributes to, and clears every other day of the
 // span its stored state may have reached.
-func (b *dayCols) fill(rows []StateRow) []any {
+func (b *dayCols) fill(rows []stored.StateRow) []any {
 	b.center, b.id, b.day = reuse(b.center), reuse(b.id), reuse(b.day)
 	b.ticket, b.version = reuse(b.ticket), reuse(b.version)
 	for _, a := range []*arrays[string]{&b.ind, &b.dept} {
@@ -152,7 +153,7 @@ func dayLen(cs []dayCell, day time.Time) int {
 }
 
 // row adds a row of r on day with cells.
-func (b *dayCols) row(r *StateRow, day time.Time, cells []dayCell) {
+func (b *dayCols) row(r *stored.StateRow, day time.Time, cells []dayCell) {
 	for _, c := range cells {
 		b.ind.flat, b.dept.flat = append(b.ind.flat, c.ind), append(b.dept.flat, c.dept)
 		b.num.flat, b.den.flat = append(b.num.flat, c.num), append(b.den.flat, c.den)

@@ -17,6 +17,7 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
+	"github.com/hotlineqc/hotlineqc/internal/stored"
 	"github.com/hotlineqc/hotlineqc/internal/testenv"
 )
 
@@ -89,9 +90,9 @@ func TestDailyAggregatesEqualStatesOnRealServer(t *testing.T) {
 	w := chstore.NewStateWriter(conn, cfg)
 	var asOf int64
 	report := func() {
-		var rows []chstore.StateRow
+		var rows []stored.StateRow
 		eng.EachChange(func(s *indicator.EntityState) {
-			rows = append(rows, chstore.StateRow{EntityState: *s, Version: chstore.StateVersion(s.Events, asOf), AsOf: asOf})
+			rows = append(rows, stored.StateRow{EntityState: *s, Version: stored.Version(s.Events, asOf), AsOf: asOf})
 		})
 		if err := w.WriteStates(ctx, rows); err != nil {
 			t.Fatal(err)
@@ -219,11 +220,11 @@ func TestRestoredStateClearsItsSpanOnRealServer(t *testing.T) {
 	}
 	w := chstore.NewStateWriter(conn, cfg)
 	st := indicator.EntityState{Ticket: true, CenterID: "c1", ID: "t1", Contribs: contrib(12)}
-	if err := w.WriteStates(ctx, []chstore.StateRow{{EntityState: st, Version: 1}}); err != nil {
+	if err := w.WriteStates(ctx, []stored.StateRow{{EntityState: st, Version: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	st.Contribs, st.Restored, st.RestoredSpan = contrib(14), true, [2]int64{day(11), day(14)}
-	if err := w.WriteStates(ctx, []chstore.StateRow{{EntityState: st, Version: 2}}); err != nil {
+	if err := w.WriteStates(ctx, []stored.StateRow{{EntityState: st, Version: 2}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := chstore.NewSettler(conn, cfg.Database, quiet).Settle(ctx); err != nil {

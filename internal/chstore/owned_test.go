@@ -9,6 +9,7 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
+	"github.com/hotlineqc/hotlineqc/internal/stored"
 	"github.com/hotlineqc/hotlineqc/internal/testenv"
 )
 
@@ -27,7 +28,7 @@ func TestOwnedPartitionReadsOnRealServer(t *testing.T) {
 	var d event.Decoder
 	var recs []event.Record
 	var refs []indicator.Ref
-	var rows []chstore.StateRow
+	var rows []stored.StateRow
 	for i := range 10_000 {
 		id := fmt.Sprintf(`k'%05d\\x-call-with-a-rather-long-identifier`, i)
 		line := fmt.Sprintf(`{"event_id":"q%d","type":"call.queued","ts":"2026-10-09T09:00:00+08:00","center_id":"c1","call_id":%q,"queue":"general"}`, i, id)
@@ -38,7 +39,7 @@ func TestOwnedPartitionReadsOnRealServer(t *testing.T) {
 		part := int32(i % 4)
 		recs = append(recs, event.Record{Event: e, Origin: event.Origin{Topic: "calls", Partition: part, Offset: int64(i)}})
 		refs = append(refs, indicator.RefOf(&e))
-		rows = append(rows, chstore.StateRow{EntityState: indicator.EntityState{CenterID: "c1", ID: id, Partition: part, Events: 1},
+		rows = append(rows, stored.StateRow{EntityState: indicator.EntityState{CenterID: "c1", ID: id, Partition: part, Events: 1},
 			Version: 1, Topic: "calls", Partition: part})
 	}
 	ticket := []string{
@@ -52,7 +53,7 @@ func TestOwnedPartitionReadsOnRealServer(t *testing.T) {
 		}
 		recs = append(recs, event.Record{Event: e, Origin: event.Origin{Topic: "tickets", Partition: 2, Offset: int64(i)}})
 	}
-	rows = append(rows, chstore.StateRow{EntityState: indicator.EntityState{Ticket: true, CenterID: "c1", ID: "T1", Partition: 2,
+	rows = append(rows, stored.StateRow{EntityState: indicator.EntityState{Ticket: true, CenterID: "c1", ID: "T1", Partition: 2,
 		Events: 1, Tick: indicator.TicketFacts{DueTS: 1, CreatedTS: 1, FirstDispatchTS: 1}}, Version: 1, Topic: "tickets", Partition: 2})
 	if err := chstore.NewRawWriter(conn, cfg.Database).WriteRaw(ctx, recs); err != nil {
 		t.Fatal(err)

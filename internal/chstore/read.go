@@ -9,6 +9,7 @@ import (
 
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
+	"github.com/hotlineqc/hotlineqc/internal/stored"
 )
 
 // Reader reads stored events and state back.
@@ -80,19 +81,10 @@ func triOf(v *uint8) event.Tri {
 	return event.False
 }
 
-// Stored is the evaluated state read back: aggregate cells, what
-// overdue_open needs, the evaluation time and the event count.
-type Stored struct {
-	Cells   []indicator.Cell
-	Tickets []indicator.StoredTicket
-	AsOf    int64 // latest evaluation time
-	Events  int64 // distinct events behind the state
-}
-
 // ReadStored reads the aggregates of the latest state of every call and
 // ticket: exact sums of their contributions.
-func (r *Reader) ReadStored(ctx context.Context) (*Stored, error) {
-	st := &Stored{}
+func (r *Reader) ReadStored(ctx context.Context) (*stored.Aggregates, error) {
+	st := &stored.Aggregates{}
 	callQ := fmt.Sprintf(`SELECT ind, bucket, center_id, queue, channel, agent_id, team, sum(num), sum(den), toInt64(count())
 FROM %s.%s FINAL ARRAY JOIN c_ind AS ind, c_bucket AS bucket, c_num AS num, c_den AS den
 GROUP BY ind, bucket, center_id, queue, channel, agent_id, team`, r.db, CallStateTable)

@@ -9,24 +9,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
+	"github.com/hotlineqc/hotlineqc/internal/stored"
 )
-
-// StateRow is one call's or ticket's evaluated state as stored.
-type StateRow struct {
-	indicator.EntityState
-	// Version orders the rows of one entity: the row with the highest wins.
-	Version   uint64
-	AsOf      int64 // evaluation time, Unix ms
-	Topic     string
-	Partition int32
-}
-
-// StateVersion orders evaluations of one entity: more events win, then a
-// later evaluation. A replayed or concurrent evaluation that knows fewer
-// events can never replace one that knows more.
-func StateVersion(events int, asOf int64) uint64 {
-	return uint64(events)<<33 | uint64(asOf/1000)&(1<<33-1)
-}
 
 // StateWriter writes state rows, and their contributions by day.
 type StateWriter struct {
@@ -58,9 +42,9 @@ var ticketStateColumns = fmt.Sprintf(stateHead, "ticket_id") +
 	"category, channel, urgency, created_ms, first_dispatch_ms, due_ms, reply_ms, close_ms, holder_department, dispatches, reopened, wake_ms, volatile, c_ind, c_bucket, c_department, c_num, c_den"
 
 // WriteStates inserts rows; it returns once the server acknowledged them.
-func (w *StateWriter) WriteStates(ctx context.Context, rows []StateRow) error {
+func (w *StateWriter) WriteStates(ctx context.Context, rows []stored.StateRow) error {
 	now := time.Now()
-	var calls, tickets []*StateRow
+	var calls, tickets []*stored.StateRow
 	for i := range rows {
 		if rows[i].Ticket {
 			tickets = append(tickets, &rows[i])
@@ -105,7 +89,7 @@ func (h *headCols) reset() {
 	h.events, h.lastTS = reuse(h.events), reuse(h.lastTS)
 }
 
-func (h *headCols) add(r *StateRow, now time.Time) {
+func (h *headCols) add(r *stored.StateRow, now time.Time) {
 	h.center, h.id, h.version = append(h.center, r.CenterID), append(h.id, r.ID), append(h.version, r.Version)
 	h.asOf, h.updated, h.topic = append(h.asOf, r.AsOf), append(h.updated, now), append(h.topic, r.Topic)
 	h.partition, h.events, h.lastTS = append(h.partition, r.Partition), append(h.events, uint32(r.Events)), append(h.lastTS, r.LastTS)
@@ -161,7 +145,7 @@ type callStateCols struct {
 	i64 [4][]int64  // offer_ts_ms, wait_ms, talk_ms, handle_ms
 }
 
-func (b *callStateCols) fill(rows []*StateRow, now time.Time) []any {
+func (b *callStateCols) fill(rows []*stored.StateRow, now time.Time) []any {
 	b.h.reset()
 	b.c.reset()
 	resetAll(b.str[:])
@@ -195,7 +179,7 @@ type ticketStateCols struct {
 	reopened, volatile []uint8
 }
 
-func (b *ticketStateCols) fill(rows []*StateRow, now time.Time) []any {
+func (b *ticketStateCols) fill(rows []*stored.StateRow, now time.Time) []any {
 	b.h.reset()
 	b.c.reset()
 	resetAll(b.str[:])

@@ -8,10 +8,10 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
+	"github.com/hotlineqc/hotlineqc/internal/stored"
 )
 
 // Options are the inputs of one batch evaluation.
@@ -144,7 +144,7 @@ func Feed(ctx context.Context, ev Evaluator, files []string, maxBytes int, asOf 
 // the query from them, in the same output shape. The event counts are
 // those behind the stored state; duplicates and rejected messages are not
 // kept in the store (they are in the metrics and the dead-letter topic).
-func FromStore(ctx context.Context, st *chstore.Stored, set *profile.Set, q indicator.Query, asOf time.Time) (*Output, error) {
+func FromStore(ctx context.Context, st *stored.Aggregates, set *profile.Set, q indicator.Query, asOf time.Time) (*Output, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}

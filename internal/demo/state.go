@@ -8,18 +8,18 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/ingest"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 	"github.com/hotlineqc/hotlineqc/internal/sim"
+	"github.com/hotlineqc/hotlineqc/internal/stored"
 )
 
 // storedReader reads the stored aggregates: chstore.Reader with
 // --clickhouse, the in-memory store without.
 type storedReader interface {
-	ReadStored(ctx context.Context) (*chstore.Stored, error)
+	ReadStored(ctx context.Context) (*stored.Aggregates, error)
 }
 
 // status is what the status page reads: the aggregates the pipeline

@@ -3,9 +3,9 @@ package ingest
 import (
 	"context"
 
-	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
+	"github.com/hotlineqc/hotlineqc/internal/stored"
 )
 
 // Flush stages, also the `stage` label values.
@@ -33,7 +33,7 @@ type batch struct {
 	n       int
 	calls   int
 	tickets int
-	rows    []chstore.StateRow
+	rows    []stored.StateRow
 	report  uint64 // the state stage's report of rows
 	applied bool   // rows hold the states these events changed
 }
@@ -94,8 +94,8 @@ func (b *batch) reject(m kafkaio.Message, reason event.Reason, err error) {
 type flush struct {
 	recs    []event.Record
 	dead    []kafkaio.DeadLetter
-	rows    []chstore.StateRow
-	backlog *chstore.Backlog // a count of open tickets to store with the states
+	rows    []stored.StateRow
+	backlog *stored.Backlog // a count of open tickets to store with the states
 	offsets []kafkaio.Offset
 	n       int
 	calls   int

@@ -15,9 +15,9 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
+	"github.com/hotlineqc/hotlineqc/internal/stored"
 )
 
 // Source hands out the generations of the consumer group: the partitions
@@ -56,18 +56,18 @@ type StateStage interface {
 	// Assign loads the state of newly owned partitions and returns states
 	// to store before anything else (those that may be behind what is
 	// stored); it can be retried.
-	Assign(ctx context.Context, parts []kafkaio.Partition) ([]chstore.StateRow, error)
+	Assign(ctx context.Context, parts []kafkaio.Partition) ([]stored.StateRow, error)
 	// Apply feeds records and returns the changed states, and keep: recs
 	// [:keep] are the events to store raw. Apply moves the duplicates it
 	// recognised (replays, and conflicting duplicates that lost to the event
 	// already kept) after them, so that the raw tables keep the winner of a
 	// conflict. When Apply fails nothing changed, so it can be retried.
-	Apply(ctx context.Context, recs []event.Record) (rows []chstore.StateRow, keep int, err error)
+	Apply(ctx context.Context, recs []event.Record) (rows []stored.StateRow, keep int, err error)
 	// Tick evaluates as time passes and returns the changed states.
-	Tick() []chstore.StateRow
+	Tick() []stored.StateRow
 	// Backlog returns the latest count of the owned partitions' open
 	// tickets once, nil when there is none new.
-	Backlog() *chstore.Backlog
+	Backlog() *stored.Backlog
 	// Reported numbers the states returned so far (the latest Assign,
 	// Apply or Tick returned those of report Reported()).
 	Reported() uint64
@@ -80,8 +80,8 @@ type StateStage interface {
 // StateSink stores evaluated states durably; a row that knows fewer events
 // never replaces one that knows more.
 type StateSink interface {
-	WriteStates(ctx context.Context, rows []chstore.StateRow) error
-	WriteBacklog(ctx context.Context, b *chstore.Backlog) error
+	WriteStates(ctx context.Context, rows []stored.StateRow) error
+	WriteBacklog(ctx context.Context, b *stored.Backlog) error
 }
 
 // Config tunes batching and retries.
@@ -231,7 +231,7 @@ func (p *Pipeline) generation(ctx context.Context, gen Generation) error {
 	p.d.Log.Info("generation started", "partitions", len(parts))
 	p.d.Metrics.generations.Inc()
 	p.d.Metrics.assigned.Set(float64(len(parts)))
-	var behind []chstore.StateRow
+	var behind []stored.StateRow
 	if p.d.State != nil {
 		err := p.retry(ctx, stageAssign, func(ctx context.Context) (err error) {
 			behind, err = p.d.State.Assign(ctx, parts)

@@ -16,10 +16,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/ingest"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
+	"github.com/hotlineqc/hotlineqc/internal/stored"
 )
 
 // opLog records the order of operations; the writer's three writes run
@@ -319,26 +319,26 @@ type recordingState struct {
 }
 
 func (r *recordingState) note(s string) { r.log.add(s) }
-func (r *recordingState) Assign(_ context.Context, ps []kafkaio.Partition) ([]chstore.StateRow, error) {
+func (r *recordingState) Assign(_ context.Context, ps []kafkaio.Partition) ([]stored.StateRow, error) {
 	r.note(fmt.Sprintf("assign %d", len(ps)))
 	return nil, nil
 }
-func (r *recordingState) Apply(_ context.Context, recs []event.Record) ([]chstore.StateRow, int, error) {
+func (r *recordingState) Apply(_ context.Context, recs []event.Record) ([]stored.StateRow, int, error) {
 	r.note(fmt.Sprintf("apply %d", len(recs)))
-	return []chstore.StateRow{{}}, len(recs), nil
+	return []stored.StateRow{{}}, len(recs), nil
 }
-func (r *recordingState) Tick() []chstore.StateRow  { return nil }
-func (r *recordingState) Backlog() *chstore.Backlog { return nil }
-func (r *recordingState) Evict(uint64) int          { return 0 }
-func (r *recordingState) Reported() uint64          { return 0 }
+func (r *recordingState) Tick() []stored.StateRow  { return nil }
+func (r *recordingState) Backlog() *stored.Backlog { return nil }
+func (r *recordingState) Evict(uint64) int         { return 0 }
+func (r *recordingState) Reported() uint64         { return 0 }
 func (r *recordingState) Revoke(ps []kafkaio.Partition) {
 	r.note(fmt.Sprintf("revoke %d", len(ps)))
 }
-func (r *recordingState) WriteStates(context.Context, []chstore.StateRow) error {
+func (r *recordingState) WriteStates(context.Context, []stored.StateRow) error {
 	r.note("state")
 	return nil
 }
-func (r *recordingState) WriteBacklog(context.Context, *chstore.Backlog) error {
+func (r *recordingState) WriteBacklog(context.Context, *stored.Backlog) error {
 	r.note("backlog")
 	return nil
 }

@@ -19,10 +19,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
+	"github.com/hotlineqc/hotlineqc/internal/stored"
 )
 
 // Store is what the stage reads from the database.
@@ -68,8 +68,8 @@ type Stage struct {
 	owned   map[part]*known
 	asOf    int64
 	metrics *Metrics
-	gauged  time.Time        // when the ticket gauges were last counted
-	backlog *chstore.Backlog // the latest count of open tickets, until taken
+	gauged  time.Time       // when the ticket gauges were last counted
+	backlog *stored.Backlog // the latest count of open tickets, until taken
 
 	seen map[indicator.Ref]bool // unknown's scratch, kept for its capacity
 }
@@ -115,7 +115,7 @@ func (s *Stage) partOf(p kafkaio.Partition) (part, bool) {
 // behind the clock (a deadline passed during the handover, which no later
 // evaluation would report again). It changes nothing when it fails, so it
 // can be retried.
-func (s *Stage) Assign(ctx context.Context, parts []kafkaio.Partition) ([]chstore.StateRow, error) {
+func (s *Stage) Assign(ctx context.Context, parts []kafkaio.Partition) ([]stored.StateRow, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	start := time.Now()
@@ -194,7 +194,7 @@ func (s *Stage) Revoke(parts []kafkaio.Partition) {
 // recs[:keep] are the records to store raw: the duplicates the engine
 // recognised (replays, conflicting duplicates that lost) are moved after
 // them, in their order.
-func (s *Stage) Apply(ctx context.Context, recs []event.Record) (rows []chstore.StateRow, keep int, err error) {
+func (s *Stage) Apply(ctx context.Context, recs []event.Record) (rows []stored.StateRow, keep int, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	missing := s.eng.Lookup(recs)
@@ -302,7 +302,7 @@ func (s *Stage) load(ctx context.Context, refs []indicator.Ref, recs []event.Rec
 
 // Tick evaluates at the current time, so that deadlines pass without new
 // events, refreshes the ticket gauges, and returns what changed.
-func (s *Stage) Tick() []chstore.StateRow {
+func (s *Stage) Tick() []stored.StateRow {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rows := s.evaluate()
@@ -335,7 +335,7 @@ func (s *Stage) Evict(stored uint64) int {
 
 // evaluate advances the engine to the current time and returns the state
 // rows of what changed.
-func (s *Stage) evaluate() []chstore.StateRow {
+func (s *Stage) evaluate() []stored.StateRow {
 	s.asOf = max(s.asOf, s.clock().UnixMilli())
 	s.eng.Advance(s.asOf)
 	if s.metrics != nil {
@@ -346,10 +346,10 @@ func (s *Stage) evaluate() []chstore.StateRow {
 
 // rows returns the state rows of what the engine evaluated since the
 // last call.
-func (s *Stage) rows() []chstore.StateRow {
-	rows := make([]chstore.StateRow, 0, s.eng.Changed())
+func (s *Stage) rows() []stored.StateRow {
+	rows := make([]stored.StateRow, 0, s.eng.Changed())
 	s.eng.EachChange(func(st *indicator.EntityState) {
-		rows = append(rows, chstore.StateRow{EntityState: *st, Version: chstore.StateVersion(st.Events, s.asOf),
+		rows = append(rows, stored.StateRow{EntityState: *st, Version: stored.Version(st.Events, s.asOf),
 			AsOf: s.asOf, Topic: s.topicOf(st.Ticket), Partition: st.Partition})
 	})
 	return rows
@@ -363,7 +363,7 @@ func (s *Stage) setGauges() {
 		s.metrics.setGauges(gs)
 		s.metrics.setDefects(s.eng)
 	}
-	b := &chstore.Backlog{Topic: s.topics.Tickets, AsOf: s.asOf}
+	b := &stored.Backlog{Topic: s.topics.Tickets, AsOf: s.asOf}
 	for k := range s.owned {
 		if k.ticket {
 			b.Partitions = append(b.Partitions, k.id)
@@ -372,7 +372,7 @@ func (s *Stage) setGauges() {
 	slices.Sort(b.Partitions)
 	for _, g := range gs {
 		if g.Open > 0 || g.AwaitingDispatch > 0 {
-			b.Rows = append(b.Rows, chstore.BacklogRow{Partition: g.Partition, Center: g.CenterID, Department: g.Department,
+			b.Rows = append(b.Rows, stored.BacklogRow{Partition: g.Partition, Center: g.CenterID, Department: g.Department,
 				Open: g.Open, Overdue: g.Overdue, Due4h: g.Due4h, Due24h: g.Due24h, Awaiting: g.AwaitingDispatch})
 		}
 	}
@@ -382,7 +382,7 @@ func (s *Stage) setGauges() {
 // Backlog returns the latest count of the owned partitions' open tickets
 // (made with the gauges, every few seconds), once; nil when none was made
 // since the last call.
-func (s *Stage) Backlog() *chstore.Backlog {
+func (s *Stage) Backlog() *stored.Backlog {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b := s.backlog

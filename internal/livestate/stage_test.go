@@ -10,13 +10,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 	"github.com/hotlineqc/hotlineqc/internal/livestate"
 	"github.com/hotlineqc/hotlineqc/internal/memstore"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
+	"github.com/hotlineqc/hotlineqc/internal/stored"
 )
 
 // memStore is the in-memory store that counts the reads of events and can
@@ -37,7 +37,7 @@ func (m *memStore) LoadEvents(ctx context.Context, refs []indicator.Ref) ([]even
 	return m.Store.LoadEvents(ctx, refs)
 }
 
-func (m *memStore) write(rows []chstore.StateRow) { _ = m.WriteStates(context.Background(), rows) }
+func (m *memStore) write(rows []stored.StateRow) { _ = m.WriteStates(context.Background(), rows) }
 
 func (m *memStore) keep(recs []event.Record) { _ = m.WriteRaw(context.Background(), recs) }
 
@@ -82,7 +82,7 @@ func newStage(t *testing.T, m *memStore, clock func() time.Time, parts ...int32)
 	return st
 }
 
-func contribution(s chstore.StateRow, ind string) (num, den int64, ok bool) {
+func contribution(s stored.StateRow, ind string) (num, den int64, ok bool) {
 	for _, c := range s.Contribs {
 		if c.Indicator == ind {
 			return c.Num, c.Den, true

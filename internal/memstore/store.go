@@ -15,37 +15,37 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
+	"github.com/hotlineqc/hotlineqc/internal/stored"
 )
 
 // Store is safe for concurrent use.
 type Store struct {
 	mu      sync.Mutex
 	raw     map[indicator.Ref][]event.Record
-	states  map[indicator.Ref]*chstore.StateRow
+	states  map[indicator.Ref]*stored.StateRow
 	backlog map[int32]partBacklog // by ticket partition: its latest count
 }
 
 // partBacklog is one partition's count of open tickets.
 type partBacklog struct {
 	asOf int64
-	rows []chstore.BacklogRow
+	rows []stored.BacklogRow
 }
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{raw: map[indicator.Ref][]event.Record{}, states: map[indicator.Ref]*chstore.StateRow{},
+	return &Store{raw: map[indicator.Ref][]event.Record{}, states: map[indicator.Ref]*stored.StateRow{},
 		backlog: map[int32]partBacklog{}}
 }
 
 // WriteBacklog keeps each partition's latest count of open tickets, as
 // the backlog table is read.
-func (s *Store) WriteBacklog(_ context.Context, b *chstore.Backlog) error {
+func (s *Store) WriteBacklog(_ context.Context, b *stored.Backlog) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	by := map[int32][]chstore.BacklogRow{}
+	by := map[int32][]stored.BacklogRow{}
 	for _, r := range b.Rows {
 		by[r.Partition] = append(by[r.Partition], r)
 	}
@@ -58,10 +58,10 @@ func (s *Store) WriteBacklog(_ context.Context, b *chstore.Backlog) error {
 }
 
 // Backlog returns the latest count of every partition's open tickets.
-func (s *Store) Backlog() []chstore.BacklogRow {
+func (s *Store) Backlog() []stored.BacklogRow {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []chstore.BacklogRow
+	var out []stored.BacklogRow
 	for _, b := range s.backlog {
 		out = append(out, b.rows...)
 	}
@@ -83,7 +83,7 @@ func (s *Store) WriteRaw(_ context.Context, recs []event.Record) error {
 
 // WriteStates stores state rows: of one call or ticket, the row with the
 // highest version wins (on equal versions, the later write).
-func (s *Store) WriteStates(_ context.Context, rows []chstore.StateRow) error {
+func (s *Store) WriteStates(_ context.Context, rows []stored.StateRow) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := range rows {
@@ -100,7 +100,7 @@ func (s *Store) WriteStates(_ context.Context, rows []chstore.StateRow) error {
 // pending is chstore's pending condition: a ticket that waits for a
 // deadline, depends on the evaluation time, is open (dispatched, not
 // replied) or awaits dispatch.
-func pending(r *chstore.StateRow) bool {
+func pending(r *stored.StateRow) bool {
 	t := &r.Tick
 	return r.Wake > 0 || r.Volatile || (t.DueTS > 0 && t.ReplyTS == 0) ||
 		(t.CreatedTS > 0 && t.FirstDispatchTS == 0 && t.CloseTS == 0)
@@ -148,7 +148,7 @@ func (s *Store) LoadEvents(_ context.Context, refs []indicator.Ref) ([]event.Rec
 
 // ReadStored sums the contributions of the latest state of every call and
 // ticket into aggregate cells, as chstore.Reader.ReadStored does.
-func (s *Store) ReadStored(context.Context) (*chstore.Stored, error) {
+func (s *Store) ReadStored(context.Context) (*stored.Aggregates, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	type cellKey struct {
@@ -156,7 +156,7 @@ func (s *Store) ReadStored(context.Context) (*chstore.Stored, error) {
 		bucket int64
 		dims   string
 	}
-	st := &chstore.Stored{}
+	st := &stored.Aggregates{}
 	at := map[cellKey]int{}
 	for _, r := range s.states {
 		for _, c := range r.Contribs {
@@ -197,10 +197,10 @@ func joinDims(dims []string) string {
 }
 
 // States returns a copy of the latest state row of every call and ticket.
-func (s *Store) States() map[indicator.Ref]chstore.StateRow {
+func (s *Store) States() map[indicator.Ref]stored.StateRow {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[indicator.Ref]chstore.StateRow, len(s.states))
+	out := make(map[indicator.Ref]stored.StateRow, len(s.states))
 	for ref, r := range s.states {
 		out[ref] = *r
 	}

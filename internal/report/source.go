@@ -16,6 +16,7 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/compute"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
+	"github.com/hotlineqc/hotlineqc/internal/stored"
 )
 
 // engineSource answers from an indicator engine.
@@ -175,7 +176,7 @@ func FromStore(ctx context.Context, r *chstore.Reader, set *profile.Set, asOf ti
 		inputs: inputs, name: "ClickHouse"}, nil
 }
 
-func storeChecksum(name string, st *chstore.Stored) Input {
+func storeChecksum(name string, st *stored.Aggregates) Input {
 	lines := make([]string, 0, len(st.Cells))
 	for _, c := range st.Cells {
 		lines = append(lines, fmt.Sprintf("%s|%d|%s|%d|%d|%d", c.Indicator, c.Bucket, strings.Join(c.Dims, ","), c.Num, c.Den, c.N))
