@@ -12,11 +12,12 @@ const DefaultMaxBytes = 1 << 20
 // MaxIDLen is the longest event_id the contract allows.
 const MaxIDLen = 128
 
-// Timestamps outside [1970-01-01, 2106-01-01) cannot be stored in a
-// ClickHouse DateTime and are rejected.
+// MinTS and MaxTS bound the timestamps an event may carry (Unix ms,
+// [1970-01-01, 2106-01-01)): outside, a ClickHouse DateTime cannot store
+// them, and the decoder rejects them.
 const (
-	minTS = 0
-	maxTS = 4291747200000
+	MinTS = 0
+	MaxTS = 4291747200000
 )
 
 // field names a known top-level key of an event.
@@ -440,7 +441,7 @@ func (f *fields) timestamp(k field, required bool) int64 {
 		f.fail(reject(ReasonInvalidTimestamp, fieldNames[k], "%q is not RFC 3339 with an offset", truncate(string(b))))
 		return 0
 	}
-	if ms < minTS || ms >= maxTS {
+	if ms < MinTS || ms >= MaxTS {
 		f.fail(reject(ReasonInvalidTimestamp, fieldNames[k], "%q is outside 1970..2105", truncate(string(b))))
 		return 0
 	}

@@ -7,7 +7,7 @@ import (
 )
 
 // id is an indicator's index in the engine's tables.
-type id uint8
+type id uint16
 
 // The indicators the engine computes, in catalogue order.
 const (
@@ -61,17 +61,26 @@ type contrib struct {
 	num, den int64
 }
 
-// cellKey packs an indicator id (5 bits), a 15-minute bucket index (27
-// bits: until the year 5800) and a dims tuple id (32 bits) into one word,
-// so that the aggregate map hashes a single integer.
+// cellKey packs an indicator id (indBits), a 15-minute bucket index
+// (bucketBits: every bucket of 1970..2105, the timestamps the event
+// contract accepts) and a dims tuple id (32 bits) into one word, so that
+// the aggregate map hashes a single integer.
 type cellKey uint64
 
+// The widths of a cellKey's parts: up to 512 indicators (a test checks the
+// catalogue fits, and that the contract's last instant has a bucket).
+const (
+	bucketBits = 23
+	indBits    = 64 - 32 - bucketBits
+	indShift   = 32 + bucketBits
+)
+
 func makeKey(ind id, bucket int64, dims uint32) cellKey {
-	return cellKey(uint64(ind)<<59 | uint64(bucket/bucketMs)<<32 | uint64(dims))
+	return cellKey(uint64(ind)<<indShift | uint64(bucket/bucketMs)<<32 | uint64(dims))
 }
 
-func (k cellKey) ind() id       { return id(k >> 59) }
-func (k cellKey) bucket() int64 { return int64(k>>32&(1<<27-1)) * bucketMs }
+func (k cellKey) ind() id       { return id(k >> indShift) }
+func (k cellKey) bucket() int64 { return int64(k>>32&(1<<bucketBits-1)) * bucketMs }
 func (k cellKey) dims() uint32  { return uint32(k) }
 
 // cell sums the contributions to one indicator, bucket and dims tuple; n

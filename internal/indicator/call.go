@@ -1,8 +1,6 @@
 package indicator
 
 import (
-	"bytes"
-
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 )
@@ -67,24 +65,9 @@ func (c *call) add(e *event.Event) addResult {
 	case event.CallAnswered:
 		v.s, v.team = e.AgentID, e.Team
 	}
-	for i := range c.evs {
-		o := &c.evs[i]
-		if o.eid != v.eid {
-			continue
-		}
-		switch {
-		case o.h == v.h:
-			return duplicate
-		case v.ts < o.ts || (v.ts == o.ts && bytes.Compare(v.canonical(c.center, c.id), o.canonical(c.center, c.id)) < 0):
-			*o = v
-			c.conflicts++
-			return conflictWins
-		}
-		c.conflicts++
-		return conflictLoses
-	}
-	c.evs = append(c.evs, v)
-	return added
+	var r addResult
+	c.evs, r = admit(c.evs, v, c.center, c.id, &c.conflicts)
+	return r
 }
 
 // callFact is what a call's events say, independent of arrival order.

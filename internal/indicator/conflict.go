@@ -18,6 +18,43 @@ import (
 
 var contentSeed = maphash.MakeSeed()
 
+// keptEvent is what a call or ticket keeps of an event (cev, tev): its id,
+// content hash and time, and its canonical form for ties.
+type keptEvent[T any] interface {
+	*T
+	identity() (eid string, h uint64, ts int64)
+	canonical(center, id string) []byte
+}
+
+// admit takes v into an entity's events evs by the rule of decision 12,
+// the one place it is written: a replay (same id, same content) is a
+// duplicate; of two events with one id and different content, the earlier
+// ts wins, a tie going to the smaller canonical JSON, and either way the
+// conflict is counted.
+func admit[T any, P keptEvent[T]](evs []T, v T, center, id string, conflicts *uint16) ([]T, addResult) {
+	eid, h, ts := P(&v).identity()
+	for i := range evs {
+		o := P(&evs[i])
+		oid, oh, ots := o.identity()
+		if oid != eid {
+			continue
+		}
+		if oh == h {
+			return evs, duplicate
+		}
+		*conflicts++
+		if ts < ots || (ts == ots && bytes.Compare(P(&v).canonical(center, id), o.canonical(center, id)) < 0) {
+			evs[i] = v
+			return evs, conflictWins
+		}
+		return evs, conflictLoses
+	}
+	return append(evs, v), added
+}
+
+func (v *cev) identity() (string, uint64, int64) { return v.eid, v.h, v.ts }
+func (v *tev) identity() (string, uint64, int64) { return v.eid, v.h, v.ts }
+
 // contentHash digests everything an event says, so that a replay (same
 // content) and a conflicting duplicate (different content) are told apart.
 // It lives only in memory: the seed differs between processes.

@@ -1,7 +1,6 @@
 package indicator
 
 import (
-	"bytes"
 	"slices"
 
 	"github.com/hotlineqc/hotlineqc/internal/event"
@@ -117,24 +116,9 @@ func (t *ticket) add(e *event.Event) addResult {
 		reached: e.Reached, resolved: e.Resolved, rating: e.Rating,
 		category: e.Category, urgency: e.Urgency, channel: e.Channel,
 	}
-	for i := range t.evs {
-		o := &t.evs[i]
-		if o.eid != v.eid {
-			continue
-		}
-		switch {
-		case o.h == v.h:
-			return duplicate
-		case v.ts < o.ts || (v.ts == o.ts && bytes.Compare(v.canonical(t.center, t.id), o.canonical(t.center, t.id)) < 0):
-			*o = v
-			t.conflicts++
-			return conflictWins
-		}
-		t.conflicts++
-		return conflictLoses
-	}
-	t.evs = append(t.evs, v)
-	return added
+	var r addResult
+	t.evs, r = admit(t.evs, v, t.center, t.id, &t.conflicts)
+	return r
 }
 
 // dispatch is one assignment of the ticket to a department, with the first
