@@ -22,10 +22,8 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/httpserve"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
-	"github.com/hotlineqc/hotlineqc/internal/ingest"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 	"github.com/hotlineqc/hotlineqc/internal/ledger"
-	"github.com/hotlineqc/hotlineqc/internal/livestate"
 	"github.com/hotlineqc/hotlineqc/internal/privacy"
 )
 
@@ -87,22 +85,6 @@ func Run(ctx context.Context, cfg config.Config, ln net.Listener, reg *prometheu
 	if err := chstore.CheckSchema(ctx, conn, cfg.ClickHouse); err != nil {
 		return err
 	}
-	// One Link hears of every exchange with the brokers: it logs an outage
-	// once, keeps the connection gauges and turns /healthz not-ready.
-	link := kafkaio.NewLink(cfg.Kafka, log)
-	defer link.Close()
-	link.Register(reg)
-	group, err := kafkaio.NewGroup(cfg.Kafka, log, link)
-	if err != nil {
-		return err
-	}
-	defer group.Close()
-	dlq, err := kafkaio.NewDeadLetterWriter(cfg.Kafka, link)
-	if err != nil {
-		return err
-	}
-	defer dlq.Close()
-
 	set, err := cfg.ProfileSet()
 	if err != nil {
 		return err
@@ -111,28 +93,25 @@ func Run(ctx context.Context, cfg config.Config, ln net.Listener, reg *prometheu
 	if err != nil {
 		return err
 	}
-	stage := livestate.New(cfg.Stream, ps, chstore.NewReader(conn, cfg.ClickHouse.Database), cfg.Kafka.Topics, ro.clock, log)
-	stage.Instrument(livestate.NewMetrics(reg))
-
 	// The ledger's days are in the default profile's time zone, for every
 	// centre: `verify --profile` must name the same default.
 	led := ledger.New(chstore.NewLedgerStore(conn, cfg.ClickHouse.Database), set.Default.Location(), cfg.Ledger, log)
-	p := ingest.New(cfg.Pipeline, ingest.Deps{
-		Source:      ingest.GroupSource(group),
-		Raw:         led.Marker(chstore.NewRawWriter(conn, cfg.ClickHouse.Database), time.Now),
-		State:       stage,
-		States:      chstore.NewStateWriter(conn, cfg.ClickHouse),
-		DeadLetters: dlq,
+	pl, err := Assemble(Parts{
+		Kafka: cfg.Kafka, Pipeline: cfg.Pipeline, Stream: cfg.Stream, Profiles: ps,
+		Store:  chstore.NewReader(conn, cfg.ClickHouse.Database),
+		Raw:    led.Marker(chstore.NewRawWriter(conn, cfg.ClickHouse.Database), time.Now),
+		States: chstore.NewStateWriter(conn, cfg.ClickHouse),
 		NewDecoder: func() *event.Decoder {
 			return &event.Decoder{MaxBytes: cfg.Kafka.MaxMessageBytes, HashCaller: hasher.Clone().Hash}
 		},
 		MaskCaller: maskCaller(cfg.Privacy, hasher),
-		Retryable: func(err error) bool {
-			return !kafkaio.Permanent(err) && (chstore.Retryable(err) || kafkaio.Retryable(err))
-		},
-		Metrics: ingest.NewMetrics(reg),
-		Log:     log,
-	}, cfg.Kafka.Topics.Calls, cfg.Kafka.Topics.Tickets)
+		Clock:      ro.clock, Registry: reg, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer pl.Close()
+	stage, p, link := pl.Stage, pl.Loop, pl.Link
 
 	log.Info("pipeline starting", "brokers", cfg.Kafka.Brokers, "group", cfg.Kafka.GroupID,
 		"topics", []string{cfg.Kafka.Topics.Calls, cfg.Kafka.Topics.Tickets},

@@ -14,11 +14,10 @@ import (
 	"net"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/hotlineqc/hotlineqc/internal/app"
 	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
@@ -71,56 +70,44 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	pace := &sim.Accelerated{Speed: o.Speed, From: start.Add(o.Backfill).UnixMilli()}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := app.NewRegistry()
 
-	group, err := kafkaio.NewGroup(kc, o.Log, nil)
-	if err != nil {
-		return err
-	}
-	defer group.Close()
-	dlq, err := kafkaio.NewDeadLetterWriter(kc, nil)
-	if err != nil {
-		return err
-	}
-	defer dlq.Close()
 	st, closeStore, err := openStore(ctx, o)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	// The production state stage, evaluated on the simulator's clock, with
-	// the live indicator metrics `run` serves.
+	// The production pipeline of `run`, evaluated on the simulator's
+	// clock, with the live indicator metrics `run` serves.
 	ps := indicator.Single(o.Profile, cal)
-	clock := func() time.Time { return time.UnixMilli(pace.Clock()) }
-	stage := livestate.New(livestate.DefaultConfig(), ps, st.reader, topics, clock, o.Log)
-	stage.Instrument(livestate.NewMetrics(reg))
+	pace := &sim.Accelerated{Speed: o.Speed, From: start.Add(o.Backfill).UnixMilli()}
 	status := newStatus(o.Profile, ps, pace, st.reader, st.raw)
 	reg.MustRegister(status.simTime)
-
 	pcfg := ingest.DefaultConfig()
 	pcfg.BatchSize, pcfg.FlushInterval = 2000, 250*time.Millisecond
-	deps := ingest.Deps{
-		Source: ingest.GroupSource(group), Raw: status, DeadLetters: dlq,
-		State: stage, States: st.states,
+	pl, err := app.Assemble(app.Parts{
+		Kafka: kc, Pipeline: pcfg, Stream: livestate.DefaultConfig(), Profiles: ps,
+		Store: st.reader, Raw: status, States: st.states,
 		NewDecoder: func() *event.Decoder { return &event.Decoder{} }, // no caller hash key: phone numbers are dropped
-		Retryable:  st.retryable,
-		Metrics:    ingest.NewMetrics(reg),
-		Log:        o.Log,
+		Clock:      func() time.Time { return time.UnixMilli(pace.Clock()) },
+		Registry:   reg, Log: o.Log,
+	})
+	if err != nil {
+		return err
 	}
+	defer pl.Close()
 	if o.ClickHouse != "" {
 		fmt.Fprintf(o.Out, "  clickhouse   database %s\n", st.db)
 	}
-	p := ingest.New(pcfg, deps, topics.Calls, topics.Tickets)
+	p := pl.Loop
 
 	url := "http://" + o.Listener.Addr().String()
 	fmt.Fprintf(o.Out, "hotlineqc demo: %d centre(s), simulated from %s at %g× speed\n", o.Centers, start.Format("2006-01-02 15:04"), o.Speed)
 	fmt.Fprintf(o.Out, "  status page  %s/\n  metrics      %s/metrics\n  kafka        %s (in-process)\nPress Ctrl-C to stop.\n", url, url, kc.Brokers[0])
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return serve(gctx, o.Listener, status, reg, o.WebConfig, o.Log) })
+	g.Go(func() error { return serve(gctx, o.Listener, status, reg, o.WebConfig, o.Log, pl.Link.Ready) })
 	g.Go(func() error { return p.Run(gctx) })
 	if st.settler != nil {
 		g.Go(func() error { st.settler.Run(gctx, chstore.DefaultConfig().SettleEvery); return nil })
@@ -142,16 +129,15 @@ type store struct {
 		livestate.Store
 		storedReader
 	}
-	retryable func(error) bool
-	db        string
-	settler   *chstore.Settler // the daily aggregates in ClickHouse; none in memory
+	db      string
+	settler *chstore.Settler // the daily aggregates in ClickHouse; none in memory
 }
 
 // openStore returns the demo's store and what closes it.
 func openStore(ctx context.Context, o Options) (*store, func(), error) {
 	if o.ClickHouse == "" {
 		m := memstore.New()
-		return &store{raw: m, states: m, reader: m, retryable: kafkaio.Retryable}, func() {}, nil
+		return &store{raw: m, states: m, reader: m}, func() {}, nil
 	}
 	conn, db, err := chstore.OpenDSN(ctx, o.ClickHouse)
 	if err != nil {
@@ -164,10 +150,7 @@ func openStore(ctx context.Context, o Options) (*store, func(), error) {
 		return nil, nil, err
 	}
 	return &store{raw: chstore.NewRawWriter(conn, db), states: chstore.NewStateWriter(conn, cfg), reader: chstore.NewReader(conn, db),
-		settler: chstore.NewSettler(conn, db, o.Log),
-		retryable: func(err error) bool {
-			return !kafkaio.Permanent(err) && (chstore.Retryable(err) || kafkaio.Retryable(err))
-		}, db: db}, func() { conn.Close() }, nil
+		settler: chstore.NewSettler(conn, db, o.Log), db: db}, func() { conn.Close() }, nil
 }
 
 // produce runs the simulator into Kafka.

@@ -28,8 +28,8 @@ var page = template.Must(template.New("status").Funcs(template.FuncMap{
 }).Parse(statusHTML))
 
 // serve serves the status page, its JSON, /metrics and /healthz until ctx ends.
-func serve(ctx context.Context, ln net.Listener, st *status, reg *prometheus.Registry, webConfig string, log *slog.Logger) error {
-	mux := httpserve.Mux(reg)
+func serve(ctx context.Context, ln net.Listener, st *status, reg *prometheus.Registry, webConfig string, log *slog.Logger, ready ...func() error) error {
+	mux := httpserve.Mux(reg, ready...)
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
 		snap, err := st.snapshot(r.Context())
 		if err != nil {
