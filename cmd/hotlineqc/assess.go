@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hotlineqc/hotlineqc/internal/assess"
 	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/compute"
 	"github.com/hotlineqc/hotlineqc/internal/report"
@@ -119,7 +120,7 @@ func runAssess(cmd *cobra.Command, f assessFlags) error {
 		if err != nil {
 			return err
 		}
-		src, audit, err = report.AssessFiles(cmd.Context(), o, scope, f.deadLetters)
+		src, audit, err = assess.FromFiles(cmd.Context(), o, scope, f.deadLetters)
 		finish()
 		if err != nil {
 			return err
@@ -135,7 +136,7 @@ func runAssess(cmd *cobra.Command, f assessFlags) error {
 			return fmt.Errorf("records audit: %w", err)
 		}
 	}
-	files, err := report.ExportAssessments(src, set, audit, f.center, from, to, !f.noPrevious, fs, f.out)
+	files, err := assess.Export(src, set, audit, f.center, from, to, !f.noPrevious, fs, f.out)
 	for _, name := range files {
 		fmt.Fprintln(cmd.OutOrStdout(), name)
 	}

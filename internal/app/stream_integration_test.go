@@ -19,6 +19,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/hotlineqc/hotlineqc/internal/app"
+	"github.com/hotlineqc/hotlineqc/internal/assess"
 	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/compute"
 	"github.com/hotlineqc/hotlineqc/internal/config"
@@ -269,16 +270,16 @@ func assertAssessmentsEqual(ctx context.Context, t *testing.T, conn driver.Conn,
 	if a, b := withoutConflicts(storeAudit.Classes), withoutConflicts(fileAudit.Classes); !reflect.DeepEqual(a, b) || len(a) == 0 {
 		t.Errorf("records audit: store %+v\nfiles %+v", a, b)
 	}
-	var as [2]*report.Assessment
+	var as [2]*assess.Assessment
 	for i, src := range []report.Source{fromStore, fromFiles} {
-		if as[i], err = report.Assess(src, p, nil, "c12345", "2026-10", "2026-10", true); err != nil {
+		if as[i], err = assess.Evaluate(src, p, nil, "c12345", "2026-10", "2026-10", true); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if !reflect.DeepEqual(as[0].Rows, as[1].Rows) || !reflect.DeepEqual(as[0].Service, as[1].Service) {
 		t.Errorf("assessment differs between ClickHouse and the files")
 	}
-	if as[0].Service.Hours == 0 || as[0].Count(report.NoData) == len(as[0].Rows) {
+	if as[0].Service.Hours == 0 || as[0].Count(assess.NoData) == len(as[0].Rows) {
 		t.Errorf("assessment too thin to compare: %+v", as[0].Rows)
 	}
 }

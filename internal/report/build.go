@@ -37,13 +37,13 @@ func Month(s string, loc *time.Location) (time.Time, error) {
 
 // Centers returns the centres with figures in the month, sorted.
 func Centers(src Source, month string) ([]string, error) {
-	return periodCenters(src, month, month)
+	return PeriodCenters(src, month, month)
 }
 
-// periodCenters returns the centres with figures in the months from to
+// PeriodCenters returns the centres with figures in the months from to
 // to (YYYY-MM), sorted. A month is the centre's own: its results' window
 // starts are written in the time zone of its profile.
-func periodCenters(src Source, from, to string) ([]string, error) {
+func PeriodCenters(src Source, from, to string) ([]string, error) {
 	for _, m := range []string{from, to} {
 		if _, err := time.Parse("2006-01", m); err != nil {
 			return nil, fmt.Errorf("month %q: want YYYY-MM", m)
@@ -103,7 +103,7 @@ func teams(rs []indicator.Result) []Team {
 		v := r.Value
 		by[t][r.Indicator] = &v
 	}
-	names := sortedKeys(by)
+	names := SortedKeys(by)
 	if len(names) > 0 && names[0] == "" {
 		names = append(names[1:], "")
 	}
@@ -199,7 +199,7 @@ func late(ts []indicator.EntityState, center string, from, to time.Time, asOf in
 			}
 			out = append(out, LateTicket{TicketID: t.ID, Department: c.Dims[1], Category: t.Tick.Category,
 				Urgency: t.Tick.Urgency, Due: t.Tick.DueTS, Reply: t.Tick.ReplyTS,
-				LateHours: round2(float64(end-t.Tick.DueTS) / 3_600_000)})
+				LateHours: Round2(float64(end-t.Tick.DueTS) / 3_600_000)})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {

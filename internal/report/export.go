@@ -1,7 +1,9 @@
 package report
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -57,5 +59,38 @@ func Export(src Source, set *profile.Set, month, center string, formats []string
 // write writes the report's files: <center>-<month>.xlsx, one
 // <center>-<month>-<table>.csv per table, <center>-<month>.html.
 func (r *Report) write(formats []string, dir string) ([]string, error) {
-	return writeFormats(filepath.Join(dir, r.Center+"-"+r.Month), formats, r.Tables(), r.WriteXLSX, r.WriteHTML)
+	return WriteFormats(filepath.Join(dir, r.Center+"-"+r.Month), formats, r.Tables(), r.WriteXLSX, r.WriteHTML)
+}
+
+// WriteFormats writes base.xlsx, base-<table>.csv per table and base.html,
+// as formats asks, and returns the files written.
+func WriteFormats(base string, formats []string, tables []Table, xlsx, html func(io.Writer) error) ([]string, error) {
+	var out []string
+	put := func(path string, fill func(io.Writer) error) error {
+		var b bytes.Buffer
+		if err := fill(&b); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		out = append(out, path)
+		return os.WriteFile(path, b.Bytes(), 0o644)
+	}
+	for _, f := range formats {
+		var err error
+		switch f {
+		case "xlsx":
+			err = put(base+".xlsx", xlsx)
+		case "html":
+			err = put(base+".html", html)
+		case "csv":
+			for _, t := range tables {
+				if err = put(base+"-"+t.Slug+".csv", func(w io.Writer) error { return WriteCSV(w, t) }); err != nil {
+					break
+				}
+			}
+		}
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
 }

@@ -13,13 +13,15 @@ import (
 //go:embed report.html
 var reportHTML string
 
-// style is the stylesheet of the HTML pages, screen and print.
+// Style is the stylesheet of the HTML pages, screen and print.
+//
+// Style is the CSS of every page the reports write (report and assessment).
 //
 //go:embed style.css
-var style template.CSS
+var Style template.CSS
 
 var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
-	"cell": cellText,
+	"cell": CellText,
 }).Parse(reportHTML))
 
 // WriteHTML writes the report as one self-contained, printable page with
@@ -34,7 +36,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		Trend     template.HTML
 		Breaches  int
 		DeptCount int
-	}{style, r, r.Tables(), r.targetChart(), r.rankingChart(), r.trendChart(), r.breaches(), len(r.Depts)})
+	}{Style, r, r.Tables(), r.targetChart(), r.rankingChart(), r.trendChart(), r.breaches(), len(r.Depts)})
 }
 
 func (r *Report) breaches() int {
@@ -47,8 +49,8 @@ func (r *Report) breaches() int {
 	return n
 }
 
-// cellText renders a cell for people.
-func cellText(c Cell) string {
+// CellText renders a cell for people.
+func CellText(c Cell) string {
 	v, ok := c.Value.(float64)
 	if !ok {
 		s, _ := c.Value.(string)
@@ -65,7 +67,8 @@ func cellText(c Cell) string {
 	return fmt.Sprintf("%.0f", v)
 }
 
-const chartFont = `font-family="Noto Sans CJK SC, sans-serif" font-size="12"`
+// ChartFont is the font of the inline SVG charts (the CJK font of the pages).
+const ChartFont = `font-family="Noto Sans CJK SC, sans-serif" font-size="12"`
 
 // targetChart draws each rate with a target as a bar from 0 to 100 %, a
 // tick at the target, red when missed.
@@ -79,7 +82,7 @@ func (r *Report) targetChart() template.HTML {
 	const left, width, rowH = 170.0, 420.0, 24.0
 	h := rowH*float64(len(rows)) + 30
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg width="%g" height="%g" viewBox="0 0 %g %g" role="img" aria-label="指标与目标" %s>`, left+width+70, h, left+width+70, h, chartFont)
+	fmt.Fprintf(&b, `<svg width="%g" height="%g" viewBox="0 0 %g %g" role="img" aria-label="指标与目标" %s>`, left+width+70, h, left+width+70, h, ChartFont)
 	for i, l := range rows {
 		y := 10 + rowH*float64(i)
 		color := "#16a34a"
@@ -102,7 +105,7 @@ func (r *Report) rankingChart() template.HTML {
 	const left, width, rowH = 130.0, 420.0, 22.0
 	h := rowH*float64(len(r.Depts)) + 12
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg width="%g" height="%g" viewBox="0 0 %g %g" role="img" aria-label="承办单位得分排名" %s>`, left+width+110, h, left+width+110, h, chartFont)
+	fmt.Fprintf(&b, `<svg width="%g" height="%g" viewBox="0 0 %g %g" role="img" aria-label="承办单位得分排名" %s>`, left+width+110, h, left+width+110, h, ChartFont)
 	colors := map[string]string{"优秀": "#16a34a", "良好": "#2563eb", "合格": "#d97706", "不合格": "#dc2626"}
 	for i, d := range r.Depts {
 		y := 6 + rowH*float64(i)
@@ -119,7 +122,7 @@ func (r *Report) trendChart() template.HTML {
 	const left, top, width, height = 50.0, 10.0, 600.0, 180.0
 	n := len(r.Daily)
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg width="%g" height="%g" viewBox="0 0 %g %g" role="img" aria-label="每日趋势" %s>`, left+width+20, top+height+50, left+width+20, top+height+50, chartFont)
+	fmt.Fprintf(&b, `<svg width="%g" height="%g" viewBox="0 0 %g %g" role="img" aria-label="每日趋势" %s>`, left+width+20, top+height+50, left+width+20, top+height+50, ChartFont)
 	for _, pct := range []float64{0, 0.5, 1} {
 		y := top + height*(1-pct)
 		fmt.Fprintf(&b, `<line x1="%g" x2="%g" y1="%.1f" y2="%.1f" stroke="#e5e7eb"/><text x="%g" y="%.1f" text-anchor="end">%.0f%%</text>`,

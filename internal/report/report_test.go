@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -163,48 +160,6 @@ func TestHTMLInChromium(t *testing.T) {
 	if strings.Contains(buf.String(), "http://") || strings.Contains(buf.String(), "https://") {
 		t.Error("the report is not self-contained")
 	}
-	inChromium(t, buf.Bytes(), "1000,1800", "HOTLINEQC_REPORT_SCREENSHOT",
+	testenv.InChromium(t, buf.Bytes(), "1000,1800", "HOTLINEQC_REPORT_SCREENSHOT",
 		"月度考核报告", "承办单位得分排名", "<svg", "transport", "超期工单明细")
-}
-
-// inChromium renders page in headless Chromium and checks that the DOM
-// has each of want, then screenshots it at size (kept at the path in the
-// environment variable keep, when set) and prints it to PDF.
-func inChromium(t *testing.T, page []byte, size, keep string, want ...string) {
-	t.Helper()
-	chromium := testenv.Chromium(t)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "page.html")
-	if err := os.WriteFile(path, page, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	run := func(args ...string) []byte {
-		t.Helper()
-		out, err := exec.CommandContext(ctx, chromium, append(testenv.HeadlessArgs(filepath.Join(dir, "p"+args[0][:4])), args...)...).Output()
-		if err != nil {
-			t.Fatalf("chromium %v: %v", args, err)
-		}
-		return out
-	}
-	dom := string(run("--dump-dom", "file://"+path))
-	for _, w := range want {
-		if !strings.Contains(dom, w) {
-			t.Errorf("rendered page lacks %q", w)
-		}
-	}
-	shot := filepath.Join(dir, "page.png")
-	if p := os.Getenv(keep); p != "" {
-		shot = p
-	}
-	run("--window-size="+size, "--screenshot="+shot, "file://"+path)
-	pdf := filepath.Join(dir, "page.pdf")
-	run("--print-to-pdf="+pdf, "--no-pdf-header-footer", "file://"+path)
-	for _, f := range []struct{ path, magic string }{{shot, "\x89PNG"}, {pdf, "%PDF"}} {
-		b, err := os.ReadFile(f.path)
-		if err != nil || len(b) < 5_000 || !strings.HasPrefix(string(b), f.magic) {
-			t.Errorf("%s: %d bytes, %v", f.path, len(b), err)
-		}
-	}
 }

@@ -58,7 +58,7 @@ func scoreItem(it profile.ScoreItem, value *float64, target *profile.Target) Ite
 	if shortfall > 0 {
 		s.Points = math.Max(it.Floor, it.Points-it.Step*shortfall)
 	}
-	s.Points = round2(s.Points)
+	s.Points = Round2(s.Points)
 	return s
 }
 
@@ -73,10 +73,11 @@ func score(items []ItemScore) float64 {
 			total += it.Points
 		}
 	}
-	return round2(math.Max(0, total))
+	return Round2(math.Max(0, total))
 }
 
-func round2(v float64) float64 { return math.Round(v*100) / 100 }
+// Round2 rounds to the cent, half away from zero, as scores are shown.
+func Round2(v float64) float64 { return math.Round(v*100) / 100 }
 
 // rank orders departments by score, best first (ties by department id) and
 // gives equal scores the same rank (1, 2, 2, 4).

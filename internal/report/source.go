@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -74,41 +73,19 @@ func FromFiles(ctx context.Context, o FileOptions) (Source, error) {
 	return src, nil
 }
 
-// AssessGrain is the grain an assessment reads at: hours (the 7×24 check)
-// and every dimension (a grain keeps a dimension for a family only if the
-// family has it, so the drivers' dimensions of calls and tickets together
-// mean all of them).
-var AssessGrain = indicator.Grain{Window: indicator.WindowHour}
+// Engine is what a Source built from an engine asks of it.
+type Engine interface {
+	Results(indicator.Query) []indicator.Result
+	Counts() indicator.Counts
+}
 
-// AssessFiles evaluates event files for an assessment in one pass on every
-// core: the figures at AssessGrain (no ticket states) and the records
-// audit of scope, the records of the dead-letter files counted as
-// rejected.
-func AssessFiles(ctx context.Context, o FileOptions, scope compute.AuditScope, deadLetters []string) (Source, *compute.AuditOutput, error) {
-	ps, err := indicator.NewProfiles(o.Profiles)
-	if err != nil {
-		return nil, nil, err
-	}
-	eng := indicator.NewSharded(ps, AssessGrain, runtime.GOMAXPROCS(0))
-	rejected := map[string]int64{}
-	asOf, err := compute.Feed(ctx, eng, o.Files, o.MaxBytes, o.AsOf, o.Progress, func(r compute.Reject) {
-		rejected[string(r.Reason)]++
-		if o.OnReject != nil {
-			o.OnReject(r)
-		}
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := compute.CountDeadLetters(deadLetters, rejected); err != nil {
-		return nil, nil, err
-	}
-	audit := compute.NewAuditOutput(o.Profiles.Default, asOf, eng.Counts(), rejected, eng.Audit(scope.Examples), scope)
-	src := &engineSource{eng: eng, counts: eng.Counts(), asOf: asOf, name: "事件文件"}
-	if src.inputs, err = checksumFiles(o.Files); err != nil {
-		return nil, nil, err
-	}
-	return src, audit, nil
+// NewEngineSource is the Source of an engine fed from files (their
+// checksums are its inputs), for reports built elsewhere (the assessment).
+func NewEngineSource(eng Engine, asOf int64, name string, files []string) (Source, error) {
+	src := &engineSource{eng: eng, counts: eng.Counts(), asOf: asOf, name: name}
+	var err error
+	src.inputs, err = checksumFiles(files)
+	return src, err
 }
 
 func checksumFiles(files []string) ([]Input, error) {
@@ -166,7 +143,7 @@ func FromStore(ctx context.Context, r *chstore.Reader, set *profile.Set, asOf ti
 		return nil, err
 	}
 	inputs := []Input{storeChecksum(name, st)}
-	for _, c := range sortedKeys(heads) {
+	for _, c := range SortedKeys(heads) {
 		h := heads[c]
 		inputs = append(inputs, Input{Name: fmt.Sprintf("封存摘要链头 %s (第 %d 条, %s 第 %d 版)", c, h.Seq, h.Day, h.Version),
 			Size: h.Events, SHA256: h.Chain.String()})

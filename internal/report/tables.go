@@ -43,19 +43,22 @@ var categoryNames = map[string]string{"consultation": "咨询", "help": "求助"
 
 var urgencyNames = map[string]string{"normal": "一般", "urgent": "紧急"}
 
-func text(s string) Cell { return Cell{Value: s} }
+// TextCell is a cell of text.
+func TextCell(s string) Cell { return Cell{Value: s} }
 
-func num(v *float64, f Format) Cell {
+// NumCell is a cell of a value in format f, empty when v is nil (no data).
+func NumCell(v *float64, f Format) Cell {
 	if v == nil {
 		return Cell{}
 	}
 	return Cell{Value: *v, Format: f}
 }
 
-func val(v float64, f Format) Cell { return Cell{Value: v, Format: f} }
+// ValueCell is a cell of a value in format f.
+func ValueCell(v float64, f Format) Cell { return Cell{Value: v, Format: f} }
 
-// valueFormat is the format of an indicator's value.
-func valueFormat(k profile.Kind) Format {
+// ValueFormat is the format of an indicator's value.
+func ValueFormat(k profile.Kind) Format {
 	switch k {
 	case profile.Rate:
 		return Percent
@@ -65,7 +68,8 @@ func valueFormat(k profile.Kind) Format {
 	return Integer
 }
 
-func targetText(t *profile.Target) string {
+// TargetText writes a target as people read it (≥ 95%, ≤ 20 秒), "" when none.
+func TargetText(t *profile.Target) string {
 	if t == nil {
 		return ""
 	}
@@ -73,10 +77,11 @@ func targetText(t *profile.Target) string {
 	if t.Op == "<=" {
 		op = "≤"
 	}
-	return fmt.Sprintf("%s %s%%", op, trimFloat(t.Value*100))
+	return fmt.Sprintf("%s %s%%", op, TrimFloat(t.Value*100))
 }
 
-func trimFloat(v float64) string {
+// TrimFloat writes v with no trailing zeros.
+func TrimFloat(v float64) string {
 	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.4f", v), "0"), ".")
 }
 
@@ -103,8 +108,8 @@ func (r *Report) overallTable() Table {
 		if l.Kind == profile.Mean {
 			nf = Decimal2
 		}
-		t.Rows = append(t.Rows, []Cell{text(l.ID), text(l.Name), num(l.Numerator, nf), num(l.Denominator, Integer),
-			num(l.Value, valueFormat(l.Kind)), text(targetText(l.Target)), text(metText(l.Met))})
+		t.Rows = append(t.Rows, []Cell{TextCell(l.ID), TextCell(l.Name), NumCell(l.Numerator, nf), NumCell(l.Denominator, Integer),
+			NumCell(l.Value, ValueFormat(l.Kind)), TextCell(TargetText(l.Target)), TextCell(metText(l.Met))})
 	}
 	return t
 }
@@ -117,18 +122,18 @@ func (r *Report) deptTable() Table {
 		t.Widths = append(t.Widths, 14, 10)
 	}
 	for _, d := range r.Depts {
-		row := []Cell{val(float64(d.Rank), Integer), text(d.Department), val(d.Score, Decimal2), text(d.Grade)}
+		row := []Cell{ValueCell(float64(d.Rank), Integer), TextCell(d.Department), ValueCell(d.Score, Decimal2), TextCell(d.Grade)}
 		for _, it := range d.Items {
 			ind, _ := profile.Lookup(it.Indicator)
 			points := it.Points
 			if it.Rule == profile.PenaltyPerCount && points != 0 {
 				points = -points // a deduction
 			}
-			value := num(it.Value, valueFormat(ind.Kind))
+			value := NumCell(it.Value, ValueFormat(ind.Kind))
 			if it.NoData {
-				value = text("无数据")
+				value = TextCell("无数据")
 			}
-			row = append(row, value, val(points, Decimal2))
+			row = append(row, value, ValueCell(points, Decimal2))
 		}
 		t.Rows = append(t.Rows, row)
 	}
@@ -139,11 +144,11 @@ func (r *Report) honorTable() Table {
 	t := Table{Name: "红黑榜", Slug: "honor", Headers: []string{"榜单", "名次", "承办单位", "总分", "等级"}, Widths: []float64{8, 6, 18, 8, 8}}
 	n := min(5, len(r.Depts))
 	for _, d := range r.Depts[:n] {
-		t.Rows = append(t.Rows, []Cell{text("红榜"), val(float64(d.Rank), Integer), text(d.Department), val(d.Score, Decimal2), text(d.Grade)})
+		t.Rows = append(t.Rows, []Cell{TextCell("红榜"), ValueCell(float64(d.Rank), Integer), TextCell(d.Department), ValueCell(d.Score, Decimal2), TextCell(d.Grade)})
 	}
 	for i := len(r.Depts) - 1; i >= max(len(r.Depts)-5, 0); i-- {
 		d := r.Depts[i]
-		t.Rows = append(t.Rows, []Cell{text("黑榜"), val(float64(d.Rank), Integer), text(d.Department), val(d.Score, Decimal2), text(d.Grade)})
+		t.Rows = append(t.Rows, []Cell{TextCell("黑榜"), ValueCell(float64(d.Rank), Integer), TextCell(d.Department), ValueCell(d.Score, Decimal2), TextCell(d.Grade)})
 	}
 	return t
 }
@@ -161,8 +166,8 @@ func (r *Report) lateTable() Table {
 		if dept == "" {
 			dept = "(中心待派)"
 		}
-		t.Rows = append(t.Rows, []Cell{text(l.TicketID), text(dept), text(categoryNames[l.Category]), text(urgencyNames[l.Urgency]),
-			text(time.UnixMilli(l.Due).In(loc).Format("2006-01-02 15:04")), text(reply), val(l.LateHours, Decimal2)})
+		t.Rows = append(t.Rows, []Cell{TextCell(l.TicketID), TextCell(dept), TextCell(categoryNames[l.Category]), TextCell(urgencyNames[l.Urgency]),
+			TextCell(time.UnixMilli(l.Due).In(loc).Format("2006-01-02 15:04")), TextCell(reply), ValueCell(l.LateHours, Decimal2)})
 	}
 	return t
 }
@@ -174,10 +179,10 @@ func (r *Report) dailyTable() Table {
 		t.Widths = append(t.Widths, 14)
 	}
 	for _, d := range r.Daily {
-		row := []Cell{text(d.Date)}
+		row := []Cell{TextCell(d.Date)}
 		for _, id := range DailyIndicators {
 			ind, _ := profile.Lookup(id)
-			row = append(row, num(d.Values[id], valueFormat(ind.Kind)))
+			row = append(row, NumCell(d.Values[id], ValueFormat(ind.Kind)))
 		}
 		t.Rows = append(t.Rows, row)
 	}
@@ -195,10 +200,10 @@ func (r *Report) teamTable() Table {
 		if name == "" {
 			name = "(未接通或未标注)"
 		}
-		row := []Cell{text(name)}
+		row := []Cell{TextCell(name)}
 		for _, id := range TeamIndicators {
 			ind, _ := profile.Lookup(id)
-			row = append(row, num(tm.Values[id], valueFormat(ind.Kind)))
+			row = append(row, NumCell(tm.Values[id], ValueFormat(ind.Kind)))
 		}
 		t.Rows = append(t.Rows, row)
 	}
@@ -207,26 +212,26 @@ func (r *Report) teamTable() Table {
 
 func (r *Report) basisTable() Table {
 	p := r.Profile
-	t, add := newBasisTable()
+	t, add := NewBasisTable()
 	add("热线中心", r.Center)
 	add("考核月份", r.Month)
 	add("评价口径", p.ID+"  "+p.Name)
-	addRunBasis(add, p, r.AsOf, r.Source, r.Events)
-	addProfileBasis(p, add)
+	AddRunBasis(add, p, r.AsOf, r.Source, r.Events)
+	AddProfileBasis(p, add)
 	add("等级", "优秀 ≥ 90；良好 80–89.99；合格 60–79.99；不合格 < 60")
-	addInputs(add, r.Inputs)
+	AddInputs(add, r.Inputs)
 	add("单位说明", "比率以百分比表示；平均应答、排队、通话、处理时长单位为秒；平均办理时长单位为工作日")
 	return *t
 }
 
-// newBasisTable starts the 口径说明 table; add appends a line.
-func newBasisTable() (*Table, func(k, v string)) {
+// NewBasisTable starts the 口径说明 table; add appends a line.
+func NewBasisTable() (*Table, func(k, v string)) {
 	t := &Table{Name: "口径说明", Slug: "basis", Headers: []string{"项目", "内容"}, Widths: []float64{28, 90}}
-	return t, func(k, v string) { t.Rows = append(t.Rows, []Cell{text(k), text(v)}) }
+	return t, func(k, v string) { t.Rows = append(t.Rows, []Cell{TextCell(k), TextCell(v)}) }
 }
 
-// addRunBasis adds the evaluation time, the source and the event counts.
-func addRunBasis(add func(k, v string), p *profile.Profile, asOf, source string, ev indicator.Counts) {
+// AddRunBasis adds the evaluation time, the source and the event counts.
+func AddRunBasis(add func(k, v string), p *profile.Profile, asOf, source string, ev indicator.Counts) {
 	add("评估时间(截至)", asOf+" ("+p.Timezone+")")
 	add("数据来源", source)
 	add("有效事件数", fmt.Sprint(ev.Accepted))
@@ -235,21 +240,21 @@ func addRunBasis(add func(k, v string), p *profile.Profile, asOf, source string,
 	add("拒收事件数", fmt.Sprint(ev.Rejected))
 }
 
-// addInputs adds each input with its checksum.
-func addInputs(add func(k, v string), inputs []Input) {
+// AddInputs adds each input with its checksum.
+func AddInputs(add func(k, v string), inputs []Input) {
 	for _, in := range inputs {
 		add("输入 "+in.Name, fmt.Sprintf("SHA-256 %s (%d)", in.SHA256, in.Size))
 	}
 }
 
-// addProfileBasis adds the settings of a profile behind every figure:
+// AddProfileBasis adds the settings of a profile behind every figure:
 // variants, deadlines, targets and scoring.
-func addProfileBasis(p *profile.Profile, add func(k, v string)) {
+func AddProfileBasis(p *profile.Profile, add func(k, v string)) {
 	sl := p.Calls.ServiceLevel
-	add("服务水平阈值(秒)", trimFloat(sl.ThresholdSeconds))
+	add("服务水平阈值(秒)", TrimFloat(sl.ThresholdSeconds))
 	add("服务水平分母", map[string]string{profile.DenomAnswered: "人工接通量", profile.DenomOffered: "人工服务请求量",
 		profile.DenomOfferedMinusShortAbandons: "人工服务请求量减短时放弃"}[sl.Denominator])
-	add("短时放弃阈值(秒)", trimFloat(p.Calls.ShortAbandonSeconds))
+	add("短时放弃阈值(秒)", TrimFloat(p.Calls.ShortAbandonSeconds))
 	add("剔除短时放弃", map[bool]string{true: "是", false: "否"}[p.Calls.ExcludeShortAbandons])
 	add("满意评价", strings.Join(p.SatisfiedRatings, ", "))
 	add("按时办结统计口径", map[string]string{profile.ByDeadline: "按办结时限所在期间", profile.ByReply: "按答复时间所在期间"}[p.Tickets.OnTimeClosure.WindowBy])
@@ -260,19 +265,20 @@ func addProfileBasis(p *profile.Profile, add func(k, v string)) {
 	add("签收时限(一般/紧急)", d.Accept.Normal.String()+" / "+d.Accept.Urgent.String())
 	add("联系时限(一般/紧急)", d.Contact.Normal.String()+" / "+d.Contact.Urgent.String())
 	add("办结时限(一般/紧急)", d.Resolve.Normal.String()+" / "+d.Resolve.Urgent.String())
-	for _, c := range sortedKeys(d.Resolve.ByCategory) {
+	for _, c := range SortedKeys(d.Resolve.ByCategory) {
 		add("办结时限·"+categoryNames[c], d.Resolve.ByCategory[c].Normal.String()+" / "+d.Resolve.ByCategory[c].Urgent.String())
 	}
 	for _, ind := range profile.Indicators() {
 		if tg, ok := p.Targets[ind.ID]; ok {
-			add("目标·"+ind.Name, targetText(&tg))
+			add("目标·"+ind.Name, TargetText(&tg))
 		}
 	}
 	for _, it := range p.Scoring.Items {
 		ind, _ := profile.Lookup(it.Indicator)
-		add("考核项·"+ind.Name, fmt.Sprintf("%s, 分值 %s, 每百分点扣 %s, 最低 %s, 每件扣 %s", it.Rule, trimFloat(it.Points),
-			trimFloat(it.Step), trimFloat(it.Floor), trimFloat(it.Penalty)))
+		add("考核项·"+ind.Name, fmt.Sprintf("%s, 分值 %s, 每百分点扣 %s, 最低 %s, 每件扣 %s", it.Rule, TrimFloat(it.Points),
+			TrimFloat(it.Step), TrimFloat(it.Floor), TrimFloat(it.Penalty)))
 	}
 }
 
-func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+// SortedKeys returns the keys of m in order.
+func SortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -12,10 +12,10 @@ var numFmts = map[Format]string{Integer: "0", Percent: "0.00%", Decimal1: "0.0",
 
 // WriteXLSX writes the report as a workbook: one sheet per table, Chinese
 // headings, the header row frozen, number formats and column widths set.
-func (r *Report) WriteXLSX(w io.Writer) error { return writeWorkbook(w, r.Tables()) }
+func (r *Report) WriteXLSX(w io.Writer) error { return WriteWorkbook(w, r.Tables()) }
 
-// writeWorkbook writes tables as a workbook, one sheet each.
-func writeWorkbook(w io.Writer, tables []Table) error {
+// WriteWorkbook writes tables as a workbook, one sheet each.
+func WriteWorkbook(w io.Writer, tables []Table) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	header, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true},

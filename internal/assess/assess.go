@@ -1,4 +1,10 @@
-package report
+// Package assess is the certification self-assessment of a centre against
+// GB/T 33358-2016 and its profile's targets over whole months (docs/assessment.md):
+// the conformity table, 7×24 service, the drivers of each gap, the
+// improvement on the previous period, the records audit and the basis, from
+// the same report.Source as the monthly evaluation, written as XLSX, CSV and
+// HTML with the monthly report's tables and style.
+package assess
 
 import (
 	"fmt"
@@ -9,6 +15,7 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/compute"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
+	"github.com/hotlineqc/hotlineqc/internal/report"
 )
 
 // Verdict is how a requirement was met over a period.
@@ -34,7 +41,7 @@ type Assessment struct {
 	AsOf     string
 	Source   string
 	Events   indicator.Counts
-	Inputs   []Input
+	Inputs   []report.Input
 	Rows     []Requirement
 	Service  Service724
 	// Previous is the period of as many months just before, evaluated
@@ -138,7 +145,7 @@ var stdAnswerTarget = profile.Target{Op: ">=", Value: 0.95}
 
 // assessor evaluates requirements from a source for one centre.
 type assessor struct {
-	src    Source
+	src    report.Source
 	p      *profile.Profile
 	center string
 	asOf   int64
@@ -188,9 +195,9 @@ func (r ratio) value(k profile.Kind) (float64, bool) {
 // to meet t.
 func shortfall(t profile.Target, r ratio) float64 {
 	if t.Op == "<=" {
-		return round2(r.num - t.Value*r.den)
+		return report.Round2(r.num - t.Value*r.den)
 	}
-	return round2(t.Value*r.den - r.num)
+	return report.Round2(t.Value*r.den - r.num)
 }
 
 // monthStarts returns the RFC 3339 window starts and the YYYY-MM names of
@@ -282,7 +289,7 @@ func (a *assessor) evaluate(start time.Time, n int) *Period {
 	if t, ok := p.Targets[profile.ServiceLevelID]; ok {
 		sums := sumBy(month, profile.ServiceLevelID, nil)
 		per.Rows = append(per.Rows, a.withDrivers(a.rate(Requirement{Key: "std.answer_within_threshold",
-			Name: fmt.Sprintf("人工服务请求 %s 秒内应答", trimFloat(sl.ThresholdSeconds)), Clause: "GB/T 33358-2016 服务要求",
+			Name: fmt.Sprintf("人工服务请求 %s 秒内应答", report.TrimFloat(sl.ThresholdSeconds)), Clause: "GB/T 33358-2016 服务要求",
 			Indicator: profile.ServiceLevelID, Kind: profile.Rate, Target: &t,
 			Evidence: "目标取自评价口径 " + p.ID}, ws, names, sums), ws, names, sums))
 	}
@@ -299,7 +306,7 @@ func (a *assessor) evaluate(start time.Time, n int) *Period {
 		}
 		sums := sumBy(month, ind.ID, nil)
 		per.Rows = append(per.Rows, a.withDrivers(a.rate(Requirement{Key: "target." + ind.ID,
-			Name: p.IndicatorName(ind.ID) + " " + targetText(&t), Clause: "评价口径 " + p.ID, Indicator: ind.ID, Kind: ind.Kind,
+			Name: p.IndicatorName(ind.ID) + " " + report.TargetText(&t), Clause: "评价口径 " + p.ID, Indicator: ind.ID, Kind: ind.Kind,
 			Target: &t, Evidence: "按月计算，与月度考核报告相同"}, ws, names, sums), ws, names, sums))
 	}
 	return per
@@ -580,16 +587,16 @@ func (a *assessor) serviceRow(s Service724) Requirement {
 	return req
 }
 
-// Assess evaluates a centre over the months from to to (YYYY-MM) and, with
+// Evaluate evaluates a centre over the months from to to (YYYY-MM) and, with
 // previous, the period of as many months before; audit is the records
 // audit of the period (any centre: the centre's classes are kept).
-func Assess(src Source, p *profile.Profile, audit *compute.AuditOutput, center, from, to string, previous bool) (*Assessment, error) {
+func Evaluate(src report.Source, p *profile.Profile, audit *compute.AuditOutput, center, from, to string, previous bool) (*Assessment, error) {
 	loc := p.Location()
-	start, err := Month(from, loc)
+	start, err := report.Month(from, loc)
 	if err != nil {
 		return nil, err
 	}
-	last, err := Month(to, loc)
+	last, err := report.Month(to, loc)
 	if err != nil {
 		return nil, err
 	}

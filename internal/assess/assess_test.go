@@ -1,4 +1,4 @@
-package report_test
+package assess_test
 
 import (
 	"bytes"
@@ -13,11 +13,13 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/hotlineqc/hotlineqc/internal/assess"
 	"github.com/hotlineqc/hotlineqc/internal/compute"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 	"github.com/hotlineqc/hotlineqc/internal/report"
 	"github.com/hotlineqc/hotlineqc/internal/sim"
+	"github.com/hotlineqc/hotlineqc/internal/testenv"
 )
 
 // assessFixture is four simulated months (January to April 2026) of a
@@ -28,7 +30,7 @@ type assessFixture struct {
 	src   report.Source        // of the monthly report
 	asrc  report.Source        // of the assessment (AssessFiles)
 	audit *compute.AuditOutput // of `hotlineqc audit`
-	a     *report.Assessment   // March–April, against January–February
+	a     *assess.Assessment   // March–April, against January–February
 }
 
 var (
@@ -97,15 +99,15 @@ func newAssessFixture() (*assessFixture, error) {
 		return nil, err
 	}
 	var audit *compute.AuditOutput
-	if f.asrc, audit, err = report.AssessFiles(ctx, report.FileOptions{Files: []string{f.file}, Profiles: profile.Single(p), AsOf: asOf},
+	if f.asrc, audit, err = assess.FromFiles(ctx, report.FileOptions{Files: []string{f.file}, Profiles: profile.Single(p), AsOf: asOf},
 		compute.AuditScope{From: "2026-03", To: "2026-04", Examples: -1}, nil); err != nil {
 		return nil, err
 	}
-	f.a, err = report.Assess(f.asrc, p, audit, "c12345", "2026-03", "2026-04", true)
+	f.a, err = assess.Evaluate(f.asrc, p, audit, "c12345", "2026-03", "2026-04", true)
 	return f, err
 }
 
-func row(t *testing.T, a *report.Assessment, key string) *report.Requirement {
+func row(t *testing.T, a *assess.Assessment, key string) *assess.Requirement {
 	t.Helper()
 	for i := range a.Rows {
 		if a.Rows[i].Key == key {
@@ -159,14 +161,14 @@ func TestAssessmentEqualsMonthlyReports(t *testing.T) {
 		if r.Num != num || r.Den != den || r.Met != met || r.Measured != measured || (den > 0 && *r.Value != num/den) {
 			t.Errorf("%s: %v/%v met %d/%d, want %v/%v met %d/%d", r.Key, r.Num, r.Den, r.Met, r.Measured, num, den, met, measured)
 		}
-		want := map[bool]report.Verdict{true: report.Conform}[met == measured]
+		want := map[bool]assess.Verdict{true: assess.Conform}[met == measured]
 		switch {
 		case measured == 0:
-			want = report.NoData
+			want = assess.NoData
 		case met == 0:
-			want = report.NotConform
+			want = assess.NotConform
 		case met < measured:
-			want = report.Partial
+			want = assess.Partial
 		}
 		if r.Verdict != want {
 			t.Errorf("%s: verdict %s, want %s", r.Key, r.Verdict, want)
@@ -205,13 +207,13 @@ func TestAssessmentServiceAndDrivers(t *testing.T) {
 		t.Errorf("7×24: %d hours, %d without an answer (%d listed); compute: %d, %d", s.Hours, s.NoAnswer, len(s.Gaps), hours, gaps)
 	}
 	svc := row(t, f.a, "std.service_7x24")
-	if (gaps == 0) != (svc.Verdict == report.Conform) {
+	if (gaps == 0) != (svc.Verdict == assess.Conform) {
 		t.Errorf("7×24 verdict %s with %d gaps", svc.Verdict, gaps)
 	}
 
 	// The drivers by department of the on-time closure rate.
 	r := row(t, f.a, "target.on_time_closure_rate")
-	if r.Verdict == report.Conform || r.Verdict == report.NoData {
+	if r.Verdict == assess.Conform || r.Verdict == assess.NoData {
 		t.Fatalf("on-time closure %s: the fixture is meant to miss it", r.Verdict)
 	}
 	byDept, err := compute.Run(ctx, compute.Options{Files: []string{f.file}, Profiles: profile.Single(f.p), AsOf: asOf,
@@ -260,7 +262,7 @@ func deref(p *float64) any {
 // requirement is rectified when it was not met then and is met now.
 func TestAssessmentPreviousPeriod(t *testing.T) {
 	f := assessed(t)
-	prev, err := report.Assess(f.asrc, f.p, nil, "c12345", "2026-01", "2026-02", false)
+	prev, err := assess.Evaluate(f.asrc, f.p, nil, "c12345", "2026-01", "2026-02", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +271,7 @@ func TestAssessmentPreviousPeriod(t *testing.T) {
 	}
 	for i, r := range f.a.Rows {
 		p := prev.Rows[i]
-		want := r.Verdict == report.Conform && (p.Verdict == report.Partial || p.Verdict == report.NotConform)
+		want := r.Verdict == assess.Conform && (p.Verdict == assess.Partial || p.Verdict == assess.NotConform)
 		if r.Rectified != want || r.Prev == nil || r.Prev.Key != r.Key {
 			t.Errorf("%s: rectified %v (now %s, before %s)", r.Key, r.Rectified, r.Verdict, p.Verdict)
 		}
@@ -330,7 +332,7 @@ func TestAssessmentFiles(t *testing.T) {
 	if err := f.a.WriteHTML(&buf); err != nil {
 		t.Fatal(err)
 	}
-	inChromium(t, buf.Bytes(), "1100,1900", "HOTLINEQC_ASSESSMENT_SCREENSHOT",
+	testenv.InChromium(t, buf.Bytes(), "1100,1900", "HOTLINEQC_ASSESSMENT_SCREENSHOT",
 		"服务规范符合性自评报告", "符合性评价", "7×24 小时人工服务", "差距成因", "持续改进", "记录完整性", "<svg")
 }
 
