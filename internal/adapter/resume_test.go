@@ -13,10 +13,10 @@ import (
 )
 
 // importFile imports path with a state file and returns the events.
-func importFile(t *testing.T, mapping *adapter.Mapping, path, state string) []byte {
+func importFile(t *testing.T, mapping *adapter.Mapping, path, resume string) []byte {
 	t.Helper()
 	var out bytes.Buffer
-	if _, err := adapter.Import(context.Background(), adapter.Options{Mapping: mapping, Files: []string{path}, State: state,
+	if _, err := adapter.Import(context.Background(), adapter.Options{Mapping: mapping, Files: []string{path}, State: resume,
 		Vars: map[string]string{"center": "c1"}, Sink: adapter.NewNDJSONSink(&out), FlushEvery: 3}); err != nil {
 		t.Fatal(err)
 	}
@@ -49,20 +49,20 @@ func TestResumeFromState(t *testing.T) {
 				m.CSV.Encoding = "gb18030"
 			}
 			dir := t.TempDir()
-			path, state := filepath.Join(dir, "in"), filepath.Join(dir, "state.json")
+			path, resume := filepath.Join(dir, "in"), filepath.Join(dir, "state.json")
 			os.WriteFile(path, all, 0o644)
 			whole := importFile(t, m, path, "")
 
 			os.WriteFile(path, all[:c.cut], 0o644)
-			first := importFile(t, m, path, state)
+			first := importFile(t, m, path, resume)
 			f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 			f.Write(all[c.cut:])
 			f.Close()
-			second := importFile(t, m, path, state)
+			second := importFile(t, m, path, resume)
 			if got := append(first, second...); !bytes.Equal(got, whole) {
 				t.Errorf("resumed import differs from one import:\n%s\nwant\n%s", got, whole)
 			}
-			if third := importFile(t, m, path, state); len(third) != 0 {
+			if third := importFile(t, m, path, resume); len(third) != 0 {
 				t.Errorf("a third run emitted again:\n%s", third)
 			}
 		})

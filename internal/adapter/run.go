@@ -95,11 +95,11 @@ func Import(ctx context.Context, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := loadState(o.State)
+	st, err := loadResume(o.State)
 	if err != nil {
 		return nil, err
 	}
-	im := &importer{o: o, mp: mp, state: st,
+	im := &importer{o: o, mp: mp, resume: st,
 		sum: &Summary{Events: map[string]int64{}, Skipped: map[string]int64{}, Rejected: map[string]int64{}, Adjusted: map[string]int64{}}}
 	if o.DeadLetter != nil {
 		o.DeadLetter.bind(o.Mapping)
@@ -119,7 +119,7 @@ func Import(ctx context.Context, o Options) (*Summary, error) {
 type importer struct {
 	o       Options
 	mp      *Mapper
-	state   *state
+	resume  *resume
 	sum     *Summary
 	out     Outcome
 	pending int
@@ -135,7 +135,7 @@ func (im *importer) file(ctx context.Context, path string, follow bool) error {
 			return err
 		}
 		im.at = position{} // the new file starts at its beginning
-		im.state.set(path, im.at)
+		im.resume.set(path, im.at)
 	}
 }
 
@@ -244,7 +244,7 @@ func (im *importer) open(path string) (io.Reader, position, func(), error) {
 	if err != nil {
 		return nil, position{}, nil, err
 	}
-	pos := im.state.get(path)
+	pos := im.resume.get(path)
 	if info, err := f.Stat(); err == nil && info.Size() < im.rawOffset(pos) {
 		pos = position{}
 	}
@@ -371,9 +371,9 @@ func (im *importer) flush(ctx context.Context) error {
 		}
 	}
 	if im.path != "" && im.path != "-" {
-		im.state.set(im.path, im.at)
+		im.resume.set(im.path, im.at)
 	}
-	return im.state.save(im.o.State)
+	return im.resume.save(im.o.State)
 }
 
 // Lines formats the summary for people, one count per line.

@@ -46,10 +46,10 @@ func TestXLSXExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Reader, m.SkipRows = adapter.ReaderXLSX, 1
-	state := filepath.Join(t.TempDir(), "state.json")
+	resume := filepath.Join(t.TempDir(), "state.json")
 	run := func() []byte {
 		var out bytes.Buffer
-		if _, err := adapter.Import(context.Background(), adapter.Options{Mapping: m, Files: []string{path}, State: state,
+		if _, err := adapter.Import(context.Background(), adapter.Options{Mapping: m, Files: []string{path}, State: resume,
 			Vars: map[string]string{"center": "c1"}, Sink: adapter.NewNDJSONSink(&out)}); err != nil {
 			t.Fatal(err)
 		}

@@ -19,13 +19,13 @@ type position struct {
 	Line   int   `json:"line"`
 }
 
-// state is the resume file: a position per input path.
-type state struct {
+// resume is the resume file: a position per input path.
+type resume struct {
 	Files map[string]position `json:"files"`
 }
 
-func loadState(path string) (*state, error) {
-	s := &state{Files: map[string]position{}}
+func loadResume(path string) (*resume, error) {
+	s := &resume{Files: map[string]position{}}
 	if path == "" {
 		return s, nil
 	}
@@ -45,19 +45,19 @@ func loadState(path string) (*state, error) {
 	return s, nil
 }
 
-func (s *state) key(path string) string {
+func (s *resume) key(path string) string {
 	if abs, err := filepath.Abs(path); err == nil {
 		return abs
 	}
 	return path
 }
 
-func (s *state) get(path string) position { return s.Files[s.key(path)] }
+func (s *resume) get(path string) position { return s.Files[s.key(path)] }
 
-func (s *state) set(path string, p position) { s.Files[s.key(path)] = p }
+func (s *resume) set(path string, p position) { s.Files[s.key(path)] = p }
 
 // save writes the state atomically (a new file renamed over the old).
-func (s *state) save(path string) error {
+func (s *resume) save(path string) error {
 	if path == "" {
 		return nil
 	}
