@@ -1,4 +1,4 @@
-package config_test
+package deploy
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/rules"
 )
 
-const k8sDir = "../../deploy/k8s"
+const k8sDir = "k8s"
 
 // k8sObject is the part of a manifest the test reads.
 type k8sObject struct {

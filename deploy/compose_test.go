@@ -1,4 +1,4 @@
-package config_test
+package deploy
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 // with compose-go and checks the services, ports, health checks and mounted
 // files it names.
 func TestComposeFile(t *testing.T) {
-	opts, err := cli.NewProjectOptions([]string{"../../docker-compose.yml"},
+	opts, err := cli.NewProjectOptions([]string{"../docker-compose.yml"},
 		cli.WithName("hotlineqc"), cli.WithEnv([]string{"HOTLINEQC_CALLER_HASH_KEY=0123456789abcdef"}),
 		cli.WithResolvedPaths(true))
 	if err != nil {
