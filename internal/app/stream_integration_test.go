@@ -24,7 +24,6 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/compute"
 	"github.com/hotlineqc/hotlineqc/internal/config"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
-	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 	"github.com/hotlineqc/hotlineqc/internal/report"
 	"github.com/hotlineqc/hotlineqc/internal/sim"
@@ -128,26 +127,7 @@ func streamConfigN(t *testing.T, partitions int) config.Config {
 
 // streamConfigOn is streamConfigN on another broker (a private one).
 func streamConfigOn(t *testing.T, broker string, partitions int) config.Config {
-	t.Helper()
-	conn, chCfg := testenv.ClickHouse(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cfg := config.Default()
-	cfg.ClickHouse = chCfg
-	name := testenv.UniqueName(t, "st")
-	cfg.Kafka.Brokers = []string{broker}
-	cfg.Kafka.GroupID = name
-	cfg.Kafka.Topics = kafkaio.Topics{Calls: name + ".calls", Tickets: name + ".tickets", DeadLetter: name + ".dlq"}
-	cfg.Privacy.CallerHashKey.Value = "integration-test-key-0123456789"
-	cfg.Pipeline.BatchSize = 2000
-	cfg.Pipeline.FlushInterval = 200 * time.Millisecond
-	if _, err := chstore.Migrate(ctx, conn, cfg.ClickHouse, quiet()); err != nil {
-		t.Fatal(err)
-	}
-	if err := kafkaio.EnsureTopics(ctx, cfg.Kafka, partitions, 1); err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return testenv.PipelineConfig(t, broker, partitions)
 }
 
 var streamQueries = []indicator.Query{

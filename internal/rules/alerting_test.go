@@ -1,10 +1,11 @@
-package app_test
+package rules_test
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -28,7 +29,7 @@ import (
 func TestAlertFiresAndIsDelivered(t *testing.T) {
 	prometheus := testenv.Tool(t, "prometheus")
 	alertmanager := testenv.Tool(t, "prometheus-alertmanager")
-	cfg := streamConfig(t)
+	cfg := testenv.PipelineConfig(t, testenv.Kafka(t), 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
@@ -48,13 +49,13 @@ func TestAlertFiresAndIsDelivered(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	runCtx, stop := context.WithCancel(ctx)
-	go func() { done <- app.Run(runCtx, cfg, ln, app.NewRegistry(), quiet()) }()
+	go func() { done <- app.Run(runCtx, cfg, ln, app.NewRegistry(), slog.New(slog.DiscardHandler)) }()
 	defer func() { stop(); <-done }()
 
 	dir := t.TempDir()
 	ports := testenv.FreePorts(t, 2)
 	amAddr, promAddr := fmt.Sprintf("127.0.0.1:%d", ports[0]), fmt.Sprintf("127.0.0.1:%d", ports[1])
-	write(t, filepath.Join(dir, "am.yml"), fmt.Sprintf(`route:
+	writeFile(t, filepath.Join(dir, "am.yml"), fmt.Sprintf(`route:
   receiver: hook
   group_by: [alertname, center]
   group_wait: 1s
@@ -64,12 +65,12 @@ receivers:
   - name: hook
     webhook_configs: [{url: %q}]
 `, hook.URL))
-	rules, _ := filepath.Abs("../../deploy/prometheus/gbt33358-2016.rules.yml")
+	ruleFile, _ := filepath.Abs(committed)
 	testenv.StartProcess(t, "http://"+amAddr+"/-/ready", alertmanager, "--config.file="+filepath.Join(dir, "am.yml"),
 		"--storage.path="+filepath.Join(dir, "am"), "--web.listen-address="+amAddr, "--cluster.listen-address=")
-	startPrometheus(t, prometheus, promAddr, ln.Addr().String(), fmt.Sprintf(`rule_files: [%q]
+	testenv.StartPrometheus(t, prometheus, promAddr, ln.Addr().String(), fmt.Sprintf(`rule_files: [%q]
 alerting: {alertmanagers: [{static_configs: [{targets: [%q]}]}]}
-`, rules, amAddr))
+`, ruleFile, amAddr))
 
 	// 20 rounds of 10 calls, 4 answered and 6 abandoned, one round a second,
 	// so that the counters grow between scrapes.
@@ -116,33 +117,6 @@ func callMsg(call, suffix, typ, ts, extra string) kafka.Message {
 		`{"event_id":"%s-%s","type":"%s","ts":"%s","center_id":"c1","call_id":"%s"%s}`, call, suffix, typ, ts, call, extra))}
 }
 
-// startPrometheus runs the real Prometheus on addr, scraping target (one
-// address, or several separated by commas) every second, with more
-// configuration (rules, alerting) and lines of the scrape job (scheme,
-// credentials) if given.
-func startPrometheus(t *testing.T, bin, addr, target, more string, job ...string) {
-	t.Helper()
-	dir := t.TempDir()
-	var targets []string
-	for _, a := range strings.Split(target, ",") {
-		targets = append(targets, fmt.Sprintf("%q", a))
-	}
-	write(t, filepath.Join(dir, "prom.yml"), fmt.Sprintf(`global: {scrape_interval: 1s, evaluation_interval: 1s}
-%sscrape_configs:
-  - job_name: hotlineqc
-    static_configs: [{targets: [%s]}]
-%s`, more, strings.Join(targets, ", "), strings.Join(job, "")))
-	testenv.StartProcess(t, "http://"+addr+"/-/ready", bin, "--config.file="+filepath.Join(dir, "prom.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"), "--web.listen-address="+addr)
-}
-
-func write(t *testing.T, path, body string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // waitAlert polls the Prometheus alerts API until the alert is firing for
 // the indicator.
 func waitAlert(ctx context.Context, t *testing.T, addr, name, ind string) string {
@@ -171,5 +145,12 @@ func waitAlert(ctx context.Context, t *testing.T, addr, name, ind string) string
 			t.Fatalf("%s for %s never fired", name, ind)
 		}
 		time.Sleep(time.Second)
+	}
+}
+
+func writeFile(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
