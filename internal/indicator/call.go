@@ -65,9 +65,23 @@ func (c *call) add(e *event.Event) addResult {
 	case event.CallAnswered:
 		v.s, v.team = e.AgentID, e.Team
 	}
-	var r addResult
-	c.evs, r = admit(c.evs, v, c.center, c.id, &c.conflicts)
-	return r
+	for i := range c.evs {
+		o := &c.evs[i]
+		if o.eid != v.eid {
+			continue
+		}
+		if o.h == v.h {
+			return duplicate
+		}
+		c.conflicts++
+		if replaces(v.ts, o.ts, func() ([]byte, []byte) { return v.canonical(c.center, c.id), o.canonical(c.center, c.id) }) {
+			*o = v
+			return conflictWins
+		}
+		return conflictLoses
+	}
+	c.evs = append(c.evs, v)
+	return added
 }
 
 // callFact is what a call's events say, independent of arrival order.

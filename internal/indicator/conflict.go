@@ -18,42 +18,19 @@ import (
 
 var contentSeed = maphash.MakeSeed()
 
-// keptEvent is what a call or ticket keeps of an event (cev, tev): its id,
-// content hash and time, and its canonical form for ties.
-type keptEvent[T any] interface {
-	*T
-	identity() (eid string, h uint64, ts int64)
-	canonical(center, id string) []byte
-}
-
-// admit takes v into an entity's events evs by the rule of decision 12,
-// the one place it is written: a replay (same id, same content) is a
-// duplicate; of two events with one id and different content, the earlier
-// ts wins, a tie going to the smaller canonical JSON, and either way the
-// conflict is counted.
-func admit[T any, P keptEvent[T]](evs []T, v T, center, id string, conflicts *uint16) ([]T, addResult) {
-	eid, h, ts := P(&v).identity()
-	for i := range evs {
-		o := P(&evs[i])
-		oid, oh, ots := o.identity()
-		if oid != eid {
-			continue
-		}
-		if oh == h {
-			return evs, duplicate
-		}
-		*conflicts++
-		if ts < ots || (ts == ots && bytes.Compare(P(&v).canonical(center, id), o.canonical(center, id)) < 0) {
-			evs[i] = v
-			return evs, conflictWins
-		}
-		return evs, conflictLoses
+// replaces is the rule of decision 12, the one place it is written: of
+// two events of an entity with one event_id and different content, the
+// new one (at newTS) replaces the kept one (at keptTS) when it is earlier,
+// or as early with the smaller canonical JSON (canon returns the new
+// one's, then the kept one's; asked for ties only). Calls and tickets
+// (call.add, ticket.add) count the conflict either way.
+func replaces(newTS, keptTS int64, canon func() (newer, kept []byte)) bool {
+	if newTS != keptTS {
+		return newTS < keptTS
 	}
-	return append(evs, v), added
+	a, b := canon()
+	return bytes.Compare(a, b) < 0
 }
-
-func (v *cev) identity() (string, uint64, int64) { return v.eid, v.h, v.ts }
-func (v *tev) identity() (string, uint64, int64) { return v.eid, v.h, v.ts }
 
 // contentHash digests everything an event says, so that a replay (same
 // content) and a conflicting duplicate (different content) are told apart.

@@ -116,9 +116,23 @@ func (t *ticket) add(e *event.Event) addResult {
 		reached: e.Reached, resolved: e.Resolved, rating: e.Rating,
 		category: e.Category, urgency: e.Urgency, channel: e.Channel,
 	}
-	var r addResult
-	t.evs, r = admit(t.evs, v, t.center, t.id, &t.conflicts)
-	return r
+	for i := range t.evs {
+		o := &t.evs[i]
+		if o.eid != v.eid {
+			continue
+		}
+		if o.h == v.h {
+			return duplicate
+		}
+		t.conflicts++
+		if replaces(v.ts, o.ts, func() ([]byte, []byte) { return v.canonical(t.center, t.id), o.canonical(t.center, t.id) }) {
+			*o = v
+			return conflictWins
+		}
+		return conflictLoses
+	}
+	t.evs = append(t.evs, v)
+	return added
 }
 
 // dispatch is one assignment of the ticket to a department, with the first
