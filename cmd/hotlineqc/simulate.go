@@ -218,11 +218,20 @@ func openProducer(ctx context.Context, path, brokers, topics string, partitions 
 	// Waiting for the brokers and retrying deliveries through an outage
 	// are logged once per outage.
 	link := kafkaio.NewLink(cfg, slog.New(slog.NewTextHandler(os.Stderr, nil)))
-	if err := kafkaio.Await(ctx, cfg, link); err != nil {
-		return nil, err
-	}
-	if err := kafkaio.CreateTopics(ctx, cfg, partitions, 1, cfg.Topics.Calls, cfg.Topics.Tickets); err != nil {
-		return nil, err
+	b := kafkaio.Backoff{Min: 200 * time.Millisecond, Max: 10 * time.Second}
+	for {
+		if err := kafkaio.Await(ctx, cfg, link); err != nil {
+			return nil, err
+		}
+		err := kafkaio.CreateTopics(ctx, cfg, partitions, 1, cfg.Topics.Calls, cfg.Topics.Tickets)
+		if err == nil {
+			break
+		}
+		if !kafkaio.Disconnection(err) || ctx.Err() != nil {
+			return nil, err
+		}
+		link.Failed(err) // the broker went away between the two: wait again
+		kafkaio.Sleep(ctx, b.Next())
 	}
 	return kafkaio.NewProducer(cfg, link)
 }
