@@ -1,4 +1,4 @@
-package app_test
+package dashboards_test
 
 //lint:file-ignore SA1019 The classic dashboard model (dashboard.Dashboard) is kept on purpose: its
 // replacement, dashboardv2, is a public preview of Grafana 12 behind feature toggles
@@ -479,11 +479,15 @@ var chartOf = map[string]string{
 }
 
 // writeCharts draws each dashboard's chosen panel from its query's result
-// into HOTLINEQC_DASHBOARD_CHARTS, when set.
+// into HOTLINEQC_DASHBOARD_CHARTS, when set (a relative directory is the
+// repository's: docs/img).
 func writeCharts(t *testing.T, boards map[string]dashboard.Dashboard, got map[string][]series) {
 	dir := os.Getenv("HOTLINEQC_DASHBOARD_CHARTS")
 	if dir == "" {
 		return
+	}
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join("..", "..", dir)
 	}
 	for f, panel := range chartOf {
 		ss := got[f]

@@ -1,4 +1,4 @@
-package app_test
+package dashboards_test
 
 import (
 	"context"
