@@ -72,7 +72,7 @@ func TestImportFollowsThroughABrokerRestart(t *testing.T) {
 		want[eventID(t, sc.Bytes())] = true
 	}
 	got, written := map[string]bool{}, 0
-	for _, m := range readAllPartitions(t, broker.Addr, calls) {
+	for _, m := range testenv.ReadTopic(t, broker.Addr, calls) {
 		got[eventID(t, m.Value)] = true
 		written++
 	}
@@ -141,26 +141,6 @@ func untilTopicHolds(t *testing.T, broker, topic string, n int64, done <-chan er
 			t.Fatalf("%s holds %d messages, want %d", topic, sum, n)
 		}
 	}
-}
-
-// readAllPartitions reads every message of every partition of topic.
-func readAllPartitions(t *testing.T, broker, topic string) []kafka.Message {
-	t.Helper()
-	var out []kafka.Message
-	for p := range 3 {
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{broker}, Topic: topic, Partition: p, MaxWait: 100 * time.Millisecond})
-		for {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			m, err := r.ReadMessage(ctx)
-			cancel()
-			if err != nil {
-				break
-			}
-			out = append(out, m)
-		}
-		r.Close()
-	}
-	return out
 }
 
 func eventID(t *testing.T, line []byte) string {

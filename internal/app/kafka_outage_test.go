@@ -253,7 +253,7 @@ func assertDeadLettersOnce(t *testing.T, broker, topic string, sc streamScenario
 		}
 	}
 	seen, total := map[string]bool{}, 0
-	for _, m := range readAll(context.Background(), t, broker, topic) {
+	for _, m := range testenv.ReadTopic(t, broker, topic) {
 		var src []string
 		for _, h := range m.Headers {
 			switch h.Key {

@@ -93,35 +93,10 @@ func TestRunThroughKafkaSASL(t *testing.T) {
 	})
 	var dead []kafka.Message
 	waitFor(t, done, time.Minute, func() bool {
-		dead = readAll(ctx, t, plain.Brokers[0], cfg.Kafka.Topics.DeadLetter)
+		dead = testenv.ReadTopic(t, plain.Brokers[0], cfg.Kafka.Topics.DeadLetter)
 		return len(dead) == 1
 	})
 	if v := string(dead[0].Value); strings.Contains(v, "13912345678") || !strings.Contains(v, `"caller"`) {
 		t.Errorf("dead letter %s: want the caller replaced by its hash", v)
 	}
-}
-
-// readAll reads every message of every partition of topic.
-func readAll(ctx context.Context, t *testing.T, broker, topic string) []kafka.Message {
-	t.Helper()
-	cl := &kafka.Client{Addr: kafka.TCP(broker), Transport: &kafka.Transport{}}
-	md, err := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
-	if err != nil || len(md.Topics) != 1 {
-		t.Fatalf("metadata of %s: %v", topic, err)
-	}
-	var out []kafka.Message
-	for p := range len(md.Topics[0].Partitions) {
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{broker}, Topic: topic, Partition: p, MaxWait: 100 * time.Millisecond})
-		for {
-			rctx, cancel := context.WithTimeout(ctx, time.Second)
-			m, err := r.ReadMessage(rctx)
-			cancel()
-			if err != nil {
-				break
-			}
-			out = append(out, m)
-		}
-		r.Close()
-	}
-	return out
 }

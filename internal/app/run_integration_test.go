@@ -248,18 +248,7 @@ func checkDeadLetters(ctx context.Context, t *testing.T, broker, topic string, w
 
 func waitFor(t *testing.T, done <-chan error, limit time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		select {
-		case err := <-done:
-			t.Fatalf("pipeline stopped early: %v", err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %s", limit)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	testenv.WaitFor(t, done, limit, cond)
 }
 
 func scrape(t *testing.T, url string) string { return testenv.Get(t, url) }

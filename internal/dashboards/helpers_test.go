@@ -38,21 +38,3 @@ func produce(ctx context.Context, t *testing.T, broker, topic string, msgs []kaf
 		t.Fatalf("produce to %s: %v", topic, err)
 	}
 }
-
-// waitFor polls cond until it holds, failing when the pipeline stops or
-// limit passes.
-func waitFor(t *testing.T, done <-chan error, limit time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		select {
-		case err := <-done:
-			t.Fatalf("pipeline stopped early: %v", err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %s", limit)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}

@@ -109,7 +109,7 @@ func TestDashboardQueriesOnRealServers(t *testing.T) {
 	startPrometheus(t, promBin, promAddr, ln.Addr().String(), "")
 
 	metrics := "http://" + ln.Addr().String() + "/metrics"
-	waitFor(t, done, 4*time.Minute, func() bool {
+	testenv.WaitFor(t, done, 4*time.Minute, func() bool {
 		m := scrape(t, metrics)
 		return sumMetric(m, "hotline_pipeline_events_written_total")+sumMetric(m, "hotline_pipeline_dead_letters_written_total") >= float64(n)
 	})

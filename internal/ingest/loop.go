@@ -213,16 +213,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 var errUnfinished = errors.New("final flush unfinished")
 
 // sleep waits d or until ctx ends; it reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
+var sleep = kafkaio.Sleep
 
 // generation consumes the owned partitions until the generation or the
 // process ends, then flushes, commits and gives the partitions up.

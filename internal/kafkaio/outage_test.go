@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentio/kafka-go"
-
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 	"github.com/hotlineqc/hotlineqc/internal/testenv"
 )
@@ -79,7 +77,7 @@ func TestProducersWaitThroughABrokerRestart(t *testing.T) {
 		n    int
 	}{{"calls", n / 2}, {"tickets", n / 2}, {"dlq", n}} {
 		got := map[string]int{}
-		for _, m := range readTopic(ctx, t, broker.Addr, topic.name, 3) {
+		for _, m := range testenv.ReadTopic(t, broker.Addr, topic.name) {
 			got[string(m.Value)]++
 		}
 		total := 0
@@ -94,27 +92,6 @@ func TestProducersWaitThroughABrokerRestart(t *testing.T) {
 	if out := logs.String(); strings.Count(out, "kafka unreachable") != 1 || strings.Count(out, "kafka reachable again") != 1 {
 		t.Errorf("log:\n%s", out)
 	}
-}
-
-// readTopic reads every message of the topic's partitions, until none
-// comes for a second.
-func readTopic(ctx context.Context, t *testing.T, broker, topic string, partitions int) []kafka.Message {
-	t.Helper()
-	var out []kafka.Message
-	for p := range partitions {
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{broker}, Topic: topic, Partition: p, MaxWait: 100 * time.Millisecond})
-		for {
-			rctx, cancel := context.WithTimeout(ctx, time.Second)
-			m, err := r.ReadMessage(rctx)
-			cancel()
-			if err != nil {
-				break
-			}
-			out = append(out, m)
-		}
-		r.Close()
-	}
-	return out
 }
 
 type syncLog struct {

@@ -275,13 +275,9 @@ func (l *Ledger) ready(ctx context.Context, now time.Time, byDay map[[2]string]*
 		}
 	}
 	l.scanned = now
-	intents, err := l.store.Intents(ctx)
+	intended, err := l.intended(ctx)
 	if err != nil {
 		return nil, err
-	}
-	intended := make(map[[2]string]time.Time, len(intents))
-	for _, in := range intents {
-		intended[[2]string{in.Center, in.Day}] = in.At
 	}
 	var out []DayCount
 	var write []Intent

@@ -41,13 +41,9 @@ func (l *Ledger) Waiting(ctx context.Context) ([]Wait, error) {
 	if err != nil {
 		return nil, err
 	}
-	intents, err := l.store.Intents(ctx)
+	intended, err := l.intended(ctx)
 	if err != nil {
 		return nil, err
-	}
-	intended := make(map[[2]string]time.Time, len(intents))
-	for _, in := range intents {
-		intended[[2]string{in.Center, in.Day}] = in.At
 	}
 	var out []Wait
 	for k, last := range l.waiting {
@@ -127,4 +123,17 @@ func (l *Ledger) SealWithin(ctx context.Context, wait time.Duration, progress fu
 		case <-t.C:
 		}
 	}
+}
+
+// intended returns when each centre-day's intent was written.
+func (l *Ledger) intended(ctx context.Context) (map[[2]string]time.Time, error) {
+	intents, err := l.store.Intents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[[2]string]time.Time, len(intents))
+	for _, in := range intents {
+		out[[2]string{in.Center, in.Day}] = in.At
+	}
+	return out, nil
 }
