@@ -144,14 +144,7 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 
 func produce(ctx context.Context, t *testing.T, broker, topic string, msgs []kafka.Message) {
 	t.Helper()
-	// A transport of its own: the shared default one caches metadata that
-	// predates the test's new topics.
-	w := &kafka.Writer{Addr: kafka.TCP(broker), Topic: topic, Balancer: &kafka.Hash{}, RequiredAcks: kafka.RequireAll,
-		BatchTimeout: 5 * time.Millisecond, Transport: &kafka.Transport{}}
-	defer w.Close()
-	if err := w.WriteMessages(ctx, msgs...); err != nil {
-		t.Fatalf("produce to %s: %v", topic, err)
-	}
+	testenv.Produce(ctx, t, broker, topic, msgs)
 }
 
 // committed reports whether the group's committed offsets reach the end of

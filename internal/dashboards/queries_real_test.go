@@ -92,8 +92,8 @@ func TestDashboardQueriesOnRealServers(t *testing.T) {
 			n++
 		}
 	}
-	produce(ctx, t, cfg.Kafka.Brokers[0], cfg.Kafka.Topics.Calls, calls)
-	produce(ctx, t, cfg.Kafka.Brokers[0], cfg.Kafka.Topics.Tickets, tickets)
+	testenv.Produce(ctx, t, cfg.Kafka.Brokers[0], cfg.Kafka.Topics.Calls, calls)
+	testenv.Produce(ctx, t, cfg.Kafka.Brokers[0], cfg.Kafka.Topics.Tickets, tickets)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -53,3 +53,16 @@ func WaitFor(t testing.TB, done <-chan error, limit time.Duration, cond func() b
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// Produce writes msgs to topic on broker, keyed, acknowledged by every
+// in-sync replica, with a transport of its own (the shared default one
+// caches metadata that predates a test's new topics).
+func Produce(ctx context.Context, t testing.TB, broker, topic string, msgs []kafka.Message) {
+	t.Helper()
+	w := &kafka.Writer{Addr: kafka.TCP(broker), Topic: topic, Balancer: &kafka.Hash{}, RequiredAcks: kafka.RequireAll,
+		BatchTimeout: 5 * time.Millisecond, Transport: &kafka.Transport{}}
+	defer w.Close()
+	if err := w.WriteMessages(ctx, msgs...); err != nil {
+		t.Fatalf("produce to %s: %v", topic, err)
+	}
+}
