@@ -69,7 +69,7 @@ func (w *writer) run() {
 				w.stored.Store(f.report)
 			}
 			w.p.count(d)
-			w.hold(d.f.offsets)
+			w.hold(d)
 			w.commitPending()
 			w.p.recycle(f.recs)
 		case <-retry:
@@ -171,10 +171,10 @@ func (p *Pipeline) count(d durable) {
 }
 
 // hold adds the offsets of a durable flush to those waiting to be
-// committed. Only durable flushes reach it (the writer holds nothing
-// else), in order, so each partition's highest offset has no gap below it.
-func (w *writer) hold(offsets []kafkaio.Offset) {
-	for _, o := range offsets {
+// committed. It takes only the proof that the flush is stored, and flushes
+// reach it in order, so each partition's highest offset has no gap below it.
+func (w *writer) hold(d durable) {
+	for _, o := range d.f.offsets {
 		k := partitionKey{o.Topic, o.Partition}
 		w.pending[k] = max(w.pending[k], o.Next)
 	}
