@@ -96,9 +96,9 @@ func (p *Pipeline) Close() error {
 	return errors.Join(errs...)
 }
 
-// Retryable classifies the pipeline's errors: a refused login or
-// permission never succeeds by waiting; transient ClickHouse and Kafka
-// errors do.
+// Retryable classifies the pipeline's errors, in one place: a refused
+// login or permission never succeeds by waiting; transient ClickHouse and
+// Kafka errors and a lost connection do.
 func Retryable(err error) bool {
-	return !kafkaio.Permanent(err) && (chstore.Retryable(err) || kafkaio.Retryable(err))
+	return !kafkaio.Permanent(err) && (chstore.Retryable(err) || kafkaio.Retryable(err) || kafkaio.Disconnection(err))
 }

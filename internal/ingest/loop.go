@@ -176,7 +176,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		case ctx.Err() != nil:
 			p.d.Log.Info("pipeline stopped after final flush")
 			return nil
-		case err != nil && (p.d.Retryable(err) || kafkaio.Disconnection(err)) && !kafkaio.Permanent(err):
+		case err != nil && p.d.Retryable(err):
 			failures++
 			wait := b.Next()
 			lvl := slog.LevelDebug // a broker outage is logged once, by the Link
