@@ -132,7 +132,7 @@ var dimNames = map[string]string{"queue": "队列", "channel": "渠道", "agent_
 	"category": "类别", "urgency": "紧急程度"}
 
 // driverDims are the dimensions searched for the drivers of a gap.
-var driverDims = map[profile.Family][]string{
+var driverDims = map[profile.Entity][]string{
 	profile.Calls:   {"queue", "channel", "team"},
 	profile.Tickets: {"department_id", "category", "channel", "urgency"},
 }
@@ -299,7 +299,7 @@ func (a *assessor) evaluate(start time.Time, n int) *Period {
 	per.Rows = append(per.Rows, a.serviceRow(per.Service))
 
 	// Every target of the profile.
-	for _, ind := range profile.Indicators() {
+	for _, ind := range indicator.Catalogue() {
 		t, ok := p.Targets[ind.ID]
 		if !ok {
 			continue
@@ -442,9 +442,9 @@ func (a *assessor) withDrivers(req Requirement, ws, names []string, sums map[str
 	if (req.Verdict != Partial && req.Verdict != NotConform) || req.Kind != profile.Rate {
 		return req
 	}
-	ind, _ := profile.Lookup(req.Indicator)
+	ind, _ := indicator.Lookup(req.Indicator)
 	req.Drivers = monthDrivers(req, ws, names, sums)
-	for _, d := range driverDims[ind.Family] {
+	for _, d := range driverDims[ind.Entity] {
 		req.Drivers = append(req.Drivers, a.dimDrivers(req, ws, d, nil)...)
 	}
 	return req

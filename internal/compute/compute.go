@@ -78,7 +78,7 @@ func serviceLevel(p *profile.Profile) ServiceLevel {
 // name is the Chinese name of an indicator under the output's profile.
 func (o *Output) name(id string) string {
 	if o.prof == nil {
-		ind, _ := profile.Lookup(id)
+		ind, _ := indicator.Lookup(id)
 		return ind.Name
 	}
 	return o.prof.IndicatorName(id)

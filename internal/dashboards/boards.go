@@ -19,6 +19,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/table"
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 
+	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 )
 
@@ -353,7 +354,7 @@ func chRatio(id string) string {
 
 // chValue is chRatio for rates and means, the sum for counts.
 func chValue(id string) string {
-	if ind, _ := profile.Lookup(id); ind.Kind == profile.Count {
+	if ind, _ := indicator.Lookup(id); ind.Kind == profile.Count {
 		return fmt.Sprintf("sumIf(num, ind = '%s')", id)
 	}
 	return chRatio(id)

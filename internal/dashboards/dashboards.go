@@ -22,6 +22,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
+	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 )
 
@@ -177,21 +178,21 @@ func countThresholds(limit float64) *dashboard.ThresholdsConfigBuilder {
 
 // unit is the Grafana unit of an indicator.
 func unit(id string) string {
-	ind, _ := profile.Lookup(id)
-	switch {
-	case ind.Kind == profile.Rate:
+	ind, _ := indicator.Lookup(id)
+	switch ind.Unit {
+	case profile.Ratio:
 		return "percentunit"
-	case id == "avg_resolve_workdays":
-		return "none"
-	case ind.Kind == profile.Mean:
+	case profile.Seconds:
 		return "s"
+	case profile.WorkingDays:
+		return "none"
 	}
 	return "short"
 }
 
 // name is an indicator's Chinese name.
 func name(id string) string {
-	ind, _ := profile.Lookup(id)
+	ind, _ := indicator.Lookup(id)
 	return ind.Name
 }
 

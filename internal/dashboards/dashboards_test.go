@@ -12,6 +12,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 
 	"github.com/hotlineqc/hotlineqc/internal/dashboards"
+	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 )
 
@@ -117,7 +118,7 @@ func TestEvaluationScoresFollowTheProfile(t *testing.T) {
 	}
 	score := qs[0].SQL
 	for _, it := range p.Scoring.Items {
-		ind, _ := profile.Lookup(it.Indicator)
+		ind, _ := indicator.Lookup(it.Indicator)
 		if !strings.Contains(score, "`"+ind.Name+"`") {
 			t.Errorf("score lacks %s", it.Indicator)
 		}

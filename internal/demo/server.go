@@ -55,13 +55,13 @@ func serve(ctx context.Context, ln net.Listener, st *status, reg *prometheus.Reg
 
 // format renders a value for people: rates as percentages, seconds with
 // their unit, counts as integers.
-func format(k profile.Kind, id string, v float64) string {
-	switch {
-	case k == profile.Rate:
+func format(u profile.Unit, v float64) string {
+	switch u {
+	case profile.Ratio:
 		return strconv.FormatFloat(v*100, 'f', 1, 64) + "%"
-	case k == profile.Mean && id == "avg_resolve_workdays":
+	case profile.WorkingDays:
 		return strconv.FormatFloat(v, 'f', 2, 64) + " 工作日"
-	case k == profile.Mean:
+	case profile.Seconds:
 		return strconv.FormatFloat(v, 'f', 1, 64) + " 秒"
 	}
 	return strconv.FormatFloat(v, 'f', 0, 64)

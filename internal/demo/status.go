@@ -146,7 +146,7 @@ func (st *status) snapshot(ctx context.Context) (Status, error) {
 }
 
 func item(p *profile.Profile, id string, rs map[string]indicator.Result) Indicator {
-	ind, _ := profile.Lookup(id)
+	ind, _ := indicator.Lookup(id)
 	it := Indicator{ID: id, Name: ind.Name, Text: "—", Percent: ind.Kind == profile.Rate}
 	r, ok := rs[id]
 	if !ok {
@@ -157,6 +157,6 @@ func item(p *profile.Profile, id string, rs map[string]indicator.Result) Indicat
 	}
 	it.Value, it.Target, it.Met = &r.Value, r.Target, r.Met
 	it.Breach = r.Met != nil && !*r.Met
-	it.Text = format(ind.Kind, id, r.Value)
+	it.Text = format(ind.Unit, r.Value)
 	return it
 }

@@ -6,49 +6,9 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 )
 
-// id is an indicator's index in the engine's tables.
+// id is an indicator's index in the engine's tables: its place in the
+// catalogue (catalogue.go).
 type id uint16
-
-// The indicators the engine computes, in catalogue order.
-const (
-	callsOffered id = iota
-	callsAnswered
-	callsAbandoned
-	answerRate
-	serviceLevel
-	abandonRate
-	asaSeconds
-	avgQueueSeconds
-	avgTalkSeconds
-	ahtSeconds
-	callSatisfaction
-	ticketsCreated
-	firstContactResolution
-	dispatchTimeliness
-	acceptanceTimeliness
-	responseTimeliness
-	writtenResponseTimeliness
-	onTimeClosure
-	overdueOpen
-	avgResolveWorkdays
-	returnRate
-	reopenRate
-	callbackRate
-	resolutionRate
-	ticketSatisfaction
-	numIDs
-)
-
-// names, kinds and fams describe each engine id, from the catalogue whose
-// order the id constants follow (checked by a test).
-var names, kinds, fams = tables()
-
-func tables() (n [numIDs]string, k [numIDs]profile.Kind, f [numIDs]profile.Family) {
-	for i, ind := range profile.Indicators() {
-		n[i], k[i], f[i] = ind.ID, ind.Kind, ind.Family
-	}
-	return n, k, f
-}
 
 // bucketMs is the finest window: results of every window are sums of
 // 15-minute buckets.
@@ -134,7 +94,7 @@ func (s *store) alloc() int32 {
 // instant at. Rates and means without a denominator are left out: they say
 // nothing about the window.
 func (e *Engine) put(out []contrib, ind id, at int64, dims uint32, num, den int64) []contrib {
-	if den == 0 && kinds[ind] != profile.Count {
+	if den == 0 && cat.defs[ind].Kind != profile.Count {
 		return out
 	}
 	return append(out, contrib{key: makeKey(ind, e.bucket(at), dims), num: num, den: den})
@@ -160,12 +120,12 @@ func mod(a, b int64) int64 {
 type interner struct {
 	ids    map[string]uint32
 	tuples [][]string
-	fams   []profile.Family
+	fams   []profile.Entity
 }
 
 func newInterner() *interner { return &interner{ids: map[string]uint32{}} }
 
-func (in *interner) id(f profile.Family, key string, tuple func() []string) uint32 {
+func (in *interner) id(f profile.Entity, key string, tuple func() []string) uint32 {
 	if v, ok := in.ids[key]; ok {
 		return v
 	}

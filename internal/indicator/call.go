@@ -167,54 +167,41 @@ func (c *call) fact(cutoff int64) callFact {
 	return f
 }
 
-// contributions turns a call fact into aggregate contributions.
+// callContribs turns a call fact into aggregate contributions: the view
+// applies the profile's rules once, then each call indicator of the
+// catalogue yields its contribution.
 func (e *Engine) callContribs(c *call, f callFact, out []contrib) []contrib {
 	if f.none {
 		return out
 	}
 	dims := e.dimsID(profile.Calls, c.center, f.queue, f.channel.String(), f.agent, f.team)
-	put := func(ind id, num, den int64) { out = e.put(out, ind, f.anchor, dims, num, den) }
-	r := e.rules
+	r := &e.rules
+	v := &e.callView // reused: the catalogue's functions are called indirectly
+	*v = callView{callFact: f}
 	if f.offered {
-		var wait int64
 		switch {
 		case f.answered:
-			wait = f.answerTS - f.offerTS
+			v.wait = f.answerTS - f.offerTS
 		case f.abandoned:
-			wait = f.abandonTS - f.offerTS
+			v.wait = f.abandonTS - f.offerTS
 		}
-		short := f.abandoned && wait < r.shortAbandonMs
-		counted := !(r.excludeShort && short)
-		put(callsOffered, b2i(counted), 0)
-		put(callsAnswered, b2i(f.answered), 0)
-		put(callsAbandoned, b2i(f.abandoned && counted), 0)
-		put(answerRate, b2i(f.answered), b2i(counted))
-		put(abandonRate, b2i(f.abandoned && counted), b2i(counted))
-		var slDen bool
+		short := f.abandoned && v.wait < r.shortAbandonMs
+		v.counted = !(r.excludeShort && short)
 		switch r.slDenominator {
 		case denomAnswered:
-			slDen = f.answered
+			v.slDen = f.answered
 		case denomOffered:
-			slDen = counted
+			v.slDen = v.counted
 		case denomOfferedMinusShort:
-			slDen = !short
+			v.slDen = !short
 		}
-		put(serviceLevel, b2i(f.answered && wait <= r.slThresholdMs), b2i(slDen))
-		if f.answered {
-			put(asaSeconds, wait, 1)
-		}
-		if f.answered || (f.abandoned && counted) {
-			put(avgQueueSeconds, wait, 1) // an excluded short abandon leaves the call entirely
-		}
+		v.withinSL = f.answered && v.wait <= r.slThresholdMs
 	}
-	if f.answered && f.ended {
-		put(avgTalkSeconds, f.endTS-f.answerTS-f.holdMs, 1)
-		if f.wrapped {
-			put(ahtSeconds, f.wrapTS-f.answerTS, 1)
+	v.satisfied = e.satisfied[f.rating]
+	for _, ind := range cat.calls {
+		if num, den, ok := cat.defs[ind].call(v); ok {
+			out = e.put(out, ind, f.anchor, dims, num, den)
 		}
-	}
-	if f.rating != event.RatingNone {
-		put(callSatisfaction, b2i(e.satisfied[f.rating]), 1)
 	}
 	return out
 }

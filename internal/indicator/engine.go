@@ -76,6 +76,7 @@ type Engine struct {
 	open    map[*ticket]struct{}
 
 	scratch   ticketFact          // reused by every ticket evaluation
+	callView  callView            // reused by every call evaluation
 	stored    []StoredTicket      // tickets restored from a store (Restore)
 	obs       Observer            // receives samples (Observe)
 	net       map[uint64][2]int64 // net deltas by indicator and dims id (Observe)

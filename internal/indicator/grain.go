@@ -60,7 +60,7 @@ func applies(tuple []string, groupBy []string) bool {
 
 // dimsID interns the family's dims tuple as the grain keeps it. It builds
 // the lookup key in a reused buffer, so a known tuple costs no allocation.
-func (e *Engine) dimsID(f profile.Family, vals ...string) uint32 {
+func (e *Engine) dimsID(f profile.Entity, vals ...string) uint32 {
 	kept := e.keepT
 	b := append(e.keyBuf[:0], 't')
 	if f == profile.Calls {

@@ -33,7 +33,7 @@ func Restore(ps *Profiles, cells []Cell, tickets []StoredTicket, asOf int64) *En
 		if !ok {
 			continue
 		}
-		f := fams[ind]
+		f := cat.defs[ind].Entity
 		prefix := "t"
 		if f == profile.Calls {
 			prefix = "c"
@@ -53,13 +53,4 @@ func Restore(ps *Profiles, cells []Cell, tickets []StoredTicket, asOf int64) *En
 	}
 	e.stored = tickets
 	return e
-}
-
-func idOf(name string) (id, bool) {
-	for i, n := range names {
-		if n == name {
-			return id(i), true
-		}
-	}
-	return 0, false
 }

@@ -99,7 +99,7 @@ type startKey struct {
 	zone   *centre
 }
 
-func (qs *query) group(f profile.Family, tuple []string) int32 {
+func (qs *query) group(f profile.Entity, tuple []string) int32 {
 	key, ok := qs.proj.key(f, tuple)
 	if !ok {
 		return -1
@@ -207,34 +207,23 @@ func results(engines []*Engine, q Query) []Result {
 			z := qs.zoneOf[k.dims()]
 			gk := groupKey{k.ind(), qs.start(z, k.bucket()), g}
 			qs.add(gk, c.num, c.den, 1<<z.idx)
-			present[groupKey{familyMarker(fams[gk.ind]), gk.start, g}] |= 1 << z.idx
+			present[groupKey{cat.marker[cat.defs[gk.ind].Entity], gk.start, g}] |= 1 << z.idx
 		}
-		sh.overdue(qs)
+		sh.snapshots(qs)
 	}
 	for g, mask := range present {
-		counts := []id{ticketsCreated}
-		if g.ind == callsOffered {
-			counts = []id{callsOffered, callsAnswered, callsAbandoned}
-		}
-		for _, ind := range counts {
+		for _, ind := range cat.presence[cat.defs[g.ind].Entity] {
 			qs.add(groupKey{ind, g.start, g.group}, 0, 0, mask)
 		}
 	}
 	return e.emit(qs)
 }
 
-// familyMarker stands for "this family has data here".
-func familyMarker(f profile.Family) id {
-	if f == profile.Calls {
-		return callsOffered
-	}
-	return ticketsCreated
-}
-
-// overdue counts dispatched tickets past their resolve deadline and not
-// replied as of the evaluation time, by the department holding them then.
-func (e *Engine) overdue(qs *query) {
-	if !qs.proj.applies(profile.Tickets) {
+// snapshots counts the snapshot indicators (overdue_open) over the open
+// tickets, live and restored, as of the evaluation time, by the department
+// holding each then.
+func (e *Engine) snapshots(qs *query) {
+	if len(cat.snapshots) == 0 || !qs.proj.applies(profile.Tickets) {
 		return
 	}
 	// The window holding the evaluation time, in each centre's time zone.
@@ -248,15 +237,19 @@ func (e *Engine) overdue(qs *query) {
 			continue
 		}
 		g := qs.group(profile.Tickets, []string{t.center, t.holderAt(e.asOf), st.category.String(), st.channel.String(), st.urgency.String()})
-		replied := st.replyTS != 0 && st.replyTS <= e.asOf
 		at, mask := start(t.center)
-		qs.add(groupKey{overdueOpen, at, g}, b2i(st.due != 0 && st.due < e.asOf && !replied), 0, mask)
+		e.snap(qs, ticketSnap{due: st.due, reply: st.replyTS, asOf: e.asOf}, at, g, mask)
 	}
 	for _, t := range e.stored {
 		g := qs.group(profile.Tickets, t.Dims)
-		replied := t.Reply != 0 && t.Reply <= e.asOf
 		at, mask := start(t.Dims[0])
-		qs.add(groupKey{overdueOpen, at, g}, b2i(t.Due != 0 && t.Due < e.asOf && !replied), 0, mask)
+		e.snap(qs, ticketSnap{due: t.Due, reply: t.Reply, asOf: e.asOf}, at, g, mask)
+	}
+}
+
+func (e *Engine) snap(qs *query, s ticketSnap, at int64, g int32, mask uint64) {
+	for _, ind := range cat.snapshots {
+		qs.add(groupKey{ind, at, g}, b2i(cat.defs[ind].snapshot(s)), 0, mask)
 	}
 }
 
@@ -264,28 +257,24 @@ func (e *Engine) emit(qs *query) []Result {
 	out := make([]Result, 0, len(qs.sums))
 	for gk, s := range qs.sums {
 		key := qs.groups[gk.group]
-		r := Result{Indicator: names[gk.ind], Window: qs.q.Window, start: gk.start, key: key,
+		r := Result{Indicator: cat.defs[gk.ind].ID, Window: qs.q.Window, start: gk.start, key: key,
 			WindowStart: time.UnixMilli(gk.start).In(qs.zone(s.profiles)).Format(time.RFC3339)}
 		r.Dims = make(map[string]string, len(qs.q.GroupBy))
 		for i, d := range qs.q.GroupBy {
 			r.Dims[d] = key[i]
 		}
-		switch kinds[gk.ind] {
+		switch cat.defs[gk.ind].Kind {
 		case profile.Count:
 			r.Value = float64(s.num)
 		case profile.Rate:
 			r.Numerator, r.Denominator = ptr(float64(s.num)), ptr(float64(s.den))
 			r.Value = float64(s.num) / float64(s.den)
 		case profile.Mean:
-			scale := 1000.0 // milliseconds → seconds
-			if gk.ind == avgResolveWorkdays {
-				scale = 86_400_000 // milliseconds → working days
-			}
-			total := float64(s.num) / scale
+			total := cat.defs[gk.ind].Unit.Scale(s.num) // milliseconds → seconds, working days
 			r.Numerator, r.Denominator = ptr(total), ptr(float64(s.den))
 			r.Value = total / float64(s.den)
 		}
-		if t, ok := qs.target(r.Indicator, s.profiles); ok && kinds[gk.ind] == profile.Rate {
+		if t, ok := qs.target(r.Indicator, s.profiles); ok && cat.defs[gk.ind].Kind == profile.Rate {
 			r.Target, r.Met = &t, ptr(t.Met(r.Value))
 		}
 		out = append(out, r)
@@ -355,14 +344,14 @@ func (e *Engine) projections(groupBy []string) projections {
 	return projections{calls: idx(callDims), tickets: idx(ticketDims)}
 }
 
-func (p projections) applies(f profile.Family) bool {
+func (p projections) applies(f profile.Entity) bool {
 	if f == profile.Calls {
 		return p.calls != nil
 	}
 	return p.tickets != nil
 }
 
-func (p projections) key(f profile.Family, tuple []string) ([]string, bool) {
+func (p projections) key(f profile.Entity, tuple []string) ([]string, bool) {
 	ix := p.tickets
 	if f == profile.Calls {
 		ix = p.calls

@@ -75,8 +75,9 @@ type TicketFacts struct {
 // evaluations since it was last taken (amounts taken back are negative).
 type Delta struct {
 	Indicator string
-	Ticket    bool
-	Dims      []string // the family's dims tuple
+	Entity    profile.Entity
+	Unit      profile.Unit // of the numerator; the denominator is a count
+	Dims      []string     // the entity's dims tuple
 	Num, Den  int64
 }
 
@@ -101,7 +102,7 @@ func (e *Engine) Observe(o Observer) {
 func (e *Engine) TakeNet(fn func(Delta)) {
 	for k, v := range e.net {
 		ind := id(k >> 32)
-		fn(Delta{Indicator: names[ind], Ticket: fams[ind] == profile.Tickets, Dims: e.dims.tuples[uint32(k)], Num: v[0], Den: v[1]})
+		fn(Delta{Indicator: cat.defs[ind].ID, Entity: cat.defs[ind].Entity, Unit: cat.defs[ind].Unit, Dims: e.dims.tuples[uint32(k)], Num: v[0], Den: v[1]})
 	}
 	clear(e.net)
 }
@@ -143,8 +144,8 @@ func (e *Engine) report(old, cur []contrib) {
 		v := e.net[k]
 		v[0], v[1] = v[0]+c.num, v[1]+c.den
 		e.net[k] = v
-		if c.den == 1 && (c.key.ind() == idQueueSeconds || c.key.ind() == idHandleSeconds) && !hasInd(old, c.key.ind()) {
-			e.obs.Sample(names[c.key.ind()], e.dims.tuples[c.key.dims()], c.num)
+		if c.den == 1 && cat.defs[c.key.ind()].sampled && !hasInd(old, c.key.ind()) {
+			e.obs.Sample(cat.defs[c.key.ind()].ID, e.dims.tuples[c.key.dims()], c.num)
 		}
 	}
 }
@@ -270,7 +271,7 @@ func (e *Engine) noteTicket(t *ticket) {
 // contributions fills out (of cs's length) with cs as contributions.
 func (e *Engine) contributions(cs []contrib, out []Contribution) []Contribution {
 	for i, c := range cs {
-		out[i] = Contribution{Indicator: names[c.key.ind()], Bucket: c.key.bucket(),
+		out[i] = Contribution{Indicator: cat.defs[c.key.ind()].ID, Bucket: c.key.bucket(),
 			Dims: e.dims.tuples[c.key.dims()], Num: c.num, Den: c.den}
 	}
 	return out
@@ -552,10 +553,3 @@ func (e *Engine) TicketGauges(asOf int64) []TicketGauge {
 
 // Size returns how many calls and tickets the engine holds.
 func (e *Engine) Size() (calls, tickets int) { return len(e.calls), len(e.tickets) }
-
-// The indicators whose contributions are the samples of the wait and
-// handle time histograms.
-var (
-	idQueueSeconds, _  = idOf("avg_queue_seconds")
-	idHandleSeconds, _ = idOf("aht_seconds")
-)

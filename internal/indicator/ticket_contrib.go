@@ -1,7 +1,6 @@
 package indicator
 
 import (
-	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 )
 
@@ -13,6 +12,7 @@ type ticketEval struct {
 	asOf int64
 	out  []contrib
 	wake int64 // earliest undecided deadline, 0 when none
+	due  int64 // the resolve deadline, 0 when not dispatched
 
 	lastDept string
 	lastDims uint32
@@ -54,66 +54,47 @@ func (ev *ticketEval) wakeAt(ts int64) {
 	}
 }
 
-// ticketContribs evaluates a ticket as of asOf.
+// ticketContribs evaluates a ticket as of asOf: each ticket indicator of
+// the catalogue adds its contributions.
 func (e *Engine) ticketContribs(t *ticket, f *ticketFact, asOf int64, out []contrib) (contribs []contrib, wake int64, due int64, volatile bool) {
 	ev := &ticketEval{e: e, t: t, f: f, asOf: asOf, out: out}
-	dl := &e.p.Deadlines
-	if f.created {
-		ev.at(ticketsCreated, f.createdTS, 1, 0)
-		ev.at(firstContactResolution, f.createdTS, b2i(f.resolvedOnIntake != 0), 1)
-		if l, ok := e.p.WrittenLimit(f.channel); ok && f.channel.Written() {
-			ev.limit(writtenResponseTimeliness, f.createdTS, ev.dims(f.holder(f.createdTS)), e.addLimit(f.createdTS, l), f.respondedTS)
-		}
-	}
-	if f.created && len(f.dispatches) == 0 {
-		ev.undispatched(e.addLimit(f.createdTS, dl.Dispatch.For(f.urgency)))
-	}
-	for i := range f.dispatches {
-		d := &f.dispatches[i]
-		dims := ev.dims(d.dept)
-		if i == 0 && f.created {
-			ev.out = e.put(ev.out, dispatchTimeliness, d.ts, dims, b2i(d.ts <= e.addLimit(f.createdTS, dl.Dispatch.For(f.urgency))), 1)
-		}
-		// A return answers the dispatch: returned by the accept limit, it was
-		// accepted on time (decision 2).
-		ev.limit(acceptanceTimeliness, d.ts, dims, e.addLimit(d.ts, dl.Accept.For(f.urgency)), earliest(d.acceptTS, d.returnTS))
-		if d.returnTS == 0 || (d.contactTS != 0 && d.contactTS <= d.returnTS) {
-			// returned before any contact: not in the response rate
-			ev.limit(responseTimeliness, d.ts, dims, e.addLimit(d.ts, dl.Contact.For(f.urgency)), d.contactTS)
-		}
-		ev.out = e.put(ev.out, returnRate, d.ts, dims, b2i(d.returnTS != 0), 1)
-	}
 	if len(f.dispatches) > 0 {
-		due, volatile = e.resolveDeadline(f, asOf)
-		e.closure(ev, due)
+		ev.due, volatile = e.resolveDeadline(f, asOf)
 	}
-	if f.closeTS != 0 {
-		ev.at(reopenRate, f.closeTS, b2i(f.reopened), 1)
-		ev.at(callbackRate, f.closeTS, b2i(f.reachedCallback), 1)
+	for _, ind := range cat.tickets {
+		cat.defs[ind].ticket(ev, ind)
 	}
-	for i := range f.callbacks {
-		cb := &f.callbacks[i]
-		if cb.reached == event.True && cb.resolved != event.Unset {
-			ev.at(resolutionRate, cb.ts, b2i(cb.resolved == event.True), 1)
-		}
-		if cb.rating != event.RatingNone {
-			ev.at(ticketSatisfaction, cb.ts, b2i(e.satisfied[cb.rating]), 1)
-		}
+	return ev.out, ev.wake, ev.due, volatile
+}
+
+// dispatchTimeliness counts a ticket's first dispatch against the dispatch
+// limit from its creation; a created ticket without a dispatch counts once
+// the limit passes (decision 3).
+func (ev *ticketEval) dispatchTimeliness(ind id) {
+	f := ev.f
+	if !f.created {
+		return
 	}
-	return ev.out, ev.wake, due, volatile
+	limit := ev.e.addLimit(f.createdTS, ev.e.p.Deadlines.Dispatch.For(f.urgency))
+	if len(f.dispatches) == 0 {
+		ev.undispatched(ind, limit)
+		return
+	}
+	d := &f.dispatches[0]
+	ev.out = ev.e.put(ev.out, ind, d.ts, ev.dims(d.dept), b2i(d.ts <= limit), 1)
 }
 
 // undispatched counts a created ticket that has no dispatch against its
 // dispatch limit (decision 3): late once the limit passes unless it was
 // resolved on intake or closed by then, anchored at the limit.
-func (ev *ticketEval) undispatched(limit int64) {
+func (ev *ticketEval) undispatched(ind id, limit int64) {
 	f := ev.f
 	settled := min(nonZero(f.resolvedOnIntake), nonZero(f.closeTS))
 	switch {
 	case settled <= limit:
 		// resolved on intake or closed without dispatch: not in the rate
 	case limit < ev.asOf:
-		ev.at(dispatchTimeliness, limit, 0, 1)
+		ev.at(ind, limit, 0, 1)
 	default:
 		ev.wakeAt(limit)
 	}
@@ -135,17 +116,19 @@ func nonZero(ts int64) int64 {
 	return ts
 }
 
-// closure adds on-time closure and resolve time for a dispatched ticket.
-func (e *Engine) closure(ev *ticketEval, due int64) {
+// onTimeClosure counts a dispatched ticket against its resolve deadline:
+// in the window of its reply (window_by: reply) or of its deadline, once
+// decided, by the department holding it then.
+func (ev *ticketEval) onTimeClosure(ind id) {
 	f := ev.f
-	if f.replyTS != 0 {
-		ev.at(avgResolveWorkdays, f.replyTS, e.cal.WorkingMillis(f.dispatches[f.clock].ts, f.replyTS), 1)
+	if len(f.dispatches) == 0 {
+		return
 	}
-	if e.rules.closureByReply {
+	if ev.e.rules.closureByReply {
 		if f.replyTS != 0 {
-			ev.at(onTimeClosure, f.replyTS, b2i(f.replyTS <= due), 1)
+			ev.at(ind, f.replyTS, b2i(f.replyTS <= ev.due), 1)
 		}
 		return
 	}
-	ev.limit(onTimeClosure, due, ev.dims(f.holder(due)), due, f.replyTS)
+	ev.limit(ind, ev.due, ev.dims(f.holder(ev.due)), ev.due, f.replyTS)
 }

@@ -5,6 +5,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
+	"github.com/hotlineqc/hotlineqc/internal/profile"
 )
 
 // Metrics are the live indicator metrics: counters of every indicator's
@@ -29,7 +30,13 @@ type Metrics struct {
 	defects      *prometheus.GaugeVec
 
 	// net is publish's scratch: the engine's net changes by labels.
-	net map[labels][2]int64
+	net map[labels]netChange
+}
+
+// netChange is the net change of one series since the last publish.
+type netChange struct {
+	num, den int64
+	unit     profile.Unit
 }
 
 var indicatorLabels = []string{"indicator", "center", "queue", "department", "category"}
@@ -61,7 +68,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Calls and tickets not in memory read back from the store because an event came for them."}),
 		defects: f.NewGaugeVec(prometheus.GaugeOpts{Namespace: "hotline", Subsystem: "records", Name: "defects",
 			Help: "Calls and tickets in the live state whose history is incomplete or inconsistent, by records-audit class (assessment.md)."}, []string{"center", "class"}),
-		net: map[labels][2]int64{},
+		net: map[labels]netChange{},
 	}
 }
 
@@ -73,24 +80,13 @@ func (m *Metrics) setDefects(eng *indicator.Engine) {
 	})
 }
 
-// scale converts an indicator's stored amount (ms for means) to its unit.
-func scale(ind string, v int64) float64 {
-	switch {
-	case ind == "avg_resolve_workdays":
-		return float64(v) / 86_400_000
-	case len(ind) > 8 && ind[len(ind)-8:] == "_seconds":
-		return float64(v) / 1000
-	}
-	return float64(v)
-}
-
 // labels are a delta's metric labels: indicator, center, queue,
 // department, category.
 type labels [5]string
 
 func labelsOf(d indicator.Delta) labels {
 	l := labels{d.Indicator, d.Dims[0]}
-	if d.Ticket {
+	if d.Entity == profile.Tickets {
 		l[3], l[4] = d.Dims[1], d.Dims[2]
 	} else {
 		l[2] = d.Dims[1]
@@ -102,9 +98,9 @@ func labelsOf(d indicator.Delta) labels {
 func (m *Metrics) Sample(ind string, dims []string, ms int64) {
 	switch ind {
 	case "avg_queue_seconds":
-		m.wait.WithLabelValues(dims[0], dims[1]).Observe(scale(ind, ms))
+		m.wait.WithLabelValues(dims[0], dims[1]).Observe(profile.Seconds.Scale(ms))
 	case "aht_seconds":
-		m.handle.WithLabelValues(dims[0], dims[1]).Observe(scale(ind, ms))
+		m.handle.WithLabelValues(dims[0], dims[1]).Observe(profile.Seconds.Scale(ms))
 	}
 }
 
@@ -115,21 +111,24 @@ func (m *Metrics) publish(eng *indicator.Engine) {
 	eng.TakeNet(func(d indicator.Delta) {
 		l := labelsOf(d)
 		v := m.net[l]
-		v[0], v[1] = v[0]+d.Num, v[1]+d.Den
+		v.num, v.den, v.unit = v.num+d.Num, v.den+d.Den, d.Unit
 		m.net[l] = v
 	})
 	for l, v := range m.net {
 		// A rate's numerator series exists from its first denominator, so
 		// that a rate with no success yet reads 0, not nothing.
 		num := m.num.WithLabelValues(l[:]...)
-		for i, part := range []string{"numerator", "denominator"} {
+		// The numerator in the indicator's unit (seconds, working days);
+		// the denominator is a count.
+		for i, amt := range [2]float64{v.unit.Scale(v.num), float64(v.den)} {
+			part := [2]string{"numerator", "denominator"}[i]
 			switch {
-			case v[i] > 0 && i == 0:
-				num.Add(scale(l[0], v[i]))
-			case v[i] > 0:
-				m.den.WithLabelValues(l[:]...).Add(scale(l[0], v[i]))
-			case v[i] < 0:
-				m.retracted.WithLabelValues(l[0], part).Add(scale(l[0], -v[i]))
+			case amt > 0 && i == 0:
+				num.Add(amt)
+			case amt > 0:
+				m.den.WithLabelValues(l[:]...).Add(amt)
+			case amt < 0:
+				m.retracted.WithLabelValues(l[0], part).Add(-amt)
 			}
 		}
 	}

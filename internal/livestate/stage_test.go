@@ -341,7 +341,7 @@ func TestMetricsCountNetChanges(t *testing.T) {
 	den := func(ind string) float64 {
 		return counter(t, reg, "hotline_indicator_denominator_total", map[string]string{"indicator": ind, "center": "c1", "queue": "q"})
 	}
-	if num("calls_offered") != 1 || num("answer_rate") != 1 || den("answer_rate") != 1 || num("asa_seconds") != 20 {
+	if num("calls_offered") != 1 || num("answer_rate") != 1 || den("answer_rate") != 1 || num("asa_seconds") != 20 || den("asa_seconds") != 1 {
 		t.Errorf("offered %v, answer rate %v/%v, asa %v", num("calls_offered"), num("answer_rate"), den("answer_rate"), num("asa_seconds"))
 	}
 	if n := counter(t, reg, "hotline_call_wait_seconds", nil); n != 0 {

@@ -16,67 +16,82 @@ const (
 	Mean                  // total ÷ count
 )
 
-// Family is the entity an indicator is computed from.
-type Family uint8
+// Entity is what an indicator is computed from: each contribution is one
+// entity's, with that entity's dimensions.
+type Entity uint8
 
-// Indicator families.
+// Indicator entities.
 const (
-	Calls Family = iota + 1
+	Calls Entity = iota + 1
 	Tickets
 )
 
-// Indicator describes one indicator of the specification.
+// Unit is what an indicator's value measures. Means are summed in
+// milliseconds; Scale converts a stored amount to the unit.
+type Unit uint8
+
+// Indicator units.
+const (
+	Number      Unit = iota + 1 // calls, tickets: a count
+	Ratio                       // a rate, 0..1
+	Seconds                     // a mean duration, summed in ms
+	WorkingDays                 // a mean working time, summed in working ms
+)
+
+// Scale converts a stored numerator amount to the unit.
+func (u Unit) Scale(v int64) float64 {
+	switch u {
+	case Seconds:
+		return float64(v) / 1000
+	case WorkingDays:
+		return float64(v) / 86_400_000
+	}
+	return float64(v)
+}
+
+// Indicator describes one indicator: what profiles, reports, metrics and
+// dashboards know of it. Each is declared once, with the function that
+// counts it, in the indicator package's catalogue (indicator.Catalogue).
 type Indicator struct {
 	ID     string
-	Name   string // 中文名称, for reports
+	Name   string // 中文名称, for reports and dashboards
 	Kind   Kind
-	Family Family
+	Entity Entity
+	Unit   Unit
+	// Anchor is the instant that places a contribution in its window
+	// (the spec's "window by"), for the documentation.
+	Anchor string
+	// Target is the default target of the specification (the built-in
+	// profile gbt33358-2016 carries it); nil when there is none. A rate's
+	// profile target must point the same way.
+	Target *Target
 }
 
-// The indicators, in the order of the specification.
-var catalog = []Indicator{
-	{"calls_offered", "人工服务请求量", Count, Calls},
-	{"calls_answered", "人工接通量", Count, Calls},
-	{"calls_abandoned", "放弃量", Count, Calls},
-	{"answer_rate", "人工接通率", Rate, Calls},
-	{"answered_within_15s_rate", "15秒接通率", Rate, Calls},
-	{"abandon_rate", "呼损率", Rate, Calls},
-	{"asa_seconds", "平均应答时长", Mean, Calls},
-	{"avg_queue_seconds", "平均排队时长", Mean, Calls},
-	{"avg_talk_seconds", "平均通话时长", Mean, Calls},
-	{"aht_seconds", "平均处理时长", Mean, Calls},
-	{"call_satisfaction_rate", "满意率(通话)", Rate, Calls},
-	{"tickets_created", "受理量", Count, Tickets},
-	{"first_contact_resolution_rate", "一次办结率", Rate, Tickets},
-	{"dispatch_timeliness_rate", "按时派单率", Rate, Tickets},
-	{"acceptance_timeliness_rate", "及时签收率", Rate, Tickets},
-	{"response_timeliness_rate", "按时响应率", Rate, Tickets},
-	{"written_response_timeliness_rate", "书面渠道响应及时率", Rate, Tickets},
-	{"on_time_closure_rate", "按时办结率", Rate, Tickets},
-	{"overdue_open", "超期未办结", Count, Tickets},
-	{"avg_resolve_workdays", "平均办理时长(工作日)", Mean, Tickets},
-	{"return_rate", "退单率", Rate, Tickets},
-	{"reopen_rate", "重办率", Rate, Tickets},
-	{"callback_rate", "回访率", Rate, Tickets},
-	{"resolution_rate", "解决率", Rate, Tickets},
-	{"ticket_satisfaction_rate", "满意率(回访)", Rate, Tickets},
-}
-
-var byID = func() map[string]Indicator {
-	m := make(map[string]Indicator, len(catalog))
-	for _, ind := range catalog {
-		m[ind.ID] = ind
+// Better reports whether a higher value is better: a rate whose default
+// target is "<=" (abandon, return, reopen) is better lower.
+func (ind Indicator) Better() string {
+	if ind.Target != nil && ind.Target.Op == "<=" {
+		return "lower"
 	}
-	return m
-}()
+	return "higher"
+}
 
-// Indicators returns every indicator of the specification, in its order.
-func Indicators() []Indicator { return append([]Indicator(nil), catalog...) }
+// catalogue looks an indicator up in the indicator package's catalogue,
+// which installs it at start-up (UseCatalogue): profiles name indicators,
+// the indicator package declares them and counts them. Until it is
+// installed no indicator is known, so a profile naming one fails to load
+// rather than loading unchecked.
+var catalogue func(id string) (Indicator, bool)
 
-// Lookup returns the indicator with the given id.
-func Lookup(id string) (Indicator, bool) {
-	ind, ok := byID[id]
-	return ind, ok
+// UseCatalogue sets the catalogue profiles are checked against.
+func UseCatalogue(lookup func(id string) (Indicator, bool)) { catalogue = lookup }
+
+// lookup returns the indicator with the given id.
+func lookup(id string) (Indicator, bool) {
+	if catalogue == nil {
+		return Indicator{}, false
+	}
+	return catalogue(id)
 }
 
 // ServiceLevel is the id of the service-level indicator. The id keeps "15s"
@@ -90,6 +105,6 @@ func (p *Profile) IndicatorName(id string) string {
 	if id == ServiceLevelID {
 		return strconv.FormatFloat(p.Calls.ServiceLevel.ThresholdSeconds, 'f', -1, 64) + "秒接通率"
 	}
-	ind, _ := Lookup(id)
+	ind, _ := lookup(id)
 	return ind.Name
 }

@@ -323,8 +323,8 @@ func (p *Profile) Validate() error {
 func (p *Profile) validateAlerting(add func(string, string, ...any)) {
 	a := p.Alerting
 	for _, id := range a.SLAIndicators {
-		ind, ok := Lookup(id)
-		if _, hasTarget := p.Targets[id]; !ok || ind.Kind != Rate || ind.Family != Calls || !hasTarget {
+		ind, ok := lookup(id)
+		if _, hasTarget := p.Targets[id]; !ok || ind.Kind != Rate || ind.Entity != Calls || !hasTarget {
 			add("alerting.sla_indicators", "%q is not a call rate with a target", id)
 		}
 	}
@@ -361,12 +361,14 @@ func (p *Profile) validateDeadlines(add func(string, string, ...any)) {
 func (p *Profile) validateTargets(add func(string, string, ...any)) {
 	for _, id := range sortedKeys(p.Targets) {
 		t := p.Targets[id]
-		ind, ok := Lookup(id)
+		ind, ok := lookup(id)
 		switch {
 		case !ok:
 			add("targets."+id, "unknown indicator")
 		case ind.Kind != Rate:
 			add("targets."+id, "targets apply to rates only")
+		case ind.Target != nil && t.Op != ind.Target.Op && (t.Op == ">=" || t.Op == "<="):
+			add("targets."+id+".op", "%q: %s is better %s, so its target is %s", t.Op, id, ind.Better(), ind.Target.Op)
 		}
 		if t.Op != ">=" && t.Op != "<=" {
 			add("targets."+id+".op", "%q: want >= or <=", t.Op)
@@ -380,7 +382,7 @@ func (p *Profile) validateTargets(add func(string, string, ...any)) {
 func (p *Profile) validateScoring(add func(string, string, ...any)) {
 	for i, it := range p.Scoring.Items {
 		key := fmt.Sprintf("scoring.items[%d]", i)
-		if _, ok := Lookup(it.Indicator); !ok {
+		if _, ok := lookup(it.Indicator); !ok {
 			add(key+".indicator", "unknown indicator %q", it.Indicator)
 		}
 		if it.Points <= 0 {

@@ -7,6 +7,9 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 	"github.com/hotlineqc/hotlineqc/internal/workday"
+
+	// The catalogue profiles are checked against is the indicator package's.
+	_ "github.com/hotlineqc/hotlineqc/internal/indicator"
 )
 
 func TestBuiltinProfiles(t *testing.T) {

@@ -132,7 +132,7 @@ func overall(p *profile.Profile, rs []indicator.Result) []Line {
 		by[r.Indicator] = r
 	}
 	var out []Line
-	for _, ind := range profile.Indicators() {
+	for _, ind := range indicator.Catalogue() {
 		l := Line{ID: ind.ID, Name: p.IndicatorName(ind.ID), Kind: ind.Kind}
 		if t, ok := p.Targets[ind.ID]; ok {
 			l.Target = &t

@@ -4,6 +4,7 @@ import (
 	"math"
 	"sort"
 
+	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 )
 
@@ -32,7 +33,7 @@ func Grade(score float64) string {
 // An item whose indicator has no data for the department scores full
 // points (nothing to hold against it) and is marked as such.
 func scoreItem(it profile.ScoreItem, value *float64, target *profile.Target) ItemScore {
-	ind, _ := profile.Lookup(it.Indicator)
+	ind, _ := indicator.Lookup(it.Indicator)
 	s := ItemScore{Indicator: it.Indicator, Name: ind.Name, Rule: it.Rule, Value: value, Target: target, Max: it.Points}
 	if it.Rule == profile.PenaltyPerCount {
 		if value != nil {

@@ -124,7 +124,7 @@ func (r *Report) deptTable() Table {
 	for _, d := range r.Depts {
 		row := []Cell{ValueCell(float64(d.Rank), Integer), TextCell(d.Department), ValueCell(d.Score, Decimal2), TextCell(d.Grade)}
 		for _, it := range d.Items {
-			ind, _ := profile.Lookup(it.Indicator)
+			ind, _ := indicator.Lookup(it.Indicator)
 			points := it.Points
 			if it.Rule == profile.PenaltyPerCount && points != 0 {
 				points = -points // a deduction
@@ -181,7 +181,7 @@ func (r *Report) dailyTable() Table {
 	for _, d := range r.Daily {
 		row := []Cell{TextCell(d.Date)}
 		for _, id := range DailyIndicators {
-			ind, _ := profile.Lookup(id)
+			ind, _ := indicator.Lookup(id)
 			row = append(row, NumCell(d.Values[id], ValueFormat(ind.Kind)))
 		}
 		t.Rows = append(t.Rows, row)
@@ -202,7 +202,7 @@ func (r *Report) teamTable() Table {
 		}
 		row := []Cell{TextCell(name)}
 		for _, id := range TeamIndicators {
-			ind, _ := profile.Lookup(id)
+			ind, _ := indicator.Lookup(id)
 			row = append(row, NumCell(tm.Values[id], ValueFormat(ind.Kind)))
 		}
 		t.Rows = append(t.Rows, row)
@@ -268,13 +268,13 @@ func AddProfileBasis(p *profile.Profile, add func(k, v string)) {
 	for _, c := range SortedKeys(d.Resolve.ByCategory) {
 		add("办结时限·"+categoryNames[c], d.Resolve.ByCategory[c].Normal.String()+" / "+d.Resolve.ByCategory[c].Urgent.String())
 	}
-	for _, ind := range profile.Indicators() {
+	for _, ind := range indicator.Catalogue() {
 		if tg, ok := p.Targets[ind.ID]; ok {
 			add("目标·"+ind.Name, TargetText(&tg))
 		}
 	}
 	for _, it := range p.Scoring.Items {
-		ind, _ := profile.Lookup(it.Indicator)
+		ind, _ := indicator.Lookup(it.Indicator)
 		add("考核项·"+ind.Name, fmt.Sprintf("%s, 分值 %s, 每百分点扣 %s, 最低 %s, 每件扣 %s", it.Rule, TrimFloat(it.Points),
 			TrimFloat(it.Step), TrimFloat(it.Floor), TrimFloat(it.Penalty)))
 	}
