@@ -75,35 +75,36 @@ type Engine struct {
 	waiting wakeHeap // tickets with an undecided deadline
 	open    map[*ticket]struct{}
 
-	scratch   ticketFact          // reused by every ticket evaluation
-	callView  callView            // reused by every call evaluation
-	stored    []StoredTicket      // tickets restored from a store (Restore)
-	obs       Observer            // receives samples (Observe)
-	net       map[uint64][2]int64 // net deltas by indicator and dims id (Observe)
-	quiet     bool                // AdvanceQuiet: evaluations are not observed
-	oldBuf    []contrib
-	looked    []held // the latest Lookup
-	track     bool   // record evaluated entities for Changes
-	reports   uint64 // Changes calls so far
-	changedC  []*call
-	changedT  []*ticket
-	priorBuf  []contrib      // the prior contributions of the calls and tickets to report
-	priorSlab []Contribution // EachChange: what is left of the states' prior contributions
-	store     *store
-	dims      *interner
-	grain     Grain
-	keepC     []bool // call tuple positions the grain keeps
-	keepT     []bool // ticket tuple positions the grain keeps
-	callsOn   bool   // the grain applies to calls
-	ticketsOn bool   // the grain applies to tickets
-	keyBuf    []byte
-	lastStart int64 // the last grain window seen, [lastStart, lastEnd)
-	lastEnd   int64
-	counts    Counts
-	maxTS     int64
-	asOf      int64
-	cutoff    int64 // events after it are ignored (IgnoreAfter); never by default
-	defectN   map[defectKey]int
+	scratch    ticketFact          // reused by every ticket evaluation
+	callView   callView            // reused by every call evaluation
+	ticketEval ticketEval          // reused by every ticket evaluation
+	stored     []StoredTicket      // tickets restored from a store (Restore)
+	obs        Observer            // receives samples (Observe)
+	net        map[uint64][2]int64 // net deltas by indicator and dims id (Observe)
+	quiet      bool                // AdvanceQuiet: evaluations are not observed
+	oldBuf     []contrib
+	looked     []held // the latest Lookup
+	track      bool   // record evaluated entities for Changes
+	reports    uint64 // Changes calls so far
+	changedC   []*call
+	changedT   []*ticket
+	priorBuf   []contrib      // the prior contributions of the calls and tickets to report
+	priorSlab  []Contribution // EachChange: what is left of the states' prior contributions
+	store      *store
+	dims       *interner
+	grain      Grain
+	keepC      []bool // call tuple positions the grain keeps
+	keepT      []bool // ticket tuple positions the grain keeps
+	callsOn    bool   // the grain applies to calls
+	ticketsOn  bool   // the grain applies to tickets
+	keyBuf     []byte
+	lastStart  int64 // the last grain window seen, [lastStart, lastEnd)
+	lastEnd    int64
+	counts     Counts
+	maxTS      int64
+	asOf       int64
+	cutoff     int64 // events after it are ignored (IgnoreAfter); never by default
+	defectN    map[defectKey]int
 }
 
 // New returns an engine for the profiles ps that keeps the finest grain,

@@ -57,14 +57,17 @@ func (ev *ticketEval) wakeAt(ts int64) {
 // ticketContribs evaluates a ticket as of asOf: each ticket indicator of
 // the catalogue adds its contributions.
 func (e *Engine) ticketContribs(t *ticket, f *ticketFact, asOf int64, out []contrib) (contribs []contrib, wake int64, due int64, volatile bool) {
-	ev := &ticketEval{e: e, t: t, f: f, asOf: asOf, out: out}
+	ev := &e.ticketEval // reused: the catalogue's functions are called indirectly
+	*ev = ticketEval{e: e, t: t, f: f, asOf: asOf, out: out}
 	if len(f.dispatches) > 0 {
 		ev.due, volatile = e.resolveDeadline(f, asOf)
 	}
 	for _, ind := range cat.tickets {
 		cat.defs[ind].ticket(ev, ind)
 	}
-	return ev.out, ev.wake, ev.due, volatile
+	contribs, wake, due = ev.out, ev.wake, ev.due
+	*ev = ticketEval{} // holds no ticket between evaluations
+	return contribs, wake, due, volatile
 }
 
 // dispatchTimeliness counts a ticket's first dispatch against the dispatch
