@@ -18,6 +18,6 @@ and Prometheus.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDemoCmd(), newRunCmd(), newMigrateCmd(), newComputeCmd(), newSimulateCmd(), newExportCmd(), newRulesCmd(), newDashboardsCmd(), newHealthCmd(), newAuditCmd(), newVerifyCmd(), newAssessCmd(), newImportCmd())
+	root.AddCommand(newDemoCmd(), newRunCmd(), newMigrateCmd(), newComputeCmd(), newSimulateCmd(), newExportCmd(), newRulesCmd(), newDashboardsCmd(), newHealthCmd(), newAuditCmd(), newVerifyCmd(), newAssessCmd(), newImportCmd(), newStaffingCmd())
 	return root
 }

@@ -32,7 +32,24 @@ type Profile struct {
 	Scoring          Scoring           `yaml:"scoring"`
 	Calendar         CalendarRules     `yaml:"calendar"`
 	Alerting         Alerting          `yaml:"alerting"`
+	Staffing         Staffing          `yaml:"staffing"`
 }
+
+// Staffing sets the Erlang C model of the staffing indicators and of
+// `hotlineqc staffing` (indicators.md, revision 1.2).
+type Staffing struct {
+	// Interval is the staffing window: 15m, 30m or hour.
+	Interval string `yaml:"interval"`
+	// DefaultAHT is the handle time of a window whose answered calls have
+	// none.
+	DefaultAHT time.Duration `yaml:"default_aht"`
+	// MaxOccupancy, when set (0 < x ≤ 1), also bounds the occupancy A/N of
+	// the required agents.
+	MaxOccupancy float64 `yaml:"max_occupancy"`
+}
+
+// StaffingIntervals are the allowed staffing windows and their lengths.
+var StaffingIntervals = map[string]time.Duration{"15m": 15 * time.Minute, "30m": 30 * time.Minute, "hour": time.Hour}
 
 // Alerting shapes the Prometheus rules generated from the profile.
 type Alerting struct {
@@ -311,6 +328,15 @@ func (p *Profile) Validate() error {
 		}
 	}
 	p.validateAlerting(add)
+	if _, ok := StaffingIntervals[p.Staffing.Interval]; !ok {
+		add("staffing.interval", "%q: want 15m, 30m or hour", p.Staffing.Interval)
+	}
+	if p.Staffing.DefaultAHT <= 0 {
+		add("staffing.default_aht", "%v: want a duration > 0 such as 240s", p.Staffing.DefaultAHT)
+	}
+	if m := p.Staffing.MaxOccupancy; m < 0 || m > 1 {
+		add("staffing.max_occupancy", "%v: want 0 (no cap) or a share in (0, 1]", m)
+	}
 	p.validateDeadlines(add)
 	p.validateTargets(add)
 	p.validateScoring(add)
