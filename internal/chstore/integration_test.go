@@ -10,6 +10,7 @@ import (
 
 	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/event"
+	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/testenv"
 )
 
@@ -105,5 +106,60 @@ func TestRawWriterDeduplicatesReplays(t *testing.T) {
 	}
 	if err := conn.QueryRow(ctx, "SELECT reached, resolved FROM "+cfg.Database+".raw_ticket_events FINAL WHERE event_id = 'e4'").Scan(&reached, &resolved); err != nil || reached == nil || *reached != 1 || resolved != nil {
 		t.Errorf("reached, resolved = %v, %v, %v", reached, resolved, err)
+	}
+}
+
+// Quality-inspection results (revision 1.2) are stored whole and read back
+// as they were decoded, beside v1 events, so that a call or ticket loaded
+// back from the store holds its evaluations.
+func TestEvaluationsRoundTripOnRealServer(t *testing.T) {
+	conn, cfg := testenv.ClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := chstore.Migrate(ctx, conn, cfg, quiet); err != nil {
+		t.Fatal(err)
+	}
+	var d event.Decoder
+	msgs := []string{
+		`{"event_id":"e1","type":"call.queued","ts":"2026-10-09T09:00:00+08:00","center_id":"c1","call_id":"k1","queue":"general"}`,
+		`{"event_id":"q1","type":"call.evaluated","ts":"2026-10-12T10:00:00+08:00","center_id":"c1","call_id":"k1","evaluation_id":"v1","form":"voice-2026","score":86.5,"max_score":100,"passed":false,"agent_id":"a7","evaluator":"qa3"}`,
+		`{"event_id":"q2","type":"call.evaluated","ts":"2026-10-13T10:00:00+08:00","center_id":"c1","call_id":"k1","evaluation_id":"v1","form":"voice-2026","score":0,"max_score":10,"auto_fail":true}`,
+		`{"event_id":"w1","type":"ticket.evaluated","ts":"2026-10-12T11:00:00+08:00","center_id":"c1","ticket_id":"t1","evaluation_id":"u1","form":"ticket-2026","score":9,"max_score":10,"department_id":"housing"}`,
+		`{"event_id":"e2","type":"ticket.callback","ts":"2026-10-10T09:30:00+08:00","center_id":"c1","ticket_id":"t1","reached":true,"resolved":false}`,
+	}
+	want := map[string]event.Event{}
+	var recs []event.Record
+	for i, m := range msgs {
+		e, err := d.Decode([]byte(m))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[e.ID] = e
+		recs = append(recs, event.Record{Event: e, Origin: event.Origin{Topic: "hotline.calls", Offset: int64(i)}})
+	}
+	if err := chstore.NewRawWriter(conn, cfg.Database).WriteRaw(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	got, err := chstore.NewReader(conn, cfg.Database).LoadEvents(ctx, []indicator.Ref{{CenterID: "c1", ID: "k1"}, {Ticket: true, CenterID: "c1", ID: "t1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(msgs) {
+		t.Fatalf("read back %d events, want %d", len(got), len(msgs))
+	}
+	type evaluation struct {
+		typ                      event.Type
+		id, form, evaluator, dep string
+		agent                    string
+		score, max               float64
+		passed, autoFail         event.Tri
+	}
+	of := func(e event.Event) evaluation {
+		return evaluation{e.Type, e.EvaluationID, e.Form, e.Evaluator, e.DepartmentID, e.AgentID, e.Score, e.MaxScore, e.Passed, e.AutoFail}
+	}
+	for _, r := range got {
+		if w := want[r.ID]; of(r.Event) != of(w) {
+			t.Errorf("%s read back as %+v, want %+v", r.ID, of(r.Event), of(w))
+		}
 	}
 }

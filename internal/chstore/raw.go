@@ -28,9 +28,12 @@ func NewRawWriter(conn driver.Conn, db string) *RawWriter {
 const rawEnvelope = "event_id, type, ts, ts_ms, center_id, "
 const rawOrigin = ", v, attrs, src_topic, src_partition, src_offset, ingested_at"
 
-var rawCallColumns = rawEnvelope + "call_id, channel, caller_hash, queue, agent_id, to_queue, to_agent_id, to_department_id, ended_by, rating, team" + rawOrigin
+// rawEvaluation are the columns of a quality-inspection result (migration 6).
+const rawEvaluation = ", evaluation_id, form, score, max_score, passed, auto_fail, evaluator"
 
-var rawTicketColumns = rawEnvelope + "ticket_id, call_id, category, urgency, channel, caller_hash, subject, department_id, deadline_ms, time_limit, reason, reached, resolved, rating" + rawOrigin
+var rawCallColumns = rawEnvelope + "call_id, channel, caller_hash, queue, agent_id, to_queue, to_agent_id, to_department_id, ended_by, rating, team" + rawEvaluation + rawOrigin
+
+var rawTicketColumns = rawEnvelope + "ticket_id, call_id, category, urgency, channel, caller_hash, subject, department_id, deadline_ms, time_limit, reason, reached, resolved, rating" + rawEvaluation + rawOrigin
 
 // WriteRaw inserts recs, call events and ticket events into their tables.
 // It returns only when the server has acknowledged every row, or an error.
@@ -90,27 +93,53 @@ func (c *envelopeCols) columns(own ...any) []any {
 	return append(out, c.v, c.attrs, c.topic, c.partition, c.offset, c.ingested)
 }
 
+// evaluationCols are the columns of a quality-inspection result, empty
+// for the other events.
+type evaluationCols struct {
+	str            [3][]string // evaluation_id, form, evaluator
+	score, max     []float64
+	passed, failed []*uint8
+}
+
+func (c *evaluationCols) reset() {
+	resetAll(c.str[:])
+	c.score, c.max, c.passed, c.failed = reuse(c.score), reuse(c.max), reuse(c.passed), reuse(c.failed)
+}
+
+func (c *evaluationCols) add(r *event.Record) {
+	c.str[0], c.str[1], c.str[2] = append(c.str[0], r.EvaluationID), append(c.str[1], r.Form), append(c.str[2], r.Evaluator)
+	c.score, c.max = append(c.score, r.Score), append(c.max, r.MaxScore)
+	c.passed, c.failed = append(c.passed, tri(r.Passed)), append(c.failed, tri(r.AutoFail))
+}
+
+func (c *evaluationCols) columns() []any {
+	return []any{c.str[0], c.str[1], c.score, c.max, c.passed, c.failed, c.str[2]}
+}
+
 // rawCallCols are the columns of raw_call_events, kept between inserts.
 type rawCallCols struct {
-	env envelopeCols
-	own [10][]string // channel, caller_hash, queue, agent_id, to_queue, to_agent_id, to_department_id, ended_by, rating, team
+	env  envelopeCols
+	own  [10][]string // channel, caller_hash, queue, agent_id, to_queue, to_agent_id, to_department_id, ended_by, rating, team
+	eval evaluationCols
 }
 
 func (b *rawCallCols) fill(recs []*event.Record, now time.Time) []any {
 	b.env.reset()
 	resetAll(b.own[:])
+	b.eval.reset()
 	for _, r := range recs {
 		b.env.add(r, r.CallID, now)
 		for i, v := range [...]string{r.Channel.String(), r.CallerHash, r.Queue, r.AgentID, r.ToQueue, r.ToAgentID,
 			r.ToDepartmentID, r.EndedBy.String(), r.Rating.String(), r.Team} {
 			b.own[i] = append(b.own[i], v)
 		}
+		b.eval.add(r)
 	}
-	own := make([]any, len(b.own))
+	own := make([]any, 0, len(b.own)+7)
 	for i := range b.own {
-		own[i] = b.own[i]
+		own = append(own, b.own[i])
 	}
-	return b.env.columns(own...)
+	return b.env.columns(append(own, b.eval.columns()...)...)
 }
 
 // rawTicketCols are the columns of raw_ticket_events, kept between inserts.
@@ -120,12 +149,14 @@ type rawTicketCols struct {
 	deadline          []int64
 	reached, resolved []*uint8
 	rating            []string
+	eval              evaluationCols
 }
 
 func (b *rawTicketCols) fill(recs []*event.Record, now time.Time) []any {
 	b.env.reset()
 	resetAll(b.str[:])
 	b.deadline, b.reached, b.resolved, b.rating = reuse(b.deadline), reuse(b.reached), reuse(b.resolved), reuse(b.rating)
+	b.eval.reset()
 	for _, r := range recs {
 		b.env.add(r, r.TicketID, now)
 		for i, v := range [...]string{r.CallID, r.Category.String(), r.Urgency.String(), r.Channel.String(), r.CallerHash,
@@ -135,9 +166,11 @@ func (b *rawTicketCols) fill(recs []*event.Record, now time.Time) []any {
 		b.deadline = append(b.deadline, r.Deadline)
 		b.reached, b.resolved = append(b.reached, tri(r.Reached)), append(b.resolved, tri(r.Resolved))
 		b.rating = append(b.rating, r.Rating.String())
+		b.eval.add(r)
 	}
-	return b.env.columns(b.str[0], b.str[1], b.str[2], b.str[3], b.str[4], b.str[5], b.str[6], b.deadline, b.str[7], b.str[8],
-		b.reached, b.resolved, b.rating)
+	own := []any{b.str[0], b.str[1], b.str[2], b.str[3], b.str[4], b.str[5], b.str[6], b.deadline, b.str[7], b.str[8],
+		b.reached, b.resolved, b.rating}
+	return b.env.columns(append(own, b.eval.columns()...)...)
 }
 
 // Values of the optional booleans; shared, never written.

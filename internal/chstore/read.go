@@ -9,6 +9,7 @@ import (
 
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
+	"github.com/hotlineqc/hotlineqc/internal/profile"
 	"github.com/hotlineqc/hotlineqc/internal/stored"
 )
 
@@ -41,34 +42,57 @@ func (s *envelopeScan) record(e event.Event) event.Record {
 	return event.Record{Event: e, Origin: event.Origin{Topic: s.topic, Partition: s.partition, Offset: s.offset}}
 }
 
+// evaluationScan holds the columns of a quality-inspection result.
+type evaluationScan struct {
+	id, form, evaluator string
+	score, max          float64
+	passed, failed      *uint8
+}
+
+func (v *evaluationScan) targets() []any {
+	return []any{&v.id, &v.form, &v.score, &v.max, &v.passed, &v.failed, &v.evaluator}
+}
+
+func (v *evaluationScan) into(e *event.Event) {
+	e.EvaluationID, e.Form, e.Evaluator = v.id, v.form, v.evaluator
+	e.Score, e.MaxScore, e.Passed, e.AutoFail = v.score, v.max, triOf(v.passed), triOf(v.failed)
+}
+
 func scanCall(rows driver.Rows) (event.Record, error) {
 	var s envelopeScan
+	var ev evaluationScan
 	var channel, caller, queue, agent, toQueue, toAgent, toDept, endedBy, rating, team string
-	err := rows.Scan(&s.id, &s.typ, &s.ts, &s.tsMs, &s.center, &s.entity,
-		&channel, &caller, &queue, &agent, &toQueue, &toAgent, &toDept, &endedBy, &rating, &team,
-		&s.v, &s.attrs, &s.topic, &s.partition, &s.offset, &s.ingested)
+	dest := []any{&s.id, &s.typ, &s.ts, &s.tsMs, &s.center, &s.entity,
+		&channel, &caller, &queue, &agent, &toQueue, &toAgent, &toDept, &endedBy, &rating, &team}
+	dest = append(append(dest, ev.targets()...), &s.v, &s.attrs, &s.topic, &s.partition, &s.offset, &s.ingested)
+	err := rows.Scan(dest...)
 	rating2, _ := event.ParseRating(rating)
-	rec := s.record(event.Event{CallID: s.entity, Channel: event.ChannelOf(channel), CallerHash: caller,
+	e := event.Event{CallID: s.entity, Channel: event.ChannelOf(channel), CallerHash: caller,
 		Queue: queue, AgentID: agent, ToQueue: toQueue, ToAgentID: toAgent, ToDepartmentID: toDept,
-		EndedBy: event.EndedByOf(endedBy), Rating: rating2, Team: team})
-	return rec, err
+		EndedBy: event.EndedByOf(endedBy), Rating: rating2, Team: team}
+	ev.into(&e)
+	return s.record(e), err
 }
 
 func scanTicket(rows driver.Rows) (event.Record, error) {
 	var s envelopeScan
+	var ev evaluationScan
 	var callID, category, urgency, channel, caller, subject, dept, limit, reason, rating string
 	var deadline int64
 	var reached, resolved *uint8
-	err := rows.Scan(&s.id, &s.typ, &s.ts, &s.tsMs, &s.center, &s.entity,
+	dest := []any{&s.id, &s.typ, &s.ts, &s.tsMs, &s.center, &s.entity,
 		&callID, &category, &urgency, &channel, &caller, &subject, &dept, &deadline, &limit, &reason,
-		&reached, &resolved, &rating, &s.v, &s.attrs, &s.topic, &s.partition, &s.offset, &s.ingested)
+		&reached, &resolved, &rating}
+	dest = append(append(dest, ev.targets()...), &s.v, &s.attrs, &s.topic, &s.partition, &s.offset, &s.ingested)
+	err := rows.Scan(dest...)
 	l, _ := event.ParseLimit(limit)
 	rating2, _ := event.ParseRating(rating)
-	rec := s.record(event.Event{TicketID: s.entity, CallID: callID, Category: event.CategoryOf(category),
+	e := event.Event{TicketID: s.entity, CallID: callID, Category: event.CategoryOf(category),
 		Urgency: event.UrgencyOf(urgency), Channel: event.ChannelOf(channel), CallerHash: caller, Subject: subject,
 		DepartmentID: dept, Deadline: deadline, TimeLimit: l, Reason: reason,
-		Reached: triOf(reached), Resolved: triOf(resolved), Rating: rating2})
-	return rec, err
+		Reached: triOf(reached), Resolved: triOf(resolved), Rating: rating2}
+	ev.into(&e)
+	return s.record(e), err
 }
 
 func triOf(v *uint8) event.Tri {
@@ -95,7 +119,7 @@ GROUP BY ind, bucket, center_id, queue, channel, agent_id, team`, r.db, CallStat
 		if err := rows.Scan(&c.Indicator, &bucket, &center, &queue, &channel, &agent, &team, &c.Num, &c.Den, &c.N); err != nil {
 			return err
 		}
-		c.Bucket, c.Dims = bucket.UnixMilli(), []string{center, queue, channel, agent, team}
+		c.Bucket, c.Dims, c.Entity = bucket.UnixMilli(), []string{center, queue, channel, agent, team}, profile.Calls
 		st.Cells = append(st.Cells, c)
 		return nil
 	})
@@ -112,7 +136,7 @@ GROUP BY ind, bucket, center_id, dept, category, channel, urgency`, r.db, Ticket
 		if err := rows.Scan(&c.Indicator, &bucket, &center, &dept, &cat, &ch, &urg, &c.Num, &c.Den, &c.N); err != nil {
 			return err
 		}
-		c.Bucket, c.Dims = bucket.UnixMilli(), []string{center, dept, cat, ch, urg}
+		c.Bucket, c.Dims, c.Entity = bucket.UnixMilli(), []string{center, dept, cat, ch, urg}, profile.Tickets
 		st.Cells = append(st.Cells, c)
 		return nil
 	})

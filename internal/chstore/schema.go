@@ -224,6 +224,26 @@ var Migrations = []Migration{
 	{5, "daily aggregates: contributions by day, their sums by centre and day; the open-ticket backlog", func(d ddl) []string {
 		return append(append(append(d.contribDaysTable(), d.dailyTable()...), d.backfillDays()...), d.backlogTable()...)
 	}},
+	{6, "quality inspection (revision 1.2): call.evaluated and ticket.evaluated in the raw tables", func(d ddl) []string {
+		var out []string
+		for _, t := range []struct{ name, id, after string }{{RawCallTable, "call_id", "team"}, {RawTicketTable, "ticket_id", "rating"}} {
+			is := event.Type.IsCall
+			if t.name == RawTicketTable {
+				is = event.Type.IsTicket
+			}
+			shardBy := "cityHash64(" + t.id + ")"
+			// Enum values only added: a metadata change, the stored codes stay.
+			out = append(out, d.alter(t.name, shardBy, "MODIFY COLUMN type "+typeEnum(is))...)
+			after := t.after
+			for _, col := range []string{"evaluation_id String DEFAULT ''", "form " + d.dim() + " DEFAULT ''",
+				"score Float64 DEFAULT 0", "max_score Float64 DEFAULT 0", "passed Nullable(UInt8)", "auto_fail Nullable(UInt8)",
+				"evaluator " + d.dim() + " DEFAULT ''"} {
+				out = append(out, d.alter(t.name, shardBy, "ADD COLUMN "+col+" AFTER "+after)...)
+				after = strings.Fields(col)[0]
+			}
+		}
+		return out
+	}},
 }
 
 // addColumn renders ALTER TABLE … ADD COLUMN col AFTER after. On a
@@ -233,11 +253,16 @@ var Migrations = []Migration{
 // again over them. 18.16 has no IF NOT EXISTS: apply takes "already
 // exists" as done, so a migration stopped half way is run again.
 func (d ddl) addColumn(name, shardBy, col, after string) []string {
+	return d.alter(name, shardBy, "ADD COLUMN "+col+" AFTER "+after)
+}
+
+// alter renders ALTER TABLE … clause, on a cluster as addColumn says.
+func (d ddl) alter(name, shardBy, clause string) []string {
 	if d.cluster == "" {
-		return []string{fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN %s AFTER %s", d.db, name, col, after)}
+		return []string{fmt.Sprintf("ALTER TABLE %s.%s %s", d.db, name, clause)}
 	}
 	return []string{
-		fmt.Sprintf("ALTER TABLE %s.%s_local ON CLUSTER %s ADD COLUMN %s AFTER %s", d.db, name, d.cluster, col, after),
+		fmt.Sprintf("ALTER TABLE %s.%s_local ON CLUSTER %s %s", d.db, name, d.cluster, clause),
 		fmt.Sprintf("DROP TABLE IF EXISTS %s.%s ON CLUSTER %s", d.db, name, d.cluster),
 		d.distributed(name, shardBy),
 	}

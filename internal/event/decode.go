@@ -1,6 +1,7 @@
 package event
 
 import (
+	"math"
 	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
@@ -51,12 +52,20 @@ const (
 	fReached
 	fResolved
 	fTeam
+	fEvaluationID
+	fForm
+	fScore
+	fMaxScore
+	fPassed
+	fAutoFail
+	fEvaluator
 	numFields
 )
 
 var fieldNames = [numFields]string{"event_id", "type", "ts", "center_id", "call_id", "ticket_id", "v", "attrs",
 	"channel", "caller", "queue", "agent_id", "to_queue", "to_agent_id", "to_department_id", "ended_by", "rating",
-	"category", "urgency", "subject", "department_id", "deadline", "time_limit", "reason", "reached", "resolved", "team"}
+	"category", "urgency", "subject", "department_id", "deadline", "time_limit", "reason", "reached", "resolved", "team",
+	"evaluation_id", "form", "score", "max_score", "passed", "auto_fail", "evaluator"}
 
 // fieldOf maps a key to its field; unknown keys are ignored (the contract
 // lists what is rejected, and an extra key is not among it).
@@ -116,6 +125,20 @@ func fieldOf(key []byte) (field, bool) {
 		return fResolved, true
 	case "team":
 		return fTeam, true
+	case "evaluation_id":
+		return fEvaluationID, true
+	case "form":
+		return fForm, true
+	case "score":
+		return fScore, true
+	case "max_score":
+		return fMaxScore, true
+	case "passed":
+		return fPassed, true
+	case "auto_fail":
+		return fAutoFail, true
+	case "evaluator":
+		return fEvaluator, true
 	}
 	return 0, false
 }
@@ -281,6 +304,34 @@ var typeFields = [numTypes]func(*Decoder, *fields, *Event){
 	},
 	TicketClosed:   nothing,
 	TicketReopened: func(_ *Decoder, f *fields, e *Event) { e.Reason = f.str(fReason) },
+	CallEvaluated: func(d *Decoder, f *fields, e *Event) {
+		e.AgentID = f.ident(fAgentID)
+		d.evaluation(f, e)
+	},
+	TicketEvaluated: func(d *Decoder, f *fields, e *Event) {
+		e.DepartmentID = f.ident(fDepartmentID)
+		d.evaluation(f, e)
+	},
+}
+
+// evaluation reads the fields of a quality-inspection result.
+func (d *Decoder) evaluation(f *fields, e *Event) {
+	e.EvaluationID = f.nonEmpty(fEvaluationID, MaxIDLen)
+	e.Form = f.ident(f.presentNonEmpty(fForm))
+	e.Score = f.number(fScore)
+	e.MaxScore = f.number(fMaxScore)
+	e.Passed = f.boolean(fPassed, false)
+	e.AutoFail = f.boolean(fAutoFail, false)
+	e.Evaluator = f.ident(fEvaluator)
+	switch {
+	case f.err != nil:
+	case e.Score < 0:
+		f.fail(reject(ReasonInvalidField, "score", "%v is negative", e.Score))
+	case e.MaxScore <= 0:
+		f.fail(reject(ReasonInvalidField, "max_score", "%v: want a number > 0", e.MaxScore))
+	case e.Score > e.MaxScore:
+		f.fail(reject(ReasonInvalidField, "score", "%v is above max_score %v", e.Score, e.MaxScore))
+	}
 }
 
 func nothing(*Decoder, *fields, *Event)              {}
@@ -379,21 +430,58 @@ func (f *fields) required(k field) string { return string(f.bytes(k, true)) }
 
 // eventID returns event_id: absent is a missing field; empty or longer than
 // MaxIDLen characters is an invalid one (events-v1, bad input).
-func (f *fields) eventID() string {
-	if !f.has(fEventID) {
-		return f.required(fEventID)
+func (f *fields) eventID() string { return f.nonEmpty(fEventID, MaxIDLen) }
+
+// nonEmpty returns a required string field of 1..maxLen characters:
+// absent is a missing field, empty or longer an invalid one.
+func (f *fields) nonEmpty(k field, maxLen int) string {
+	if !f.has(k) {
+		return f.required(k)
 	}
-	b := f.bytes(fEventID, false)
+	b := f.bytes(k, false)
 	if f.err != nil {
 		return ""
 	}
 	switch n := utf8.RuneCount(b); {
 	case n == 0:
-		f.fail(reject(ReasonInvalidField, "event_id", "empty"))
-	case n > MaxIDLen:
-		f.fail(reject(ReasonInvalidField, "event_id", "longer than %d characters", MaxIDLen))
+		f.fail(reject(ReasonInvalidField, fieldNames[k], "empty"))
+	case n > maxLen:
+		f.fail(reject(ReasonInvalidField, fieldNames[k], "longer than %d characters", maxLen))
 	}
 	return string(b)
+}
+
+// presentNonEmpty checks that a required field is present (else missing)
+// and not empty (else invalid), and returns k for reading it.
+func (f *fields) presentNonEmpty(k field) field {
+	if !f.has(k) {
+		f.fail(reject(ReasonMissingField, fieldNames[k], "required field is missing"))
+	} else if b := f.bytes(k, false); b != nil && len(b) == 0 {
+		f.fail(reject(ReasonInvalidField, fieldNames[k], "empty"))
+	}
+	return k
+}
+
+// number returns a required JSON number (a draft: its decimal text).
+func (f *fields) number(k field) float64 {
+	if !f.has(k) {
+		f.fail(reject(ReasonMissingField, fieldNames[k], "required field is missing"))
+		return 0
+	}
+	if f.text != nil {
+		return f.draftNumber(k)
+	}
+	v := f.get(k)
+	if v.Type() != fastjson.TypeNumber {
+		f.fail(reject(ReasonInvalidField, fieldNames[k], "want a number, got %s", v.Type()))
+		return 0
+	}
+	n, err := v.Float64()
+	if err != nil || math.IsInf(n, 0) {
+		f.fail(reject(ReasonInvalidField, fieldNames[k], "%s is not a finite number", truncate(v.String())))
+		return 0
+	}
+	return n
 }
 
 // ident returns an optional identifier (queue, agent, department), shared

@@ -72,6 +72,12 @@ func TestDecodeAcceptsEveryType(t *testing.T) {
 		{ticket("ticket.callback", `,"reached":false`), event.Event{Type: event.TicketCallback, TicketID: "t1", Reached: event.False}},
 		{ticket("ticket.closed", ``), event.Event{Type: event.TicketClosed, TicketID: "t1"}},
 		{ticket("ticket.reopened", `,"reason":"不满意"`), event.Event{Type: event.TicketReopened, TicketID: "t1", Reason: "不满意"}},
+		{call("call.evaluated", `,"evaluation_id":"ev-88","form":"voice-2026","score":86.5,"max_score":100,"evaluator":"qa3","agent_id":"a7","auto_fail":false`),
+			event.Event{Type: event.CallEvaluated, CallID: "k1", EvaluationID: "ev-88", Form: "voice-2026", Score: 86.5, MaxScore: 100,
+				Evaluator: "qa3", AgentID: "a7", AutoFail: event.False}},
+		{ticket("ticket.evaluated", `,"evaluation_id":"tv-1","form":"ticket-2026","score":0,"max_score":10,"passed":true,"department_id":"housing"`),
+			event.Event{Type: event.TicketEvaluated, TicketID: "t1", EvaluationID: "tv-1", Form: "ticket-2026", MaxScore: 10,
+				Passed: event.True, DepartmentID: "housing"}},
 	}
 	seen := map[event.Type]bool{}
 	d := event.Decoder{HashCaller: hash}
@@ -163,6 +169,17 @@ func TestDecodeRejects(t *testing.T) {
 		{"callback bad rating", ticket("ticket.callback", `,"reached":true,"rating":"ok"`), event.ReasonInvalidEnum, "rating"},
 		{"version 2", call("call.queued", `,"queue":"q","v":2`), event.ReasonInvalidField, "v"},
 		{"attrs not object", call("call.queued", `,"queue":"q","attrs":[1]`), event.ReasonInvalidField, "attrs"},
+		{"evaluation no id", call("call.evaluated", `,"form":"f","score":1,"max_score":2`), event.ReasonMissingField, "evaluation_id"},
+		{"evaluation empty id", call("call.evaluated", `,"evaluation_id":"","form":"f","score":1,"max_score":2`), event.ReasonInvalidField, "evaluation_id"},
+		{"evaluation no form", call("call.evaluated", `,"evaluation_id":"v","score":1,"max_score":2`), event.ReasonMissingField, "form"},
+		{"evaluation empty form", ticket("ticket.evaluated", `,"evaluation_id":"v","form":"","score":1,"max_score":2`), event.ReasonInvalidField, "form"},
+		{"evaluation no score", call("call.evaluated", `,"evaluation_id":"v","form":"f","max_score":2`), event.ReasonMissingField, "score"},
+		{"evaluation no max", call("call.evaluated", `,"evaluation_id":"v","form":"f","score":1`), event.ReasonMissingField, "max_score"},
+		{"score a string", call("call.evaluated", `,"evaluation_id":"v","form":"f","score":"86","max_score":100`), event.ReasonInvalidField, "score"},
+		{"score negative", call("call.evaluated", `,"evaluation_id":"v","form":"f","score":-1,"max_score":100`), event.ReasonInvalidField, "score"},
+		{"max score zero", ticket("ticket.evaluated", `,"evaluation_id":"v","form":"f","score":0,"max_score":0`), event.ReasonInvalidField, "max_score"},
+		{"score above max", call("call.evaluated", `,"evaluation_id":"v","form":"f","score":101,"max_score":100`), event.ReasonInvalidField, "score"},
+		{"passed not bool", call("call.evaluated", `,"evaluation_id":"v","form":"f","score":1,"max_score":2,"passed":"yes"`), event.ReasonInvalidField, "passed"},
 	}
 	d := event.Decoder{MaxBytes: 300}
 	covered := map[event.Reason]bool{}

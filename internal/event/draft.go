@@ -2,6 +2,9 @@ package event
 
 import (
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
 	"unsafe"
 )
 
@@ -13,7 +16,8 @@ type Draft struct {
 	vals [numFields]draftValue
 }
 
-// draftValue is a field of a draft: a string or a boolean.
+// draftValue is a field of a draft: a string, a boolean or a number (its
+// decimal text).
 type draftValue struct {
 	kind uint8
 	s    string
@@ -24,6 +28,7 @@ const (
 	draftString
 	draftTrue
 	draftFalse
+	draftNumber
 )
 
 // Reset empties the draft for the next event.
@@ -47,6 +52,15 @@ func (dr *Draft) SetBool(name string, value bool) error {
 		if value {
 			dr.vals[k].kind = draftTrue
 		}
+	}
+	return err
+}
+
+// SetNumber gives a field a number, as its decimal text ("86", "92.5").
+func (dr *Draft) SetNumber(name, text string) error {
+	k, err := draftField(name)
+	if err == nil {
+		dr.vals[k] = draftValue{kind: draftNumber, s: text}
 	}
 	return err
 }
@@ -113,4 +127,19 @@ func (f *fields) draftBool(k field, required bool) Tri {
 	return Unset
 }
 
-var draftKinds = [...]string{draftUnset: "nothing", draftString: "string", draftTrue: "true", draftFalse: "false"}
+// draftNumber is number for a draft's field.
+func (f *fields) draftNumber(k field) float64 {
+	v := f.text[k]
+	if v.kind != draftNumber {
+		f.fail(reject(ReasonInvalidField, fieldNames[k], "want a number, got %s", draftKinds[v.kind]))
+		return 0
+	}
+	n, err := strconv.ParseFloat(strings.TrimSpace(v.s), 64)
+	if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
+		f.fail(reject(ReasonInvalidField, fieldNames[k], "%q is not a number", truncate(v.s)))
+		return 0
+	}
+	return n
+}
+
+var draftKinds = [...]string{draftUnset: "nothing", draftString: "string", draftTrue: "true", draftFalse: "false", draftNumber: "number"}

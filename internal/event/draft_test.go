@@ -3,6 +3,7 @@ package event_test
 import (
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"testing"
 
 	"github.com/hotlineqc/hotlineqc/internal/event"
@@ -26,6 +27,8 @@ func TestDraftDecodesAsJSON(t *testing.T) {
 		{"event_id": "e13", "type": "ticket.extended", "ts": "2026-10-09T09:00:00+08:00", "center_id": "c1", "ticket_id": "t1", "deadline": "2026-10-20"},
 		{"event_id": "e14", "type": "call.rated", "ts": "2026-10-09T09:00:00+08:00", "center_id": "c1", "call_id": "k1", "rating": ""},
 		{"event_id": "e15", "type": "call.answered", "ts": "2026-10-09T09:00:00+08:00", "center_id": "c1", "call_id": "k1", "agent_id": "a", "team": "外包一组"},
+		{"event_id": "e16", "type": "call.evaluated", "ts": "2026-10-09T09:00:00+08:00", "center_id": "c1", "call_id": "k1", "evaluation_id": "v1", "form": "f", "score": 86.5, "max_score": 100.0, "auto_fail": true},
+		{"event_id": "e17", "type": "ticket.evaluated", "ts": "2026-10-09T09:00:00+08:00", "center_id": "c1", "ticket_id": "t1", "evaluation_id": "v1", "form": "f", "score": 12.0, "max_score": 10.0},
 		{"event_id": "e11", "type": "ticket.created", "ts": "2026-10-09T09:00:00Z", "center_id": "c1", "ticket_id": "t1", "category": "complaint", "urgency": "urgent", "channel": "web", "caller": "13800138000", "subject": "x"},
 	}
 	hash := func(s string) string { return "h" + s }
@@ -42,6 +45,10 @@ func TestDraftDecodesAsJSON(t *testing.T) {
 				}
 			case bool:
 				dr.SetBool(k, v)
+			case float64:
+				if err := dr.SetNumber(k, strconv.FormatFloat(v, 'g', -1, 64)); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
 		var got event.Event

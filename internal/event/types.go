@@ -33,6 +33,9 @@ const (
 	TicketCallback
 	TicketClosed
 	TicketReopened
+	// Revision 1.2, appended so that the stored type codes of v1 stay.
+	CallEvaluated
+	TicketEvaluated
 	numTypes
 )
 
@@ -62,6 +65,8 @@ var typeNames = [numTypes]string{
 	TicketCallback:         "ticket.callback",
 	TicketClosed:           "ticket.closed",
 	TicketReopened:         "ticket.reopened",
+	CallEvaluated:          "call.evaluated",
+	TicketEvaluated:        "ticket.evaluated",
 }
 
 // String returns the wire name of t, for example "call.queued".
@@ -73,12 +78,15 @@ func (t Type) String() string {
 }
 
 // IsCall reports whether t is a call.* event.
-func (t Type) IsCall() bool { return t >= CallArrived && t <= CallRated }
+func (t Type) IsCall() bool { return t >= CallArrived && t <= CallRated || t == CallEvaluated }
 
 // IsTicket reports whether t is a ticket.* event.
-func (t Type) IsTicket() bool { return t >= TicketCreated && t <= TicketReopened }
+func (t Type) IsTicket() bool {
+	return t >= TicketCreated && t <= TicketReopened || t == TicketEvaluated
+}
 
-// Types returns every valid event type in contract order.
+// Types returns every valid event type in the order of their codes (v1's
+// in contract order, then revision 1.2's).
 func Types() []Type {
 	out := make([]Type, 0, numTypes-1)
 	for t := CallArrived; t < numTypes; t++ {
@@ -131,7 +139,20 @@ type Event struct {
 	Reason       string
 	Reached      Tri
 	Resolved     Tri
+
+	// Quality inspection (质检: call.evaluated, ticket.evaluated; revision
+	// 1.2). A later evaluation with the same EvaluationID is its review.
+	EvaluationID string
+	Form         string
+	Score        float64
+	MaxScore     float64
+	Passed       Tri
+	AutoFail     Tri
+	Evaluator    string
 }
+
+// Evaluation reports whether t is a quality-inspection result.
+func (t Type) Evaluation() bool { return t == CallEvaluated || t == TicketEvaluated }
 
 // Origin says where a message came from: its Kafka topic, partition and
 // offset, or for a file the file name as Topic and the line number as Offset

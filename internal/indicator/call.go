@@ -18,6 +18,7 @@ type cev struct {
 	team    string // answered: the agent's team or operator
 	channel event.Channel
 	rating  event.Rating
+	ev      *evaluation // call.evaluated
 }
 
 // less orders call events by time, then by content, so that the order
@@ -58,7 +59,7 @@ type call struct {
 
 // add takes e into the call (see addResult).
 func (c *call) add(e *event.Event) addResult {
-	v := cev{eid: e.ID, h: contentHash(e), ts: e.TS, typ: e.Type, channel: e.Channel, rating: e.Rating}
+	v := cev{eid: e.ID, h: contentHash(e), ts: e.TS, typ: e.Type, channel: e.Channel, rating: e.Rating, ev: evaluationOf(e)}
 	switch e.Type {
 	case event.CallQueued, event.CallAbandoned:
 		v.s = e.Queue
@@ -96,6 +97,7 @@ type callFact struct {
 	ratingTS                                     int64
 	arrived                                      bool
 	none                                         bool // no event at or before the cutoff
+	qa                                           qaFact
 }
 
 // fact derives the call's fact from its events at or before cutoff. Ties
@@ -106,10 +108,12 @@ func (c *call) fact(cutoff int64) callFact {
 	f := callFact{channel: event.ChannelVoice}
 	var arrived, first int64 = -1, -1
 	var holdStart int64 = -1
+	upto := 0 // the events at or before the cutoff: the first ones of evs
 	for _, v := range c.evs {
 		if v.ts > cutoff {
 			break
 		}
+		upto++
 		if first < 0 {
 			first = v.ts
 		}
@@ -145,7 +149,13 @@ func (c *call) fact(cutoff int64) callFact {
 			f.wrapped, f.wrapTS = true, v.ts
 		case event.CallRated:
 			f.rating, f.ratingTS = v.rating, v.ts
+		case event.CallEvaluated:
+			f.qa.standing = -1 // marks: evaluations to read below
 		}
+	}
+	if f.qa.standing < 0 {
+		f.qa = qaOf(c.evs[:upto], func(v *cev) (int64, *evaluation) { return v.ts, v.ev },
+			func(v *cev) []byte { return v.canonical(c.center, c.id) })
 	}
 	f.arrived = arrived >= 0
 	if holdStart >= 0 && f.ended && f.endTS > holdStart {
@@ -198,6 +208,7 @@ func (e *Engine) callContribs(c *call, f callFact, out []contrib) []contrib {
 		v.withinSL = f.answered && v.wait <= r.slThresholdMs
 	}
 	v.satisfied = e.satisfied[f.rating]
+	v.qaPasses = f.qa.passes(r.passPercent)
 	for _, ind := range cat.calls {
 		if num, den, ok := cat.defs[ind].call(v); ok {
 			out = e.put(out, ind, f.anchor, dims, num, den)

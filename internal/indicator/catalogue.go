@@ -15,7 +15,8 @@ import (
 // aggregate slots and stored contributions, the profile checks of its
 // targets, its metric series, its dashboard unit and its export columns.
 //
-// Exactly one function is set:
+// A call or ticket function, or both (qa_reviews: calls' and tickets'), or
+// a snapshot:
 //   - call yields one call's contribution from the call's view; ok false
 //     leaves the call out of the indicator.
 //   - ticket adds one ticket's contributions (one per dispatch, callback,
@@ -31,6 +32,9 @@ type Def struct {
 	// sampled: the live metrics observe each call's amount once, as a
 	// histogram sample (wait, handle time).
 	sampled bool
+	// always: a count shown, zero or not, for every window and dimensions
+	// where its entity has any result (calls_offered, ..., tickets_created).
+	always bool
 }
 
 // callView is what a call's indicators read: the call's fact with the
@@ -42,6 +46,7 @@ type callView struct {
 	withinSL  bool  // answered within the service-level threshold
 	slDen     bool  // in the service level's denominator
 	satisfied bool  // rated, in the satisfied set
+	qaPasses  bool  // every standing evaluation passes
 }
 
 // ticketSnap is what a snapshot indicator reads of a ticket.
@@ -56,11 +61,11 @@ func target(op string, v float64) *profile.Target { return &profile.Target{Op: o
 var catalogue = []Def{
 	// Calls: anchored at the offer (first call.queued), else the arrival.
 	{Indicator: profile.Indicator{ID: "calls_offered", Name: "人工服务请求量", Kind: profile.Count, Entity: profile.Calls, Unit: profile.Number, Anchor: "offer"},
-		call: func(v *callView) (int64, int64, bool) { return b2i(v.counted), 0, v.offered }},
+		call: func(v *callView) (int64, int64, bool) { return b2i(v.counted), 0, v.offered }, always: true},
 	{Indicator: profile.Indicator{ID: "calls_answered", Name: "人工接通量", Kind: profile.Count, Entity: profile.Calls, Unit: profile.Number, Anchor: "offer"},
-		call: func(v *callView) (int64, int64, bool) { return b2i(v.answered), 0, v.offered }},
+		call: func(v *callView) (int64, int64, bool) { return b2i(v.answered), 0, v.offered }, always: true},
 	{Indicator: profile.Indicator{ID: "calls_abandoned", Name: "放弃量", Kind: profile.Count, Entity: profile.Calls, Unit: profile.Number, Anchor: "offer"},
-		call: func(v *callView) (int64, int64, bool) { return b2i(v.abandoned && v.counted), 0, v.offered }},
+		call: func(v *callView) (int64, int64, bool) { return b2i(v.abandoned && v.counted), 0, v.offered }, always: true},
 	{Indicator: profile.Indicator{ID: "answer_rate", Name: "人工接通率", Kind: profile.Rate, Entity: profile.Calls, Unit: profile.Ratio, Anchor: "offer", Target: target(">=", 0.95)},
 		call: func(v *callView) (int64, int64, bool) { return b2i(v.answered), b2i(v.counted), v.offered }},
 	{Indicator: profile.Indicator{ID: profile.ServiceLevelID, Name: "15秒接通率", Kind: profile.Rate, Entity: profile.Calls, Unit: profile.Ratio, Anchor: "offer", Target: target(">=", 0.80)},
@@ -94,7 +99,8 @@ var catalogue = []Def{
 			if ev.f.created {
 				ev.at(ind, ev.f.createdTS, 1, 0)
 			}
-		}},
+		}, always: true},
+
 	{Indicator: profile.Indicator{ID: "first_contact_resolution_rate", Name: "一次办结率", Kind: profile.Rate, Entity: profile.Tickets, Unit: profile.Ratio, Anchor: "created", Target: target(">=", 0.90)},
 		ticket: func(ev *ticketEval, ind id) {
 			if ev.f.created {
@@ -174,6 +180,43 @@ var catalogue = []Def{
 				}
 			}
 		}},
+
+	// Quality inspection (质检, revision 1.2): calls in the window of their
+	// offer, tickets in that of their creation; the evaluations standing
+	// at the evaluation time.
+	{Indicator: profile.Indicator{ID: "call_qa_coverage_rate", Name: "话务质检覆盖率", Kind: profile.Rate, Entity: profile.Calls, Unit: profile.Ratio, Anchor: "offer", Target: target(">=", 0.03)},
+		call: func(v *callView) (int64, int64, bool) { return b2i(v.qa.standing > 0), 1, v.answered }},
+	{Indicator: profile.Indicator{ID: "call_qa_pass_rate", Name: "话务质检合格率", Kind: profile.Rate, Entity: profile.Calls, Unit: profile.Ratio, Anchor: "offer", Target: target(">=", 0.95)},
+		call: func(v *callView) (int64, int64, bool) { return b2i(v.qaPasses), 1, v.qa.standing > 0 }},
+	{Indicator: profile.Indicator{ID: "call_qa_avg_percent", Name: "话务质检平均得分", Kind: profile.Mean, Entity: profile.Calls, Unit: profile.Percent, Anchor: "offer"},
+		call: func(v *callView) (int64, int64, bool) { return v.qa.percent, int64(v.qa.standing), v.qa.standing > 0 }},
+	{Indicator: profile.Indicator{ID: "ticket_qa_coverage_rate", Name: "工单质检覆盖率", Kind: profile.Rate, Entity: profile.Tickets, Unit: profile.Ratio, Anchor: "created"},
+		ticket: func(ev *ticketEval, ind id) {
+			if ev.f.created {
+				ev.at(ind, ev.f.createdTS, b2i(ev.f.qa.standing > 0), 1)
+			}
+		}},
+	{Indicator: profile.Indicator{ID: "ticket_qa_pass_rate", Name: "工单质检合格率", Kind: profile.Rate, Entity: profile.Tickets, Unit: profile.Ratio, Anchor: "created", Target: target(">=", 0.95)},
+		ticket: func(ev *ticketEval, ind id) {
+			if f := ev.f; f.created && f.qa.standing > 0 {
+				ev.at(ind, f.createdTS, b2i(f.qa.passes(ev.e.rules.passPercent)), 1)
+			}
+		}},
+	{Indicator: profile.Indicator{ID: "ticket_qa_avg_percent", Name: "工单质检平均得分", Kind: profile.Mean, Entity: profile.Tickets, Unit: profile.Percent, Anchor: "created"},
+		ticket: func(ev *ticketEval, ind id) {
+			if f := ev.f; f.created && f.qa.standing > 0 {
+				ev.at(ind, f.createdTS, f.qa.percent, int64(f.qa.standing))
+			}
+		}},
+	// Reviews of calls and of tickets, each in its own window and
+	// dimensions; counted where something was evaluated.
+	{Indicator: profile.Indicator{ID: "qa_reviews", Name: "复核量", Kind: profile.Count, Entity: profile.Calls, Unit: profile.Number, Anchor: "offer; created"},
+		call: func(v *callView) (int64, int64, bool) { return int64(v.qa.reviews), 0, v.qa.standing > 0 },
+		ticket: func(ev *ticketEval, ind id) {
+			if f := ev.f; f.created && f.qa.standing > 0 {
+				ev.at(ind, f.createdTS, int64(f.qa.reviews), 0)
+			}
+		}},
 }
 
 // entityDims are the dimensions of each entity's indicators, in tuple order.
@@ -214,8 +257,8 @@ func (t *tables) declare(d Def) {
 	if len(t.defs) == 1<<indBits {
 		panic(fmt.Sprintf("indicator %s: the aggregate key holds %d indicators", d.ID, 1<<indBits))
 	}
-	if n := b2i(d.call != nil) + b2i(d.ticket != nil) + b2i(d.snapshot != nil); n != 1 {
-		panic(fmt.Sprintf("indicator %s: %d counting functions, want one", d.ID, n))
+	if (d.call == nil && d.ticket == nil) == (d.snapshot == nil) {
+		panic(fmt.Sprintf("indicator %s: want a call or ticket function, or a snapshot", d.ID))
 	}
 	i := id(len(t.defs))
 	t.byName[d.ID] = i
@@ -223,15 +266,16 @@ func (t *tables) declare(d Def) {
 	if _, ok := t.marker[d.Entity]; !ok {
 		t.marker[d.Entity] = i
 	}
-	switch {
-	case d.call != nil:
+	if d.call != nil {
 		t.calls = append(t.calls, i)
-	case d.ticket != nil:
+	}
+	if d.ticket != nil {
 		t.tickets = append(t.tickets, i)
-	default:
+	}
+	if d.snapshot != nil {
 		t.snapshots = append(t.snapshots, i)
 	}
-	if d.Kind == profile.Count && d.snapshot == nil {
+	if d.always {
 		t.presence[d.Entity] = append(t.presence[d.Entity], i)
 	}
 }

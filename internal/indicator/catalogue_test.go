@@ -41,7 +41,7 @@ func TestEveryIndicatorIsDeclaredWhole(t *testing.T) {
 	units := map[profile.Kind][]profile.Unit{
 		profile.Count: {profile.Number},
 		profile.Rate:  {profile.Ratio},
-		profile.Mean:  {profile.Seconds, profile.WorkingDays},
+		profile.Mean:  {profile.Seconds, profile.WorkingDays, profile.Percent},
 	}
 	for i, d := range cat.defs {
 		ind := d.Indicator
@@ -63,8 +63,8 @@ func TestEveryIndicatorIsDeclaredWhole(t *testing.T) {
 		}
 		switch {
 		case d.call != nil && ind.Entity != profile.Calls,
-			(d.ticket != nil || d.snapshot != nil) && ind.Entity != profile.Tickets:
-			t.Errorf("%s: counting function of another entity", ind.ID)
+			d.call == nil && ind.Entity != profile.Tickets:
+			t.Errorf("%s: its entity %d is not that of its first counting function", ind.ID, ind.Entity)
 		}
 		if ind.Target != nil {
 			if ind.Kind != profile.Rate {

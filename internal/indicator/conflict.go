@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"hash/maphash"
+	"math"
 	"sort"
 	"strconv"
 	"time"
@@ -54,6 +55,14 @@ func contentHash(e *event.Event) uint64 {
 	for _, s := range [...]string{e.CallID, e.TicketID, e.CallerHash, e.Queue, e.AgentID, e.ToQueue,
 		e.ToAgentID, e.ToDepartmentID, e.Subject, e.DepartmentID, e.Reason, e.Team} {
 		str(s)
+	}
+	if e.Type.Evaluation() {
+		for _, s := range [...]string{e.EvaluationID, e.Form, e.Evaluator} {
+			str(s)
+		}
+		num(int64(math.Float64bits(e.Score)))
+		num(int64(math.Float64bits(e.MaxScore)))
+		num(int64(e.Passed)<<8 | int64(e.AutoFail))
 	}
 	num(int64(len(e.Attrs)))
 	b = append(b, e.Attrs...)
@@ -128,7 +137,24 @@ func (v *cev) canonical(center, id string) []byte {
 	case event.CallRated:
 		c.str("rating", v.rating.String())
 	}
+	c.evaluation(v.ev)
 	return c.bytes()
+}
+
+// evaluation adds a quality-inspection result's fields.
+func (c canon) evaluation(v *evaluation) {
+	if v == nil {
+		return
+	}
+	c.str("evaluation_id", v.id)
+	c.str("form", v.form)
+	c.str("agent_id", v.agent)
+	c.str("department_id", v.dept)
+	c.str("evaluator", v.evaluator)
+	c["score"] = strconv.FormatFloat(v.score, 'g', -1, 64)
+	c["max_score"] = strconv.FormatFloat(v.max, 'g', -1, 64)
+	c.tri("passed", v.passed)
+	c.tri("auto_fail", v.autoFail)
 }
 
 func (v *tev) canonical(center, id string) []byte {
@@ -153,5 +179,6 @@ func (v *tev) canonical(center, id string) []byte {
 		c.str("urgency", v.urgency.String())
 		c.str("channel", v.channel.String())
 	}
+	c.evaluation(v.ev)
 	return c.bytes()
 }

@@ -50,7 +50,8 @@ type rules struct {
 	shortAbandonMs int64
 	excludeShort   bool
 	closureByReply bool
-	firstDispatch  bool // resolve_clock: first_dispatch
+	firstDispatch  bool    // resolve_clock: first_dispatch
+	passPercent    float64 // qa.pass_percent
 }
 
 // Engine is an incremental state machine over events. Apply events in any

@@ -63,6 +63,7 @@ func newCentre(idx int, p *profile.Profile, cal *workday.Calendar) *centre {
 		excludeShort:   p.Calls.ExcludeShortAbandons,
 		closureByReply: p.Tickets.OnTimeClosure.WindowBy == profile.ByReply,
 		firstDispatch:  p.Tickets.ResolveClock == profile.FirstDispatch,
+		passPercent:    p.QA.PassPercent,
 	}
 	switch sl.Denominator {
 	case profile.DenomOffered:

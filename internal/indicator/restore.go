@@ -14,6 +14,9 @@ type Cell struct {
 	Dims      []string // the family's dims tuple (CallDims or TicketDims)
 	Num, Den  int64
 	N         int64 // how many contributions
+	// Entity whose dims tuple Dims is; zero: the indicator's own (an
+	// indicator of calls and tickets, qa_reviews, needs it said).
+	Entity profile.Entity
 }
 
 // StoredTicket is what overdue_open needs of a stored ticket.
@@ -33,7 +36,10 @@ func Restore(ps *Profiles, cells []Cell, tickets []StoredTicket, asOf int64) *En
 		if !ok {
 			continue
 		}
-		f := cat.defs[ind].Entity
+		f := c.Entity
+		if f == 0 {
+			f = cat.defs[ind].Entity
+		}
 		prefix := "t"
 		if f == profile.Calls {
 			prefix = "c"

@@ -207,12 +207,12 @@ func results(engines []*Engine, q Query) []Result {
 			z := qs.zoneOf[k.dims()]
 			gk := groupKey{k.ind(), qs.start(z, k.bucket()), g}
 			qs.add(gk, c.num, c.den, 1<<z.idx)
-			present[groupKey{cat.marker[cat.defs[gk.ind].Entity], gk.start, g}] |= 1 << z.idx
+			present[groupKey{cat.marker[sh.dims.fams[k.dims()]], gk.start, g}] |= 1 << z.idx
 		}
 		sh.snapshots(qs)
 	}
 	for g, mask := range present {
-		for _, ind := range cat.presence[cat.defs[g.ind].Entity] {
+		for _, ind := range cat.presence[cat.defs[g.ind].Entity] { // g.ind: the entity's marker
 			qs.add(groupKey{ind, g.start, g.group}, 0, 0, mask)
 		}
 	}

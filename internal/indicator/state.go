@@ -102,7 +102,7 @@ func (e *Engine) Observe(o Observer) {
 func (e *Engine) TakeNet(fn func(Delta)) {
 	for k, v := range e.net {
 		ind := id(k >> 32)
-		fn(Delta{Indicator: cat.defs[ind].ID, Entity: cat.defs[ind].Entity, Unit: cat.defs[ind].Unit, Dims: e.dims.tuples[uint32(k)], Num: v[0], Den: v[1]})
+		fn(Delta{Indicator: cat.defs[ind].ID, Entity: e.dims.fams[uint32(k)], Unit: cat.defs[ind].Unit, Dims: e.dims.tuples[uint32(k)], Num: v[0], Den: v[1]})
 	}
 	clear(e.net)
 }

@@ -24,6 +24,7 @@ type tev struct {
 	category event.Category
 	urgency  event.Urgency
 	channel  event.Channel
+	ev       *evaluation // ticket.evaluated
 }
 
 // less orders ticket events by time, then by content, so that arrival
@@ -114,7 +115,7 @@ func (t *ticket) add(e *event.Event) addResult {
 	v := tev{
 		eid: e.ID, h: contentHash(e), ts: e.TS, typ: e.Type, dept: e.DepartmentID, deadline: e.Deadline, limit: e.TimeLimit,
 		reached: e.Reached, resolved: e.Resolved, rating: e.Rating,
-		category: e.Category, urgency: e.Urgency, channel: e.Channel,
+		category: e.Category, urgency: e.Urgency, channel: e.Channel, ev: evaluationOf(e),
 	}
 	for i := range t.evs {
 		o := &t.evs[i]
@@ -164,6 +165,7 @@ type ticketFact struct {
 	callbacks         []tev
 	suspends, resumes []int64
 	extensions        []tev // ticket.extended, in time order
+	qa                qaFact
 }
 
 const never = int64(1) << 62
@@ -176,12 +178,16 @@ func (t *ticket) fact(f *ticketFact, cutoff int64, firstDispatch bool) {
 	inOrder(t.evs, (*tev).less)
 	*f = ticketFact{urgency: event.UrgencyNormal, dispatches: f.dispatches[:0], callbacks: f.callbacks[:0],
 		suspends: f.suspends[:0], resumes: f.resumes[:0], replies: f.replies[:0], extensions: f.extensions[:0]}
+	upto := 0 // the events at or before the cutoff: the first ones of evs
 	for i := range t.evs {
 		v := &t.evs[i]
 		if v.ts > cutoff {
 			break
 		}
+		upto++
 		switch v.typ {
+		case event.TicketEvaluated:
+			f.qa.standing = -1 // marks: evaluations to read below
 		case event.TicketCreated:
 			if !f.created {
 				f.created, f.createdTS = true, v.ts
@@ -224,6 +230,10 @@ func (t *ticket) fact(f *ticketFact, cutoff int64, firstDispatch bool) {
 		case event.TicketReopened:
 			f.reopened = true
 		}
+	}
+	if f.qa.standing < 0 {
+		f.qa = qaOf(t.evs[:upto], func(v *tev) (int64, *evaluation) { return v.ts, v.ev },
+			func(v *tev) []byte { return v.canonical(t.center, t.id) })
 	}
 	if n := len(f.dispatches); n > 0 && !firstDispatch {
 		f.clock = n - 1

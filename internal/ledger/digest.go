@@ -39,7 +39,7 @@ func ParseHash(s string) (Hash, bool) {
 	return h, true
 }
 
-// EventHash digests everything an event says: every field of the v1
+// EventHash digests everything an event says: every field of the
 // contract, each tagged with its name and length-prefixed, in a fixed
 // order. It leaves out the provenance (topic, offset, ingestion time).
 func EventHash(e *event.Event) Hash {
@@ -104,6 +104,15 @@ func EventHash(e *event.Event) Hash {
 	str("reason", e.Reason)
 	tri("reached", e.Reached)
 	tri("resolved", e.Resolved)
+	if e.Type.Evaluation() { // revision 1.2; nothing is added to v1 events
+		str("evaluation_id", e.EvaluationID)
+		str("form", e.Form)
+		str("score", strconv.FormatFloat(e.Score, 'g', -1, 64))
+		str("max_score", strconv.FormatFloat(e.MaxScore, 'g', -1, 64))
+		tri("passed", e.Passed)
+		tri("auto_fail", e.AutoFail)
+		str("evaluator", e.Evaluator)
+	}
 	str("attrs", string(e.Attrs))
 	return sha256.Sum256(b.Bytes())
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
+	"github.com/hotlineqc/hotlineqc/internal/profile"
 	"github.com/hotlineqc/hotlineqc/internal/stored"
 )
 
@@ -155,17 +156,18 @@ func (s *Store) ReadStored(context.Context) (*stored.Aggregates, error) {
 		ind    string
 		bucket int64
 		dims   string
+		ticket bool
 	}
 	st := &stored.Aggregates{}
 	at := map[cellKey]int{}
 	for _, r := range s.states {
 		for _, c := range r.Contribs {
-			k := cellKey{c.Indicator, c.Bucket, joinDims(c.Dims)}
+			k := cellKey{c.Indicator, c.Bucket, joinDims(c.Dims), r.Ticket}
 			i, ok := at[k]
 			if !ok {
 				i = len(st.Cells)
 				at[k] = i
-				st.Cells = append(st.Cells, indicator.Cell{Indicator: c.Indicator, Bucket: c.Bucket, Dims: c.Dims})
+				st.Cells = append(st.Cells, indicator.Cell{Indicator: c.Indicator, Bucket: c.Bucket, Dims: c.Dims, Entity: entityOf(r)})
 			}
 			cell := &st.Cells[i]
 			cell.Num += c.Num
@@ -205,4 +207,12 @@ func (s *Store) States() map[indicator.Ref]stored.StateRow {
 		out[ref] = *r
 	}
 	return out
+}
+
+// entityOf is the entity whose dims tuple a state row's contributions have.
+func entityOf(r *stored.StateRow) profile.Entity {
+	if r.Ticket {
+		return profile.Tickets
+	}
+	return profile.Calls
 }

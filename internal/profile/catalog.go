@@ -36,6 +36,7 @@ const (
 	Ratio                       // a rate, 0..1
 	Seconds                     // a mean duration, summed in ms
 	WorkingDays                 // a mean working time, summed in working ms
+	Percent                     // a mean percentage (0..100), summed in millionths of a point
 )
 
 // Scale converts a stored numerator amount to the unit.
@@ -45,6 +46,8 @@ func (u Unit) Scale(v int64) float64 {
 		return float64(v) / 1000
 	case WorkingDays:
 		return float64(v) / 86_400_000
+	case Percent:
+		return float64(v) / 1e6
 	}
 	return float64(v)
 }

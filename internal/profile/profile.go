@@ -33,6 +33,14 @@ type Profile struct {
 	Calendar         CalendarRules     `yaml:"calendar"`
 	Alerting         Alerting          `yaml:"alerting"`
 	Staffing         Staffing          `yaml:"staffing"`
+	QA               QA                `yaml:"qa"`
+}
+
+// QA sets the quality-inspection indicators (质检, revision 1.2).
+type QA struct {
+	// PassPercent: an evaluation without `passed` and without an automatic
+	// fail passes at this percent of its maximum score or more.
+	PassPercent float64 `yaml:"pass_percent"`
 }
 
 // Staffing sets the Erlang C model of the staffing indicators and of
@@ -333,6 +341,9 @@ func (p *Profile) Validate() error {
 	}
 	if p.Staffing.DefaultAHT <= 0 {
 		add("staffing.default_aht", "%v: want a duration > 0 such as 240s", p.Staffing.DefaultAHT)
+	}
+	if v := p.QA.PassPercent; !(v > 0 && v <= 100) {
+		add("qa.pass_percent", "%v: want a percentage in (0, 100]", v)
 	}
 	if m := p.Staffing.MaxOccupancy; m < 0 || m > 1 {
 		add("staffing.max_occupancy", "%v: want 0 (no cap) or a share in (0, 1]", m)
