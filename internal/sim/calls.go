@@ -204,10 +204,15 @@ func (q *queue) answer(a *agent, k *call) {
 			by = "agent"
 		}
 		s.emit(wire{Type: "call.ended", CenterID: c.cfg.ID, CallID: k.id, EndedBy: by})
-		if s.chance(0.6) {
+		rated := s.chance(0.6)
+		if rated {
 			s.at(s.now+s.uniform(5*time.Second, 40*time.Second), func() {
-				s.emit(wire{Type: "call.rated", CenterID: c.cfg.ID, CallID: k.id, Rating: c.rating(0.985)})
+				r := c.rating(0.985)
+				s.emit(wire{Type: "call.rated", CenterID: c.cfg.ID, CallID: k.id, Rating: r})
+				c.inspectCall(k.id, a.id, r == "dissatisfied" || r == "very_dissatisfied")
 			})
+		} else {
+			c.inspectCall(k.id, a.id, false)
 		}
 		wrap := s.uniform(20*time.Second, 90*time.Second)
 		s.at(s.now+wrap, func() {

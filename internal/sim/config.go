@@ -40,6 +40,15 @@ type Center struct {
 	// intake (一次办结); 0 means 1.
 	IntakeFactor float64
 	Departments  []Department
+	// QA is the centre's quality inspection (质检): the share of answered
+	// calls and of closed tickets scored, days later; every call rated
+	// dissatisfied is scored too (差评必检). Zero: none.
+	QA QA
+}
+
+// QA is a centre's quality-inspection practice.
+type QA struct {
+	CallShare, TicketShare float64
 }
 
 // Queue is a skill queue with its agents.
@@ -80,6 +89,7 @@ func Default(n int, start time.Time, span time.Duration, seed uint64) Config {
 			},
 			TicketFromCall: 0.35,
 			WrittenPerHour: 60 * scale,
+			QA:             QA{CallShare: 0.04, TicketShare: 0.03},
 			Departments: []Department{
 				{ID: "housing", ResolveWorkdays: 2.0, AcceptHours: 2, ContactHours: 3, ReturnRate: 0.03},
 				{ID: "water", ResolveWorkdays: 1.2, AcceptHours: 1, ContactHours: 1.5, ReturnRate: 0.02},

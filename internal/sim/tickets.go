@@ -81,6 +81,7 @@ func (c *center) newTicket(channel, callID string) *ticket {
 			s.emit(wire{Type: "ticket.resolved_on_intake", CenterID: c.cfg.ID, TicketID: t.id})
 			s.at(t.closeAt(s.now, s.uniform(time.Minute, 30*time.Minute)), func() {
 				s.emit(wire{Type: "ticket.closed", CenterID: c.cfg.ID, TicketID: t.id})
+				c.inspectTicket(t.id, "")
 				c.callback(t, 0.95, 0.99)
 			})
 		})
@@ -164,6 +165,7 @@ func (c *center) reply(t *ticket, d *Department) {
 	}
 	s.at(t.closeAt(s.now, s.uniform(time.Hour, 20*time.Hour)), func() {
 		s.emit(wire{Type: "ticket.closed", CenterID: c.cfg.ID, TicketID: t.id})
+		c.inspectTicket(t.id, d.ID)
 		resolve := 0.985
 		if d.ResolveWorkdays > 2.8 { // a slow department resolves less
 			resolve = 0.93

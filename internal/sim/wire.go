@@ -28,6 +28,13 @@ type wire struct {
 	Reason         string `json:"reason,omitempty"`
 	Reached        *bool  `json:"reached,omitempty"`
 	Resolved       *bool  `json:"resolved,omitempty"`
+
+	EvaluationID string   `json:"evaluation_id,omitempty"`
+	Form         string   `json:"form,omitempty"`
+	Score        *float64 `json:"score,omitempty"`
+	MaxScore     *float64 `json:"max_score,omitempty"`
+	AutoFail     *bool    `json:"auto_fail,omitempty"`
+	Evaluator    string   `json:"evaluator,omitempty"`
 }
 
 // emit sends w at the current simulated time, under a new event id.
@@ -60,4 +67,4 @@ func (s *Sim) send(w wire, count bool) {
 
 func itoa(v uint64) string { return strconv.FormatUint(v, 10) }
 
-func ptr(b bool) *bool { return &b }
+func ptr[T any](v T) *T { return &v }
