@@ -274,6 +274,42 @@ func TestReadsOnlyWhatTheStoreMayHave(t *testing.T) {
 	}
 }
 
+// A quality-inspection result comes days after its call, which has long
+// left memory: the call is read back with its events and the evaluation
+// counts in the window of the call's offer.
+func TestLateEvaluationOfAnEvictedCall(t *testing.T) {
+	store := newMemStore()
+	now := time.Date(2026, 10, 12, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	st := newStage(t, store, clock, 2)
+	apply(t, st, store, decode(t,
+		`{"event_id":"e1","type":"call.queued","ts":"2026-10-12T09:00:00+08:00","center_id":"c1","call_id":"k1","queue":"q"}`,
+		`{"event_id":"e2","type":"call.answered","ts":"2026-10-12T09:00:10+08:00","center_id":"c1","call_id":"k1","agent_id":"a"}`,
+		`{"event_id":"e3","type":"call.ended","ts":"2026-10-12T09:05:10+08:00","center_id":"c1","call_id":"k1"}`))
+	now = now.Add(5 * 24 * time.Hour)
+	store.write(st.Tick())
+	if n := st.Evict(st.Reported()); n != 1 {
+		t.Fatalf("evicted %d calls, want 1", n)
+	}
+	before := store.loads
+	apply(t, st, store, decode(t,
+		`{"event_id":"q1","type":"call.evaluated","ts":"2026-10-16T10:00:00+08:00","center_id":"c1","call_id":"k1","evaluation_id":"v1","form":"voice","score":72,"max_score":80}`))
+	if store.loads != before+1 {
+		t.Errorf("late evaluation: %d reads, want 1", store.loads-before)
+	}
+	s := store.States()[indicator.Ref{CenterID: "c1", ID: "k1"}]
+	want := map[string][2]int64{"call_qa_coverage_rate": {1, 1}, "call_qa_pass_rate": {1, 1}, "call_qa_avg_percent": {90_000_000, 1}}
+	for ind, w := range want {
+		num, den, ok := contribution(s, ind)
+		if !ok || num != w[0] || den != w[1] {
+			t.Errorf("%s: %d/%d (%v), want %d/%d", ind, num, den, ok, w[0], w[1])
+		}
+	}
+	if s.Events != 4 {
+		t.Errorf("%d events, want 4", s.Events)
+	}
+}
+
 // A failed read changes nothing: the same records applied again give the
 // same states.
 func TestApplyRetriesAfterAFailedRead(t *testing.T) {
