@@ -189,6 +189,29 @@ func (r *Reader) each(ctx context.Context, q string, fn func(driver.Rows) error,
 	return rows.Err()
 }
 
+// CallStates returns the latest state of every call offered in [from, to)
+// (Unix ms): its facts, without contributions.
+func (r *Reader) CallStates(ctx context.Context, from, to int64) ([]indicator.EntityState, error) {
+	var out []indicator.EntityState
+	q := fmt.Sprintf(`SELECT center_id, call_id, events, last_ts_ms, queue, channel, agent_id, team, offered, answered, abandoned,
+offer_ts_ms, wait_ms, talk_ms, handle_ms, rating FROM %s.%s FINAL WHERE offer_ts_ms >= ? AND offer_ts_ms < ? AND offered = 1`,
+		r.db, CallStateTable)
+	err := r.each(ctx, q, func(rows driver.Rows) error {
+		var s indicator.EntityState
+		var events uint32
+		var offered, answered, abandoned uint8
+		f := &s.Call
+		if err := rows.Scan(&s.CenterID, &s.ID, &events, &s.LastTS, &f.Queue, &f.Channel, &f.Agent, &f.Team,
+			&offered, &answered, &abandoned, &f.OfferTS, &f.WaitMs, &f.TalkMs, &f.HandleMs, &f.Rating); err != nil {
+			return err
+		}
+		s.Events, f.Offered, f.Answered, f.Abandoned = int(events), offered == 1, answered == 1, abandoned == 1
+		out = append(out, s)
+		return nil
+	}, from, to)
+	return out, err
+}
+
 // TicketStates returns the latest evaluated state of every ticket: its
 // facts and its contributions, as the engine reported them.
 func (r *Reader) TicketStates(ctx context.Context) ([]indicator.EntityState, error) {

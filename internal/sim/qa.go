@@ -20,7 +20,7 @@ func (c *center) inspectCall(callID, agentID string, dissatisfied bool) {
 		return
 	}
 	id := c.qaID("v")
-	score, autoFail := math.Round(2*(88+8*s.qa.NormFloat64()))/2, s.qa.Float64() < 0.02
+	score, autoFail := math.Round(2*(91+5*s.qa.NormFloat64()))/2, s.qa.Float64() < 0.015
 	score = min(max(score, 40), 100)
 	evaluator := "qa-" + itoa(uint64(1+s.qa.IntN(4)))
 	s.at(s.now+c.qaDelay(), func() {
@@ -46,7 +46,10 @@ func (c *center) inspectTicket(ticketID, dept string) {
 	if !(c.cfg.QA.TicketShare > 0 && s.qa.Float64() < c.cfg.QA.TicketShare) {
 		return
 	}
-	id, score := c.qaID("u"), float64(6+s.qa.IntN(5))
+	id, score := c.qaID("u"), float64(8+s.qa.IntN(3))
+	if s.qa.Float64() < 0.04 {
+		score = float64(5 + s.qa.IntN(3))
+	}
 	s.at(s.now+c.qaDelay(), func() {
 		c.emitQA(wire{Type: "ticket.evaluated", CenterID: c.cfg.ID, TicketID: ticketID, DepartmentID: dept, EvaluationID: id,
 			Form: "ticket-2026", Score: ptr(score), MaxScore: ptr(10.0), Evaluator: "qa-" + itoa(uint64(1+s.qa.IntN(4)))})

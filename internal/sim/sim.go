@@ -61,17 +61,17 @@ type Sim struct {
 	rng         *rand.Rand
 	// qa draws the quality inspection apart from rng, so that turning it
 	// on or off leaves every other event as it was.
-	qa          *rand.Rand
-	qaIDs       int
-	now         int64
-	end         int64
-	seq         uint64
-	todo        agenda
-	sink        Sink
-	err         error
-	truth       Truth
-	ids         int
-	inj         *injector // nil without Config.Inject
+	qa    *rand.Rand
+	qaIDs int
+	now   int64
+	end   int64
+	seq   uint64
+	todo  agenda
+	sink  Sink
+	err   error
+	truth Truth
+	ids   int
+	inj   *injector // nil without Config.Inject
 }
 
 // New prepares a simulation. The profile's deadline rules and calendar let
@@ -81,7 +81,7 @@ func New(cfg Config, p *profile.Profile, cal *workday.Calendar) (*Sim, error) {
 		return nil, err
 	}
 	s := &Sim{cfg: cfg, rules: p.Deadlines, latestClock: p.Tickets.ResolveClock != profile.FirstDispatch, cal: cal, rng: rand.New(rand.NewPCG(cfg.Seed, 0x12345)),
-		qa: rand.New(rand.NewPCG(cfg.Seed, 0x9a)),
+		qa:  rand.New(rand.NewPCG(cfg.Seed, 0x9a)),
 		now: cfg.Start.UnixMilli(), end: cfg.Start.Add(cfg.Span).UnixMilli()}
 	if len(cfg.Inject) > 0 {
 		s.inj = newInjector(s)
