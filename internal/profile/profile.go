@@ -63,6 +63,9 @@ var StaffingIntervals = map[string]time.Duration{"15m": 15 * time.Minute, "30m":
 type Alerting struct {
 	// SLAIndicators are the call rates alerted on by burn rate.
 	SLAIndicators []string `yaml:"sla_indicators"`
+	// QAIndicators are the quality-inspection rates alerted on when their
+	// last seven days miss the target (质检, revision 1.2).
+	QAIndicators []string `yaml:"qa_indicators"`
 	// MinVolume is the least denominator (calls) in an alert's long window:
 	// below it the rate means nothing and nobody is paged.
 	MinVolume int `yaml:"min_volume"`
@@ -363,6 +366,12 @@ func (p *Profile) validateAlerting(add func(string, string, ...any)) {
 		ind, ok := lookup(id)
 		if _, hasTarget := p.Targets[id]; !ok || ind.Kind != Rate || ind.Entity != Calls || !hasTarget {
 			add("alerting.sla_indicators", "%q is not a call rate with a target", id)
+		}
+	}
+	for _, id := range a.QAIndicators {
+		ind, ok := lookup(id)
+		if _, hasTarget := p.Targets[id]; !ok || ind.Kind != Rate || !hasTarget {
+			add("alerting.qa_indicators", "%q is not a rate with a target", id)
 		}
 	}
 	if a.MinVolume < 0 || a.DispatchBacklog < 0 {

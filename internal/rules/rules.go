@@ -124,7 +124,7 @@ func Generate(set *profile.Set) ([]byte, error) {
 
 func groups(set *profile.Set) []group {
 	scs := scopes(set)
-	return []group{recording(scs), slaAlerts(scs), ticketAlerts(scs), recordsAlerts(), pipelineAlerts()}
+	return []group{recording(scs), slaAlerts(scs), ticketAlerts(scs), qaAlerts(scs), recordsAlerts(), pipelineAlerts()}
 }
 
 // encode writes v as YAML under the generated-file header.
@@ -299,6 +299,34 @@ func ticketAlerts(scs []scope) group {
 				"summary":     "{{ $labels.center }} 待派工单积压",
 				"description": fmt.Sprintf("{{ $value }} 件工单已受理但未派单，超过 %d 件。", p.Alerting.DispatchBacklog),
 				"runbook":     "处理：增派派单人员，检查派单系统；详见 " + runbookBase + "dispatch-backlog"}})
+	}
+	return g
+}
+
+// qaAlerts warn when a quality-inspection rate of the last seven days
+// misses its target, once enough evaluations were made in them: a slow
+// figure (inspectors score calls days later), so one window and an hour's
+// patience, not burn rates.
+func qaAlerts(scs []scope) group {
+	g := group{Name: "hotlineqc-qa-alerts"}
+	for _, sc := range scs {
+		p := sc.p
+		for _, ind := range p.Alerting.QAIndicators {
+			t := p.Targets[ind]
+			cmp, op := "<", "≥"
+			if t.Op == "<=" {
+				cmp, op = ">", "≤"
+			}
+			volume := fmt.Sprintf(`sum by (center) (increase(hotline_indicator_denominator_total%s[7d]))`, sc.sel(fmt.Sprintf("indicator=%q", ind)))
+			g.Rules = append(g.Rules, rule{Alert: "HotlineQATargetMissed",
+				Expr:   fmt.Sprintf("(\n%s\n) %s %g\nand on (center) %s >= %d", ratio(sc, ind, "7d"), cmp, t.Value, volume, p.Alerting.MinVolume),
+				For:    "1h",
+				Labels: sc.with(map[string]string{"severity": "warning", "indicator": ind, "component": "qa"}),
+				Annotations: map[string]string{
+					"summary":     fmt.Sprintf("{{ $labels.center }} %s未达标（近 7 天）", p.IndicatorName(ind)),
+					"description": fmt.Sprintf("近 7 天%s {{ $value | humanizePercentage }}，目标 %s %s，质检量不少于 %d 件。", p.IndicatorName(ind), op, percent(t.Value), p.Alerting.MinVolume),
+					"runbook":     "处理：查看不合格项集中的坐席、班组或承办单位，安排培训与复测；详见 " + runbookBase + "qa-target-missed"}})
+		}
 	}
 	return g
 }
