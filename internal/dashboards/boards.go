@@ -285,6 +285,64 @@ ORDER BY time`, g.p.Timezone, chRatio("on_time_closure_rate"), g.days())
 		sql("A", FormatTimeSeries, daily)).Span(24))
 }
 
+// qa is 质检: coverage, pass rates and reviews live, and by team
+// (outsourced operator) and agent over the time range, with the score
+// distribution, exactly from the stored contributions.
+func (g gen) qa() *dashboard.DashboardBuilder {
+	b := g.board("hotlineqc-qa", "热线服务质量 · 质检", "now-7d", promCenter(), g.chDatabase()).
+		Description("质检结果（call.evaluated / ticket.evaluated）按来电进线、工单受理的时间计入；评分在通话后数日到达，" +
+			"近几日的覆盖率会随评分到达而上升。复核（申诉）结果替换原评分。").
+		WithRow(dashboard.NewRowBuilder("近 7 天（实时）"))
+	for _, id := range []string{"call_qa_coverage_rate", "call_qa_pass_rate", "ticket_qa_pass_rate"} {
+		b = b.WithPanel(statPanel(name(id), g.targetText(id)+"；近 7 天内到达的评分", unit(id), thresholds(g.target(id)), prometheusDS,
+			promQL("A", promRate(id, centerFilter, "7d", ""), name(id), true)).Span(6))
+	}
+	b = b.WithPanel(statPanel(name("qa_reviews"), "近 7 天被复核替换的评分", "short", countThresholds(0), prometheusDS,
+		promQL("A", promCount("qa_reviews", centerFilter, "7d", ""), name("qa_reviews"), true)).Span(6))
+	b = b.WithRow(dashboard.NewRowBuilder("班组与坐席（所选时间范围，来自 ClickHouse）"))
+	cols := func() string {
+		var cs []string
+		for _, id := range []string{"calls_answered", "call_qa_coverage_rate", "call_qa_pass_rate", "call_qa_avg_percent", "qa_reviews"} {
+			cs = append(cs, chValue(id)+" AS `"+name(id)+"`")
+		}
+		return strings.Join(cs, ",\n  ")
+	}
+	where := "center_id IN (${center:singlequote}) AND agent_id != '' AND $__timeFilter(bucket)"
+	teams := fmt.Sprintf(`SELECT team AS %s,
+  %s
+FROM `+callContribs+`
+WHERE %s
+GROUP BY team
+ORDER BY %s
+LIMIT 200`, "`班组`", cols(), where, "`"+name("call_qa_pass_rate")+"`")
+	agents := fmt.Sprintf(`SELECT agent_id AS %s, team AS %s,
+  %s
+FROM `+callContribs+`
+WHERE %s
+GROUP BY agent_id, team
+ORDER BY %s
+LIMIT 500`, "`坐席`", "`班组`", cols(), where, "`"+name("call_qa_pass_rate")+"`")
+	pct := []dashboard.DynamicConfigValue{{Id: "unit", Value: "percent"}}
+	b = b.WithPanel(tablePanel("班组（外包单位）质检", "覆盖率 = 有质检结果的接通来电 ÷ 接通来电；合格率、平均得分按现行（复核后）评分；合格率低者在前", "short", countThresholds(0), clickhouseDS,
+		sql("A", FormatTable, teams)).
+		OverrideByRegexp("率$", []dashboard.DynamicConfigValue{{Id: "unit", Value: "percentunit"}}).
+		OverrideByName(name("call_qa_avg_percent"), pct).Height(8))
+	b = b.WithPanel(tablePanel("坐席质检", "每位坐席所选时间范围内接通来电的质检结果（精确值）；合格率低者在前", "short", countThresholds(0), clickhouseDS,
+		sql("A", FormatTable, agents)).
+		OverrideByRegexp("率$", []dashboard.DynamicConfigValue{{Id: "unit", Value: "percentunit"}}).
+		OverrideByName(name("call_qa_avg_percent"), pct))
+	dist := fmt.Sprintf(`SELECT concat(toString(band * 10), '–', toString(band * 10 + 10), '%%') AS %s, count() AS %s
+FROM (
+  SELECT least(intDiv(toUInt32(num / den / 1000000), 10), 9) AS band
+  FROM `+callContribs+`
+  WHERE center_id IN (${center:singlequote}) AND ind = 'call_qa_avg_percent' AND den > 0 AND $__timeFilter(bucket)
+)
+GROUP BY band
+ORDER BY band`, "`得分区间`", "`来电数`")
+	return b.WithPanel(tablePanel("话务质检得分分布", "每通被质检来电的现行平均得分（满分折算为 100 分）；90–100% 含满分", "short", countThresholds(0), clickhouseDS,
+		sql("A", FormatTable, dist)).Height(8).Span(12))
+}
+
 // pipeline is 管道健康: lag, dead letters, write latency, rebalances.
 func (g gen) pipeline() *dashboard.DashboardBuilder {
 	b := g.board("hotlineqc-pipeline", "hotlineqc · 管道健康", "now-6h").
@@ -343,11 +401,14 @@ func round2(x string) string { return "floor((" + x + ") * 100 + 0.5) / 100" }
 // denominator; means in their unit (stored in ms).
 func chRatio(id string) string {
 	div := ""
-	switch unit(id) {
-	case "s":
+	ind, _ := indicator.Lookup(id)
+	switch ind.Unit {
+	case profile.Seconds:
 		div = " / 1000"
-	case "none":
+	case profile.WorkingDays:
 		div = " / 86400000"
+	case profile.Percent:
+		div = " / 1000000"
 	}
 	return fmt.Sprintf("if(sumIf(den, ind = '%s') = 0, NULL, sumIf(num, ind = '%s') / sumIf(den, ind = '%s')%s)", id, id, id, div)
 }

@@ -52,6 +52,7 @@ func Build(p *profile.Profile, database string) ([]Board, error) {
 		{"hotlineqc-calls.json", g.calls},
 		{"hotlineqc-tickets.json", g.tickets},
 		{"hotlineqc-evaluation.json", g.evaluation},
+		{"hotlineqc-qa.json", g.qa},
 		{"hotlineqc-pipeline.json", g.pipeline},
 	} {
 		d, err := b.build().Build()
@@ -186,6 +187,8 @@ func unit(id string) string {
 		return "s"
 	case profile.WorkingDays:
 		return "none"
+	case profile.Percent:
+		return "percent"
 	}
 	return "short"
 }

@@ -131,8 +131,8 @@ func TestDashboardQueriesOnRealServers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(boards) != 5 {
-		t.Fatalf("%d dashboards, want 5", len(boards))
+	if len(boards) != 6 {
+		t.Fatalf("%d dashboards, want 6", len(boards))
 	}
 	ran := 0
 	var dashSQL []namedSQL
