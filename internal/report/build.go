@@ -1,8 +1,10 @@
 package report
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -89,7 +91,49 @@ func Build(src Source, p *profile.Profile, month, center string) (*Report, error
 	r.Late = late(src.Tickets(), center, start, start.AddDate(0, 1, 0), src.AsOf())
 	r.Daily = daily(src.Results(indicator.Query{Window: indicator.WindowDay, GroupBy: []string{"center_id"}}), center, start)
 	r.Teams = teams(filter(src.Results(indicator.Query{Window: indicator.WindowMonth, GroupBy: []string{"center_id", "team"}}), center, ws))
+	r.QATeams = qaRanks(filter(src.Results(indicator.Query{Window: indicator.WindowMonth, GroupBy: []string{"center_id", "team"}}), center, ws), false)
+	r.QAAgents = qaRanks(filter(src.Results(indicator.Query{Window: indicator.WindowMonth, GroupBy: []string{"center_id", "agent_id", "team"}}), center, ws), true)
 	return r, nil
+}
+
+// qaRanks ranks the teams or agents that had calls inspected in the month
+// by pass rate, then mean score, best first; equal figures share a rank.
+func qaRanks(rs []indicator.Result, agents bool) []QARank {
+	by := map[[2]string]map[string]*float64{}
+	for _, r := range rs {
+		if !slices.Contains(QAIndicators, r.Indicator) {
+			continue
+		}
+		k := [2]string{r.Dims["agent_id"], r.Dims["team"]}
+		if by[k] == nil {
+			by[k] = map[string]*float64{}
+		}
+		v := r.Value
+		by[k][r.Indicator] = &v
+	}
+	var out []QARank
+	for k, vs := range by {
+		// inspected in the month; calls evaluated unanswered have no agent
+		// to rank
+		if vs["call_qa_pass_rate"] != nil && !(agents && k[0] == "") {
+			out = append(out, QARank{Agent: k[0], Team: k[1], Values: vs})
+		}
+	}
+	val := func(q QARank, id string) float64 { return *q.Values[id] }
+	better := func(a, b QARank) int {
+		return cmp.Or(cmp.Compare(val(b, "call_qa_pass_rate"), val(a, "call_qa_pass_rate")),
+			cmp.Compare(val(b, "call_qa_avg_percent"), val(a, "call_qa_avg_percent")))
+	}
+	slices.SortFunc(out, func(a, b QARank) int {
+		return cmp.Or(better(a, b), strings.Compare(a.Team, b.Team), strings.Compare(a.Agent, b.Agent))
+	})
+	for i := range out {
+		out[i].Rank = i + 1
+		if i > 0 && better(out[i-1], out[i]) == 0 {
+			out[i].Rank = out[i-1].Rank
+		}
+	}
+	return out
 }
 
 // teams gathers the call figures by team, teams sorted, "" last.

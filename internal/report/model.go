@@ -24,7 +24,21 @@ type Report struct {
 	Late    []LateTicket
 	Daily   []Day
 	Teams   []Team // call figures by the team of the answer (outsourced operators)
+	// QA ranks the teams and the agents by their quality inspection
+	// (质检) of the month's answered calls.
+	QATeams, QAAgents []QARank
 }
+
+// QARank is one team's or agent's quality inspection of the month, ranked
+// by pass rate, then mean score (equal figures, equal rank).
+type QARank struct {
+	Rank        int
+	Agent, Team string // Agent empty in the team ranking
+	Values      map[string]*float64
+}
+
+// QAIndicators are the columns of the quality-inspection sheets.
+var QAIndicators = []string{"calls_answered", "call_qa_coverage_rate", "call_qa_pass_rate", "call_qa_avg_percent", "qa_reviews"}
 
 // Team is one team's call figures of the month.
 type Team struct {

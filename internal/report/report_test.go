@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -83,7 +84,7 @@ func TestXLSXCells(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if got := f.GetSheetList(); strings.Join(got, ",") != "总体指标,承办单位考核,红黑榜,超期工单明细,每日趋势,团队与外包,口径说明" {
+	if got := f.GetSheetList(); strings.Join(got, ",") != "总体指标,承办单位考核,红黑榜,超期工单明细,每日趋势,团队与外包,质检（班组与外包）,质检（坐席）,口径说明" {
 		t.Errorf("sheets = %v", got)
 	}
 	cells := map[string]map[string]string{
@@ -162,4 +163,34 @@ func TestHTMLInChromium(t *testing.T) {
 	}
 	testenv.InChromium(t, buf.Bytes(), "1000,1800", "HOTLINEQC_REPORT_SCREENSHOT",
 		"月度考核报告", "承办单位得分排名", "<svg", "transport", "超期工单明细")
+}
+
+// The quality-inspection sheets rank the agents by pass rate, then mean
+// score, from the hand-derived golden case: a2 passes 1 of 2 inspected
+// calls (mean 73.33 of three evaluations), a1 1 of 3 (mean 45); the
+// abandoned call evaluated has no agent to rank.
+func TestQARanking(t *testing.T) {
+	p := profile.Default()
+	src, err := report.FromFiles(context.Background(), report.FileOptions{
+		Files: []string{"../compute/testdata/golden/v12_quality_inspection/events.ndjson"}, Profiles: profile.Single(p),
+		AsOf: time.Date(2026, 10, 17, 0, 0, 0, 0, p.Location())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := report.Build(src, p, "2026-10", "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, q := range r.QAAgents {
+		got = append(got, fmt.Sprintf("%d %s %.4f %.2f %v", q.Rank, q.Agent, *q.Values["call_qa_pass_rate"], *q.Values["call_qa_avg_percent"],
+			*q.Values["call_qa_coverage_rate"]))
+	}
+	want := []string{"1 a2 0.5000 73.33 1", "2 a1 0.3333 45.00 0.75"}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Errorf("agents ranked %q, want %q", got, want)
+	}
+	if len(r.QATeams) != 1 || r.QATeams[0].Team != "" || *r.QATeams[0].Values["call_qa_pass_rate"] != 0.5 {
+		t.Errorf("teams %+v", r.QATeams)
+	}
 }

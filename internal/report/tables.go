@@ -97,7 +97,8 @@ func metText(m *bool) string {
 
 // Tables returns the report's tables, in sheet order.
 func (r *Report) Tables() []Table {
-	return []Table{r.overallTable(), r.deptTable(), r.honorTable(), r.lateTable(), r.dailyTable(), r.teamTable(), r.basisTable()}
+	return []Table{r.overallTable(), r.deptTable(), r.honorTable(), r.lateTable(), r.dailyTable(), r.teamTable(),
+		r.qaTable("质检（班组与外包）", "qa-teams", r.QATeams, false), r.qaTable("质检（坐席）", "qa-agents", r.QAAgents, true), r.basisTable()}
 }
 
 func (r *Report) overallTable() Table {
@@ -204,6 +205,36 @@ func (r *Report) teamTable() Table {
 		for _, id := range TeamIndicators {
 			ind, _ := indicator.Lookup(id)
 			row = append(row, NumCell(tm.Values[id], ValueFormat(ind.Kind)))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+// qaTable is a quality-inspection ranking: of the teams, or of the agents.
+func (r *Report) qaTable(name, slug string, ranks []QARank, agents bool) Table {
+	t := Table{Name: name, Slug: slug, Headers: []string{"名次"}, Widths: []float64{6}}
+	if agents {
+		t.Headers, t.Widths = append(t.Headers, "坐席"), append(t.Widths, 14)
+	}
+	t.Headers, t.Widths = append(t.Headers, "班组/外包单位"), append(t.Widths, 18)
+	for _, id := range QAIndicators {
+		t.Headers = append(t.Headers, r.Profile.IndicatorName(id))
+		t.Widths = append(t.Widths, 14)
+	}
+	for _, q := range ranks {
+		row := []Cell{ValueCell(float64(q.Rank), Integer)}
+		if agents {
+			row = append(row, TextCell(q.Agent))
+		}
+		team := q.Team
+		if team == "" {
+			team = "(未标注)"
+		}
+		row = append(row, TextCell(team))
+		for _, id := range QAIndicators {
+			ind, _ := indicator.Lookup(id)
+			row = append(row, NumCell(q.Values[id], ValueFormat(ind.Kind)))
 		}
 		t.Rows = append(t.Rows, row)
 	}
