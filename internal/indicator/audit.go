@@ -22,6 +22,7 @@ const (
 	DefectAnswerWithoutEnd                   // answered, no end a day later
 	DefectImpossibleOrder                    // work before the first dispatch; an answer before the offer
 	DefectConflicting                        // a duplicate event_id with other content
+	DefectEvaluatedUnanswered                // a quality-inspection result of a call never answered (or unknown)
 	numDefects
 )
 
@@ -35,6 +36,7 @@ var defectNames = [numDefects][2]string{
 	DefectAnswerWithoutEnd:     {"answer_without_end", "接通后超过一天无挂机记录"},
 	DefectImpossibleOrder:      {"impossible_order", "事件顺序不可能"},
 	DefectConflicting:          {"conflicting_duplicates", "同一事件编号内容冲突"},
+	DefectEvaluatedUnanswered:  {"evaluated_unanswered", "质检对象无接通记录"},
 }
 
 // String returns the class id, e.g. "closed_without_reply".
@@ -85,6 +87,7 @@ func (e *Engine) callDefects(c *call, f *callFact) defects {
 	d.add(DefectAnswerWithoutEnd, f.answered && !f.ended && e.asOf-f.answerTS > answerWithoutEnd.Milliseconds())
 	d.add(DefectImpossibleOrder, f.offered && f.answered && f.answerTS < f.offerTS)
 	d.add(DefectConflicting, c.conflicts > 0)
+	d.add(DefectEvaluatedUnanswered, f.qa.standing > 0 && !f.answered)
 	return d
 }
 
@@ -117,7 +120,7 @@ func (e *Engine) ticketDefects(t *ticket, f *ticketFact, due int64) defects {
 			afterClose = afterClose || closed
 		}
 	}
-	d.add(DefectTicketWithoutCreated, !f.created && (len(f.replies) > 0 || f.closeTS != 0 || len(f.callbacks) > 0))
+	d.add(DefectTicketWithoutCreated, !f.created && (len(f.replies) > 0 || f.closeTS != 0 || len(f.callbacks) > 0 || f.qa.standing > 0))
 	d.add(DefectWorkWithoutDispatch, work && firstDisp == 0)
 	d.add(DefectClosedWithoutReply, f.closeTS != 0 && len(f.replies) == 0 && f.resolvedOnIntake == 0)
 	d.add(DefectEventsAfterClose, afterClose)

@@ -42,6 +42,7 @@ var injectable = []indicator.Defect{
 	indicator.DefectTicketWithoutCreated, indicator.DefectWorkWithoutDispatch, indicator.DefectClosedWithoutReply,
 	indicator.DefectEventsAfterClose, indicator.DefectOverdueWithoutReply, indicator.DefectCallWithoutQueue,
 	indicator.DefectAnswerWithoutEnd, indicator.DefectImpossibleOrder, indicator.DefectConflicting,
+	indicator.DefectEvaluatedUnanswered,
 }
 
 // InjectableClasses returns the ids of the classes Config.Inject takes.
@@ -174,6 +175,17 @@ func (in *injector) flow(c *center, d indicator.Defect) {
 						in.record(d, k)
 					})
 				})
+			})
+		})
+	case indicator.DefectEvaluatedUnanswered: // an inspector scored a call nobody answered (a wrong call id)
+		k := in.id("k")
+		in.emit(wire{Type: "call.queued", CenterID: ct, CallID: k, Queue: queue})
+		in.after(40*time.Second, func() {
+			in.emit(wire{Type: "call.abandoned", CenterID: ct, CallID: k, Queue: queue})
+			in.after(time.Hour, func() {
+				in.emit(wire{Type: "call.evaluated", CenterID: ct, CallID: k, EvaluationID: in.id("v"), Form: "voice-2026",
+					Score: ptr(90.0), MaxScore: ptr(100.0), Evaluator: "qa-1"})
+				in.record(d, k)
 			})
 		})
 	case indicator.DefectTicketWithoutCreated: // the intake record is missing
