@@ -189,6 +189,29 @@ func (r *Reader) each(ctx context.Context, q string, fn func(driver.Rows) error,
 	return rows.Err()
 }
 
+// Evaluations returns every stored quality-inspection result (call.evaluated,
+// ticket.evaluated), each event once: what the reviews list is drawn from.
+func (r *Reader) Evaluations(ctx context.Context) ([]event.Event, error) {
+	var out []event.Event
+	for _, t := range []struct {
+		table, cols, typ string
+		scan             func(driver.Rows) (event.Record, error)
+	}{{RawCallTable, rawCallColumns, event.CallEvaluated.String(), scanCall}, {RawTicketTable, rawTicketColumns, event.TicketEvaluated.String(), scanTicket}} {
+		q := fmt.Sprintf("SELECT %s FROM %s.%s FINAL WHERE type = ?", t.cols, r.db, t.table)
+		err := r.each(ctx, q, func(rows driver.Rows) error {
+			rec, err := t.scan(rows)
+			if err == nil {
+				out = append(out, rec.Event)
+			}
+			return err
+		}, t.typ)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // CallStates returns the latest state of every call offered in [from, to)
 // (Unix ms): its facts, without contributions.
 func (r *Reader) CallStates(ctx context.Context, from, to int64) ([]indicator.EntityState, error) {

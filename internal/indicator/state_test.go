@@ -2,6 +2,8 @@ package indicator_test
 
 import (
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,5 +157,40 @@ func TestPriorContributions(t *testing.T) {
 	}
 	if reflect.DeepEqual(second.Contribs, first.Contribs) {
 		t.Error("the earlier reply changed nothing")
+	}
+}
+
+// Reviews are the same whatever the order, with replays, and a twin at
+// the same instant is not a review.
+func TestReviewsIgnoreOrderAndReplays(t *testing.T) {
+	var d event.Decoder
+	var evs []event.Event
+	for _, l := range []string{
+		`{"event_id":"q1","type":"call.evaluated","ts":"2026-10-13T10:00:00+08:00","center_id":"c1","call_id":"k1","evaluation_id":"v1","form":"f","score":70,"max_score":100}`,
+		`{"event_id":"q2","type":"call.evaluated","ts":"2026-10-14T10:00:00+08:00","center_id":"c1","call_id":"k1","evaluation_id":"v1","form":"f","score":85,"max_score":100}`,
+		`{"event_id":"q3","type":"call.evaluated","ts":"2026-10-15T10:00:00+08:00","center_id":"c1","call_id":"k1","evaluation_id":"v1","form":"f","score":95,"max_score":100}`,
+		`{"event_id":"q4","type":"call.evaluated","ts":"2026-10-15T10:00:00+08:00","center_id":"c1","call_id":"k1","evaluation_id":"v1","form":"f","score":10,"max_score":100}`,
+		`{"event_id":"q1","type":"call.evaluated","ts":"2026-10-13T10:00:00+08:00","center_id":"c1","call_id":"k1","evaluation_id":"v1","form":"f","score":70,"max_score":100}`,
+		`{"event_id":"e1","type":"call.queued","ts":"2026-10-12T10:00:00+08:00","center_id":"c1","call_id":"k1","queue":"q"}`,
+	} {
+		e, err := d.Decode([]byte(l))
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, e)
+	}
+	pass := func(string) float64 { return 80 }
+	want := indicator.Reviews(evs, event.MaxTS, pass)
+	slices.Reverse(evs)
+	if got := indicator.Reviews(evs, event.MaxTS, pass); !reflect.DeepEqual(got, want) {
+		t.Errorf("reversed: %+v, want %+v", got, want)
+	}
+	var pairs []string
+	for _, r := range want {
+		pairs = append(pairs, r.Before.EventID+"→"+r.After.EventID)
+	}
+	// q3 and q4 at one instant: q3's canonical JSON is smaller, it stands.
+	if strings.Join(pairs, " ") != "q1→q2 q2→q3" {
+		t.Errorf("reviews %v", pairs)
 	}
 }

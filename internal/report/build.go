@@ -23,6 +23,8 @@ type Source interface {
 	AsOf() int64
 	Inputs() []Input
 	Name() string
+	// Reviews lists the quality-inspection reviews (复核) as of AsOf.
+	Reviews() []indicator.Review
 }
 
 // ErrNoData is returned for a month without any figure for the centre.
@@ -92,8 +94,20 @@ func Build(src Source, p *profile.Profile, month, center string) (*Report, error
 	r.Daily = daily(src.Results(indicator.Query{Window: indicator.WindowDay, GroupBy: []string{"center_id"}}), center, start)
 	r.Teams = teams(filter(src.Results(indicator.Query{Window: indicator.WindowMonth, GroupBy: []string{"center_id", "team"}}), center, ws))
 	r.QATeams = qaRanks(filter(src.Results(indicator.Query{Window: indicator.WindowMonth, GroupBy: []string{"center_id", "team"}}), center, ws), false)
+	r.Reviews = reviews(src.Reviews(), center, start.UnixMilli(), start.AddDate(0, 1, 0).UnixMilli())
 	r.QAAgents = qaRanks(filter(src.Results(indicator.Query{Window: indicator.WindowMonth, GroupBy: []string{"center_id", "agent_id", "team"}}), center, ws), true)
 	return r, nil
+}
+
+// reviews keeps the centre's reviews made in the month.
+func reviews(all []indicator.Review, center string, from, to int64) []indicator.Review {
+	var out []indicator.Review
+	for _, r := range all {
+		if r.CenterID == center && r.After.TS >= from && r.After.TS < to {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // qaRanks ranks the teams or agents that had calls inspected in the month

@@ -27,6 +27,9 @@ type Report struct {
 	// QA ranks the teams and the agents by their quality inspection
 	// (质检) of the month's answered calls.
 	QATeams, QAAgents []QARank
+	// Reviews are the reviews (复核) made in the month: the evaluation
+	// replaced and what replaced it.
+	Reviews []indicator.Review
 }
 
 // QARank is one team's or agent's quality inspection of the month, ranked

@@ -84,7 +84,7 @@ func TestXLSXCells(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if got := f.GetSheetList(); strings.Join(got, ",") != "总体指标,承办单位考核,红黑榜,超期工单明细,每日趋势,团队与外包,质检（班组与外包）,质检（坐席）,口径说明" {
+	if got := f.GetSheetList(); strings.Join(got, ",") != "总体指标,承办单位考核,红黑榜,超期工单明细,每日趋势,团队与外包,质检（班组与外包）,质检（坐席）,质检复核记录,口径说明" {
 		t.Errorf("sheets = %v", got)
 	}
 	cells := map[string]map[string]string{
@@ -192,5 +192,16 @@ func TestQARanking(t *testing.T) {
 	}
 	if len(r.QATeams) != 1 || r.QATeams[0].Team != "" || *r.QATeams[0].Values["call_qa_pass_rate"] != 0.5 {
 		t.Errorf("teams %+v", r.QATeams)
+	}
+	// The month's reviews: k1's v1 (70 → 85, now passing) and t1's u1
+	// (80 → 70, now failing); k7's two versions at one instant are none.
+	got = got[:0]
+	for _, v := range r.Reviews {
+		got = append(got, fmt.Sprintf("%s %s %s %.0f %v → %s %.0f %v", v.ID, v.EvaluationID, v.Before.EventID, v.Before.Percent, v.Before.Passed,
+			v.After.EventID, v.After.Percent, v.After.Passed))
+	}
+	want = []string{"k1 v1 q1 70 false → q2 85 true", "t1 u1 w1 80 true → w2 70 false"}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Errorf("reviews %q, want %q", got, want)
 	}
 }

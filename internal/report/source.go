@@ -13,6 +13,7 @@ import (
 
 	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/compute"
+	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 	"github.com/hotlineqc/hotlineqc/internal/stored"
@@ -28,8 +29,10 @@ type engineSource struct {
 	asOf    int64
 	inputs  []Input
 	name    string
+	reviews []indicator.Review
 }
 
+func (s *engineSource) Reviews() []indicator.Review                  { return s.reviews }
 func (s *engineSource) Results(q indicator.Query) []indicator.Result { return s.eng.Results(q) }
 func (s *engineSource) Tickets() []indicator.EntityState             { return s.tickets }
 func (s *engineSource) Counts() indicator.Counts                     { return s.counts }
@@ -57,11 +60,13 @@ func FromFiles(ctx context.Context, o FileOptions) (Source, error) {
 	}
 	eng := indicator.New(ps)
 	eng.TrackChanges()
-	asOf, err := compute.Feed(ctx, eng, o.Files, o.MaxBytes, o.AsOf, o.Progress, o.OnReject)
+	evals := &evaluations{Evaluator: eng}
+	asOf, err := compute.Feed(ctx, evals, o.Files, o.MaxBytes, o.AsOf, o.Progress, o.OnReject)
 	if err != nil {
 		return nil, err
 	}
-	src := &engineSource{eng: eng, counts: eng.Counts(), asOf: asOf, name: "事件文件"}
+	src := &engineSource{eng: eng, counts: eng.Counts(), asOf: asOf, name: "事件文件",
+		reviews: indicator.Reviews(evals.evs, asOf, passPercent(o.Profiles))}
 	for _, st := range eng.Changes() {
 		if st.Ticket {
 			src.tickets = append(src.tickets, st)
@@ -71,6 +76,27 @@ func FromFiles(ctx context.Context, o FileOptions) (Source, error) {
 		return nil, err
 	}
 	return src, nil
+}
+
+// evaluations keeps the quality-inspection results an engine is fed, for
+// the reviews list.
+type evaluations struct {
+	compute.Evaluator
+	evs []event.Event
+}
+
+func (t *evaluations) ApplyAll(evs []event.Event) {
+	for i := range evs {
+		if evs[i].Type.Evaluation() {
+			t.evs = append(t.evs, evs[i])
+		}
+	}
+	t.Evaluator.ApplyAll(evs)
+}
+
+// passPercent is each centre's qa.pass_percent.
+func passPercent(set *profile.Set) func(string) float64 {
+	return func(center string) float64 { return set.For(center).QA.PassPercent }
 }
 
 // Engine is what a Source built from an engine asks of it.
@@ -148,9 +174,13 @@ func FromStore(ctx context.Context, r *chstore.Reader, set *profile.Set, asOf ti
 		inputs = append(inputs, Input{Name: fmt.Sprintf("封存摘要链头 %s (第 %d 条, %s 第 %d 版)", c, h.Seq, h.Day, h.Version),
 			Size: h.Events, SHA256: h.Chain.String()})
 	}
+	evals, err := r.Evaluations(ctx)
+	if err != nil {
+		return nil, err
+	}
 	eng := indicator.Restore(ps, st.Cells, st.Tickets, at)
 	return &engineSource{eng: eng, tickets: tickets, counts: indicator.Counts{Accepted: st.Events}, asOf: at,
-		inputs: inputs, name: "ClickHouse"}, nil
+		inputs: inputs, name: "ClickHouse", reviews: indicator.Reviews(evals, at, passPercent(set))}, nil
 }
 
 func storeChecksum(name string, st *stored.Aggregates) Input {

@@ -98,7 +98,8 @@ func metText(m *bool) string {
 // Tables returns the report's tables, in sheet order.
 func (r *Report) Tables() []Table {
 	return []Table{r.overallTable(), r.deptTable(), r.honorTable(), r.lateTable(), r.dailyTable(), r.teamTable(),
-		r.qaTable("质检（班组与外包）", "qa-teams", r.QATeams, false), r.qaTable("质检（坐席）", "qa-agents", r.QAAgents, true), r.basisTable()}
+		r.qaTable("质检（班组与外包）", "qa-teams", r.QATeams, false), r.qaTable("质检（坐席）", "qa-agents", r.QAAgents, true),
+		r.reviewTable(), r.basisTable()}
 }
 
 func (r *Report) overallTable() Table {
@@ -237,6 +238,36 @@ func (r *Report) qaTable(name, slug string, ranks []QARank, agents bool) Table {
 			row = append(row, NumCell(q.Values[id], ValueFormat(ind.Kind)))
 		}
 		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+// reviewTable lists the month's reviews (复核): who scored what before and
+// after, and whether the result changed.
+func (r *Report) reviewTable() Table {
+	t := Table{Name: "质检复核记录", Slug: "qa-reviews",
+		Headers: []string{"对象", "编号", "评分单号", "评分表", "坐席", "原评分时间", "原质检员", "原得分(%)", "原结果",
+			"复核时间", "复核质检员", "复核得分(%)", "复核结果"},
+		Widths: []float64{6, 22, 18, 14, 12, 20, 10, 10, 8, 20, 10, 10, 8}}
+	loc := r.Profile.Location()
+	at := func(ms int64) string { return time.UnixMilli(ms).In(loc).Format("2006-01-02 15:04:05") }
+	result := func(ok bool) string {
+		if ok {
+			return "合格"
+		}
+		return "不合格"
+	}
+	for _, v := range r.Reviews {
+		kind, agent := "话务", v.After.Agent
+		if v.Ticket {
+			kind = "工单"
+		}
+		if agent == "" {
+			agent = v.Before.Agent
+		}
+		t.Rows = append(t.Rows, []Cell{TextCell(kind), TextCell(v.ID), TextCell(v.EvaluationID), TextCell(v.Form), TextCell(agent),
+			TextCell(at(v.Before.TS)), TextCell(v.Before.Evaluator), ValueCell(v.Before.Percent, Decimal2), TextCell(result(v.Before.Passed)),
+			TextCell(at(v.After.TS)), TextCell(v.After.Evaluator), ValueCell(v.After.Percent, Decimal2), TextCell(result(v.After.Passed))})
 	}
 	return t
 }
