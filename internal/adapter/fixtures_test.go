@@ -131,6 +131,20 @@ var fixtures = []fixture{
 			"avg_resolve_workdays": {2 + 0.5/24 + 1 + 2.0/24 + 3 + (6+50.0/60)/24, 3},
 		},
 	},
+	{
+		// A domestic 质检 export: K1001 scored 86 and marked 合格 (its row
+		// exported twice: a duplicate); K1002 scored 72.5 on 10-13 and 84 on
+		// review (复核) on 10-15, no mark, so 84 ≥ 80 passes; K1003 scored 95
+		// but marked 不合格 (the mark decides). ZJ-004's 110 of 100 and
+		// ZJ-005's 九十 are rejected. No call was answered in this file, so
+		// there is no coverage; the calls count in the window of their first
+		// event.
+		name: "qa", mapping: "qa-example", input: "qa.csv", window: "month", dups: 1,
+		summary: []string{"records read: 7", "rejected invalid_field: 2"},
+		want: map[string][2]float64{
+			"call_qa_pass_rate": {2, 3}, "call_qa_avg_percent": {86 + 84 + 95, 3}, "qa_reviews": {1},
+		},
+	},
 }
 
 func TestFixtures(t *testing.T) {

@@ -1,6 +1,7 @@
 package adapter
 
 import (
+	"strconv"
 	"time"
 	"unicode/utf8"
 	"unsafe"
@@ -117,6 +118,14 @@ func (j *jsonEvent) str(name, v string) {
 	j.key(name)
 	j.b = appendString(j.b, v)
 	j.dr.Set(name, v)
+}
+
+// number writes "name":n, in the shortest form that reads back as n.
+func (j *jsonEvent) number(name string, n float64) {
+	j.key(name)
+	from := len(j.b)
+	j.b = strconv.AppendFloat(j.b, n, 'g', -1, 64)
+	j.dr.SetNumber(name, string(j.b[from:]))
 }
 
 // bool writes "name":true or false.

@@ -4,8 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -430,6 +432,13 @@ func (x *mapping) field(j *jsonEvent, r *Rule, name string, val *Value) *Rejecti
 			return &Rejection{Reason: string(event.ReasonInvalidField),
 				Detail: fmt.Sprintf("event %s: %s %q is not true or false (map it)", r.Name, name, event.Truncate(v))}
 		}
+	case numberFields[name]:
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
+			return &Rejection{Reason: string(event.ReasonInvalidField),
+				Detail: fmt.Sprintf("event %s: %s %q is not a number", r.Name, name, event.Truncate(v))}
+		}
+		j.number(name, n)
 	case timeFields[name]:
 		t, ok := parseTime(v, r.Time.times, r.Time.loc)
 		if !ok {

@@ -36,12 +36,15 @@ var typeFields = map[event.Type][]string{
 	event.TicketCallback:         {"reached", "resolved", "rating"},
 	event.TicketClosed:           nil,
 	event.TicketReopened:         {"reason"},
+	event.CallEvaluated:          {"agent_id", "evaluation_id", "form", "score", "max_score", "passed", "auto_fail", "evaluator"},
+	event.TicketEvaluated:        {"department_id", "evaluation_id", "form", "score", "max_score", "passed", "auto_fail", "evaluator"},
 }
 
-// Fields written as JSON booleans and as times.
+// Fields written as JSON booleans, numbers and times.
 var (
-	boolFields = map[string]bool{"reached": true, "resolved": true}
-	timeFields = map[string]bool{"deadline": true}
+	boolFields   = map[string]bool{"reached": true, "resolved": true, "passed": true, "auto_fail": true}
+	numberFields = map[string]bool{"score": true, "max_score": true}
+	timeFields   = map[string]bool{"deadline": true}
 )
 
 // defaultNone are the values that mean "no value" in every mapping.
