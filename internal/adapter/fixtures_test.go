@@ -145,6 +145,18 @@ var fixtures = []fixture{
 			"call_qa_pass_rate": {2, 3}, "call_qa_avg_percent": {86 + 84 + 95, 3}, "qa_reviews": {1},
 		},
 	},
+	{
+		// Amazon Connect evaluations (S3 export, schema 3.1): contact 1
+		// scored 92.5 % and resubmitted at 78 % two days later (the review
+		// stands: 78 < 80 fails); contact 2's evaluation is a draft (no
+		// submit time): skipped, not a result; contact 3 scored 95 % with an
+		// automatic fail (percent 0, fails); contact 4 100 % (passes).
+		name: "connect-evaluations", mapping: "amazon-connect-evaluation", input: "connect-evaluations.json", window: "month",
+		summary: []string{"records read: 5; events emitted: 4; records skipped: 1; records rejected: 0", "skipped filtered: 1"},
+		want: map[string][2]float64{
+			"call_qa_pass_rate": {1, 3}, "call_qa_avg_percent": {78 + 0 + 100, 3}, "qa_reviews": {1},
+		},
+	},
 }
 
 func TestFixtures(t *testing.T) {
