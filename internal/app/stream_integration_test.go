@@ -39,6 +39,7 @@ type streamScenario struct {
 	calls, tickets []kafka.Message
 	file           string
 	asOf           time.Time
+	span           time.Duration // of simulated traffic
 }
 
 func newStreamScenario(t *testing.T, span time.Duration, seed uint64) streamScenario {
@@ -69,7 +70,7 @@ func newStreamScenarioN(t *testing.T, centers int, span time.Duration, seed uint
 		evs = append(evs, conflicting(t, evs[rng.IntN(n)], time.Duration(rng.IntN(240)-120)*time.Second))
 	}
 	rng.Shuffle(len(evs), func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
-	sc := streamScenario{asOf: start.Add(span + 48*time.Hour)}
+	sc := streamScenario{asOf: start.Add(span + 48*time.Hour), span: span}
 	var file bytes.Buffer
 	for i, e := range evs {
 		m := kafka.Message{Key: []byte(e.Key), Value: e.JSON}
@@ -173,9 +174,30 @@ func assertStreamEqualsCompute(t *testing.T, cfg config.Config, sc streamScenari
 		if !reflect.DeepEqual(got.Results, want.Results) {
 			t.Errorf("%+v: streaming gives %d results, compute %d; first difference: %s", q, len(got.Results), len(want.Results), firstDiff(got.Results, want.Results))
 		}
+		assertQACompared(t, q, want.Results, sc.span)
 	}
 	assertReportsEqual(t, conn, cfg, sc)
 	return stored
+}
+
+// assertQACompared checks that the comparison covered quality inspection:
+// evaluations, which come hours to days after their call (so, in the
+// stream, mostly after it left memory: read back from the store), and
+// reviews, as the simulator makes them, in scenarios long enough for them.
+func assertQACompared(t *testing.T, q indicator.Query, rs []indicator.Result, span time.Duration) {
+	t.Helper()
+	var evaluated, reviews float64
+	for _, r := range rs {
+		switch r.Indicator {
+		case "call_qa_pass_rate", "ticket_qa_pass_rate":
+			evaluated += *r.Denominator
+		case "qa_reviews":
+			reviews += r.Value
+		}
+	}
+	if span >= 24*time.Hour && evaluated == 0 || span >= 48*time.Hour && reviews == 0 {
+		t.Errorf("%+v: the comparison holds %v evaluated calls and tickets and %v reviews, too few for a %v scenario", q, evaluated, reviews, span)
+	}
 }
 
 // assertReportsEqual builds the monthly report from the store and from the
@@ -210,7 +232,8 @@ func assertReportsEqual(t *testing.T, conn driver.Conn, cfg config.Config, sc st
 	for _, part := range []struct {
 		name string
 		a, b any
-	}{{"overall", a.Overall, b.Overall}, {"departments", a.Depts, b.Depts}, {"late tickets", a.Late, b.Late}, {"daily", a.Daily, b.Daily}} {
+	}{{"overall", a.Overall, b.Overall}, {"departments", a.Depts, b.Depts}, {"late tickets", a.Late, b.Late}, {"daily", a.Daily, b.Daily},
+		{"质检 teams", a.QATeams, b.QATeams}, {"质检 agents", a.QAAgents, b.QAAgents}, {"质检 reviews", a.Reviews, b.Reviews}} {
 		if !reflect.DeepEqual(part.a, part.b) {
 			t.Errorf("report %s differs between ClickHouse and the files", part.name)
 		}

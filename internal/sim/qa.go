@@ -6,7 +6,7 @@ import (
 )
 
 // Quality inspection (质检): inspectors score a share of the answered calls
-// and closed tickets one to four days later, on a 100-point call form and
+// and closed tickets hours to days later, on a 100-point call form and
 // a 10-point ticket form; a few calls fail outright (a critical item); an
 // agent appeals some low scores and a review replaces them. Drawn from
 // the simulation's own QA source, so it leaves the other events as they
@@ -30,7 +30,7 @@ func (c *center) inspectCall(callID, agentID string, dissatisfied bool) {
 			w.AutoFail = ptr(true)
 		}
 		c.emitQA(w)
-		if score < 80 && !autoFail && s.qa.Float64() < 0.3 { // appealed: reviewed
+		if score < 88 && !autoFail && s.qa.Float64() < 0.4 { // appealed: reviewed
 			review := min(100, score+float64(5+s.qa.IntN(11)))
 			s.at(s.now+c.qaDelay(), func() {
 				w.Score = ptr(review)
@@ -56,9 +56,10 @@ func (c *center) inspectTicket(ticketID, dept string) {
 	})
 }
 
-// qaDelay is one to four days.
+// qaDelay is two hours to three days: some inspections the same day, most
+// on the following days.
 func (c *center) qaDelay() int64 {
-	return int64(24*time.Hour/time.Millisecond) + c.s.qa.Int64N(int64(72*time.Hour/time.Millisecond))
+	return int64(2*time.Hour/time.Millisecond) + c.s.qa.Int64N(int64(70*time.Hour/time.Millisecond))
 }
 
 // qaID numbers evaluations apart from the other ids, which stay as they
