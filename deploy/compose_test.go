@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/hotlineqc/hotlineqc/internal/dashboards"
+	"github.com/hotlineqc/hotlineqc/internal/profile"
 )
 
 // docker-compose.yml cannot run here (no container engine); this loads it
@@ -61,8 +63,18 @@ func TestComposeFile(t *testing.T) {
 	for _, v := range g.Volumes {
 		mounts[v.Target] = true
 		if v.Target == "/var/lib/grafana/dashboards/hotlineqc" {
-			if files, _ := filepath.Glob(filepath.Join(v.Source, "*.json")); len(files) != 5 {
-				t.Errorf("grafana mounts %d dashboards, want 5", len(files))
+			boards, err := dashboards.Build(profile.Default(), "hotline")
+			if err != nil {
+				t.Fatal(err)
+			}
+			files, _ := filepath.Glob(filepath.Join(v.Source, "*.json"))
+			if len(files) != len(boards) {
+				t.Errorf("grafana mounts %d dashboards, the generator makes %d", len(files), len(boards))
+			}
+			for _, b := range boards {
+				if _, err := os.Stat(filepath.Join(v.Source, b.File)); err != nil {
+					t.Errorf("grafana does not mount %s: %v", b.File, err)
+				}
 			}
 		}
 	}
