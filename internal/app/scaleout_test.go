@@ -36,7 +36,10 @@ func TestScaleOutThreeInstancesKillAndAdd(t *testing.T) {
 
 	a, b, c := startRun(t, path, freePort(t)), startRun(t, path, freePort(t)), startRun(t, path, freePort(t))
 	waitCounter(t, 2*time.Minute, "hotline_kafka_partitions_assigned", 11, a, b, c) // all three own their share
-	produceScenario(t, cfg, sc)
+	// Half of the traffic now, half once d has joined, so that d has
+	// messages to consume however fast b and c are.
+	first, second := sc.halves()
+	produceScenario(t, cfg, first)
 	total := float64(len(sc.calls) + len(sc.tickets))
 	waitCounter(t, 2*time.Minute, "hotline_pipeline_messages_consumed_total", total/4, a, b, c)
 	a.signal(t, syscall.SIGKILL)
@@ -44,6 +47,7 @@ func TestScaleOutThreeInstancesKillAndAdd(t *testing.T) {
 	d := startRun(t, path, freePort(t))
 	waitCounter(t, time.Minute, "hotline_kafka_partitions_assigned", 0, d) // d took partitions over
 	atJoin := b.counter("hotline_pipeline_messages_consumed_total") + c.counter("hotline_pipeline_messages_consumed_total")
+	produceScenario(t, cfg, second)
 	untilCommitted(t, cfg, 3*time.Minute, b, c, d)
 	t.Logf("%v messages; b and c had consumed %v when d joined; d consumed %v", total, atJoin, d.counter("hotline_pipeline_messages_consumed_total"))
 	if d.counter("hotline_pipeline_messages_consumed_total") <= 0 {

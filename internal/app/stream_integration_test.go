@@ -47,6 +47,15 @@ func newStreamScenario(t *testing.T, span time.Duration, seed uint64) streamScen
 	return newStreamScenarioN(t, 1, span, seed)
 }
 
+// halves splits the scenario's messages in two, to produce apart (the
+// file is the whole scenario).
+func (sc streamScenario) halves() (streamScenario, streamScenario) {
+	a, b := sc, sc
+	a.calls, b.calls = sc.calls[:len(sc.calls)/2], sc.calls[len(sc.calls)/2:]
+	a.tickets, b.tickets = sc.tickets[:len(sc.tickets)/2], sc.tickets[len(sc.tickets)/2:]
+	return a, b
+}
+
 // newStreamScenarioN is newStreamScenario with the given number of centres.
 func newStreamScenarioN(t *testing.T, centers int, span time.Duration, seed uint64) streamScenario {
 	t.Helper()
