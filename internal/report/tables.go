@@ -174,18 +174,29 @@ func (r *Report) lateTable() Table {
 	return t
 }
 
-func (r *Report) dailyTable() Table {
-	t := Table{Name: "每日趋势", Slug: "daily", Headers: []string{"日期"}, Widths: []float64{12}}
-	for _, id := range DailyIndicators {
+// indicatorHeaders adds a column per indicator, named under the profile.
+func (r *Report) indicatorHeaders(t *Table, ids []string) {
+	for _, id := range ids {
 		t.Headers = append(t.Headers, r.Profile.IndicatorName(id))
 		t.Widths = append(t.Widths, 14)
 	}
+}
+
+// appendValues adds the cells of the indicators' values, empty without data.
+func appendValues(row []Cell, ids []string, values map[string]*float64) []Cell {
+	for _, id := range ids {
+		ind, _ := indicator.Lookup(id)
+		row = append(row, NumCell(values[id], ValueFormat(ind.Kind)))
+	}
+	return row
+}
+
+func (r *Report) dailyTable() Table {
+	t := Table{Name: "每日趋势", Slug: "daily", Headers: []string{"日期"}, Widths: []float64{12}}
+	r.indicatorHeaders(&t, DailyIndicators)
 	for _, d := range r.Daily {
 		row := []Cell{TextCell(d.Date)}
-		for _, id := range DailyIndicators {
-			ind, _ := indicator.Lookup(id)
-			row = append(row, NumCell(d.Values[id], ValueFormat(ind.Kind)))
-		}
+		row = appendValues(row, DailyIndicators, d.Values)
 		t.Rows = append(t.Rows, row)
 	}
 	return t
@@ -193,20 +204,14 @@ func (r *Report) dailyTable() Table {
 
 func (r *Report) teamTable() Table {
 	t := Table{Name: "团队与外包", Slug: "teams", Headers: []string{"团队"}, Widths: []float64{20}}
-	for _, id := range TeamIndicators {
-		t.Headers = append(t.Headers, r.Profile.IndicatorName(id))
-		t.Widths = append(t.Widths, 14)
-	}
+	r.indicatorHeaders(&t, TeamIndicators)
 	for _, tm := range r.Teams {
 		name := tm.Team
 		if name == "" {
 			name = "(未接通或未标注)"
 		}
 		row := []Cell{TextCell(name)}
-		for _, id := range TeamIndicators {
-			ind, _ := indicator.Lookup(id)
-			row = append(row, NumCell(tm.Values[id], ValueFormat(ind.Kind)))
-		}
+		row = appendValues(row, TeamIndicators, tm.Values)
 		t.Rows = append(t.Rows, row)
 	}
 	return t
@@ -219,10 +224,7 @@ func (r *Report) qaTable(name, slug string, ranks []QARank, agents bool) Table {
 		t.Headers, t.Widths = append(t.Headers, "坐席"), append(t.Widths, 14)
 	}
 	t.Headers, t.Widths = append(t.Headers, "班组/外包单位"), append(t.Widths, 18)
-	for _, id := range QAIndicators {
-		t.Headers = append(t.Headers, r.Profile.IndicatorName(id))
-		t.Widths = append(t.Widths, 14)
-	}
+	r.indicatorHeaders(&t, QAIndicators)
 	for _, q := range ranks {
 		row := []Cell{ValueCell(float64(q.Rank), Integer)}
 		if agents {
@@ -233,10 +235,7 @@ func (r *Report) qaTable(name, slug string, ranks []QARank, agents bool) Table {
 			team = "(未标注)"
 		}
 		row = append(row, TextCell(team))
-		for _, id := range QAIndicators {
-			ind, _ := indicator.Lookup(id)
-			row = append(row, NumCell(q.Values[id], ValueFormat(ind.Kind)))
-		}
+		row = appendValues(row, QAIndicators, q.Values)
 		t.Rows = append(t.Rows, row)
 	}
 	return t
