@@ -59,13 +59,15 @@ const (
 	fPassed
 	fAutoFail
 	fEvaluator
+	fState
+	fQueues
 	numFields
 )
 
 var fieldNames = [numFields]string{"event_id", "type", "ts", "center_id", "call_id", "ticket_id", "v", "attrs",
 	"channel", "caller", "queue", "agent_id", "to_queue", "to_agent_id", "to_department_id", "ended_by", "rating",
 	"category", "urgency", "subject", "department_id", "deadline", "time_limit", "reason", "reached", "resolved", "team",
-	"evaluation_id", "form", "score", "max_score", "passed", "auto_fail", "evaluator"}
+	"evaluation_id", "form", "score", "max_score", "passed", "auto_fail", "evaluator", "state", "queues"}
 
 // fieldOf maps a key to its field; unknown keys are ignored (the contract
 // lists what is rejected, and an extra key is not among it).
@@ -139,6 +141,10 @@ func fieldOf(key []byte) (field, bool) {
 		return fAutoFail, true
 	case "evaluator":
 		return fEvaluator, true
+	case "state":
+		return fState, true
+	case "queues":
+		return fQueues, true
 	}
 	return 0, false
 }
@@ -234,9 +240,12 @@ func (d *Decoder) decode(f *fields, e *Event) {
 	if f.err != nil {
 		return
 	}
-	if e.Type.IsCall() {
+	switch {
+	case e.Type.IsCall():
 		e.CallID = f.required(fCallID)
-	} else {
+	case e.Type.IsAgent():
+		e.AgentID = f.requiredIdent(fAgentID) // call_id and ticket_id are not used
+	default:
 		e.TicketID = f.required(fTicketID)
 	}
 	typeFields[e.Type](d, f, e)
@@ -312,6 +321,64 @@ var typeFields = [numTypes]func(*Decoder, *fields, *Event){
 		e.DepartmentID = f.ident(fDepartmentID)
 		d.evaluation(f, e)
 	},
+	AgentLoggedIn: func(_ *Decoder, f *fields, e *Event) {
+		e.Team = f.ident(fTeam)
+		e.Queues = f.strings(fQueues)
+		e.State = f.agentState(false)
+		e.Reason = f.ident(fReason)
+	},
+	AgentStateChanged: func(_ *Decoder, f *fields, e *Event) {
+		e.State = f.agentState(true)
+		e.Reason = f.ident(fReason)
+	},
+	AgentLoggedOut: nothing,
+}
+
+// agentState reads an agent's state: absent is ready on a login and a
+// missing field on a state change; a value outside the list is invalid
+// (events-v1, revision 1.2).
+func (f *fields) agentState(required bool) AgentState {
+	if !f.has(fState) {
+		if required {
+			f.fail(reject(ReasonMissingField, "state", "required field is missing"))
+		}
+		return AgentReady
+	}
+	b := f.bytes(fState, false)
+	if f.err != nil {
+		return AgentStateNone
+	}
+	s, ok := ParseAgentState(string(b))
+	if !ok {
+		f.fail(reject(ReasonInvalidField, "state", "%q is not one of %v", truncate(string(b)), agentStateNames[1:]))
+	}
+	return s
+}
+
+// strings reads an optional list of strings (a draft: one comma-separated
+// string).
+func (f *fields) strings(k field) []string {
+	if !f.has(k) {
+		return nil
+	}
+	if f.text != nil {
+		return splitList(string(f.bytes(k, false)))
+	}
+	a, err := f.get(k).Array()
+	if err != nil {
+		f.fail(reject(ReasonInvalidField, fieldNames[k], "want a list of strings, got %s", f.get(k).Type()))
+		return nil
+	}
+	out := make([]string, 0, len(a))
+	for _, v := range a {
+		b, err := v.StringBytes()
+		if err != nil {
+			f.fail(reject(ReasonInvalidField, fieldNames[k], "want a list of strings, holds %s", v.Type()))
+			return nil
+		}
+		out = append(out, f.d.shared(b))
+	}
+	return out
 }
 
 // evaluation reads the fields of a quality-inspection result.

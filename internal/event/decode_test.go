@@ -19,6 +19,10 @@ func ticket(typ, extra string) string {
 	return `{` + env + `,"type":"` + typ + `","ticket_id":"t1"` + extra + `}`
 }
 
+func agent(typ, extra string) string {
+	return `{` + env + `,"type":"` + typ + `","agent_id":"a7"` + extra + `}`
+}
+
 func hash(s string) string { return "h(" + s + ")" }
 
 func TestDecodeAcceptsEveryType(t *testing.T) {
@@ -78,6 +82,13 @@ func TestDecodeAcceptsEveryType(t *testing.T) {
 		{ticket("ticket.evaluated", `,"evaluation_id":"tv-1","form":"ticket-2026","score":0,"max_score":10,"passed":true,"department_id":"housing"`),
 			event.Event{Type: event.TicketEvaluated, TicketID: "t1", EvaluationID: "tv-1", Form: "ticket-2026", MaxScore: 10,
 				Passed: event.True, DepartmentID: "housing"}},
+		{agent("agent.logged_in", `,"team":"outsource-b","queues":["general","tax"],"call_id":"ignored"`),
+			event.Event{Type: event.AgentLoggedIn, AgentID: "a7", Team: "outsource-b", Queues: []string{"general", "tax"}, State: event.AgentReady}},
+		{agent("agent.logged_in", `,"state":"not_ready","reason":"meeting"`),
+			event.Event{Type: event.AgentLoggedIn, AgentID: "a7", State: event.AgentNotReady, Reason: "meeting"}},
+		{agent("agent.state_changed", `,"state":"wrapup"`),
+			event.Event{Type: event.AgentStateChanged, AgentID: "a7", State: event.AgentWrapup}},
+		{agent("agent.logged_out", ``), event.Event{Type: event.AgentLoggedOut, AgentID: "a7"}},
 	}
 	seen := map[event.Type]bool{}
 	d := event.Decoder{HashCaller: hash}
@@ -180,6 +191,14 @@ func TestDecodeRejects(t *testing.T) {
 		{"max score zero", ticket("ticket.evaluated", `,"evaluation_id":"v","form":"f","score":0,"max_score":0`), event.ReasonInvalidField, "max_score"},
 		{"score above max", call("call.evaluated", `,"evaluation_id":"v","form":"f","score":101,"max_score":100`), event.ReasonInvalidField, "score"},
 		{"passed not bool", call("call.evaluated", `,"evaluation_id":"v","form":"f","score":1,"max_score":2,"passed":"yes"`), event.ReasonInvalidField, "passed"},
+		{"agent without agent_id", `{` + env + `,"type":"agent.logged_out","call_id":"k1"}`, event.ReasonMissingField, "agent_id"},
+		{"agent empty agent_id", `{` + env + `,"type":"agent.logged_in","agent_id":""}`, event.ReasonMissingField, "agent_id"},
+		{"state change without state", agent("agent.state_changed", ``), event.ReasonMissingField, "state"},
+		{"state outside the list", agent("agent.state_changed", `,"state":"away"`), event.ReasonInvalidField, "state"},
+		{"login state outside the list", agent("agent.logged_in", `,"state":"idle"`), event.ReasonInvalidField, "state"},
+		{"state not a string", agent("agent.state_changed", `,"state":1`), event.ReasonInvalidField, "state"},
+		{"queues not a list", agent("agent.logged_in", `,"queues":"general"`), event.ReasonInvalidField, "queues"},
+		{"queues not strings", agent("agent.logged_in", `,"queues":["general",7]`), event.ReasonInvalidField, "queues"},
 	}
 	d := event.Decoder{MaxBytes: 300}
 	covered := map[event.Reason]bool{}

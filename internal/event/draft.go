@@ -143,3 +143,15 @@ func (f *fields) draftNumber(k field) float64 {
 }
 
 var draftKinds = [...]string{draftUnset: "nothing", draftString: "string", draftTrue: "true", draftFalse: "false", draftNumber: "number"}
+
+// splitList reads a draft's list field: comma-separated values, trimmed,
+// empty ones dropped.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}

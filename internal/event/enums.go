@@ -141,3 +141,35 @@ func UrgencyOf(s string) Urgency {
 
 // EndedByOf returns the party named s, EndedByNone when none.
 func EndedByOf(s string) EndedBy { v, _ := lookup(endedByNames, s); return EndedBy(v) }
+
+// AgentState is an agent's state (revision 1.2).
+type AgentState uint8
+
+// Agent states. AgentStateNone means the field was absent.
+const (
+	AgentStateNone AgentState = iota
+	AgentReady                // 示闲: waiting for a call
+	AgentBusy                 // 通话中: on a call, ringing or held included
+	AgentWrapup               // 话后处理
+	AgentNotReady             // 示忙: breaks, meals, training, meetings, admin
+	NumAgentStates
+)
+
+var agentStateNames = []string{"", "ready", "busy", "wrapup", "not_ready"}
+
+// String returns the wire name of s.
+func (s AgentState) String() string { return name(agentStateNames, uint8(s)) }
+
+// ParseAgentState returns the state named s.
+func ParseAgentState(s string) (AgentState, bool) {
+	for i := 1; i < len(agentStateNames); i++ {
+		if agentStateNames[i] == s {
+			return AgentState(i), true
+		}
+	}
+	return AgentStateNone, false
+}
+
+// Staffed reports whether an agent in state s counts as staffed (ready,
+// busy or wrap-up: agents_staffed).
+func (s AgentState) Staffed() bool { return s >= AgentReady && s <= AgentWrapup }

@@ -36,6 +36,9 @@ const (
 	// Revision 1.2, appended so that the stored type codes of v1 stay.
 	CallEvaluated
 	TicketEvaluated
+	AgentLoggedIn
+	AgentStateChanged
+	AgentLoggedOut
 	numTypes
 )
 
@@ -67,6 +70,9 @@ var typeNames = [numTypes]string{
 	TicketReopened:         "ticket.reopened",
 	CallEvaluated:          "call.evaluated",
 	TicketEvaluated:        "ticket.evaluated",
+	AgentLoggedIn:          "agent.logged_in",
+	AgentStateChanged:      "agent.state_changed",
+	AgentLoggedOut:         "agent.logged_out",
 }
 
 // String returns the wire name of t, for example "call.queued".
@@ -84,6 +90,9 @@ func (t Type) IsCall() bool { return t >= CallArrived && t <= CallRated || t == 
 func (t Type) IsTicket() bool {
 	return t >= TicketCreated && t <= TicketReopened || t == TicketEvaluated
 }
+
+// IsAgent reports whether t is an agent.* event (revision 1.2).
+func (t Type) IsAgent() bool { return t >= AgentLoggedIn && t <= AgentLoggedOut }
 
 // Types returns every valid event type in the order of their codes (v1's
 // in contract order, then revision 1.2's).
@@ -149,6 +158,11 @@ type Event struct {
 	Passed       Tri
 	AutoFail     Tri
 	Evaluator    string
+
+	// Agents (agent.*; revision 1.2): AgentID and Team above, and the
+	// state from this instant (its Reason above, for not_ready).
+	State  AgentState
+	Queues []string // agent.logged_in: the queues the agent serves, optional
 }
 
 // Evaluation reports whether t is a quality-inspection result.

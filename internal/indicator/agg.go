@@ -94,8 +94,8 @@ func (s *store) alloc() int32 {
 // instant at. Rates and means without a denominator are left out: they say
 // nothing about the window.
 func (e *Engine) put(out []contrib, ind id, at int64, dims uint32, num, den int64) []contrib {
-	if den == 0 && cat.defs[ind].Kind != profile.Count {
-		return out
+	if d := &cat.defs[ind]; den == 0 && d.Kind != profile.Count && d.den == denCount {
+		return out // nothing to count (an indicator whose denominator is elsewhere keeps its numerator)
 	}
 	return append(out, contrib{key: makeKey(ind, e.bucket(at), dims), num: num, den: den})
 }

@@ -211,7 +211,14 @@ func (e *Engine) callContribs(c *call, f callFact, out []contrib) []contrib {
 	v.qaPasses = f.qa.passes(r.passPercent)
 	for _, ind := range cat.calls {
 		if num, den, ok := cat.defs[ind].call(v); ok {
-			out = e.put(out, ind, f.anchor, dims, num, den)
+			d := dims
+			if cat.defs[ind].Entity == profile.Agents {
+				if !e.agentsOn {
+					continue
+				}
+				d = e.dimsID(profile.Agents, c.center, f.agent, f.team) // the answering agent's cell
+			}
+			out = e.put(out, ind, f.anchor, d, num, den)
 		}
 	}
 	return out

@@ -29,6 +29,11 @@ type Def struct {
 	call     func(v *callView) (num, den int64, ok bool)
 	ticket   func(ev *ticketEval, ind id)
 	snapshot func(s ticketSnap) bool
+	// agent yields an agent's contribution to one bucket from its time in
+	// each state there (ms); ok false leaves the bucket out.
+	agent func(t *agentTime) (num, den int64, ok bool)
+	// den is what the denominator holds when it is not a count.
+	den denUnit
 	// sampled: the live metrics observe each call's amount once, as a
 	// histogram sample (wait, handle time).
 	sampled bool
@@ -36,6 +41,16 @@ type Def struct {
 	// where its entity has any result (calls_offered, ..., tickets_created).
 	always bool
 }
+
+// denUnit is what an indicator's denominator holds.
+type denUnit uint8
+
+const (
+	denCount   denUnit = iota // a count, shown as it is
+	denSeconds                // milliseconds, shown in seconds (a rate of two durations: the numerator too)
+	denHours                  // milliseconds, shown in hours
+	denWindow                 // nothing stored: the window's length in seconds (agents_staffed)
+)
 
 // callView is what a call's indicators read: the call's fact with the
 // profile's rules applied.
@@ -208,6 +223,24 @@ var catalogue = []Def{
 				ev.at(ind, f.createdTS, f.qa.percent, int64(f.qa.standing))
 			}
 		}},
+	// Agents (坐席, revision 1.2): each span of a session in the buckets
+	// it overlaps, by the session's team.
+	{Indicator: profile.Indicator{ID: "agent_online_seconds", Name: "签入时长", Kind: profile.Count, Entity: profile.Agents, Unit: profile.Seconds, Anchor: "span"},
+		agent: func(t *agentTime) (int64, int64, bool) { n := online(t); return n, 0, n > 0 }},
+	{Indicator: profile.Indicator{ID: "agent_not_ready_rate", Name: "示忙率", Kind: profile.Rate, Entity: profile.Agents, Unit: profile.Ratio, Anchor: "span"},
+		agent: func(t *agentTime) (int64, int64, bool) { return t[event.AgentNotReady], online(t), true }, den: denSeconds},
+	{Indicator: profile.Indicator{ID: "occupancy_rate", Name: "坐席利用率", Kind: profile.Rate, Entity: profile.Agents, Unit: profile.Ratio, Anchor: "span"},
+		agent: func(t *agentTime) (int64, int64, bool) {
+			return t[event.AgentBusy] + t[event.AgentWrapup], staffed(t), true
+		}, den: denSeconds},
+	{Indicator: profile.Indicator{ID: "agents_staffed", Name: "平均在岗坐席数", Kind: profile.Mean, Entity: profile.Agents, Unit: profile.Seconds, Anchor: "span"},
+		agent: func(t *agentTime) (int64, int64, bool) { return staffed(t), 0, online(t) > 0 }, den: denWindow},
+	// Calls answered (the call's window, its first answering agent and
+	// team) over the logged-in hours of the same window and dimensions.
+	{Indicator: profile.Indicator{ID: "calls_per_agent_hour", Name: "人均小时接听量", Kind: profile.Mean, Entity: profile.Agents, Unit: profile.Number, Anchor: "offer; span"},
+		call:  func(v *callView) (int64, int64, bool) { return 1, 0, v.offered && v.answered },
+		agent: func(t *agentTime) (int64, int64, bool) { n := online(t); return 0, n, n > 0 }, den: denHours},
+
 	// Reviews of calls and of tickets, each in its own window and
 	// dimensions; counted where something was evaluated.
 	{Indicator: profile.Indicator{ID: "qa_reviews", Name: "复核量", Kind: profile.Count, Entity: profile.Calls, Unit: profile.Number, Anchor: "offer; created"},
@@ -220,14 +253,14 @@ var catalogue = []Def{
 }
 
 // entityDims are the dimensions of each entity's indicators, in tuple order.
-// entityDims are the dimensions of each entity's indicators, in tuple order.
-var entityDims = map[profile.Entity][]string{profile.Calls: callDims, profile.Tickets: ticketDims}
+var entityDims = map[profile.Entity][]string{profile.Calls: callDims, profile.Tickets: ticketDims, profile.Agents: agentDims}
 
 // tables are what the engine reads of the catalogue, indexed by id.
 type tables struct {
 	defs                      []Def
 	byName                    map[string]id
-	calls, tickets, snapshots []id                    // indicators by counting function, in order
+	calls, tickets, snapshots []id // indicators by counting function, in order
+	agents                    []id
 	presence                  map[profile.Entity][]id // counts shown, zero or not, wherever the entity has data
 	marker                    map[profile.Entity]id   // the entity's first indicator: "the entity has data here"
 }
@@ -257,8 +290,8 @@ func (t *tables) declare(d Def) {
 	if len(t.defs) == 1<<indBits {
 		panic(fmt.Sprintf("indicator %s: the aggregate key holds %d indicators", d.ID, 1<<indBits))
 	}
-	if (d.call == nil && d.ticket == nil) == (d.snapshot == nil) {
-		panic(fmt.Sprintf("indicator %s: want a call or ticket function, or a snapshot", d.ID))
+	if (d.call == nil && d.ticket == nil && d.agent == nil) == (d.snapshot == nil) {
+		panic(fmt.Sprintf("indicator %s: want a call, ticket or agent function, or a snapshot", d.ID))
 	}
 	i := id(len(t.defs))
 	t.byName[d.ID] = i
@@ -274,6 +307,9 @@ func (t *tables) declare(d Def) {
 	}
 	if d.snapshot != nil {
 		t.snapshots = append(t.snapshots, i)
+	}
+	if d.agent != nil {
+		t.agents = append(t.agents, i)
 	}
 	if d.always {
 		t.presence[d.Entity] = append(t.presence[d.Entity], i)

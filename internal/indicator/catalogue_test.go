@@ -39,9 +39,9 @@ func TestEveryIndicatorIsDeclaredWhole(t *testing.T) {
 		t.Fatal(err)
 	}
 	units := map[profile.Kind][]profile.Unit{
-		profile.Count: {profile.Number},
+		profile.Count: {profile.Number, profile.Seconds},
 		profile.Rate:  {profile.Ratio},
-		profile.Mean:  {profile.Seconds, profile.WorkingDays, profile.Percent},
+		profile.Mean:  {profile.Seconds, profile.WorkingDays, profile.Percent, profile.Number},
 	}
 	for i, d := range cat.defs {
 		ind := d.Indicator
@@ -61,10 +61,20 @@ func TestEveryIndicatorIsDeclaredWhole(t *testing.T) {
 		if len(Dims(ind)) == 0 {
 			t.Errorf("%s: entity %d has no dimensions", ind.ID, ind.Entity)
 		}
+		// The cells' entity: an agent function's (calls_per_agent_hour's
+		// calls count in their agents' cells), else a call function's.
+		want := profile.Tickets
 		switch {
-		case d.call != nil && ind.Entity != profile.Calls,
-			d.call == nil && ind.Entity != profile.Tickets:
-			t.Errorf("%s: its entity %d is not that of its first counting function", ind.ID, ind.Entity)
+		case d.agent != nil:
+			want = profile.Agents
+		case d.call != nil:
+			want = profile.Calls
+		}
+		if ind.Entity != want {
+			t.Errorf("%s: its entity %d is not that of its counting function", ind.ID, ind.Entity)
+		}
+		if (d.den == denWindow) != (ind.ID == "agents_staffed") {
+			t.Errorf("%s: only agents_staffed is over the window's length", ind.ID)
 		}
 		if ind.Target != nil {
 			if ind.Kind != profile.Rate {

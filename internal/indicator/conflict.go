@@ -64,6 +64,13 @@ func contentHash(e *event.Event) uint64 {
 		num(int64(math.Float64bits(e.MaxScore)))
 		num(int64(e.Passed)<<8 | int64(e.AutoFail))
 	}
+	if e.Type.IsAgent() {
+		num(int64(e.State))
+		num(int64(len(e.Queues)))
+		for _, q := range e.Queues {
+			str(q)
+		}
+	}
 	num(int64(len(e.Attrs)))
 	b = append(b, e.Attrs...)
 	return maphash.Bytes(contentSeed, b)

@@ -75,6 +75,9 @@ type Engine struct {
 	dirtyT  []*ticket
 	waiting wakeHeap // tickets with an undecided deadline
 	open    map[*ticket]struct{}
+	agents  map[entityKey]*agent
+	dirtyA  []*agent
+	openA   map[*agent]struct{} // agents with a session open: re-derived at every Advance
 
 	scratch    ticketFact          // reused by every ticket evaluation
 	callView   callView            // reused by every call evaluation
@@ -94,10 +97,13 @@ type Engine struct {
 	store      *store
 	dims       *interner
 	grain      Grain
-	keepC      []bool // call tuple positions the grain keeps
-	keepT      []bool // ticket tuple positions the grain keeps
-	callsOn    bool   // the grain applies to calls
-	ticketsOn  bool   // the grain applies to tickets
+	keepC      []bool     // call tuple positions the grain keeps
+	keepT      []bool     // ticket tuple positions the grain keeps
+	keepA      []bool     // agent tuple positions the grain keeps
+	callsOn    bool       // the grain applies to calls
+	ticketsOn  bool       // the grain applies to tickets
+	agentsOn   bool       // the grain applies to agents
+	agentAccs  []agentAcc // reused by every agent evaluation
 	keyBuf     []byte
 	lastStart  int64 // the last grain window seen, [lastStart, lastEnd)
 	lastEnd    int64
@@ -120,13 +126,13 @@ func New(ps *Profiles) *Engine {
 // its time zone and target.
 func NewAtGrain(ps *Profiles, g Grain) *Engine {
 	e := &Engine{
-		grain: g, keepC: keep(callDims, g.GroupBy), keepT: keep(ticketDims, g.GroupBy),
-		callsOn: applies(callDims, g.GroupBy), ticketsOn: applies(ticketDims, g.GroupBy),
-		ps: ps, calls: map[entityKey]*call{}, tickets: map[entityKey]*ticket{},
-		open: map[*ticket]struct{}{}, store: newStore(), dims: newInterner(), cutoff: never,
+		grain: g, keepC: keep(callDims, g.GroupBy), keepT: keep(ticketDims, g.GroupBy), keepA: keep(agentDims, g.GroupBy),
+		callsOn: applies(callDims, g.GroupBy), ticketsOn: applies(ticketDims, g.GroupBy), agentsOn: applies(agentDims, g.GroupBy),
+		ps: ps, calls: map[entityKey]*call{}, tickets: map[entityKey]*ticket{}, agents: map[entityKey]*agent{},
+		open: map[*ticket]struct{}{}, openA: map[*agent]struct{}{}, store: newStore(), dims: newInterner(), cutoff: never,
 	}
 	if ps.Mixed() {
-		e.keepC[0], e.keepT[0] = true, true // center_id
+		e.keepC[0], e.keepT[0], e.keepA[0] = true, true, true // center_id
 	}
 	e.switchTo(ps.def)
 	return e
@@ -181,9 +187,12 @@ type held struct {
 // created) and counts it; the entity remembers part (unless noPart).
 func (e *Engine) takeIn(ev *event.Event, part int32, h held) addResult {
 	var r addResult
-	if ev.Type.IsCall() {
+	switch {
+	case ev.Type.IsCall():
 		r = e.applyCall(ev, part, h.c)
-	} else {
+	case ev.Type.IsAgent():
+		r = e.applyAgent(ev, part)
+	default:
 		r = e.applyTicket(ev, part, h.t)
 	}
 	if r != added {
@@ -297,6 +306,20 @@ func (e *Engine) Advance(asOf int64) {
 		e.evalTicket(t, asOf)
 	}
 	e.dirtyT = e.dirtyT[:0]
+	for a := range e.openA {
+		if !a.dirty {
+			a.dirty = true
+			e.dirtyA = append(e.dirtyA, a)
+		}
+	}
+	for _, a := range e.dirtyA {
+		if !e.agentsOn {
+			a.dirty = false // the grain has a dimension agents lack
+			continue
+		}
+		e.evalAgent(a, asOf)
+	}
+	e.dirtyA = e.dirtyA[:0]
 }
 
 func (e *Engine) evalTicket(t *ticket, asOf int64) {

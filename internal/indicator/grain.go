@@ -63,8 +63,11 @@ func applies(tuple []string, groupBy []string) bool {
 func (e *Engine) dimsID(f profile.Entity, vals ...string) uint32 {
 	kept := e.keepT
 	b := append(e.keyBuf[:0], 't')
-	if f == profile.Calls {
+	switch f {
+	case profile.Calls:
 		kept, b[0] = e.keepC, 'c'
+	case profile.Agents:
+		kept, b[0] = e.keepA, 'a'
 	}
 	for i, v := range vals {
 		b = append(b, 0)

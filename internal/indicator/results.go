@@ -263,16 +263,32 @@ func (e *Engine) emit(qs *query) []Result {
 		for i, d := range qs.q.GroupBy {
 			r.Dims[d] = key[i]
 		}
-		switch cat.defs[gk.ind].Kind {
+		d := &cat.defs[gk.ind]
+		if d.Kind != profile.Count && s.den == 0 && d.den != denWindow {
+			continue // no denominator (calls of an agent without a session)
+		}
+		switch d.Kind {
 		case profile.Count:
-			r.Value = float64(s.num)
+			r.Value = d.Unit.Scale(s.num) // agent_online_seconds: milliseconds → seconds
 		case profile.Rate:
-			r.Numerator, r.Denominator = ptr(float64(s.num)), ptr(float64(s.den))
+			num, den := float64(s.num), float64(s.den)
+			if d.den == denSeconds {
+				num, den = num/1000, den/1000 // a rate of two durations
+			}
+			r.Numerator, r.Denominator = ptr(num), ptr(den)
 			r.Value = float64(s.num) / float64(s.den)
 		case profile.Mean:
-			total := cat.defs[gk.ind].Unit.Scale(s.num) // milliseconds → seconds, working days
-			r.Numerator, r.Denominator = ptr(total), ptr(float64(s.den))
-			r.Value = total / float64(s.den)
+			total := d.Unit.Scale(s.num) // milliseconds → seconds, working days
+			den := float64(s.den)
+			switch d.den {
+			case denHours:
+				den /= 3_600_000
+			case denWindow:
+				loc := qs.zone(s.profiles)
+				den = float64(windowEnd(loc, qs.q.Window, gk.start)-gk.start) / 1000
+			}
+			r.Numerator, r.Denominator = ptr(total), ptr(den)
+			r.Value = total / den
 		}
 		if t, ok := qs.target(r.Indicator, s.profiles); ok && cat.defs[gk.ind].Kind == profile.Rate {
 			r.Target, r.Met = &t, ptr(t.Met(r.Value))
@@ -326,7 +342,7 @@ func windowStart(loc *time.Location, window string, bucket int64) int64 {
 
 // projections map the dims tuples of each family onto the group-by list.
 type projections struct {
-	calls, tickets []int // tuple index per group-by dimension, nil: n/a
+	calls, tickets, agents []int // tuple index per group-by dimension, nil: n/a
 }
 
 func (e *Engine) projections(groupBy []string) projections {
@@ -341,21 +357,24 @@ func (e *Engine) projections(groupBy []string) projections {
 		}
 		return out
 	}
-	return projections{calls: idx(callDims), tickets: idx(ticketDims)}
+	return projections{calls: idx(callDims), tickets: idx(ticketDims), agents: idx(agentDims)}
 }
 
-func (p projections) applies(f profile.Entity) bool {
-	if f == profile.Calls {
-		return p.calls != nil
+// of returns the projection of entity f.
+func (p projections) of(f profile.Entity) []int {
+	switch f {
+	case profile.Calls:
+		return p.calls
+	case profile.Agents:
+		return p.agents
 	}
-	return p.tickets != nil
+	return p.tickets
 }
+
+func (p projections) applies(f profile.Entity) bool { return p.of(f) != nil }
 
 func (p projections) key(f profile.Entity, tuple []string) ([]string, bool) {
-	ix := p.tickets
-	if f == profile.Calls {
-		ix = p.calls
-	}
+	ix := p.of(f)
 	if ix == nil {
 		return nil, false
 	}

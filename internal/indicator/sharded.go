@@ -51,11 +51,14 @@ func (s *Sharded) ApplyAll(evs []event.Event) {
 	wg.Wait()
 }
 
-// shardOf hashes an event's call or ticket (FNV-1a) to a shard.
+// shardOf hashes an event's call, ticket or agent (FNV-1a) to a shard.
 func shardOf(ev *event.Event, n int) int {
 	id := ev.CallID
-	if ev.Type.IsTicket() {
+	switch {
+	case ev.Type.IsTicket():
 		id = ev.TicketID
+	case ev.Type.IsAgent():
+		id = ev.AgentID
 	}
 	h := uint32(2166136261)
 	for i := 0; i < len(ev.CenterID); i++ {

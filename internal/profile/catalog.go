@@ -24,6 +24,7 @@ type Entity uint8
 const (
 	Calls Entity = iota + 1
 	Tickets
+	Agents // agent sessions (revision 1.2)
 )
 
 // Unit is what an indicator's value measures. Means are summed in

@@ -34,6 +34,24 @@ type Profile struct {
 	Alerting         Alerting          `yaml:"alerting"`
 	Staffing         Staffing          `yaml:"staffing"`
 	QA               QA                `yaml:"qa"`
+	// AgentSessionTimeout ends an agent's session that has had no event
+	// for this long at its last event (revision 1.2; 0: the default, 12h).
+	AgentSessionTimeout time.Duration `yaml:"agent_session_timeout"`
+	// AgentTeams gives the team (班组 or 外包单位) of an agent whose
+	// agent.logged_in names none.
+	AgentTeams map[string]string `yaml:"agent_teams"`
+}
+
+// DefaultAgentSessionTimeout is agent_session_timeout when a profile sets
+// none.
+const DefaultAgentSessionTimeout = 12 * time.Hour
+
+// SessionTimeout returns the profile's agent_session_timeout.
+func (p *Profile) SessionTimeout() time.Duration {
+	if p.AgentSessionTimeout == 0 {
+		return DefaultAgentSessionTimeout
+	}
+	return p.AgentSessionTimeout
 }
 
 // QA sets the quality-inspection indicators (质检, revision 1.2).
@@ -347,6 +365,9 @@ func (p *Profile) Validate() error {
 	}
 	if v := p.QA.PassPercent; !(v > 0 && v <= 100) {
 		add("qa.pass_percent", "%v: want a percentage in (0, 100]", v)
+	}
+	if p.AgentSessionTimeout < 0 {
+		add("agent_session_timeout", "%v: want a duration > 0 such as 12h", p.AgentSessionTimeout)
 	}
 	if m := p.Staffing.MaxOccupancy; m < 0 || m > 1 {
 		add("staffing.max_occupancy", "%v: want 0 (no cap) or a share in (0, 1]", m)
