@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/privacy"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
+	"github.com/hotlineqc/hotlineqc/internal/stored"
 )
 
 type computeFlags struct {
@@ -82,12 +84,7 @@ func runCompute(cmd *cobra.Command, f computeFlags) error {
 		dlq = file
 	}
 	if f.clickhouse != "" {
-		conn, db, err := chstore.OpenDSN(cmd.Context(), f.clickhouse)
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
-		st, err := chstore.NewReader(conn, db).ReadStored(cmd.Context())
+		st, err := readStored(cmd.Context(), f.clickhouse)
 		if err != nil {
 			return err
 		}
@@ -114,6 +111,16 @@ func runCompute(cmd *cobra.Command, f computeFlags) error {
 		return err
 	}
 	return compute.Write(cmd.OutOrStdout(), f.format, out, opts.Query.GroupBy)
+}
+
+// readStored reads the aggregates a pipeline stored in the ClickHouse of dsn.
+func readStored(ctx context.Context, dsn string) (*stored.Aggregates, error) {
+	conn, db, err := chstore.OpenDSN(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	return chstore.NewReader(conn, db).ReadStored(ctx)
 }
 
 func computeOptions(f computeFlags) (compute.Options, error) {

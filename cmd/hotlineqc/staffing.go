@@ -8,11 +8,14 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/text/width"
 
+	"github.com/hotlineqc/hotlineqc/internal/compute"
+	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 	"github.com/hotlineqc/hotlineqc/internal/staffing"
 )
@@ -24,9 +27,11 @@ func newStaffingCmd() *cobra.Command {
 		agents                           int
 		format                           string
 		profiles                         profileFlags
+		events                           []string
+		clickhouse, from, to             string
 	)
 	cmd := &cobra.Command{
-		Use:   "staffing --calls N [--interval 30m] [--aht 180s] [--agents N]",
+		Use:   "staffing (--calls N [--interval 30m] [--aht 180s] [--agents N] | --events FILE... | --clickhouse DSN)",
 		Short: "Erlang C: the agents an interval's calls need, or what a staffing achieves",
 		Long: `The Erlang C calculator of the staffing indicators (docs/spec/indicators.md,
 "Agents and staffing"). From the calls offered in an interval and their mean
@@ -35,18 +40,30 @@ service level (answered within the threshold) reaches the target, with their
 wait probability, ASA and occupancy. With --agents N it evaluates that
 staffing instead. With --shrinkage s it adds the positions to roster,
 ⌈agents ÷ (1 − s)⌉. The threshold, target, interval, default handle time and
-occupancy cap default to the profile's.`,
+occupancy cap default to the profile's.
+
+With --events FILE... or --clickhouse DSN instead of the numbers it prints,
+per staffing.interval window of each centre (--from/--to: days), the calls
+offered, the handle time (the window's answered calls', else the profile's
+default), the traffic, the agents required and staffed (the mean of those
+ready, busy or in wrap-up) and the gap: the staffing indicators of compute.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			set, err := profiles.load()
 			if err != nil {
 				return err
 			}
+			fl := cmd.Flags()
+			if len(events) > 0 || clickhouse != "" {
+				if fl.Changed("calls") || fl.Changed("agents") {
+					return errors.New("--calls and --agents are the calculator's; --events and --clickhouse read the intervals")
+				}
+				return runStaffingIntervals(cmd, set, events, clickhouse, from, to, format)
+			}
 			p := set.Default
 			d := staffing.Demand{Calls: calls, Target: target, MaxOccupancy: maxOcc, AHT: p.Staffing.DefaultAHT,
 				Threshold: time.Duration(p.Calls.ServiceLevel.ThresholdSeconds * float64(time.Second)),
 				Interval:  profile.StaffingIntervals[p.Staffing.Interval]}
-			fl := cmd.Flags()
 			if !fl.Changed("calls") {
 				return errors.New("--calls is required: the calls offered in the interval")
 			}
@@ -110,7 +127,124 @@ occupancy cap default to the profile's.`,
 	fl.Float64Var(&shrinkage, "shrinkage", 0, "share of paid time not on calls (breaks, training, absence), e.g. 0.3: adds the positions to roster")
 	fl.IntVar(&agents, "agents", 0, "evaluate this many agents instead of finding the required number")
 	fl.StringVar(&format, "format", "table", "table or json")
+	fl.StringArrayVar(&events, "events", nil, "NDJSON event file: print its staffing intervals (repeatable; - for stdin)")
+	fl.StringVar(&clickhouse, "clickhouse", "", "print the staffing intervals of the aggregates a pipeline stored (DSN clickhouse://user@host:9000/db)")
+	fl.StringVar(&from, "from", "", "with --events or --clickhouse: first day, YYYY-MM-DD")
+	fl.StringVar(&to, "to", "", "with --events or --clickhouse: last day, YYYY-MM-DD")
+	cmd.MarkFlagsMutuallyExclusive("events", "clickhouse")
 	return cmd
+}
+
+// runStaffingIntervals prints the staffing intervals of events or of the
+// store, between the days from and to (inclusive, in each centre's zone).
+func runStaffingIntervals(cmd *cobra.Command, set *profile.Set, files []string, dsn, from, to, format string) error {
+	var (
+		rows []indicator.StaffingRow
+		err  error
+	)
+	if dsn != "" {
+		st, err := readStored(cmd.Context(), dsn)
+		if err != nil {
+			return err
+		}
+		if rows, err = compute.StaffingFromStore(st, set); err != nil {
+			return err
+		}
+	} else {
+		stderr := cmd.ErrOrStderr()
+		o := compute.Options{Files: files, Profiles: set, OnReject: func(r compute.Reject) {
+			fmt.Fprintf(stderr, "%s:%d: rejected: %v\n", r.File, r.Line, r.Err)
+		}}
+		if rows, _, err = compute.Staffing(cmd.Context(), o); err != nil {
+			return err
+		}
+	}
+	day := func(flag, v string) (string, error) {
+		if v == "" {
+			return "", nil
+		}
+		if _, err := time.Parse(time.DateOnly, v); err != nil {
+			return "", fmt.Errorf("--%s %q: want YYYY-MM-DD", flag, v)
+		}
+		return v, nil
+	}
+	if from, err = day("from", from); err != nil {
+		return err
+	}
+	if to, err = day("to", to); err != nil {
+		return err
+	}
+	kept := rows[:0]
+	for _, r := range rows {
+		d := time.UnixMilli(r.Start).In(set.For(r.CenterID).Location()).Format(time.DateOnly)
+		if (from == "" || d >= from) && (to == "" || d <= to) {
+			kept = append(kept, r)
+		}
+	}
+	switch format {
+	case "json":
+		return writeIntervalsJSON(cmd.OutOrStdout(), set, kept)
+	case "table":
+		return writeIntervalsTable(cmd.OutOrStdout(), set, kept)
+	}
+	return fmt.Errorf("--format %q: want table or json", format)
+}
+
+// intervalJSON is one staffing interval in --format json.
+type intervalJSON struct {
+	CenterID     string   `json:"center_id"`
+	Start        string   `json:"window_start"`
+	End          string   `json:"window_end"`
+	Offered      int64    `json:"calls_offered"`
+	AHTSeconds   float64  `json:"aht_seconds"`
+	AHTCalls     int64    `json:"aht_calls"`
+	Traffic      float64  `json:"traffic_erlangs"`
+	Required     int      `json:"agents_required"`
+	Staffed      *float64 `json:"agents_staffed"`
+	Gap          *float64 `json:"staffing_gap"`
+	Understaffed bool     `json:"understaffed"`
+}
+
+func intervalsJSON(set *profile.Set, rows []indicator.StaffingRow) []intervalJSON {
+	out := make([]intervalJSON, 0, len(rows))
+	for _, r := range rows {
+		loc := set.For(r.CenterID).Location()
+		j := intervalJSON{CenterID: r.CenterID, Start: time.UnixMilli(r.Start).In(loc).Format(time.RFC3339),
+			End: time.UnixMilli(r.End).In(loc).Format(time.RFC3339), Offered: r.Offered, AHTSeconds: r.AHT.Seconds(),
+			AHTCalls: r.AHTCalls, Traffic: r.Traffic, Required: r.Required, Understaffed: r.Understaffed()}
+		if r.Agents {
+			staffed, gap := r.Staffed, r.Gap()
+			j.Staffed, j.Gap = &staffed, &gap
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+func writeIntervalsJSON(w io.Writer, set *profile.Set, rows []indicator.StaffingRow) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(intervalsJSON(set, rows))
+}
+
+func writeIntervalsTable(w io.Writer, set *profile.Set, rows []indicator.StaffingRow) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "中心 center\t时段 window\t来电量 offered\t平均处理时长 AHT\t话务量 erlangs\t应配 required\t在岗 staffed\t缺员 gap\t")
+	for _, j := range intervalsJSON(set, rows) {
+		staffed, gap := "—", "—" // no agent events that day
+		if j.Staffed != nil {
+			staffed, gap = strconv.FormatFloat(*j.Staffed, 'f', 2, 64), strconv.FormatFloat(*j.Gap, 'f', 2, 64)
+			if j.Understaffed {
+				gap += " 缺员"
+			}
+		}
+		aht := strconv.FormatFloat(j.AHTSeconds, 'f', 1, 64) + "s"
+		if j.AHTCalls == 0 {
+			aht += " (默认)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%.3f\t%d\t%s\t%s\t\n", j.CenterID, j.Start[:16], j.Offered, aht, j.Traffic, j.Required, staffed, gap)
+	}
+	return tw.Flush()
 }
 
 // staffingJSON is the JSON of cli.md; an unbounded ASA (too few agents)

@@ -51,3 +51,45 @@ func TestStaffingCommand(t *testing.T) {
 		}
 	}
 }
+
+// With --events it prints the staffing intervals of compute: the golden
+// case v12_staffing's hours, worked by hand there.
+func TestStaffingIntervalsOfEvents(t *testing.T) {
+	dir := "../../internal/compute/testdata/golden/v12_staffing/"
+	out, _, err := runCLI(t, "staffing", "--events", dir+"events.ndjson", "--profile", dir+"profile.yaml", "--format", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []intervalJSON
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		start        string
+		offered      int64
+		required     int
+		staffed, gap float64
+		understaffed bool
+	}{
+		{"2026-10-12T09:00:00+08:00", 20, 3, 1.5, 1.5, true},
+		{"2026-10-12T10:00:00+08:00", 2, 1, 0.5, 0.5, true},
+		{"2026-10-12T11:00:00+08:00", 0, 0, 1, -1, false},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d intervals, want %d:\n%s", len(got), len(want), out)
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.Start != w.start || g.Offered != w.offered || g.Required != w.required || g.Staffed == nil ||
+			*g.Staffed != w.staffed || *g.Gap != w.gap || g.Understaffed != w.understaffed || g.AHTSeconds != 180 {
+			t.Errorf("interval %d = %+v, want %+v", i, g, w)
+		}
+	}
+	if _, _, err := runCLI(t, "staffing", "--events", dir+"events.ndjson", "--calls", "3"); err == nil {
+		t.Error("--calls with --events accepted")
+	}
+	out, _, err = runCLI(t, "staffing", "--events", dir+"events.ndjson", "--from", "2026-10-13")
+	if err != nil || strings.Contains(out, "2026-10-12") {
+		t.Errorf("--from 2026-10-13 kept 10-12's intervals: %v\n%s", err, out)
+	}
+}

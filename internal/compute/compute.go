@@ -94,9 +94,9 @@ func Run(ctx context.Context, o Options) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The query is known: keep the aggregates at exactly its grain, and
-	// evaluate on every core.
-	eng := indicator.NewSharded(ps, indicator.Grain(o.Query), runtime.GOMAXPROCS(0))
+	// The query is known: keep the aggregates at its grain (fine enough
+	// for the staffing intervals it counts), and evaluate on every core.
+	eng := indicator.NewSharded(ps, indicator.GrainFor(o.Query, ps), runtime.GOMAXPROCS(0))
 	asOf, err := Feed(ctx, eng, o.Files, o.MaxBytes, o.AsOf, nil, o.OnReject)
 	if err != nil {
 		return nil, err
@@ -175,4 +175,33 @@ func WriteJSON(w io.Writer, out *Output) error {
 		return fmt.Errorf("write json: %w", err)
 	}
 	return nil
+}
+
+// staffingQuery is the grain the staffing intervals are read at: by
+// centre, fine enough for every profile's staffing.interval.
+var staffingQuery = indicator.Query{Window: indicator.WindowDay, GroupBy: []string{"center_id"}}
+
+// Staffing evaluates the files as Run does and returns their staffing
+// intervals (docs/spec/indicators.md, "Staffing"), with the evaluation
+// time.
+func Staffing(ctx context.Context, o Options) ([]indicator.StaffingRow, int64, error) {
+	ps, err := indicator.NewProfiles(o.Profiles, o.Calendar...)
+	if err != nil {
+		return nil, 0, err
+	}
+	eng := indicator.NewSharded(ps, indicator.GrainFor(staffingQuery, ps), runtime.GOMAXPROCS(0))
+	asOf, err := Feed(ctx, eng, o.Files, o.MaxBytes, o.AsOf, nil, o.OnReject)
+	if err != nil {
+		return nil, 0, err
+	}
+	return eng.Staffing(), asOf, nil
+}
+
+// StaffingFromStore is Staffing over the aggregates a pipeline stored.
+func StaffingFromStore(st *stored.Aggregates, set *profile.Set) ([]indicator.StaffingRow, error) {
+	ps, err := indicator.NewProfiles(set)
+	if err != nil {
+		return nil, err
+	}
+	return indicator.Restore(ps, st.Cells, st.Tickets, st.AsOf).Staffing(), nil
 }

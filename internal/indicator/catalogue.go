@@ -34,6 +34,9 @@ type Def struct {
 	agent func(t *agentTime) (num, den int64, ok bool)
 	// den is what the denominator holds when it is not a count.
 	den denUnit
+	// derived: computed at query time from other indicators' aggregates
+	// (the staffing indicators, staffing.go), never stored.
+	derived bool
 	// sampled: the live metrics observe each call's amount once, as a
 	// histogram sample (wait, handle time).
 	sampled bool
@@ -241,6 +244,12 @@ var catalogue = []Def{
 		call:  func(v *callView) (int64, int64, bool) { return 1, 0, v.offered && v.answered },
 		agent: func(t *agentTime) (int64, int64, bool) { n := online(t); return 0, n, n > 0 }, den: denHours},
 
+	// Staffing (Erlang C) per staffing.interval window, by centre: derived
+	// at query time from calls_offered, aht_seconds and agents_staffed.
+	{Indicator: profile.Indicator{ID: "agents_required", Name: "应配坐席数", Kind: profile.Count, Entity: profile.Agents, Unit: profile.Number, Anchor: "staffing interval"}, derived: true},
+	{Indicator: profile.Indicator{ID: "staffing_gap", Name: "缺员数", Kind: profile.Count, Entity: profile.Agents, Unit: profile.Number, Anchor: "staffing interval"}, derived: true},
+	{Indicator: profile.Indicator{ID: "understaffed_intervals", Name: "缺员时段数", Kind: profile.Count, Entity: profile.Agents, Unit: profile.Number, Anchor: "staffing interval"}, derived: true},
+
 	// Reviews of calls and of tickets, each in its own window and
 	// dimensions; counted where something was evaluated.
 	{Indicator: profile.Indicator{ID: "qa_reviews", Name: "复核量", Kind: profile.Count, Entity: profile.Calls, Unit: profile.Number, Anchor: "offer; created"},
@@ -290,7 +299,7 @@ func (t *tables) declare(d Def) {
 	if len(t.defs) == 1<<indBits {
 		panic(fmt.Sprintf("indicator %s: the aggregate key holds %d indicators", d.ID, 1<<indBits))
 	}
-	if (d.call == nil && d.ticket == nil && d.agent == nil) == (d.snapshot == nil) {
+	if (d.call == nil && d.ticket == nil && d.agent == nil) == (d.snapshot == nil) && !d.derived {
 		panic(fmt.Sprintf("indicator %s: want a call, ticket or agent function, or a snapshot", d.ID))
 	}
 	i := id(len(t.defs))

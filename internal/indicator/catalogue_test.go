@@ -65,7 +65,7 @@ func TestEveryIndicatorIsDeclaredWhole(t *testing.T) {
 		// calls count in their agents' cells), else a call function's.
 		want := profile.Tickets
 		switch {
-		case d.agent != nil:
+		case d.agent != nil || d.derived:
 			want = profile.Agents
 		case d.call != nil:
 			want = profile.Calls

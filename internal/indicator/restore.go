@@ -41,8 +41,11 @@ func Restore(ps *Profiles, cells []Cell, tickets []StoredTicket, asOf int64) *En
 			f = cat.defs[ind].Entity
 		}
 		prefix := "t"
-		if f == profile.Calls {
+		switch f {
+		case profile.Calls:
 			prefix = "c"
+		case profile.Agents:
+			prefix = "a"
 		}
 		key := prefix + "\x00" + strings.Join(c.Dims, "\x00")
 		dims := e.dims.id(f, key, func() []string { return append([]string(nil), c.Dims...) })

@@ -92,6 +92,7 @@ type query struct {
 	ids     map[string]int32
 	starts  map[startKey]int64
 	sums    map[groupKey]*sum
+	extra   []Result // derived at query time (staffing)
 }
 
 type startKey struct {
@@ -216,6 +217,7 @@ func results(engines []*Engine, q Query) []Result {
 			qs.add(groupKey{ind, g.start, g.group}, 0, 0, mask)
 		}
 	}
+	qs.staffingResults(engines)
 	return e.emit(qs)
 }
 
@@ -295,6 +297,7 @@ func (e *Engine) emit(qs *query) []Result {
 		}
 		out = append(out, r)
 	}
+	out = append(out, qs.extra...)
 	sort.Slice(out, func(i, j int) bool {
 		a, b := &out[i], &out[j]
 		if a.Indicator != b.Indicator {

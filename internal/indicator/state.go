@@ -42,8 +42,12 @@ type EntityState struct {
 type Contribution struct {
 	Indicator string
 	Bucket    int64    // start of the 15-minute bucket, Unix ms
-	Dims      []string // the family's dims tuple (see CallDims, TicketDims)
+	Dims      []string // the family's dims tuple (see CallDims, TicketDims, AgentDims)
 	Num, Den  int64
+	// Entity is the family of Dims: the entity's own, except where an
+	// entity counts in another's cells (a call's answer in its agent's
+	// calls_per_agent_hour).
+	Entity profile.Entity
 }
 
 // CallDims and TicketDims name the positions of a contribution's Dims.
@@ -272,7 +276,7 @@ func (e *Engine) noteTicket(t *ticket) {
 func (e *Engine) contributions(cs []contrib, out []Contribution) []Contribution {
 	for i, c := range cs {
 		out[i] = Contribution{Indicator: cat.defs[c.key.ind()].ID, Bucket: c.key.bucket(),
-			Dims: e.dims.tuples[c.key.dims()], Num: c.num, Den: c.den}
+			Dims: e.dims.tuples[c.key.dims()], Num: c.num, Den: c.den, Entity: e.dims.fams[c.key.dims()]}
 	}
 	return out
 }

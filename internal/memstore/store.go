@@ -167,7 +167,11 @@ func (s *Store) ReadStored(context.Context) (*stored.Aggregates, error) {
 			if !ok {
 				i = len(st.Cells)
 				at[k] = i
-				st.Cells = append(st.Cells, indicator.Cell{Indicator: c.Indicator, Bucket: c.Bucket, Dims: c.Dims, Entity: entityOf(r)})
+				f := c.Entity
+				if f == 0 {
+					f = entityOf(r)
+				}
+				st.Cells = append(st.Cells, indicator.Cell{Indicator: c.Indicator, Bucket: c.Bucket, Dims: c.Dims, Entity: f})
 			}
 			cell := &st.Cells[i]
 			cell.Num += c.Num
