@@ -30,6 +30,7 @@ type simulateFlags struct {
 	rate, speed                               float64
 	partitions                                int
 	inject                                    map[string]string
+	agents                                    bool
 }
 
 func newSimulateCmd() *cobra.Command {
@@ -61,6 +62,7 @@ abandoned; tickets late), which an evaluation of its output must reproduce.`,
 	fl.StringVar(&f.truth, "truth", "", "write the ground truth (JSON) to this file")
 	fl.IntVar(&f.partitions, "partitions", 3, "with --kafka: partitions of the topics when they must be created")
 	fl.StringVar(&f.profile, "profile", profile.DefaultID, "profile whose deadlines and calendar the truth uses")
+	fl.BoolVar(&f.agents, "agents", false, "also emit the agents' events (sign-in and sign-out at the shift changes, breaks and meals, busy, wrap-up, ready); with --out only until the streaming path reads the agent topic")
 	fl.StringToStringVar(&f.inject, "inject", nil, "add calls and tickets with a records fault, per centre and day, by audit class "+
 		"(e.g. ticket_without_created=2,answer_without_end=0.5; all=R for every class); the truth lists them")
 	return cmd
@@ -92,6 +94,9 @@ func runSimulate(cmd *cobra.Command, f simulateFlags) error {
 		return fmt.Errorf("--preset %q: want default, strained or large", f.preset)
 	}
 	cfg := preset(f.centers, start, f.span, f.seed)
+	if cfg.Agents = f.agents; f.agents && f.kafka != "" {
+		return errors.New("--agents: agent events are written with --out only; the streaming path does not read them yet")
+	}
 	if cfg.Inject, err = injectRates(f.inject); err != nil {
 		return err
 	}

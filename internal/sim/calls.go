@@ -22,8 +22,15 @@ type queue struct {
 
 type agent struct {
 	id    string
+	q     *queue
 	night bool // works 20:00–08:00
 	busy  bool
+	// With Config.Agents (agents.go): signed in, on a break (示忙), a
+	// break due once the current call is wrapped up, signing out then.
+	in, away bool
+	due      *pause
+	leaving  bool
+	session  int // sign-ins so far: a break planned for an earlier shift is dropped
 }
 
 // team is the agent's team: the night shift is run by an outsourced
@@ -53,7 +60,7 @@ func newCenter(s *Sim, cfg *Center) *center {
 		q := &queue{c: c, cfg: qc}
 		for i := range qc.DayAgents + qc.NightAgents {
 			n++
-			q.agents = append(q.agents, &agent{id: fmt.Sprintf("%s-a%03d", cfg.ID, n), night: i >= qc.DayAgents})
+			q.agents = append(q.agents, &agent{id: fmt.Sprintf("%s-a%03d", cfg.ID, n), q: q, night: i >= qc.DayAgents && cfg.Erlang == 0})
 		}
 		c.queues = append(c.queues, q)
 	}
@@ -61,11 +68,16 @@ func newCenter(s *Sim, cfg *Center) *center {
 }
 
 func (c *center) start() {
-	c.s.poisson(c.cfg.PeakCallsPerHour, c.arrive)
-	c.s.poisson(c.cfg.WrittenPerHour, c.written)
+	if c.cfg.Erlang > 0 {
+		c.s.poissonFlat(c.cfg.PeakCallsPerHour, c.arrive)
+	} else {
+		c.s.poisson(c.cfg.PeakCallsPerHour, c.arrive)
+		c.s.poisson(c.cfg.WrittenPerHour, c.written)
+	}
 	// Agents come on shift at 08:00 and 20:00 and pick up waiting calls.
 	var shift func()
 	shift = func() {
+		c.changeShift()
 		for _, q := range c.queues {
 			q.dispatch()
 		}
@@ -86,6 +98,9 @@ func (c *center) nextShiftChange() int64 {
 }
 
 func (c *center) onShift(a *agent) bool {
+	if c.cfg.Erlang > 0 {
+		return true
+	}
 	h := time.UnixMilli(c.s.now).In(c.s.cal.Location()).Hour()
 	day := h >= 8 && h < 20
 	return day != a.night
@@ -98,6 +113,10 @@ func (c *center) arrive() {
 	s.truth.CallsArrived++
 	s.emit(wire{Type: "call.arrived", CenterID: c.cfg.ID, CallID: k.id, Channel: "voice",
 		Caller: fmt.Sprintf("1%02d%08d", 30+s.rng.IntN(60), s.rng.IntN(100_000_000))})
+	if c.cfg.Erlang > 0 {
+		c.pickQueue().enter(k) // no IVR
+		return
+	}
 	ivr := s.uniform(8*time.Second, 45*time.Second)
 	if s.chance(0.18) { // served by the IVR, or hung up there
 		s.at(s.now+ivr, func() {
@@ -127,6 +146,10 @@ func (q *queue) enter(k *call) {
 	s.truth.CallsOffered++
 	s.emit(wire{Type: "call.queued", CenterID: q.c.cfg.ID, CallID: k.id, Queue: q.cfg.Name})
 	q.waiting = append(q.waiting, k)
+	if q.c.cfg.Erlang > 0 {
+		q.dispatch() // infinite patience
+		return
+	}
 	patience := s.lognormal(70*time.Second, 0.9)
 	s.at(s.now+patience, func() {
 		if k.gone {
@@ -166,7 +189,7 @@ func (q *queue) dispatch() {
 
 func (q *queue) freeAgent() *agent {
 	for _, a := range q.agents {
-		if !a.busy && q.c.onShift(a) {
+		if !a.busy && !a.away && q.c.onShift(a) && (a.in || !q.c.s.cfg.Agents) {
 			return a
 		}
 	}
@@ -184,6 +207,15 @@ func (q *queue) answer(a *agent, k *call) {
 		s.truth.AnsweredWithin15s++
 	}
 	s.emit(wire{Type: "call.answered", CenterID: c.cfg.ID, CallID: k.id, AgentID: a.id, Queue: q.cfg.Name, Team: a.team()})
+	c.agentState(a, "busy", "")
+	if c.cfg.Erlang > 0 {
+		s.at(s.now+s.exp(c.cfg.Erlang), func() {
+			s.emit(wire{Type: "call.ended", CenterID: c.cfg.ID, CallID: k.id, EndedBy: "caller"})
+			s.emit(wire{Type: "call.wrapup_ended", CenterID: c.cfg.ID, CallID: k.id, AgentID: a.id})
+			c.callDone(a)
+		})
+		return
+	}
 	talk := max(s.lognormal(200*time.Second, 0.6), 20_000)
 	if s.chance(0.15) {
 		at := s.now + talk/3
@@ -204,6 +236,7 @@ func (q *queue) answer(a *agent, k *call) {
 			by = "agent"
 		}
 		s.emit(wire{Type: "call.ended", CenterID: c.cfg.ID, CallID: k.id, EndedBy: by})
+		c.agentState(a, "wrapup", "")
 		rated := s.chance(0.6)
 		if rated {
 			s.at(s.now+s.uniform(5*time.Second, 40*time.Second), func() {
@@ -220,8 +253,7 @@ func (q *queue) answer(a *agent, k *call) {
 			if s.chance(c.cfg.TicketFromCall) {
 				c.newTicket("voice", k.id)
 			}
-			a.busy = false
-			q.dispatch()
+			c.callDone(a)
 		})
 	})
 }

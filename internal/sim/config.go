@@ -22,6 +22,11 @@ type Config struct {
 	// Inject adds calls and tickets with a records fault, per centre and
 	// day, by audit class (see InjectableClasses); the truth lists them.
 	Inject map[string]float64
+	// Agents makes the agents visible (revision 1.2): agent.* events for
+	// signing in and out at the shift changes, breaks and meals (示忙, when
+	// an agent takes no call), busy, wrap-up and ready around each call.
+	// Breaks make fewer agents ready, so the calls wait longer.
+	Agents bool
 }
 
 // Center is one hotline centre.
@@ -44,6 +49,13 @@ type Center struct {
 	// calls and of closed tickets scored, days later; every call rated
 	// dissatisfied is scored too (差评必检). Zero: none.
 	QA QA
+	// Erlang, when set, runs the centre under the assumptions of the
+	// Erlang C model, with handle times exponential of this mean: a
+	// constant Poisson arrival rate (PeakCallsPerHour), no IVR, infinite
+	// patience, no hold, transfer, wrap-up, rating or ticket, every agent
+	// (DayAgents of each queue) on duty around the clock without breaks.
+	// A check of the simulator's realism against the model.
+	Erlang time.Duration
 }
 
 // QA is a centre's quality-inspection practice.

@@ -13,8 +13,9 @@ import (
 
 // Event is one generated event, encoded as JSON.
 type Event struct {
-	Ticket bool   // a ticket event (else a call event)
-	Key    string // call_id or ticket_id: the Kafka message key
+	Ticket bool   // a ticket event
+	Agent  bool   // an agent event (else a call event)
+	Key    string // call_id, ticket_id or agent_id: the Kafka message key
 	TS     int64  // Unix milliseconds
 	JSON   []byte
 }
@@ -171,6 +172,19 @@ func (s *Sim) poisson(peakPerHour float64, fn func()) {
 			if s.rng.Float64() < s.load(s.now) {
 				fn()
 			}
+			next()
+		})
+	}
+	next()
+}
+
+// poissonFlat schedules fn at the arrivals of a Poisson process of a
+// constant rate.
+func (s *Sim) poissonFlat(perHour float64, fn func()) {
+	var next func()
+	next = func() {
+		s.at(s.now+int64(s.rng.ExpFloat64()*3600_000/perHour), func() {
+			fn()
 			next()
 		})
 	}

@@ -29,6 +29,9 @@ type wire struct {
 	Reached        *bool  `json:"reached,omitempty"`
 	Resolved       *bool  `json:"resolved,omitempty"`
 
+	State  string   `json:"state,omitempty"`
+	Queues []string `json:"queues,omitempty"`
+
 	EvaluationID string   `json:"evaluation_id,omitempty"`
 	Form         string   `json:"form,omitempty"`
 	Score        *float64 `json:"score,omitempty"`
@@ -56,8 +59,11 @@ func (s *Sim) send(w wire, count bool) {
 		return
 	}
 	ev := Event{Ticket: w.TicketID != "", Key: w.CallID, TS: s.now, JSON: b}
-	if ev.Ticket {
+	switch {
+	case ev.Ticket:
 		ev.Key = w.TicketID
+	case w.CallID == "" && w.AgentID != "":
+		ev.Agent, ev.Key = true, w.AgentID
 	}
 	if count {
 		s.truth.Events++
