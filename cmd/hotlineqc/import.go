@@ -50,7 +50,7 @@ it grows (across log rotation) until interrupted. Inputs default to stdin.`,
 	fl.StringToStringVar(&f.vars, "var", nil, "set a mapping variable {$NAME} (repeatable NAME=VALUE)")
 	fl.StringVar(&f.out, "out", "", "write NDJSON events to this file (- for stdout)")
 	fl.StringVar(&f.kafka, "kafka", "", "produce events to these Kafka brokers (comma-separated), keyed by call or ticket id")
-	fl.StringVar(&f.topics, "topics", "hotline.calls,hotline.tickets", "with --kafka: call and ticket topics")
+	fl.StringVar(&f.topics, "topics", "hotline.calls,hotline.tickets", "with --kafka: call and ticket topics, and the agent topic (default hotline.agents)")
 	fl.StringVar(&f.kafkaConfig, "config", "", "with --kafka: TLS and SASL from this configuration file's kafka section (and HOTLINEQC_KAFKA__… variables)")
 	fl.IntVar(&f.partitions, "partitions", 3, "with --kafka: partitions of the topics when they must be created")
 	fl.BoolVar(&f.follow, "follow", false, "keep reading the last input as it grows, until interrupted")
@@ -179,7 +179,7 @@ type kafkaSink struct {
 func (k *kafkaSink) Write(ctx context.Context, events []adapter.Out) error {
 	for _, e := range events {
 		// The event's JSON is reused by the next record: keep a copy.
-		k.batch = append(k.batch, kafkaio.Outgoing{Ticket: e.Ticket, Key: []byte(e.Key), Value: bytes.Clone(e.JSON)})
+		k.batch = append(k.batch, kafkaio.Outgoing{Ticket: e.Ticket, Agent: e.Agent, Key: []byte(e.Key), Value: bytes.Clone(e.JSON)})
 	}
 	if len(k.batch) >= 5000 {
 		return k.Flush(ctx)

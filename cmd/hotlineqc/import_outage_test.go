@@ -25,7 +25,7 @@ import (
 // downstream: counted and reported).
 func TestImportFollowsThroughABrokerRestart(t *testing.T) {
 	broker := testenv.StartLocalKafka(t)
-	calls, tickets := testenv.UniqueName(t, "imp_calls"), testenv.UniqueName(t, "imp_tickets")
+	calls, tickets, agents := testenv.UniqueName(t, "imp_calls"), testenv.UniqueName(t, "imp_tickets"), testenv.UniqueName(t, "imp_agents")
 	dir := t.TempDir()
 	log := filepath.Join(dir, "queue_log")
 	appendCalls(t, log, 0, 200)
@@ -38,7 +38,7 @@ func TestImportFollowsThroughABrokerRestart(t *testing.T) {
 		root.SetOut(&bytes.Buffer{})
 		root.SetErr(&syncWriter{w: &stderr})
 		root.SetArgs([]string{"import", "--mapping", "asterisk-queue-log", "--center", "c1", "--kafka", broker.Addr,
-			"--topics", calls + "," + tickets, "--follow", "--poll", "200ms", log})
+			"--topics", calls + "," + tickets + "," + agents, "--follow", "--poll", "200ms", log})
 		done <- root.ExecuteContext(ctx)
 	}()
 	untilTopicHolds(t, broker.Addr, calls, 600, done)
@@ -72,9 +72,11 @@ func TestImportFollowsThroughABrokerRestart(t *testing.T) {
 		want[eventID(t, sc.Bytes())] = true
 	}
 	got, written := map[string]bool{}, 0
-	for _, m := range testenv.ReadTopic(t, broker.Addr, calls) {
-		got[eventID(t, m.Value)] = true
-		written++
+	for _, topic := range []string{calls, agents} { // each call's busy and ready go to the agents' topic
+		for _, m := range testenv.ReadTopic(t, broker.Addr, topic) {
+			got[eventID(t, m.Value)] = true
+			written++
+		}
 	}
 	t.Logf("%d events from %d calls; on the topic %d distinct, %d written (%d again)", len(want), 600, len(got), written, written-len(got))
 	if len(got) != len(want) {

@@ -50,7 +50,7 @@ abandoned; tickets late), which an evaluation of its output must reproduce.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.out, "out", "", "write NDJSON to this file (- for stdout)")
 	fl.StringVar(&f.kafka, "kafka", "", "produce to these Kafka brokers (comma-separated)")
-	fl.StringVar(&f.topics, "topics", "hotline.calls,hotline.tickets", "call and ticket topics")
+	fl.StringVar(&f.topics, "topics", "hotline.calls,hotline.tickets", "call and ticket topics, and the agent topic (default hotline.agents)")
 	fl.StringVar(&f.kafkaConfig, "config", "", "with --kafka: TLS and SASL from this configuration file's kafka section (and HOTLINEQC_KAFKA__… variables)")
 	fl.StringVar(&f.start, "start", "", "simulated start, RFC 3339, or a negative duration from now such as -168h (default: today 00:00 in the profile's time zone)")
 	fl.DurationVar(&f.span, "span", 24*time.Hour, "simulated duration, e.g. 24h or 720h (a month)")
@@ -62,7 +62,8 @@ abandoned; tickets late), which an evaluation of its output must reproduce.`,
 	fl.StringVar(&f.truth, "truth", "", "write the ground truth (JSON) to this file")
 	fl.IntVar(&f.partitions, "partitions", 3, "with --kafka: partitions of the topics when they must be created")
 	fl.StringVar(&f.profile, "profile", profile.DefaultID, "profile whose deadlines and calendar the truth uses")
-	fl.BoolVar(&f.agents, "agents", false, "also emit the agents' events (sign-in and sign-out at the shift changes, breaks and meals, busy, wrap-up, ready); with --out only until the streaming path reads the agent topic")
+	fl.BoolVar(&f.agents, "agents", false, "also emit the agents' events (sign-in and sign-out at the shift changes, breaks and meals, busy, wrap-up, ready); "+
+		"to the agent topic with --kafka, which `run` does not read yet)")
 	fl.StringToStringVar(&f.inject, "inject", nil, "add calls and tickets with a records fault, per centre and day, by audit class "+
 		"(e.g. ticket_without_created=2,answer_without_end=0.5; all=R for every class); the truth lists them")
 	return cmd
@@ -94,9 +95,7 @@ func runSimulate(cmd *cobra.Command, f simulateFlags) error {
 		return fmt.Errorf("--preset %q: want default, strained or large", f.preset)
 	}
 	cfg := preset(f.centers, start, f.span, f.seed)
-	if cfg.Agents = f.agents; f.agents && f.kafka != "" {
-		return errors.New("--agents: agent events are written with --out only; the streaming path does not read them yet")
-	}
+	cfg.Agents = f.agents
 	if cfg.Inject, err = injectRates(f.inject); err != nil {
 		return err
 	}
@@ -193,7 +192,7 @@ func simSink(ctx context.Context, f simulateFlags) (sim.Sink, func() error, erro
 		return err
 	}
 	sink := func(e sim.Event) error {
-		batch = append(batch, kafkaio.Outgoing{Ticket: e.Ticket, Key: []byte(e.Key), Value: e.JSON})
+		batch = append(batch, kafkaio.Outgoing{Ticket: e.Ticket, Agent: e.Agent, Key: []byte(e.Key), Value: e.JSON})
 		if len(batch) >= 1000 || f.rate > 0 {
 			return flush()
 		}
@@ -215,10 +214,14 @@ func openProducer(ctx context.Context, path, brokers, topics string, partitions 
 		cfg = c
 	}
 	cfg.Brokers = strings.Split(brokers, ",")
-	if t := strings.Split(topics, ","); len(t) == 2 {
+	switch t := strings.Split(topics, ","); len(t) {
+	case 3:
+		cfg.Topics.Agents = t[2]
+		fallthrough
+	case 2:
 		cfg.Topics.Calls, cfg.Topics.Tickets = t[0], t[1]
-	} else {
-		return nil, fmt.Errorf("--topics %q: want CALLS,TICKETS", topics)
+	default:
+		return nil, fmt.Errorf("--topics %q: want CALLS,TICKETS[,AGENTS]", topics)
 	}
 	// Waiting for the brokers and retrying deliveries through an outage
 	// are logged once per outage.
@@ -228,7 +231,7 @@ func openProducer(ctx context.Context, path, brokers, topics string, partitions 
 		if err := kafkaio.Await(ctx, cfg, link); err != nil {
 			return nil, err
 		}
-		err := kafkaio.CreateTopics(ctx, cfg, partitions, 1, cfg.Topics.Calls, cfg.Topics.Tickets)
+		err := kafkaio.CreateTopics(ctx, cfg, partitions, 1, cfg.Topics.Calls, cfg.Topics.Tickets, cfg.Topics.Agents)
 		if err == nil {
 			break
 		}

@@ -40,21 +40,30 @@ var fixtures = []fixture{
 		// k5 pressed a key after 3 s (abandoned); k6 answered after 5 s,
 		// blind-transferred after 115 s. A replayed CONNECT line is a
 		// duplicate; a garbage line is rejected.
-		name: "asterisk", mapping: "asterisk-queue-log", input: "asterisk.queue_log", window: "day", dups: 1,
-		summary: []string{"records read: 22; events emitted: 16; records skipped: 6; records rejected: 1",
-			"skipped no_event:EXITWITHTIMEOUT: 1", "skipped no_event:RINGNOANSWER: 1", "rejected bad_record: 1"},
+		//
+		// Agents: SIP/7001 joins at :550 and a7 logs in at :551 (times
+		// 17915xxxxx); a7 busy :612–:840 (k1, then k3 from :740), ready to
+		// the PAUSE (lunch) at :8200, the last event and so as_of: 649 s
+		// online, 228 busy; SIP/7001 650 s ready; a9's CONNECT and transfer
+		// come outside any session (orphans). The replayed CONNECT line
+		// repeats its call.answered and its busy state.
+		name: "asterisk", mapping: "asterisk-queue-log", input: "asterisk.queue_log", window: "day", dups: 2,
+		summary: []string{"records read: 22; events emitted: 26; records skipped: 3; records rejected: 1",
+			"skipped no_event:EXITWITHTIMEOUT: 1", "skipped no_event:RINGNOANSWER: 1", "skipped no_event:QUEUESTART: 1", "rejected bad_record: 1"},
 		want: map[string][2]float64{
 			"calls_offered": {6}, "calls_answered": {3}, "calls_abandoned": {2},
 			"answer_rate": {3, 6}, "abandon_rate": {2, 6}, "answered_within_15s_rate": {2, 3},
 			"asa_seconds": {12 + 20 + 5, 3}, "avg_queue_seconds": {12 + 40 + 20 + 3 + 5, 5},
-			"avg_talk_seconds": {300 + 100 + 115, 3},
+			"avg_talk_seconds":     {300 + 100 + 115, 3},
+			"agent_online_seconds": {649 + 650}, "agent_not_ready_rate": {0, 1299},
+			"occupancy_rate": {128 + 100, 1299}, "agents_staffed": {1299, 86400},
 		},
 	},
 	{
 		// The table form of the same queue_log, with datetime times: the
 		// same indicators.
-		name: "asterisk-table", mapping: "asterisk-queue-log", reader: "csv", input: "asterisk-table.csv", window: "day", dups: 1,
-		summary: []string{"records read: 21; events emitted: 16; records skipped: 6; records rejected: 0"},
+		name: "asterisk-table", mapping: "asterisk-queue-log", reader: "csv", input: "asterisk-table.csv", window: "day", dups: 2,
+		summary: []string{"records read: 21; events emitted: 26; records skipped: 3; records rejected: 0"},
 		want: map[string][2]float64{
 			"calls_offered": {6}, "answer_rate": {3, 6}, "abandon_rate": {2, 6}, "answered_within_15s_rate": {2, 3},
 			"asa_seconds": {37, 3}, "avg_queue_seconds": {80, 5}, "avg_talk_seconds": {515, 3},
@@ -74,6 +83,40 @@ var fixtures = []fixture{
 			"calls_offered": {5}, "calls_answered": {3}, "calls_abandoned": {1},
 			"answered_within_15s_rate": {2, 3}, "asa_seconds": {8 + 20 + 5, 3}, "avg_queue_seconds": {8 + 20 + 5 + 60, 4},
 			"avg_talk_seconds": {300 + 370 + 233, 3}, "aht_seconds": {332, 1},
+		},
+	},
+	{
+		// Amazon Connect agent events (UTC; the day is 10-09 in +08:00).
+		// maria (hierarchy Outsourced-B): login 01:00 Available, ringing
+		// 01:05 and connected 01:05:10 (busy), contact ENDED 01:09 (after-
+		// contact work), Available 01:10, Lunch 01:30–02:00, logout 02:30:
+		// ready 300 + 1200 + 1800, busy 240, wrap-up 60, 示忙 1800; 5400 s.
+		// li.wei: login 01:20 Offline (示忙), Available 01:25, still signed
+		// in at as_of (02:30, the last event): 300 示忙, 3900 ready. Two
+		// heartbeats skipped; e5 delivered twice.
+		name: "connect-agent", mapping: "amazon-connect-agent", input: "connect-agent-events.json", window: "day", dups: 1,
+		summary: []string{"records read: 13; events emitted: 11; records skipped: 2; records rejected: 0",
+			"skipped no_event:HEART_BEAT: 2"},
+		want: map[string][2]float64{
+			"agent_online_seconds": {5400 + 4200}, "agent_not_ready_rate": {1800 + 300, 9600},
+			"occupancy_rate": {240 + 60, 300 + 3300 + 3900}, "agents_staffed": {7500, 86400},
+		},
+	},
+	{
+		// FreeSWITCH mod_callcenter agent events, 10-09 from 09:00. 1000:
+		// Available 09:00, ringing 09:05 and in a queue call 09:05:06
+		// (busy), Waiting 09:09, On Break 09:30–10:00, Available again
+		// (a new session), Logged Out 10:30: ready 300 + 1260 + 1800, busy
+		// 240, 示忙 1800; 5400 s. 1001 (On Demand): 09:20 in, busy
+		// 09:40–09:44, Idle (wrap-up) to 09:50, then Waiting (ready) to
+		// as_of 10:30: 1200 + 2400 ready, 240 busy, 360 wrap-up; 4200 s. A
+		// member-queue-start event is skipped.
+		name: "freeswitch-agent", mapping: "freeswitch-agent", input: "freeswitch-agent-events.json", window: "day",
+		summary: []string{"records read: 13; events emitted: 12; records skipped: 1; records rejected: 0",
+			"skipped no_event:member-queue-start: 1"},
+		want: map[string][2]float64{
+			"agent_online_seconds": {5400 + 4200}, "agent_not_ready_rate": {1800, 9600},
+			"occupancy_rate": {240 + 240 + 360, 840 + 3360 + 3600}, "agents_staffed": {7800, 86400},
 		},
 	},
 	{

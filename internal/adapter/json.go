@@ -2,6 +2,7 @@ package adapter
 
 import (
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 	"unsafe"
@@ -117,6 +118,26 @@ func appendDigits(b []byte, v, n int) []byte {
 func (j *jsonEvent) str(name, v string) {
 	j.key(name)
 	j.b = appendString(j.b, v)
+	j.dr.Set(name, v)
+}
+
+// list writes "name":["a","b"] from a comma-separated value (the draft
+// reads the same text as its list).
+func (j *jsonEvent) list(name, v string) {
+	j.key(name)
+	j.b = append(j.b, '[')
+	n := 0
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		if n > 0 {
+			j.b = append(j.b, ',')
+		}
+		j.b = appendString(j.b, item)
+		n++
+	}
+	j.b = append(j.b, ']')
 	j.dr.Set(name, v)
 }
 

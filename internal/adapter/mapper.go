@@ -49,7 +49,8 @@ type Outcome struct {
 // only valid until the next Map: a sink that keeps it must copy it.
 type Out struct {
 	Type   string
-	Ticket bool // a ticket event (for the ticket topic), else a call event
+	Ticket bool // a ticket event (for the ticket topic)
+	Agent  bool // an agent event (for the agent topic), else a call event
 	Key    string
 	JSON   []byte
 }
@@ -240,10 +241,20 @@ func (mp *Mapper) mapEvent(i int, recordID string, out *Outcome) *Rejection {
 		return rej
 	}
 	entity, key := &mp.m.CallID, "call_id"
-	if r.typ.IsTicket() {
+	switch {
+	case r.typ.IsTicket():
 		entity, key = &mp.m.TicketID, "ticket_id"
+	case r.typ.IsAgent():
+		v := r.Fields["agent_id"] // the key of an agent's events (validated)
+		entity, key = &v, "agent_id"
 	}
 	id, ok := x.exec(&entity.Template)
+	if ok && r.typ.IsAgent() {
+		var rej *Rejection
+		if id, ok, rej = x.mapped(key, entity, id); rej != nil {
+			return rej
+		}
+	}
 	if !ok {
 		return &Rejection{Reason: ReasonMissingID, Detail: fmt.Sprintf("event %s: %s %s has no value", r.Name, key, entity)}
 	}
@@ -251,7 +262,7 @@ func (mp *Mapper) mapEvent(i int, recordID string, out *Outcome) *Rejection {
 	j.begin(out.buf, &mp.draft, mp.eventID(recordID, r.Name), r.Type, ts, x.center, key, id)
 	for _, name := range typeFields[r.typ] {
 		v, ok := r.Fields[name]
-		if !ok {
+		if !ok || name == key {
 			continue
 		}
 		if rej := x.field(&j, r, name, &v); rej != nil {
@@ -266,7 +277,7 @@ func (mp *Mapper) mapEvent(i int, recordID string, out *Outcome) *Rejection {
 	if err := mp.dec.DecodeDraft(&mp.draft, &mp.ev); err != nil {
 		return &Rejection{Reason: string(event.ReasonOf(err)), Detail: fmt.Sprintf("event %s: %v", r.Name, err)}
 	}
-	out.Events = append(out.Events, Out{Type: r.Type, Ticket: r.typ.IsTicket(), Key: id, JSON: msg})
+	out.Events = append(out.Events, Out{Type: r.Type, Ticket: r.typ.IsTicket(), Agent: r.typ.IsAgent(), Key: id, JSON: msg})
 	return nil
 }
 
@@ -439,6 +450,8 @@ func (x *mapping) field(j *jsonEvent, r *Rule, name string, val *Value) *Rejecti
 				Detail: fmt.Sprintf("event %s: %s %q is not a number", r.Name, name, event.Truncate(v))}
 		}
 		j.number(name, n)
+	case listFields[name]:
+		j.list(name, v)
 	case timeFields[name]:
 		t, ok := parseTime(v, r.Time.times, r.Time.loc)
 		if !ok {

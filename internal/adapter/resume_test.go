@@ -122,7 +122,7 @@ func TestFollowAcrossRotation(t *testing.T) {
 	lines := bytes.SplitAfter(all, []byte("\n"))
 	dir := t.TempDir()
 	path := filepath.Join(dir, "queue_log")
-	os.WriteFile(path, bytes.Join(lines[:6], nil), 0o644) // QUEUESTART .. k1 ended: 3 events
+	os.WriteFile(path, bytes.Join(lines[:6], nil), 0o644) // QUEUESTART .. k1 ended: 3 events, 4 of agents
 
 	sink := &lockedSink{}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -134,7 +134,7 @@ func TestFollowAcrossRotation(t *testing.T) {
 			State: filepath.Join(dir, "state.json"), Vars: map[string]string{"center": "c1"}, Sink: sink})
 		done <- err
 	}()
-	waitFor(t, "k1's 3 events", func() bool { return sink.count() == 3 })
+	waitFor(t, "k1's and the agents' 7 events", func() bool { return sink.count() == 7 })
 
 	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	f.Write(lines[6])
@@ -142,11 +142,11 @@ func TestFollowAcrossRotation(t *testing.T) {
 	time.Sleep(30 * time.Millisecond)
 	f.Write(lines[7][10:])
 	f.Close()
-	waitFor(t, "k2's 2 events", func() bool { return sink.count() == 5 })
+	waitFor(t, "k2's 2 events", func() bool { return sink.count() == 9 })
 
 	os.Rename(path, path+".1") // logrotate
 	os.WriteFile(path, bytes.Join(lines[8:], nil), 0o644)
-	waitFor(t, "the rotated log's 11 events", func() bool { return sink.count() == 16 })
+	waitFor(t, "the rotated log's 17 events", func() bool { return sink.count() == 26 })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("follow ended with %v", err)

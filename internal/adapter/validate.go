@@ -38,6 +38,10 @@ var typeFields = map[event.Type][]string{
 	event.TicketReopened:         {"reason"},
 	event.CallEvaluated:          {"agent_id", "evaluation_id", "form", "score", "max_score", "passed", "auto_fail", "evaluator"},
 	event.TicketEvaluated:        {"department_id", "evaluation_id", "form", "score", "max_score", "passed", "auto_fail", "evaluator"},
+	// Agents: agent_id is the event's key, given by the rule's fields.
+	event.AgentLoggedIn:     {"agent_id", "team", "queues", "state", "reason"},
+	event.AgentStateChanged: {"agent_id", "state", "reason"},
+	event.AgentLoggedOut:    {"agent_id"},
 }
 
 // Fields written as JSON booleans, numbers and times.
@@ -45,6 +49,7 @@ var (
 	boolFields   = map[string]bool{"reached": true, "resolved": true, "passed": true, "auto_fail": true}
 	numberFields = map[string]bool{"score": true, "max_score": true}
 	timeFields   = map[string]bool{"deadline": true}
+	listFields   = map[string]bool{"queues": true}
 )
 
 // defaultNone are the values that mean "no value" in every mapping.
@@ -133,6 +138,9 @@ func (m *Mapping) validateRule(i int) []error {
 	}
 	if r.typ.IsTicket() && m.TicketID.IsZero() {
 		errs = append(errs, errors.New("type: a ticket event needs the mapping's ticket_id"))
+	}
+	if _, ok := r.Fields["agent_id"]; r.typ.IsAgent() && !ok {
+		errs = append(errs, errors.New("fields: an agent event needs its agent_id"))
 	}
 	if r.When != nil {
 		if err := r.When.validate(); err != nil {

@@ -168,7 +168,7 @@ func produce(ctx context.Context, kc kafkaio.Config, s *sim.Sim, pace sim.Pacer)
 		return err
 	}
 	_, err = s.Run(ctx, func(e sim.Event) error {
-		batch = append(batch, kafkaio.Outgoing{Ticket: e.Ticket, Key: []byte(e.Key), Value: e.JSON})
+		batch = append(batch, kafkaio.Outgoing{Ticket: e.Ticket, Agent: e.Agent, Key: []byte(e.Key), Value: e.JSON})
 		if len(batch) >= 500 || time.Since(last) > 100*time.Millisecond {
 			return flush()
 		}

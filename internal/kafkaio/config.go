@@ -13,8 +13,10 @@ import (
 
 // Topics names the topics hotlineqc reads and writes.
 type Topics struct {
-	Calls      string `yaml:"calls"`
-	Tickets    string `yaml:"tickets"`
+	Calls   string `yaml:"calls"`
+	Tickets string `yaml:"tickets"`
+	// Agents receives agent.* events (revision 1.2), keyed by agent_id.
+	Agents     string `yaml:"agents"`
 	DeadLetter string `yaml:"dead_letter"`
 }
 
@@ -48,7 +50,7 @@ func DefaultConfig() Config {
 		Brokers:         []string{"127.0.0.1:9092"},
 		GroupID:         "hotlineqc",
 		ClientID:        "hotlineqc",
-		Topics:          Topics{Calls: "hotline.calls", Tickets: "hotline.tickets", DeadLetter: "hotline.dlq"},
+		Topics:          Topics{Calls: "hotline.calls", Tickets: "hotline.tickets", Agents: "hotline.agents", DeadLetter: "hotline.dlq"},
 		StartOffset:     "earliest",
 		MaxMessageBytes: 1 << 20,
 		SessionTimeout:  30 * time.Second,

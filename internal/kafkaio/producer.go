@@ -37,7 +37,8 @@ func NewProducer(c Config, link *Link) (*Producer, error) {
 
 // Outgoing is one event to produce.
 type Outgoing struct {
-	Ticket bool // to the ticket topic, else the call topic
+	Ticket bool // to the ticket topic
+	Agent  bool // to the agent topic, else the call topic
 	Key    []byte
 	Value  []byte
 }
@@ -49,8 +50,14 @@ func (p *Producer) Write(ctx context.Context, msgs ...Outgoing) error {
 	out := make([]kafka.Message, len(msgs))
 	for i, m := range msgs {
 		topic := p.topics.Calls
-		if m.Ticket {
+		switch {
+		case m.Ticket:
 			topic = p.topics.Tickets
+		case m.Agent:
+			topic = p.topics.Agents
+		}
+		if topic == "" {
+			return fmt.Errorf("produce: no topic configured for %s events", map[bool]string{true: "agent", false: "call"}[m.Agent])
 		}
 		out[i] = kafka.Message{Topic: topic, Key: m.Key, Value: m.Value}
 	}
