@@ -93,9 +93,11 @@ func Build(src Source, p *profile.Profile, month, center string) (*Report, error
 	r.Late = late(src.Tickets(), center, start, start.AddDate(0, 1, 0), src.AsOf())
 	r.Daily = daily(src.Results(indicator.Query{Window: indicator.WindowDay, GroupBy: []string{"center_id"}}), center, start)
 	r.Teams = teams(filter(src.Results(indicator.Query{Window: indicator.WindowMonth, GroupBy: []string{"center_id", "team"}}), center, ws))
-	r.QATeams = qaRanks(filter(src.Results(indicator.Query{Window: indicator.WindowMonth, GroupBy: []string{"center_id", "team"}}), center, ws), false)
+	byTeam := filter(src.Results(indicator.Query{Window: indicator.WindowMonth, GroupBy: []string{"center_id", "team"}}), center, ws)
+	byAgent := filter(src.Results(indicator.Query{Window: indicator.WindowMonth, GroupBy: []string{"center_id", "agent_id", "team"}}), center, ws)
+	r.QATeams, r.QAAgents = ranks(byTeam, qaRanking, false), ranks(byAgent, qaRanking, true)
+	r.AgentTeams, r.Agents = ranks(byTeam, agentRanking, false), ranks(byAgent, agentRanking, true)
 	r.Reviews = reviews(src.Reviews(), center, start.UnixMilli(), start.AddDate(0, 1, 0).UnixMilli())
-	r.QAAgents = qaRanks(filter(src.Results(indicator.Query{Window: indicator.WindowMonth, GroupBy: []string{"center_id", "agent_id", "team"}}), center, ws), true)
 	return r, nil
 }
 
@@ -110,40 +112,63 @@ func reviews(all []indicator.Review, center string, from, to int64) []indicator.
 	return out
 }
 
-// qaRanks ranks the teams or agents that had calls inspected in the month
-// by pass rate, then mean score, best first; equal figures share a rank.
-func qaRanks(rs []indicator.Result, agents bool) []QARank {
+// ranking is what a ranking of teams or agents shows and how it orders
+// them: its columns, the indicator a row must have to be ranked, and the
+// order, best first.
+type ranking struct {
+	cols   []string
+	needs  string
+	better func(a, b Rank) int
+}
+
+func val(r Rank, id string) float64 {
+	if v := r.Values[id]; v != nil {
+		return *v
+	}
+	return 0
+}
+
+// qaRanking: the teams or agents that had calls inspected in the month,
+// by pass rate, then mean score.
+var qaRanking = ranking{cols: QAIndicators, needs: "call_qa_pass_rate", better: func(a, b Rank) int {
+	return cmp.Or(cmp.Compare(val(b, "call_qa_pass_rate"), val(a, "call_qa_pass_rate")),
+		cmp.Compare(val(b, "call_qa_avg_percent"), val(a, "call_qa_avg_percent")))
+}}
+
+// agentRanking: the teams or agents signed in during the month, by calls
+// answered per signed-in hour, then by the lower 示忙率.
+var agentRanking = ranking{cols: AgentIndicators, needs: "agent_online_seconds", better: func(a, b Rank) int {
+	return cmp.Or(cmp.Compare(val(b, "calls_per_agent_hour"), val(a, "calls_per_agent_hour")),
+		cmp.Compare(val(a, "agent_not_ready_rate"), val(b, "agent_not_ready_rate")))
+}}
+
+// ranks ranks the teams (or agents) of rs by k; equal figures share a rank.
+func ranks(rs []indicator.Result, k ranking, agents bool) []Rank {
 	by := map[[2]string]map[string]*float64{}
 	for _, r := range rs {
-		if !slices.Contains(QAIndicators, r.Indicator) {
+		if !slices.Contains(k.cols, r.Indicator) {
 			continue
 		}
-		k := [2]string{r.Dims["agent_id"], r.Dims["team"]}
-		if by[k] == nil {
-			by[k] = map[string]*float64{}
+		key := [2]string{r.Dims["agent_id"], r.Dims["team"]}
+		if by[key] == nil {
+			by[key] = map[string]*float64{}
 		}
 		v := r.Value
-		by[k][r.Indicator] = &v
+		by[key][r.Indicator] = &v
 	}
-	var out []QARank
-	for k, vs := range by {
-		// inspected in the month; calls evaluated unanswered have no agent
-		// to rank
-		if vs["call_qa_pass_rate"] != nil && !(agents && k[0] == "") {
-			out = append(out, QARank{Agent: k[0], Team: k[1], Values: vs})
+	var out []Rank
+	for key, vs := range by {
+		// calls evaluated unanswered have no agent to rank
+		if vs[k.needs] != nil && !(agents && key[0] == "") {
+			out = append(out, Rank{Agent: key[0], Team: key[1], Values: vs})
 		}
 	}
-	val := func(q QARank, id string) float64 { return *q.Values[id] }
-	better := func(a, b QARank) int {
-		return cmp.Or(cmp.Compare(val(b, "call_qa_pass_rate"), val(a, "call_qa_pass_rate")),
-			cmp.Compare(val(b, "call_qa_avg_percent"), val(a, "call_qa_avg_percent")))
-	}
-	slices.SortFunc(out, func(a, b QARank) int {
-		return cmp.Or(better(a, b), strings.Compare(a.Team, b.Team), strings.Compare(a.Agent, b.Agent))
+	slices.SortFunc(out, func(a, b Rank) int {
+		return cmp.Or(k.better(a, b), strings.Compare(a.Team, b.Team), strings.Compare(a.Agent, b.Agent))
 	})
 	for i := range out {
 		out[i].Rank = i + 1
-		if i > 0 && better(out[i-1], out[i]) == 0 {
+		if i > 0 && k.better(out[i-1], out[i]) == 0 {
 			out[i].Rank = out[i-1].Rank
 		}
 	}

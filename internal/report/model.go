@@ -26,22 +26,31 @@ type Report struct {
 	Teams   []Team // call figures by the team of the answer (outsourced operators)
 	// QA ranks the teams and the agents by their quality inspection
 	// (质检) of the month's answered calls.
-	QATeams, QAAgents []QARank
+	QATeams, QAAgents []Rank
+	// Agents ranks the teams (班组 and outsourced operators, 外包单位) and the
+	// agents signed in during the month by their work (坐席, revision 1.2).
+	AgentTeams, Agents []Rank
 	// Reviews are the reviews (复核) made in the month: the evaluation
 	// replaced and what replaced it.
 	Reviews []indicator.Review
 }
 
-// QARank is one team's or agent's quality inspection of the month, ranked
-// by pass rate, then mean score (equal figures, equal rank).
-type QARank struct {
+// Rank is one team's or agent's row of a ranking of the month (质检,
+// 坐席): equal figures, equal rank.
+type Rank struct {
 	Rank        int
-	Agent, Team string // Agent empty in the team ranking
+	Agent, Team string // Agent empty in a team ranking
 	Values      map[string]*float64
 }
 
-// QAIndicators are the columns of the quality-inspection sheets.
+// QAIndicators are the columns of the quality-inspection sheets, ranked
+// by pass rate, then mean score.
 var QAIndicators = []string{"calls_answered", "call_qa_coverage_rate", "call_qa_pass_rate", "call_qa_avg_percent", "qa_reviews"}
+
+// AgentIndicators are the columns of the agent sheets (坐席, revision
+// 1.2), ranked by calls answered per signed-in hour, then by the lower
+// 示忙率.
+var AgentIndicators = []string{"agent_online_seconds", "calls_answered", "calls_per_agent_hour", "occupancy_rate", "agent_not_ready_rate"}
 
 // Team is one team's call figures of the month.
 type Team struct {

@@ -84,7 +84,7 @@ func TestXLSXCells(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if got := f.GetSheetList(); strings.Join(got, ",") != "总体指标,承办单位考核,红黑榜,超期工单明细,每日趋势,团队与外包,质检（班组与外包）,质检（坐席）,质检复核记录,口径说明" {
+	if got := f.GetSheetList(); strings.Join(got, ",") != "总体指标,承办单位考核,红黑榜,超期工单明细,每日趋势,团队与外包,质检（班组与外包）,质检（坐席）,质检复核记录,坐席工作（班组与外包）,坐席工作（坐席）,口径说明" {
 		t.Errorf("sheets = %v", got)
 	}
 	cells := map[string]map[string]string{
@@ -117,6 +117,37 @@ func TestXLSXCells(t *testing.T) {
 	}
 	if panes, err := f.GetPanes("承办单位考核"); err != nil || !panes.Freeze || panes.YSplit != 1 {
 		t.Errorf("header not frozen: %+v %v", panes, err)
+	}
+}
+
+// The agent sheets rank the golden case v12_agent_calls (worked by hand in
+// its expected.txt): b1 answered 3 calls in 2 h signed in (1.5 an hour),
+// b2 1 in 4 h (0.25, 示忙 0.75); team t1 answered 5 (b9's too, without a
+// session) in 6 h. b9 signed in nowhere: not ranked.
+func TestAgentRanking(t *testing.T) {
+	p := profile.Default()
+	src, err := report.FromFiles(context.Background(), report.FileOptions{Files: []string{"../compute/testdata/golden/v12_agent_calls/events.ndjson"},
+		Profiles: profile.Single(p), AsOf: time.Date(2026, 10, 13, 0, 0, 0, 0, p.Location())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := report.Build(src, p, "2026-10", "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := func(rs []report.Rank) string {
+		var b strings.Builder
+		for _, x := range rs {
+			fmt.Fprintf(&b, "%d %s/%s %v %v %v; ", x.Rank, x.Agent, x.Team, *x.Values["calls_per_agent_hour"],
+				*x.Values["agent_not_ready_rate"], *x.Values["agent_online_seconds"])
+		}
+		return b.String()
+	}
+	if g, w := got(r.Agents), "1 b1/t1 1.5 0 7200; 2 b2/t1 0.25 0.75 14400; "; g != w {
+		t.Errorf("agents: %s, want %s", g, w)
+	}
+	if g, w := got(r.AgentTeams), fmt.Sprintf("1 /t1 %v 0.5 21600; ", 5.0/6); g != w {
+		t.Errorf("teams: %s, want %s", g, w)
 	}
 }
 

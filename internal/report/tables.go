@@ -98,8 +98,10 @@ func metText(m *bool) string {
 // Tables returns the report's tables, in sheet order.
 func (r *Report) Tables() []Table {
 	return []Table{r.overallTable(), r.deptTable(), r.honorTable(), r.lateTable(), r.dailyTable(), r.teamTable(),
-		r.qaTable("质检（班组与外包）", "qa-teams", r.QATeams, false), r.qaTable("质检（坐席）", "qa-agents", r.QAAgents, true),
-		r.reviewTable(), r.basisTable()}
+		r.rankTable("质检（班组与外包）", "qa-teams", r.QATeams, QAIndicators, false), r.rankTable("质检（坐席）", "qa-agents", r.QAAgents, QAIndicators, true),
+		r.reviewTable(),
+		r.rankTable("坐席工作（班组与外包）", "agent-teams", r.AgentTeams, AgentIndicators, false), r.rankTable("坐席工作（坐席）", "agents", r.Agents, AgentIndicators, true),
+		r.basisTable()}
 }
 
 func (r *Report) overallTable() Table {
@@ -217,14 +219,14 @@ func (r *Report) teamTable() Table {
 	return t
 }
 
-// qaTable is a quality-inspection ranking: of the teams, or of the agents.
-func (r *Report) qaTable(name, slug string, ranks []QARank, agents bool) Table {
+// rankTable is a ranking of the teams, or of the agents (质检, 坐席).
+func (r *Report) rankTable(name, slug string, ranks []Rank, cols []string, agents bool) Table {
 	t := Table{Name: name, Slug: slug, Headers: []string{"名次"}, Widths: []float64{6}}
 	if agents {
 		t.Headers, t.Widths = append(t.Headers, "坐席"), append(t.Widths, 14)
 	}
 	t.Headers, t.Widths = append(t.Headers, "班组/外包单位"), append(t.Widths, 18)
-	r.indicatorHeaders(&t, QAIndicators)
+	r.indicatorHeaders(&t, cols)
 	for _, q := range ranks {
 		row := []Cell{ValueCell(float64(q.Rank), Integer)}
 		if agents {
@@ -235,7 +237,7 @@ func (r *Report) qaTable(name, slug string, ranks []QARank, agents bool) Table {
 			team = "(未标注)"
 		}
 		row = append(row, TextCell(team))
-		row = appendValues(row, QAIndicators, q.Values)
+		row = appendValues(row, cols, q.Values)
 		t.Rows = append(t.Rows, row)
 	}
 	return t
@@ -329,6 +331,8 @@ func AddProfileBasis(p *profile.Profile, add func(k, v string)) {
 	for _, c := range SortedKeys(d.Resolve.ByCategory) {
 		add("办结时限·"+categoryNames[c], d.Resolve.ByCategory[c].Normal.String()+" / "+d.Resolve.ByCategory[c].Urgent.String())
 	}
+	add("坐席会话超时", p.SessionTimeout().String())
+	add("排班时段 / 默认处理时长", p.Staffing.Interval+" / "+p.Staffing.DefaultAHT.String())
 	for _, ind := range indicator.Catalogue() {
 		if tg, ok := p.Targets[ind.ID]; ok {
 			add("目标·"+ind.Name, TargetText(&tg))
