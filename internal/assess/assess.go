@@ -103,7 +103,10 @@ type Driver struct {
 }
 
 // Service724 is the 7×24 service check of a period: every hour of every
-// day must have had answered calls.
+// day must have had 人工 service. In a month with agent events (revision
+// 1.2) that is presence: an hour without any agent staffed (ready, busy or
+// in wrap-up) is a gap, whatever its calls; in a month without, an hour
+// without an answered call is.
 type Service724 struct {
 	Hours     int // hours of the period up to the evaluation time
 	Offered   int // hours with calls offered
@@ -121,10 +124,13 @@ type HourGap struct {
 	Offered float64 // calls offered in the hour
 }
 
-// MonthService is the 7×24 check of one month.
+// MonthService is the 7×24 check of one month. NoAnswer counts the hours
+// without service: without a staffed agent when Presence (the month has
+// agent events), else without an answered call.
 type MonthService struct {
 	Month                              string
 	Hours, Offered, NoAnswer, Unserved int
+	Presence                           bool
 }
 
 // dimNames are the Chinese names of the dimensions drivers are shown by.
@@ -510,28 +516,39 @@ func top(ds []Driver) []Driver {
 // service checks every hour of n months from start, up to the evaluation
 // time, for answered calls.
 func (a *assessor) service(start time.Time, n int) Service724 {
-	type hour struct{ offered, answered float64 }
+	type hour struct{ offered, answered, staffed float64 }
 	hours := map[string]*hour{}
 	for _, r := range a.results(indicator.WindowHour) {
-		if r.Indicator != "calls_offered" && r.Indicator != "calls_answered" {
-			continue
-		}
+		var v *float64
 		h := hours[r.WindowStart]
 		if h == nil {
 			h = &hour{}
 			hours[r.WindowStart] = h
 		}
-		if r.Indicator == "calls_offered" {
-			h.offered += r.Value
-		} else {
-			h.answered += r.Value
+		switch r.Indicator {
+		case "calls_offered":
+			v = &h.offered
+		case "calls_answered":
+			v = &h.answered
+		case "agents_staffed":
+			v = &h.staffed
+		default:
+			continue
 		}
+		*v += r.Value
 	}
 	var s Service724
 	end := start.AddDate(0, n, 0)
 	for m := start; m.Before(end); m = m.AddDate(0, 1, 0) {
 		ms := MonthService{Month: m.Format("2006-01")}
-		for h := m; h.Before(m.AddDate(0, 1, 0)) && !h.Add(time.Hour).After(time.UnixMilli(a.asOf)); h = h.Add(time.Hour) {
+		next := m.AddDate(0, 1, 0)
+		for h := m; h.Before(next); h = h.Add(time.Hour) {
+			if v := hours[h.Format(time.RFC3339)]; v != nil && v.staffed > 0 {
+				ms.Presence = true // the month has agent events: presence decides
+				break
+			}
+		}
+		for h := m; h.Before(next) && !h.Add(time.Hour).After(time.UnixMilli(a.asOf)); h = h.Add(time.Hour) {
 			ms.Hours++
 			v := hours[h.Format(time.RFC3339)]
 			if v == nil {
@@ -540,7 +557,7 @@ func (a *assessor) service(start time.Time, n int) Service724 {
 			if v.offered > 0 {
 				ms.Offered++
 			}
-			if v.answered == 0 {
+			if ms.Presence && v.staffed == 0 || !ms.Presence && v.answered == 0 {
 				ms.NoAnswer++
 				if v.offered > 0 {
 					ms.Unserved++
@@ -561,10 +578,10 @@ func (a *assessor) serviceRow(s Service724) Requirement {
 	t := profile.Target{Op: ">=", Value: 1}
 	req := Requirement{Key: "std.service_7x24", Name: "7×24 小时人工服务", Clause: "GB/T 33358-2016 服务要求",
 		Indicator: "calls_answered", Kind: profile.Rate, Target: &t,
-		Evidence: fmt.Sprintf("期间 %d 小时，无人工接通 %d 小时，其中有来电未接通 %d 小时", s.Hours, s.NoAnswer, s.Unserved)}
+		Evidence: fmt.Sprintf("期间 %d 小时，无人工服务 %d 小时(有坐席签入数据的月份按坐席在岗，其余按人工接通)，其中有来电 %d 小时", s.Hours, s.NoAnswer, s.Unserved)}
 	for _, m := range s.ByMonth {
 		mv := MonthValue{Month: m.Month}
-		if m.Offered > 0 {
+		if m.Offered > 0 || m.Presence {
 			v := float64(m.Hours-m.NoAnswer) / float64(m.Hours)
 			met := m.NoAnswer == 0
 			mv.Value, mv.Met = &v, &met

@@ -370,3 +370,44 @@ func TestMonthlyReportTeams(t *testing.T) {
 		}
 	}
 }
+
+// With agent events, 7×24 service is presence: an hour without a staffed
+// agent is a gap even when a call was answered in it (a supervisor took
+// it), and an hour with agents ready but no call is served. By hand: a1
+// signed in 00:00–01:00 and 02:00–03:00 on 10-01, a call answered at
+// 01:30 by a2 without a session; as of 03:00, 3 hours: 1 without service
+// (01h), and it had a call.
+func TestServiceFromPresence(t *testing.T) {
+	ev := func(id, typ, ts, extra string) string {
+		return `{"event_id":"` + id + `","type":"` + typ + `","ts":"2026-10-01T` + ts + `+08:00","center_id":"c1"` + extra + "}\n"
+	}
+	data := ev("a1", "agent.logged_in", "00:00:00", `,"agent_id":"a1"`) + ev("a2", "agent.logged_out", "01:00:00", `,"agent_id":"a1"`) +
+		ev("a3", "agent.logged_in", "02:00:00", `,"agent_id":"a1"`) + ev("a4", "agent.logged_out", "03:00:00", `,"agent_id":"a1"`) +
+		ev("k1", "call.queued", "01:30:00", `,"call_id":"k1","queue":"q"`) + ev("k2", "call.answered", "01:30:05", `,"call_id":"k1","agent_id":"a2"`)
+	file := filepath.Join(t.TempDir(), "events.ndjson")
+	if err := os.WriteFile(file, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := profile.Default()
+	asOf := time.Date(2026, 10, 1, 3, 0, 0, 0, p.Location())
+	src, audit, err := assess.FromFiles(context.Background(), report.FileOptions{Files: []string{file}, Profiles: profile.Single(p), AsOf: asOf},
+		compute.AuditScope{From: "2026-10", To: "2026-10", Examples: -1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := assess.Evaluate(src, p, audit, "c1", "2026-10", "2026-10", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := a.Service
+	if len(s.ByMonth) != 1 || !s.ByMonth[0].Presence {
+		t.Fatalf("months %+v: want October judged by presence", s.ByMonth)
+	}
+	if s.Hours != 3 || s.NoAnswer != 1 || s.Unserved != 1 || len(s.Gaps) != 1 || s.Gaps[0].Hour != "2026-10-01 01:00" {
+		t.Errorf("service %+v, want 3 hours, the 01h gap with its call", s)
+	}
+	r := row(t, a, "std.service_7x24")
+	if r.Value == nil || *r.Value != 2.0/3 || r.Met != 0 || r.Measured != 1 {
+		t.Errorf("7×24 row %+v", r)
+	}
+}

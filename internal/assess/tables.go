@@ -74,17 +74,21 @@ func (a *Assessment) monthlyTable() report.Table {
 
 func (a *Assessment) serviceTable() report.Table {
 	t := report.Table{Name: "7×24服务", Slug: "service",
-		Headers: []string{"月份", "小时数", "有来电小时", "无人工接通小时", "其中有来电未接通", "结论"},
-		Widths:  []float64{10, 10, 12, 14, 16, 10}}
+		Headers: []string{"月份", "依据", "小时数", "有来电小时", "无人工服务小时", "其中有来电", "结论"},
+		Widths:  []float64{10, 12, 10, 12, 14, 12, 10}}
 	for _, m := range a.Service.ByMonth {
+		basis := "人工接通"
+		if m.Presence {
+			basis = "坐席在岗"
+		}
 		v := Conform
 		switch {
-		case m.Offered == 0:
+		case m.Offered == 0 && !m.Presence:
 			v = NoData
 		case m.NoAnswer > 0:
 			v = NotConform
 		}
-		t.Rows = append(t.Rows, []report.Cell{report.TextCell(m.Month), report.ValueCell(float64(m.Hours), report.Integer), report.ValueCell(float64(m.Offered), report.Integer),
+		t.Rows = append(t.Rows, []report.Cell{report.TextCell(m.Month), report.TextCell(basis), report.ValueCell(float64(m.Hours), report.Integer), report.ValueCell(float64(m.Offered), report.Integer),
 			report.ValueCell(float64(m.NoAnswer), report.Integer), report.ValueCell(float64(m.Unserved), report.Integer), report.TextCell(string(v))})
 	}
 	return t
