@@ -55,10 +55,11 @@ func TestKafkaBrokerOutages(t *testing.T) {
 	producePart := func(i int) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		calls, tickets := share(sc.calls, i, parts), share(sc.tickets, i, parts)
+		calls, tickets, agents := share(sc.calls, i, parts), share(sc.tickets, i, parts), share(sc.agents, i, parts)
 		produce(ctx, t, broker.Addr, cfg.Kafka.Topics.Calls, calls)
 		produce(ctx, t, broker.Addr, cfg.Kafka.Topics.Tickets, tickets)
-		produced += len(calls) + len(tickets)
+		produce(ctx, t, broker.Addr, cfg.Kafka.Topics.Agents, agents)
+		produced += len(calls) + len(tickets) + len(agents)
 	}
 	for i := range brokerRestarts + 1 {
 		long := i == brokerRestarts
@@ -247,7 +248,7 @@ func waitFiring(t *testing.T, promAddr, name, instance string, deadline time.Tim
 func assertDeadLettersOnce(t *testing.T, broker, topic string, sc streamScenario) {
 	t.Helper()
 	want := 0
-	for _, m := range append(append([]kafka.Message(nil), sc.calls...), sc.tickets...) {
+	for _, m := range append(append(append([]kafka.Message(nil), sc.calls...), sc.tickets...), sc.agents...) {
 		if strings.Contains(string(m.Value), `"event_id":"bad`) {
 			want++
 		}

@@ -53,6 +53,7 @@ func TestClickHouseOutage(t *testing.T) {
 	t.Log("clickhouse stopped")
 	produce(ctx, t, cfg.Kafka.Brokers[0], cfg.Kafka.Topics.Calls, sc.calls[half:])
 	produce(ctx, t, cfg.Kafka.Brokers[0], cfg.Kafka.Topics.Tickets, sc.tickets)
+	produce(ctx, t, cfg.Kafka.Brokers[0], cfg.Kafka.Topics.Agents, sc.agents)
 	var peak uint64
 	for end := time.Now().Add(30 * time.Second); time.Now().Before(end); time.Sleep(500 * time.Millisecond) {
 		var ms runtime.MemStats

@@ -82,7 +82,7 @@ func Assemble(p Parts) (*Pipeline, error) {
 		Retryable:   Retryable,
 		Metrics:     ingest.NewMetrics(p.Registry),
 		Log:         p.Log,
-	}, p.Kafka.Topics.Calls, p.Kafka.Topics.Tickets)
+	}, p.Kafka.Topics.Inputs()...)
 	return out, nil
 }
 

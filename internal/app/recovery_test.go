@@ -23,6 +23,7 @@ func produceScenario(t *testing.T, cfg config.Config, sc streamScenario) {
 	defer cancel()
 	produce(ctx, t, cfg.Kafka.Brokers[0], cfg.Kafka.Topics.Calls, sc.calls)
 	produce(ctx, t, cfg.Kafka.Brokers[0], cfg.Kafka.Topics.Tickets, sc.tickets)
+	produce(ctx, t, cfg.Kafka.Brokers[0], cfg.Kafka.Topics.Agents, sc.agents)
 }
 
 // assertNoDoubles checks that no raw event is stored twice once the
@@ -35,7 +36,7 @@ func assertNoDoubles(t *testing.T, cfg config.Config) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	for _, table := range []string{chstore.RawCallTable, chstore.RawTicketTable} {
+	for _, table := range []string{chstore.RawCallTable, chstore.RawTicketTable, chstore.RawAgentTable} {
 		var rows, ids uint64
 		q := fmt.Sprintf("SELECT count(), uniqExact(event_id) FROM %s.%s FINAL", cfg.ClickHouse.Database, table)
 		if err := conn.QueryRow(ctx, q).Scan(&rows, &ids); err != nil {
@@ -76,7 +77,7 @@ func TestSIGTERMFlushesAndCommits(t *testing.T) {
 	cfg.Pipeline.BatchSize = 1_000_000
 	sc := newStreamScenario(t, 6*time.Hour, 9)
 	produceScenario(t, cfg, sc)
-	total := float64(len(sc.calls) + len(sc.tickets))
+	total := float64(len(sc.calls) + len(sc.tickets) + len(sc.agents))
 	p := startRun(t, writeConfig(t, cfg), freePort(t))
 	deadline := time.Now().Add(90 * time.Second)
 	for p.counter("hotline_pipeline_messages_consumed_total") < total {

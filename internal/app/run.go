@@ -114,7 +114,7 @@ func Run(ctx context.Context, cfg config.Config, ln net.Listener, reg *prometheu
 	stage, p, link := pl.Stage, pl.Loop, pl.Link
 
 	log.Info("pipeline starting", "brokers", cfg.Kafka.Brokers, "group", cfg.Kafka.GroupID,
-		"topics", []string{cfg.Kafka.Topics.Calls, cfg.Kafka.Topics.Tickets},
+		"topics", cfg.Kafka.Topics.Inputs(),
 		"clickhouse", cfg.ClickHouse.Addr, "database", cfg.ClickHouse.Database, "metrics", ln.Addr().String())
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {

@@ -173,7 +173,7 @@ type topicPartition struct {
 // none) of every partition of the call and ticket topics.
 func offsets(ctx context.Context, c kafkaio.Config) (ends, committed map[topicPartition]int64, err error) {
 	cl := &kafka.Client{Addr: kafka.TCP(c.Brokers...), Transport: &kafka.Transport{}}
-	topics := []string{c.Topics.Calls, c.Topics.Tickets}
+	topics := c.Topics.Inputs()
 	meta, err := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
 	if err != nil {
 		return nil, nil, err

@@ -40,7 +40,7 @@ func TestScaleOutThreeInstancesKillAndAdd(t *testing.T) {
 	// messages to consume however fast b and c are.
 	first, second := sc.halves()
 	produceScenario(t, cfg, first)
-	total := float64(len(sc.calls) + len(sc.tickets))
+	total := float64(len(sc.calls) + len(sc.tickets) + len(sc.agents))
 	waitCounter(t, 2*time.Minute, "hotline_pipeline_messages_consumed_total", total/4, a, b, c)
 	a.signal(t, syscall.SIGKILL)
 	_ = a.wait(t, 10*time.Second)

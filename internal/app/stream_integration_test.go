@@ -37,6 +37,7 @@ var shanghai, _ = time.LoadLocation("Asia/Shanghai")
 // as Kafka messages, and the same lines as a file for compute.
 type streamScenario struct {
 	calls, tickets []kafka.Message
+	agents         []kafka.Message // agent.* events (revision 1.2), keyed by agent_id
 	file           string
 	asOf           time.Time
 	span           time.Duration // of simulated traffic
@@ -53,6 +54,7 @@ func (sc streamScenario) halves() (streamScenario, streamScenario) {
 	a, b := sc, sc
 	a.calls, b.calls = sc.calls[:len(sc.calls)/2], sc.calls[len(sc.calls)/2:]
 	a.tickets, b.tickets = sc.tickets[:len(sc.tickets)/2], sc.tickets[len(sc.tickets)/2:]
+	a.agents, b.agents = sc.agents[:len(sc.agents)/2], sc.agents[len(sc.agents)/2:]
 	return a, b
 }
 
@@ -62,7 +64,9 @@ func newStreamScenarioN(t *testing.T, centers int, span time.Duration, seed uint
 	start := time.Date(2026, 10, 12, 6, 0, 0, 0, shanghai)
 	p := profile.Default()
 	cal, _ := p.NewCalendar()
-	s, err := sim.New(sim.Strained(centers, start, span, seed), p, cal)
+	cfg := sim.Strained(centers, start, span, seed)
+	cfg.Agents = true // sign-ins, breaks, busy and wrap-up: streamed like calls and tickets
+	s, err := sim.New(cfg, p, cal)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,9 +92,12 @@ func newStreamScenarioN(t *testing.T, centers int, span time.Duration, seed uint
 		}
 		file.Write(m.Value)
 		file.WriteByte('\n')
-		if e.Ticket {
+		switch {
+		case e.Ticket:
 			sc.tickets = append(sc.tickets, m)
-		} else {
+		case e.Agent:
+			sc.agents = append(sc.agents, m)
+		default:
 			sc.calls = append(sc.calls, m)
 		}
 	}
@@ -171,6 +178,7 @@ func assertStreamEqualsCompute(t *testing.T, cfg config.Config, sc streamScenari
 		t.Fatal(err)
 	}
 	var qa qaCompared
+	agentRows := 0 // the agents' time signed in, compared
 	for _, q := range streamQueries {
 		want, err := compute.Run(ctx, compute.Options{Files: []string{sc.file}, Profiles: set, Query: q, AsOf: sc.asOf})
 		if err != nil {
@@ -187,8 +195,16 @@ func assertStreamEqualsCompute(t *testing.T, cfg config.Config, sc streamScenari
 			t.Errorf("%+v: streaming gives %d results, compute %d; first difference: %s", q, len(got.Results), len(want.Results), firstDiff(got.Results, want.Results))
 		}
 		qa.add(want.Results)
+		for _, r := range want.Results {
+			if r.Indicator == "agent_online_seconds" && r.Value > 0 {
+				agentRows++
+			}
+		}
 	}
 	qa.check(t, sc.span)
+	if agentRows == 0 {
+		t.Error("no agent in the comparison: the simulated agents' events were not compared")
+	}
 	assertReportsEqual(t, conn, cfg, sc)
 	return stored
 }
@@ -400,7 +416,8 @@ func streamAndCompare(t *testing.T, cfg config.Config, sc streamScenario) *store
 	defer cancel()
 	produce(ctx, t, cfg.Kafka.Brokers[0], cfg.Kafka.Topics.Calls, sc.calls)
 	produce(ctx, t, cfg.Kafka.Brokers[0], cfg.Kafka.Topics.Tickets, sc.tickets)
-	t.Logf("produced %d call and %d ticket messages", len(sc.calls), len(sc.tickets))
+	produce(ctx, t, cfg.Kafka.Brokers[0], cfg.Kafka.Topics.Agents, sc.agents)
+	t.Logf("produced %d call, %d ticket and %d agent messages", len(sc.calls), len(sc.tickets), len(sc.agents))
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -140,7 +140,7 @@ func (s *LedgerStore) Days(ctx context.Context, f ledger.DayFilter, loc *time.Lo
 	if since.Before(time.Unix(0, 0)) {
 		since = time.Unix(0, 0)
 	}
-	for _, table := range []string{RawCallTable, RawTicketTable} {
+	for _, table := range []string{RawCallTable, RawTicketTable, RawAgentTable} {
 		q := fmt.Sprintf(`SELECT center_id, toString(toDate(ts, '%[3]s')) AS d, count(), max(ingested_at) FROM %[1]s.%[2]s
 WHERE (? = '' OR center_id = ?) AND (? = '' OR d >= ?) AND (? = '' OR d <= ?) AND ingested_at >= ?
 GROUP BY center_id, d`, s.r.db, table, loc.String())
@@ -178,7 +178,7 @@ func (s *LedgerStore) Entries(ctx context.Context, center string, from, to int64
 	for _, t := range []struct {
 		table, cols string
 		scan        func(driver.Rows) (event.Record, error)
-	}{{RawCallTable, rawCallColumns, scanCall}, {RawTicketTable, rawTicketColumns, scanTicket}} {
+	}{{RawCallTable, rawCallColumns, scanCall}, {RawTicketTable, rawTicketColumns, scanTicket}, {RawAgentTable, rawAgentColumns, scanAgent}} {
 		q := fmt.Sprintf("SELECT %s FROM %s.%s FINAL WHERE center_id = ? AND ts >= ? AND ts <= ? AND ts_ms >= ? AND ts_ms < ?",
 			t.cols, s.r.db, t.table)
 		err := s.r.each(ctx, q, func(rows driver.Rows) error {
@@ -197,11 +197,14 @@ func (s *LedgerStore) Entries(ctx context.Context, center string, from, to int64
 
 // Stored returns the content hash of the stored events among recs.
 func (s *LedgerStore) Stored(ctx context.Context, recs []*event.Record) (map[string]ledger.Hash, error) {
-	var calls, tickets []string
+	var calls, tickets, agents []string
 	for _, r := range recs {
-		if r.Type.IsCall() {
+		switch {
+		case r.Type.IsCall():
 			calls = append(calls, r.ID)
-		} else {
+		case r.Type.IsAgent():
+			agents = append(agents, r.ID)
+		default:
 			tickets = append(tickets, r.ID)
 		}
 	}
@@ -210,7 +213,8 @@ func (s *LedgerStore) Stored(ctx context.Context, recs []*event.Record) (map[str
 		table, cols string
 		ids         []string
 		scan        func(driver.Rows) (event.Record, error)
-	}{{RawCallTable, rawCallColumns, calls, scanCall}, {RawTicketTable, rawTicketColumns, tickets, scanTicket}} {
+	}{{RawCallTable, rawCallColumns, calls, scanCall}, {RawTicketTable, rawTicketColumns, tickets, scanTicket},
+		{RawAgentTable, rawAgentColumns, agents, scanAgent}} {
 		q := fmt.Sprintf("SELECT %s FROM %s.%s FINAL WHERE event_id IN ?", t.cols, s.r.db, t.table)
 		for ids := t.ids; len(ids) > 0; {
 			chunk := ids[:min(len(ids), LoadChunk)]

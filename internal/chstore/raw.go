@@ -13,16 +13,18 @@ import (
 // RawWriter inserts accepted events into the raw tables. Writing the same
 // records twice is harmless: the tables collapse rows by event_id.
 type RawWriter struct {
-	calls, tickets *inserter
-	callCols       rawCallCols   // filled under calls' lock
-	ticketCols     rawTicketCols // filled under tickets' lock
-	now            func() time.Time
+	calls, tickets, agents *inserter
+	callCols               rawCallCols   // filled under calls' lock
+	ticketCols             rawTicketCols // filled under tickets' lock
+	agentCols              rawAgentCols  // filled under agents' lock
+	now                    func() time.Time
 }
 
 // NewRawWriter returns a writer into database db.
 func NewRawWriter(conn driver.Conn, db string) *RawWriter {
 	return &RawWriter{calls: newInserter(conn, db, RawCallTable, rawCallColumns),
-		tickets: newInserter(conn, db, RawTicketTable, rawTicketColumns), now: time.Now}
+		tickets: newInserter(conn, db, RawTicketTable, rawTicketColumns),
+		agents:  newInserter(conn, db, RawAgentTable, rawAgentColumns), now: time.Now}
 }
 
 const rawEnvelope = "event_id, type, ts, ts_ms, center_id, "
@@ -33,17 +35,22 @@ const rawEvaluation = ", evaluation_id, form, score, max_score, passed, auto_fai
 
 var rawCallColumns = rawEnvelope + "call_id, channel, caller_hash, queue, agent_id, to_queue, to_agent_id, to_department_id, ended_by, rating, team" + rawEvaluation + rawOrigin
 
+var rawAgentColumns = rawEnvelope + "agent_id, state, reason, team, queues" + rawOrigin
+
 var rawTicketColumns = rawEnvelope + "ticket_id, call_id, category, urgency, channel, caller_hash, subject, department_id, deadline_ms, time_limit, reason, reached, resolved, rating" + rawEvaluation + rawOrigin
 
 // WriteRaw inserts recs, call events and ticket events into their tables.
 // It returns only when the server has acknowledged every row, or an error.
 func (w *RawWriter) WriteRaw(ctx context.Context, recs []event.Record) error {
 	now := w.now()
-	var calls, tickets []*event.Record
+	var calls, tickets, agents []*event.Record
 	for i := range recs {
-		if recs[i].Type.IsCall() {
+		switch t := recs[i].Type; {
+		case t.IsCall():
 			calls = append(calls, &recs[i])
-		} else {
+		case t.IsAgent():
+			agents = append(agents, &recs[i])
+		default:
 			tickets = append(tickets, &recs[i])
 		}
 	}
@@ -55,6 +62,9 @@ func (w *RawWriter) WriteRaw(ctx context.Context, recs []event.Record) error {
 	}
 	if len(tickets) > 0 {
 		g.Go(func() error { return w.tickets.insert(ctx, func() []any { return w.ticketCols.fill(tickets, now) }) })
+	}
+	if len(agents) > 0 {
+		g.Go(func() error { return w.agents.insert(ctx, func() []any { return w.agentCols.fill(agents, now) }) })
 	}
 	return g.Wait()
 }
@@ -171,6 +181,35 @@ func (b *rawTicketCols) fill(recs []*event.Record, now time.Time) []any {
 	own := []any{b.str[0], b.str[1], b.str[2], b.str[3], b.str[4], b.str[5], b.str[6], b.deadline, b.str[7], b.str[8],
 		b.reached, b.resolved, b.rating}
 	return b.env.columns(append(own, b.eval.columns()...)...)
+}
+
+// rawAgentCols are the columns of raw_agent_events, kept between inserts.
+type rawAgentCols struct {
+	env    envelopeCols
+	own    [3][]string // state, reason, team
+	queues [][]string
+}
+
+func (b *rawAgentCols) fill(recs []*event.Record, now time.Time) []any {
+	b.env.reset()
+	resetAll(b.own[:])
+	b.queues = reuse(b.queues)
+	for _, r := range recs {
+		b.env.add(r, r.AgentID, now)
+		state := r.State.String()
+		if r.Type == event.AgentLoggedOut {
+			state = ""
+		}
+		for i, v := range [...]string{state, r.Reason, r.Team} {
+			b.own[i] = append(b.own[i], v)
+		}
+		q := r.Queues
+		if q == nil {
+			q = []string{}
+		}
+		b.queues = append(b.queues, q)
+	}
+	return b.env.columns(b.own[0], b.own[1], b.own[2], b.queues)
 }
 
 // Values of the optional booleans; shared, never written.

@@ -172,7 +172,10 @@ FROM %s.%s FINAL`, r.db, TicketStateTable)
 		st.Events += int64(events)
 		return nil
 	})
-	return st, err
+	if err != nil {
+		return nil, err
+	}
+	return st, r.readAgents(ctx, st)
 }
 
 func (r *Reader) each(ctx context.Context, q string, fn func(driver.Rows) error, args ...any) error {

@@ -11,6 +11,7 @@ import (
 const (
 	RawCallTable   = "raw_call_events"
 	RawTicketTable = "raw_ticket_events"
+	RawAgentTable  = "raw_agent_events" // revision 1.2
 )
 
 // ddl renders DDL for one database, time zone and feature set, on one
@@ -146,11 +147,54 @@ func (d ddl) rawTicketTable() []string {
 	})
 }
 
-// Table names of the evaluated state of each call and ticket.
+// Table names of the evaluated state of each call and ticket, and of each
+// day of each agent.
 const (
 	CallStateTable   = "call_state"
 	TicketStateTable = "ticket_state"
+	AgentStateTable  = "agent_state" // revision 1.2
 )
+
+func (d ddl) rawAgentTable() []string {
+	dim := d.dim()
+	return d.rawTable(RawAgentTable, "agent_id", event.Type.IsAgent, []string{
+		"state " + dim, "reason " + dim, "team " + dim, "queues Array(String)",
+	})
+}
+
+// agentStateTable holds one row per agent and local day (day_ms, Unix ms
+// of its start): the contributions of the spans its events start, with
+// their team, and the agent's context before its first event (carry_*),
+// from which the next days are evaluated when the agent is read back.
+// open: a session was open at the evaluation (the agent is loaded when its
+// partition is assigned, so that the session keeps growing or times out).
+func (d ddl) agentStateTable() []string {
+	dim := d.dim()
+	cols := []string{
+		"center_id " + dim,
+		"agent_id String",
+		"day_ms Int64",
+		"version UInt64",
+		"as_of_ms Int64",
+		"updated_at " + d.dateTime(),
+		"src_topic " + dim,
+		"src_partition Int32",
+		"events UInt32",
+		"last_ts_ms Int64",
+		"open UInt8",
+		"carry_open UInt8",
+		"carry_state " + dim,
+		"carry_team " + dim,
+		"carry_last_ms Int64",
+		"c_ind Array(String)",
+		"c_bucket Array(" + d.dateTime() + ")",
+		"c_team Array(String)",
+		"c_num Array(Int64)",
+		"c_den Array(Int64)",
+	}
+	return d.create(table{name: AgentStateTable, cols: cols, engine: "ReplacingMergeTree", params: "version",
+		suffix: "ORDER BY (center_id, agent_id, day_ms)", shardBy: "cityHash64(agent_id)"})
+}
 
 // stateTable renders a state table: one row per call or ticket, the latest
 // version winning (ReplacingMergeTree). A row holds the entity's facts and
@@ -243,6 +287,9 @@ var Migrations = []Migration{
 			}
 		}
 		return out
+	}},
+	{7, "agents (revision 1.2): raw agent events and the state of each agent's day", func(d ddl) []string {
+		return append(d.rawAgentTable(), d.agentStateTable()...)
 	}},
 }
 

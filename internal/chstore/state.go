@@ -14,11 +14,12 @@ import (
 
 // StateWriter writes state rows, and their contributions by day.
 type StateWriter struct {
-	calls, tickets, days *inserter
-	backlog              *inserter
-	callCols             callStateCols   // filled under calls' lock
-	ticketCols           ticketStateCols // filled under tickets' lock
-	dayCols              dayCols         // filled under days' lock
+	calls, tickets, agents, days *inserter
+	backlog                      *inserter
+	callCols                     callStateCols   // filled under calls' lock
+	ticketCols                   ticketStateCols // filled under tickets' lock
+	agentCols                    agentStateCols  // filled under agents' lock
+	dayCols                      dayCols         // filled under days' lock
 }
 
 // NewStateWriter returns a writer into c's database; days are those of
@@ -27,6 +28,7 @@ func NewStateWriter(conn driver.Conn, c Config) *StateWriter {
 	db := c.Database
 	w := &StateWriter{calls: newInserter(conn, db, CallStateTable, callStateColumns),
 		tickets: newInserter(conn, db, TicketStateTable, ticketStateColumns),
+		agents:  newInserter(conn, db, AgentStateTable, agentStateColumns),
 		days:    newInserter(conn, db, ContribDaysTable, contribDaysColumns),
 		backlog: newInserter(conn, db, BacklogTable, backlogColumns)}
 	w.dayCols.days.loc = c.Location()
@@ -41,23 +43,43 @@ var callStateColumns = fmt.Sprintf(stateHead, "call_id") +
 var ticketStateColumns = fmt.Sprintf(stateHead, "ticket_id") +
 	"category, channel, urgency, created_ms, first_dispatch_ms, due_ms, reply_ms, close_ms, holder_department, dispatches, reopened, wake_ms, volatile, c_ind, c_bucket, c_department, c_num, c_den"
 
+var agentStateColumns = "center_id, agent_id, day_ms, version, as_of_ms, updated_at, src_topic, src_partition, events, last_ts_ms, " +
+	"open, carry_open, carry_state, carry_team, carry_last_ms, c_ind, c_bucket, c_team, c_num, c_den"
+
 // WriteStates inserts rows; it returns once the server acknowledged them.
 func (w *StateWriter) WriteStates(ctx context.Context, rows []stored.StateRow) error {
 	now := time.Now()
-	var calls, tickets []*stored.StateRow
+	var calls, tickets, agents []*stored.StateRow
+	entities := rows // calls and tickets, whose contributions are also kept by day
 	for i := range rows {
-		if rows[i].Ticket {
+		switch {
+		case rows[i].Agent:
+			agents = append(agents, &rows[i])
+		case rows[i].Ticket:
 			tickets = append(tickets, &rows[i])
-		} else {
+		default:
 			calls = append(calls, &rows[i])
+		}
+	}
+	if len(agents) > 0 {
+		entities = make([]stored.StateRow, 0, len(rows)-len(agents))
+		for i := range rows {
+			if !rows[i].Agent {
+				entities = append(entities, rows[i])
+			}
 		}
 	}
 	// The tables are written at once, each on its own connection;
 	// WriteStates returns when all have acknowledged.
 	var g errgroup.Group
 	g.Go(func() error {
-		return w.days.insert(ctx, func() []any { return w.dayCols.fill(rows) })
+		return w.days.insert(ctx, func() []any { return w.dayCols.fill(entities) })
 	})
+	if len(agents) > 0 {
+		g.Go(func() error {
+			return w.agents.insert(ctx, func() []any { return w.agentCols.fill(agents, now) })
+		})
+	}
 	if len(calls) > 0 {
 		g.Go(func() error {
 			return w.calls.insert(ctx, func() []any { return w.callCols.fill(calls, now) })
@@ -99,7 +121,9 @@ func (h *headCols) columns() []any {
 	return []any{h.center, h.id, h.version, h.asOf, h.updated, h.topic, h.partition, h.events, h.lastTS}
 }
 
-// contribCols are the parallel contribution arrays; dept only for tickets.
+// contribCols are the parallel contribution arrays; dept holds one
+// dimension of the tuple for the tables that keep one (tickets: the
+// department, agents: the team).
 type contribCols struct {
 	ind, dept arrays[string]
 	bucket    arrays[int64] // Unix seconds (buckets are whole minutes)
@@ -115,23 +139,30 @@ func (c *contribCols) reset() {
 	}
 }
 
-func (c *contribCols) add(cs []indicator.Contribution, ticket bool) {
+// Positions of the one dimension contribCols keeps.
+const (
+	noDim   = -1
+	deptDim = 1 // ticket tuple: center, department, ...
+	teamDim = 2 // agent tuple: center, agent, team
+)
+
+func (c *contribCols) add(cs []indicator.Contribution, dim int) {
 	for _, x := range cs {
 		c.ind.flat, c.bucket.flat = append(c.ind.flat, x.Indicator), append(c.bucket.flat, x.Bucket/1000)
 		c.num.flat, c.den.flat = append(c.num.flat, x.Num), append(c.den.flat, x.Den)
-		if ticket {
-			dept := ""
-			if len(x.Dims) > 1 {
-				dept = x.Dims[1] // ticket tuple: center, department, ...
+		if dim != noDim {
+			v := ""
+			if len(x.Dims) > dim {
+				v = x.Dims[dim]
 			}
-			c.dept.flat = append(c.dept.flat, dept)
+			c.dept.flat = append(c.dept.flat, v)
 		}
 	}
 	c.ind.endRow()
 	c.bucket.endRow()
 	c.num.endRow()
 	c.den.endRow()
-	if ticket {
+	if dim != noDim {
 		c.dept.endRow()
 	}
 }
@@ -163,7 +194,7 @@ func (b *callStateCols) fill(rows []*stored.StateRow, now time.Time) []any {
 		for i, v := range [...]int64{f.OfferTS, f.WaitMs, f.TalkMs, f.HandleMs} {
 			b.i64[i] = append(b.i64[i], v)
 		}
-		b.c.add(r.Contribs, false)
+		b.c.add(r.Contribs, noDim)
 	}
 	return append(b.h.columns(), b.str[0], b.str[1], b.str[2], b.u8[0], b.u8[1], b.u8[2], b.i64[0], b.i64[1], b.i64[2], b.i64[3],
 		b.str[3], b.str[4], &b.c.ind, &b.c.bucket, &b.c.num, &b.c.den)
@@ -196,10 +227,41 @@ func (b *ticketStateCols) fill(rows []*stored.StateRow, now time.Time) []any {
 		}
 		b.dispatches = append(b.dispatches, uint16(f.Dispatches))
 		b.reopened, b.volatile = append(b.reopened, b2u(f.Reopened)), append(b.volatile, b2u(r.Volatile))
-		b.c.add(r.Contribs, true)
+		b.c.add(r.Contribs, deptDim)
 	}
 	return append(b.h.columns(), b.str[0], b.str[1], b.str[2], b.i64[0], b.i64[1], b.i64[2], b.i64[3], b.i64[4], b.str[3],
 		b.dispatches, b.reopened, b.i64[5], b.volatile, &b.c.ind, &b.c.bucket, &b.c.dept, &b.c.num, &b.c.den)
+}
+
+// agentStateCols are the columns of agent_state, kept between inserts.
+type agentStateCols struct {
+	center, id, topic, carryState, carryTeam []string
+	day, asOf, lastTS, carryLast             []int64
+	version                                  []uint64
+	updated                                  []time.Time
+	partition                                []int32
+	events                                   []uint32
+	open, carryOpen                          []uint8
+	c                                        contribCols
+}
+
+func (b *agentStateCols) fill(rows []*stored.StateRow, now time.Time) []any {
+	b.center, b.id, b.topic, b.carryState, b.carryTeam = reuse(b.center), reuse(b.id), reuse(b.topic), reuse(b.carryState), reuse(b.carryTeam)
+	b.day, b.asOf, b.lastTS, b.carryLast = reuse(b.day), reuse(b.asOf), reuse(b.lastTS), reuse(b.carryLast)
+	b.version, b.updated, b.partition, b.events = reuse(b.version), reuse(b.updated), reuse(b.partition), reuse(b.events)
+	b.open, b.carryOpen = reuse(b.open), reuse(b.carryOpen)
+	b.c.reset()
+	for _, r := range rows {
+		b.center, b.id, b.topic = append(b.center, r.CenterID), append(b.id, r.ID), append(b.topic, r.Topic)
+		b.day, b.asOf, b.lastTS = append(b.day, r.Day), append(b.asOf, r.AsOf), append(b.lastTS, r.LastTS)
+		b.version, b.updated, b.partition = append(b.version, r.Version), append(b.updated, now), append(b.partition, r.Partition)
+		b.events, b.open = append(b.events, uint32(r.Events)), append(b.open, b2u(r.Volatile))
+		b.carryOpen, b.carryState = append(b.carryOpen, b2u(r.Carry.Open)), append(b.carryState, r.Carry.State)
+		b.carryTeam, b.carryLast = append(b.carryTeam, r.Carry.Team), append(b.carryLast, r.Carry.LastTS)
+		b.c.add(r.Contribs, teamDim)
+	}
+	return []any{b.center, b.id, b.day, b.version, b.asOf, b.updated, b.topic, b.partition, b.events, b.lastTS,
+		b.open, b.carryOpen, b.carryState, b.carryTeam, b.carryLast, &b.c.ind, &b.c.bucket, &b.c.dept, &b.c.num, &b.c.den}
 }
 
 func b2u(b bool) uint8 {

@@ -50,8 +50,8 @@ type Options struct {
 
 // Run runs the demo until ctx ends, then stops everything cleanly.
 func Run(ctx context.Context, o Options) error {
-	topics := kafkaio.Topics{Calls: "hotline.calls", Tickets: "hotline.tickets", DeadLetter: "hotline.dlq"}
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, topics.Calls, topics.Tickets, topics.DeadLetter))
+	topics := kafkaio.Topics{Calls: "hotline.calls", Tickets: "hotline.tickets", Agents: "hotline.agents", DeadLetter: "hotline.dlq"}
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, topics.Calls, topics.Tickets, topics.Agents, topics.DeadLetter))
 	if err != nil {
 		return fmt.Errorf("start in-process Kafka: %w", err)
 	}
@@ -66,7 +66,9 @@ func Run(ctx context.Context, o Options) error {
 	loc := o.Profile.Location()
 	y, m, d := time.Now().In(loc).Date()
 	start := time.Date(y, m, d, 7, 0, 0, 0, loc) // a morning: traffic at once
-	s, err := sim.New(sim.Default(o.Centers, start, o.Span, o.Seed), o.Profile, cal)
+	cfg := sim.Default(o.Centers, start, o.Span, o.Seed)
+	cfg.Agents = true // the agents' sign-ins, breaks and calls: 坐席 and staffing
+	s, err := sim.New(cfg, o.Profile, cal)
 	if err != nil {
 		return err
 	}

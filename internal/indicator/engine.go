@@ -92,6 +92,7 @@ type Engine struct {
 	reports    uint64 // Changes calls so far
 	changedC   []*call
 	changedT   []*ticket
+	changedA   []*agent       // agents with days to report
 	priorBuf   []contrib      // the prior contributions of the calls and tickets to report
 	priorSlab  []Contribution // EachChange: what is left of the states' prior contributions
 	store      *store

@@ -35,6 +35,13 @@ type EntityState struct {
 	RestoredSpan [2]int64
 	Call         CallFacts
 	Tick         TicketFacts
+	// An agent's state is one of its days (revision 1.2): ID is the agent,
+	// Day the local day's start (Unix ms), Contribs the spans its events
+	// start, Carry the agent's context before its first event, Volatile a
+	// session open at the evaluation time.
+	Agent bool
+	Day   int64
+	Carry AgentCarry
 }
 
 // Contribution is one entity's part of one aggregate cell at the finest
@@ -184,8 +191,9 @@ func (e *Engine) Changes() []EntityState {
 	return out
 }
 
-// Changed returns how many states the next Changes holds.
-func (e *Engine) Changed() int { return len(e.changedC) + len(e.changedT) }
+// Changed returns how many states the next Changes holds (agents: at
+// least as many).
+func (e *Engine) Changed() int { return len(e.changedC) + len(e.changedT) + len(e.changedA) }
 
 // EachChange is Changes without the slice: fn gets each state in turn (it
 // may keep the state's slices, not the pointer).
@@ -213,7 +221,12 @@ func (e *Engine) EachChange(fn func(*EntityState)) {
 		slab = slab[len(t.contribs):]
 		fn(&s)
 	}
-	e.changedC, e.changedT = e.changedC[:0], e.changedT[:0]
+	for _, a := range e.changedA {
+		a.changed, a.reported = false, e.reports
+		e.use(a.center)
+		e.agentStates(a, fn)
+	}
+	e.changedC, e.changedT, e.changedA = e.changedC[:0], e.changedT[:0], e.changedA[:0]
 	e.priorBuf, e.priorSlab = e.priorBuf[:0], nil
 }
 
@@ -361,6 +374,10 @@ func (e *Engine) Lookup(recs []event.Record) (missing []int) {
 	for i := range recs {
 		ev := &recs[i].Event
 		var h held
+		if ev.Type.IsAgent() {
+			e.looked[i] = h // agents: see AgentRange
+			continue
+		}
 		if ev.Type.IsCall() {
 			h.c = e.calls[entityKey{ev.CenterID, ev.CallID}]
 		} else {
@@ -437,19 +454,30 @@ func (e *Engine) Drop(owned func(ticket bool, part int32) bool) int {
 	return n
 }
 
-// Ref names a call or a ticket.
+// Ref names a call, a ticket or an agent.
 type Ref struct {
 	Ticket   bool
 	CenterID string
 	ID       string
+	Agent    bool
 }
 
-// RefOf returns the call or ticket of ev.
+// RefOf returns the call, ticket or agent of ev.
 func RefOf(ev *event.Event) Ref {
-	if ev.Type.IsCall() {
-		return Ref{false, ev.CenterID, ev.CallID}
+	switch {
+	case ev.Type.IsCall():
+		return Ref{CenterID: ev.CenterID, ID: ev.CallID}
+	case ev.Type.IsAgent():
+		return Ref{Agent: true, CenterID: ev.CenterID, ID: ev.AgentID}
 	}
-	return Ref{true, ev.CenterID, ev.TicketID}
+	return Ref{Ticket: true, CenterID: ev.CenterID, ID: ev.TicketID}
+}
+
+// DayStart returns the start of the local day holding ts, in the time
+// zone of center's profile (an agent's stored days).
+func (e *Engine) DayStart(center string, ts int64) int64 {
+	loc := e.ps.of(center).loc
+	return windowStart(loc, WindowDay, bucketOf(loc, ts))
 }
 
 // Reported is the number of Changes calls so far: the states returned by
@@ -463,13 +491,14 @@ func (e *Engine) Reported() uint64 { return e.reports }
 // them. A stream processor evicts what it has stored, and loads it again
 // if a late event comes.
 func (e *Engine) Evict(before int64, stored uint64) []Ref {
+	e.pruneAgents(before, stored)
 	var out []Ref
 	for k, c := range e.calls {
 		if !c.dirty && !c.changed && c.reported <= stored && lastTS(c.evs) < before {
 			e.store.apply(c.contribs, -1)
 			e.noteDefects(c.center, &c.defects, 0)
 			delete(e.calls, k)
-			out = append(out, Ref{false, k.center, k.id})
+			out = append(out, Ref{CenterID: k.center, ID: k.id})
 		}
 	}
 	for k, t := range e.tickets {
@@ -479,7 +508,7 @@ func (e *Engine) Evict(before int64, stored uint64) []Ref {
 			e.store.apply(t.contribs, -1)
 			e.noteDefects(t.center, &t.defects, 0)
 			delete(e.tickets, k)
-			out = append(out, Ref{true, k.center, k.id})
+			out = append(out, Ref{Ticket: true, CenterID: k.center, ID: k.id})
 		}
 	}
 	return out

@@ -393,9 +393,6 @@ func (p *Pipeline) decodeInto(out chan<- *fetched) func(kafkaio.Partition) kafka
 			next = (next + 1) % len(ring)
 			f.m = m
 			f.err = dec.DecodeInto(m.Value, &f.e)
-			if f.err == nil && f.e.Type.IsAgent() {
-				f.err = errAgentsNotStreamed
-			}
 			select {
 			case out <- f:
 				return nil
@@ -405,11 +402,6 @@ func (p *Pipeline) decodeInto(out chan<- *fetched) func(kafkaio.Partition) kafka
 		}
 	}
 }
-
-// errAgentsNotStreamed rejects agent events in the streaming path until it
-// stores agent sessions: `compute` counts them.
-var errAgentsNotStreamed = &event.RejectError{Reason: event.ReasonUnknownType, Field: "type",
-	Detail: "agent events are counted by compute; the streaming path does not read them yet"}
 
 // add puts a fetched message into the batch: its event, or its dead letter.
 func (p *Pipeline) add(b *batch, f *fetched) {

@@ -9,11 +9,11 @@ import (
 	"github.com/segmentio/kafka-go"
 )
 
-// EnsureTopics creates the call, ticket and dead-letter topics of c with
-// the given partition count if they do not exist yet. Existing topics are
-// left as they are.
+// EnsureTopics creates the call, ticket, agent and dead-letter topics of c
+// with the given partition count if they do not exist yet. Existing topics
+// are left as they are.
 func EnsureTopics(ctx context.Context, c Config, partitions, replication int) error {
-	return CreateTopics(ctx, c, partitions, replication, c.Topics.Calls, c.Topics.Tickets, c.Topics.DeadLetter)
+	return CreateTopics(ctx, c, partitions, replication, append(c.Topics.Inputs(), c.Topics.DeadLetter)...)
 }
 
 // CreateTopics creates the named topics with the given partition count if

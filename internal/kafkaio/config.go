@@ -15,7 +15,8 @@ import (
 type Topics struct {
 	Calls   string `yaml:"calls"`
 	Tickets string `yaml:"tickets"`
-	// Agents receives agent.* events (revision 1.2), keyed by agent_id.
+	// Agents receives agent.* events (revision 1.2), keyed by agent_id;
+	// empty: the pipeline reads no agent topic.
 	Agents     string `yaml:"agents"`
 	DeadLetter string `yaml:"dead_letter"`
 }
@@ -77,8 +78,11 @@ func (c Config) Validate() error {
 			add(kv.key, errors.New("must be set"))
 		}
 	}
-	if c.Topics.DeadLetter != "" && (c.Topics.DeadLetter == c.Topics.Calls || c.Topics.DeadLetter == c.Topics.Tickets) {
+	if c.Topics.DeadLetter != "" && (c.Topics.DeadLetter == c.Topics.Calls || c.Topics.DeadLetter == c.Topics.Tickets || c.Topics.DeadLetter == c.Topics.Agents) {
 		add("topics.dead_letter", errors.New("must differ from the input topics"))
+	}
+	if c.Topics.Agents != "" && (c.Topics.Agents == c.Topics.Calls || c.Topics.Agents == c.Topics.Tickets) {
+		add("topics.agents", errors.New("must differ from the call and ticket topics"))
 	}
 	if c.StartOffset != "earliest" && c.StartOffset != "latest" {
 		add("start_offset", fmt.Errorf("%q: want earliest or latest", c.StartOffset))
@@ -109,4 +113,14 @@ func (s SASL) validate() error {
 	default:
 		return fmt.Errorf("mechanism %q: want plain, scram-sha-256 or scram-sha-512", s.Mechanism)
 	}
+}
+
+// Inputs returns the topics the pipeline consumes: calls, tickets, and
+// agents when set.
+func (t Topics) Inputs() []string {
+	out := []string{t.Calls, t.Tickets}
+	if t.Agents != "" {
+		out = append(out, t.Agents)
+	}
+	return out
 }

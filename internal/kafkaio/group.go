@@ -53,7 +53,7 @@ func NewGroup(c Config, log *slog.Logger, link *Link) (*Group, error) {
 		ID:                     c.GroupID,
 		Brokers:                c.Brokers,
 		Dialer:                 d,
-		Topics:                 []string{c.Topics.Calls, c.Topics.Tickets},
+		Topics:                 c.Topics.Inputs(),
 		HeartbeatInterval:      c.SessionTimeout / 10,
 		SessionTimeout:         c.SessionTimeout,
 		RebalanceTimeout:       c.SessionTimeout,

@@ -19,6 +19,7 @@ import (
 	"encoding/hex"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/hotlineqc/hotlineqc/internal/event"
 )
@@ -104,6 +105,10 @@ func EventHash(e *event.Event) Hash {
 	str("reason", e.Reason)
 	tri("reached", e.Reached)
 	tri("resolved", e.Resolved)
+	if e.Type == event.AgentLoggedIn || e.Type == event.AgentStateChanged { // revision 1.2
+		str("state", e.State.String())
+		str("queues", strings.Join(e.Queues, "\x00"))
+	}
 	if e.Type.Evaluation() { // revision 1.2; nothing is added to v1 events
 		str("evaluation_id", e.EvaluationID)
 		str("form", e.Form)

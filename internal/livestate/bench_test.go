@@ -22,11 +22,15 @@ import (
 // simRecords decodes span of simulated traffic of n centres as records of
 // three partitions per topic, keyed as the producer keys them.
 func simRecords(b testing.TB, centres int, span time.Duration) []event.Record {
+	return simRecordsOf(b, sim.Default(centres, time.Date(2026, 9, 1, 0, 0, 0, 0, profile.Default().Location()), span, 7))
+}
+
+// simRecordsOf is simRecords of a configuration.
+func simRecordsOf(b testing.TB, cfg sim.Config) []event.Record {
 	b.Helper()
 	p := profile.Default()
 	cal, _ := p.NewCalendar()
-	start := time.Date(2026, 9, 1, 0, 0, 0, 0, p.Location())
-	s, err := sim.New(sim.Default(centres, start, span, 7), p, cal)
+	s, err := sim.New(cfg, p, cal)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -17,18 +17,24 @@ import (
 // through small batches, with every stored call and ticket evicted after
 // each batch and read back from the store when its next event comes, end
 // in the states of one batch holding everything.
-func TestConflictsAcrossEvictionEqualOneBatch(t *testing.T) {
-	recs := simRecords(t, 1, 30*time.Hour)
-	rng := rand.New(rand.NewPCG(3, 4))
+// withDuplicates adds replays (one in twenty) and conflicting duplicates
+// (one in every: the same event_id, ts moved by up to two minutes).
+func withDuplicates(recs []event.Record, rng *rand.Rand, every int) []event.Record {
 	n := len(recs)
 	for range n / 20 {
 		recs = append(recs, recs[rng.IntN(n)])
 	}
-	for range n / 50 {
+	for range n / every {
 		r := recs[rng.IntN(n)]
 		r.TS += int64(rng.IntN(240_000) - 120_000)
 		recs = append(recs, r)
 	}
+	return recs
+}
+
+func TestConflictsAcrossEvictionEqualOneBatch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	recs := withDuplicates(simRecords(t, 1, 30*time.Hour), rng, 50)
 	rng.Shuffle(len(recs), func(i, j int) { recs[i], recs[j] = recs[j], recs[i] })
 	end := time.Date(2026, 9, 20, 0, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return end }

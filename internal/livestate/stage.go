@@ -36,6 +36,12 @@ type Store interface {
 	KnownIDs(ctx context.Context, ticket bool, topic string, parts []int32, fn func(part int32, center, id string)) error
 	// LoadEvents returns the stored events of the given calls and tickets.
 	LoadEvents(ctx context.Context, refs []indicator.Ref) ([]event.Record, error)
+	// KnownAgents calls fn for every agent with a stored day from the
+	// topic's partitions, and whether its latest day had a session open.
+	KnownAgents(ctx context.Context, topic string, parts []int32, fn func(part int32, center, id string, open bool)) error
+	// LoadAgents returns each agent's latest stored day before the
+	// request's Before, its carry, and the agent's stored events since.
+	LoadAgents(ctx context.Context, reqs []stored.AgentLoad) ([]stored.LoadedAgent, error)
 }
 
 // Config tunes the stage.
@@ -48,10 +54,12 @@ type Config struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config { return Config{EvictAfter: 72 * time.Hour} }
 
-// part names one owned partition: of the ticket topic or the call topic.
+// part names one owned partition: of the ticket topic, the agent topic or
+// the call topic.
 type part struct {
 	ticket bool
 	id     int32
+	agent  bool
 }
 
 // Stage is the live state stage. Its methods are called by one goroutine
@@ -100,9 +108,12 @@ func (s *Stage) Instrument(m *Metrics) {
 func (s *Stage) partOf(p kafkaio.Partition) (part, bool) {
 	switch p.Topic {
 	case s.topics.Tickets:
-		return part{true, p.Partition}, true
+		return part{ticket: true, id: p.Partition}, true
 	case s.topics.Calls:
-		return part{false, p.Partition}, true
+		return part{id: p.Partition}, true
+	case "":
+	case s.topics.Agents:
+		return part{agent: true, id: p.Partition}, true
 	}
 	return part{}, false
 }
@@ -120,19 +131,24 @@ func (s *Stage) Assign(ctx context.Context, parts []kafkaio.Partition) ([]stored
 	defer s.mu.Unlock()
 	start := time.Now()
 	byTopic := map[bool][]int32{} // new partitions, of the ticket topic or the call topic
+	var agentParts []int32
 	fresh := map[part]*known{}
 	for _, p := range parts {
 		if k, ok := s.partOf(p); ok && s.owned[k] == nil {
-			byTopic[k.ticket] = append(byTopic[k.ticket], k.id)
+			if k.agent {
+				agentParts = append(agentParts, k.id)
+			} else {
+				byTopic[k.ticket] = append(byTopic[k.ticket], k.id)
+			}
 			fresh[k] = newKnown()
 		}
 	}
 	var pending []event.Record
-	var stored map[indicator.Ref]int
+	var known map[indicator.Ref]int // the open tickets, and the events their states know
 	for ticket, ids := range byTopic {
 		topic := s.topicOf(ticket)
 		err := s.store.KnownIDs(ctx, ticket, topic, ids, func(p int32, center, id string) {
-			if kn := fresh[part{ticket, p}]; kn != nil {
+			if kn := fresh[part{ticket: ticket, id: p}]; kn != nil {
 				kn.add(center, id)
 			}
 		})
@@ -140,29 +156,55 @@ func (s *Stage) Assign(ctx context.Context, parts []kafkaio.Partition) ([]stored
 			return nil, fmt.Errorf("read known ids of %s: %w", topic, err)
 		}
 		if ticket {
-			if stored, pending, err = s.store.PendingTickets(ctx, topic, ids); err != nil {
+			if known, pending, err = s.store.PendingTickets(ctx, topic, ids); err != nil {
 				return nil, fmt.Errorf("load open tickets of %s: %w", topic, err)
 			}
 		}
+	}
+	// Agents: those the store knows, and those whose session was open,
+	// loaded so that it keeps growing, or times out, without new events.
+	var open []stored.AgentLoad
+	if len(agentParts) > 0 {
+		err := s.store.KnownAgents(ctx, s.topics.Agents, agentParts, func(p int32, center, id string, isOpen bool) {
+			if kn := fresh[part{agent: true, id: p}]; kn != nil {
+				kn.add(center, id)
+			}
+			if isOpen {
+				open = append(open, stored.AgentLoad{CenterID: center, ID: id, Before: never})
+			}
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read known agents of %s: %w", s.topics.Agents, err)
+		}
+	}
+	loaded, err := s.store.LoadAgents(ctx, open)
+	if err != nil {
+		return nil, fmt.Errorf("load agents with an open session: %w", err)
 	}
 	for k, kn := range fresh {
 		s.owned[k] = kn
 	}
 	s.eng.Load(pending)
+	for _, a := range loaded {
+		s.eng.LoadAgent(a.CenterID, a.ID, a.Partition, a.FromDay, a.Carry, a.Events)
+	}
 	s.asOf = max(s.asOf, s.clock().UnixMilli())
 	s.eng.AdvanceQuiet(s.asOf)
 	rows := s.rows()
 	behind := 0
 	for _, r := range rows {
-		if r.Events > stored[indicator.Ref{Ticket: true, CenterID: r.CenterID, ID: r.ID}] {
+		if !r.Agent && r.Events > known[indicator.Ref{Ticket: true, CenterID: r.CenterID, ID: r.ID}] {
 			behind++
 		}
 	}
 	s.setGauges()
-	s.log.Info("partitions assigned", "partitions", len(fresh), "open_tickets", len(stored),
+	s.log.Info("partitions assigned", "partitions", len(fresh), "open_tickets", len(known), "open_agents", len(loaded),
 		"behind_their_events", behind, "took", time.Since(start).Round(time.Millisecond))
 	return rows, nil
 }
+
+// never is later than any event.
+const never = int64(1) << 62
 
 func (s *Stage) topicOf(ticket bool) string {
 	if ticket {
@@ -181,7 +223,8 @@ func (s *Stage) Revoke(parts []kafkaio.Partition) {
 			delete(s.owned, k)
 		}
 	}
-	n := s.eng.Drop(func(ticket bool, p int32) bool { return s.owned[part{ticket, p}] != nil })
+	n := s.eng.Drop(func(ticket bool, p int32) bool { return s.owned[part{ticket: ticket, id: p}] != nil })
+	n += s.eng.DropAgents(func(p int32) bool { return s.owned[part{agent: true, id: p}] != nil })
 	s.setGauges()
 	s.log.Info("partitions revoked", "partitions", len(parts), "dropped", n)
 }
@@ -204,8 +247,14 @@ func (s *Stage) Apply(ctx context.Context, recs []event.Record) (rows []stored.S
 			return nil, 0, err
 		}
 	}
-	for _, r := range fresh {
-		s.owned[part{r.Ticket, r.part}].add(r.CenterID, r.ID)
+	agents, freshAgents := s.agentLoads(recs)
+	if len(agents) > 0 {
+		if err := s.loadAgents(ctx, agents, recs); err != nil {
+			return nil, 0, err
+		}
+	}
+	for _, r := range append(fresh, freshAgents...) {
+		s.owned[part{ticket: r.Ticket, agent: r.Agent, id: r.part}].add(r.CenterID, r.ID)
 	}
 	var dups []event.Record
 	for i := range recs {
@@ -243,7 +292,7 @@ func (s *Stage) unknown(recs []event.Record, missing []int) (load []indicator.Re
 			continue
 		}
 		seen[ref] = true
-		p := part{ref.Ticket, recs[i].Origin.Partition}
+		p := part{ticket: ref.Ticket, id: recs[i].Origin.Partition}
 		kn := s.owned[p]
 		if kn == nil { // not assigned through Assign (tests, or a stray message): track it
 			kn = newKnown()
@@ -256,6 +305,84 @@ func (s *Stage) unknown(recs []event.Record, missing []int) (load []indicator.Re
 		}
 	}
 	return load, fresh
+}
+
+// agentLoads sorts the agents of recs that must be read from the store
+// first: those the engine holds but not back to the record's time (a late
+// event changes a stored day), and those it does not hold that the store
+// may know, each from the latest stored day before its earliest record's
+// day; and the agents first seen.
+func (s *Stage) agentLoads(recs []event.Record) (load []stored.AgentLoad, fresh []newRef) {
+	at := map[indicator.Ref]int{} // index in load
+	seen := map[indicator.Ref]bool{}
+	for i := range recs {
+		ev := &recs[i].Event
+		if !ev.Type.IsAgent() {
+			continue
+		}
+		held, within := s.eng.AgentRange(ev)
+		if held && within {
+			continue
+		}
+		ref := indicator.RefOf(ev)
+		p := part{agent: true, id: recs[i].Origin.Partition}
+		kn := s.owned[p]
+		if kn == nil { // not assigned through Assign (tests, or a stray message): track it
+			kn = newKnown()
+			s.owned[p] = kn
+		}
+		if !held && !kn.mayHave(ref.CenterID, ref.ID) {
+			if !seen[ref] {
+				seen[ref] = true
+				fresh = append(fresh, newRef{ref, p.id})
+			}
+			continue
+		}
+		day := s.eng.DayStart(ev.CenterID, ev.TS)
+		if j, ok := at[ref]; ok {
+			load[j].Before = min(load[j].Before, day)
+			continue
+		}
+		at[ref] = len(load)
+		load = append(load, stored.AgentLoad{CenterID: ref.CenterID, ID: ref.ID, Before: day})
+	}
+	return load, fresh
+}
+
+// loadAgents reads agents back from the store, leaving out the stored
+// events recs repeat (they are applied after, as new), and evaluates them
+// quietly, as load does for calls and tickets.
+func (s *Stage) loadAgents(ctx context.Context, reqs []stored.AgentLoad, recs []event.Record) error {
+	loaded, err := s.store.LoadAgents(ctx, reqs)
+	if err != nil {
+		return fmt.Errorf("load %d agents: %w", len(reqs), err)
+	}
+	parts := map[indicator.Ref]int32{}
+	batch := make(map[string][]*event.Event)
+	for i := range recs {
+		if recs[i].Type.IsAgent() {
+			parts[indicator.RefOf(&recs[i].Event)] = recs[i].Origin.Partition
+			batch[recs[i].ID] = append(batch[recs[i].ID], &recs[i].Event)
+		}
+	}
+	for _, a := range loaded {
+		keep := a.Events[:0]
+		for _, r := range a.Events {
+			repeated := false
+			for _, b := range batch[r.ID] {
+				repeated = repeated || indicator.SameEvent(b, &r.Event)
+			}
+			if !repeated {
+				keep = append(keep, r)
+			}
+		}
+		s.eng.LoadAgent(a.CenterID, a.ID, parts[indicator.Ref{Agent: true, CenterID: a.CenterID, ID: a.ID}], a.FromDay, a.Carry, keep)
+	}
+	s.eng.AdvanceQuiet(s.asOf)
+	if s.metrics != nil {
+		s.metrics.loaded.Add(float64(len(reqs)))
+	}
+	return nil
 }
 
 // load restores calls and tickets from their stored events, leaving out
@@ -349,8 +476,12 @@ func (s *Stage) evaluate() []stored.StateRow {
 func (s *Stage) rows() []stored.StateRow {
 	rows := make([]stored.StateRow, 0, s.eng.Changed())
 	s.eng.EachChange(func(st *indicator.EntityState) {
+		topic := s.topicOf(st.Ticket)
+		if st.Agent {
+			topic = s.topics.Agents
+		}
 		rows = append(rows, stored.StateRow{EntityState: *st, Version: stored.Version(st.Events, s.asOf),
-			AsOf: s.asOf, Topic: s.topicOf(st.Ticket), Partition: st.Partition})
+			AsOf: s.asOf, Topic: topic, Partition: st.Partition})
 	})
 	return rows
 }
@@ -403,4 +534,11 @@ func (s *Stage) Size() (calls, tickets int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.eng.Size()
+}
+
+// Agents returns how many agents the stage holds in memory.
+func (s *Stage) Agents() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.eng.Agents()
 }

@@ -63,12 +63,13 @@ func assign(t *testing.T, st *livestate.Stage, m *memStore, parts ...int32) {
 	m.write(rows)
 }
 
-var topics = kafkaio.Topics{Calls: "calls", Tickets: "tickets", DeadLetter: "dlq"}
+var topics = kafkaio.Topics{Calls: "calls", Tickets: "tickets", Agents: "agents", DeadLetter: "dlq"}
 
 func owned(ps ...int32) []kafkaio.Partition {
 	var out []kafkaio.Partition
 	for _, p := range ps {
-		out = append(out, kafkaio.Partition{Topic: "tickets", Partition: p}, kafkaio.Partition{Topic: "calls", Partition: p})
+		out = append(out, kafkaio.Partition{Topic: "tickets", Partition: p}, kafkaio.Partition{Topic: "calls", Partition: p},
+			kafkaio.Partition{Topic: "agents", Partition: p})
 	}
 	return out
 }

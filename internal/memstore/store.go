@@ -26,7 +26,14 @@ type Store struct {
 	mu      sync.Mutex
 	raw     map[indicator.Ref][]event.Record
 	states  map[indicator.Ref]*stored.StateRow
-	backlog map[int32]partBacklog // by ticket partition: its latest count
+	days    map[agentDay]*stored.StateRow // agents' days (revision 1.2)
+	backlog map[int32]partBacklog         // by ticket partition: its latest count
+}
+
+// agentDay keys the row of one agent's day.
+type agentDay struct {
+	center, id string
+	day        int64
 }
 
 // partBacklog is one partition's count of open tickets.
@@ -38,7 +45,7 @@ type partBacklog struct {
 // New returns an empty store.
 func New() *Store {
 	return &Store{raw: map[indicator.Ref][]event.Record{}, states: map[indicator.Ref]*stored.StateRow{},
-		backlog: map[int32]partBacklog{}}
+		days: map[agentDay]*stored.StateRow{}, backlog: map[int32]partBacklog{}}
 }
 
 // WriteBacklog keeps each partition's latest count of open tickets, as
@@ -90,6 +97,13 @@ func (s *Store) WriteStates(_ context.Context, rows []stored.StateRow) error {
 	for i := range rows {
 		r := rows[i]
 		r.Contribs = slices.Clone(r.Contribs) // the caller may reuse its slab
+		if r.Agent {
+			k := agentDay{r.CenterID, r.ID, r.Day}
+			if old := s.days[k]; old == nil || r.Version >= old.Version {
+				s.days[k] = &r
+			}
+			continue
+		}
 		ref := indicator.Ref{Ticket: r.Ticket, CenterID: r.CenterID, ID: r.ID}
 		if old := s.states[ref]; old == nil || r.Version >= old.Version {
 			s.states[ref] = &r
@@ -136,6 +150,48 @@ func (s *Store) KnownIDs(_ context.Context, ticket bool, topic string, parts []i
 	return nil
 }
 
+// KnownAgents calls fn for every agent with a stored day from topic's
+// partitions parts, and whether its latest day's row had a session open.
+func (s *Store) KnownAgents(_ context.Context, topic string, parts []int32, fn func(part int32, center, id string, open bool)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	latest := map[indicator.Ref]*stored.StateRow{}
+	for k, r := range s.days {
+		ref := indicator.Ref{Agent: true, CenterID: k.center, ID: k.id}
+		if r.Topic == topic && slices.Contains(parts, r.Partition) && (latest[ref] == nil || r.Day > latest[ref].Day) {
+			latest[ref] = r
+		}
+	}
+	for ref, r := range latest {
+		fn(r.Partition, ref.CenterID, ref.ID, r.Volatile)
+	}
+	return nil
+}
+
+// LoadAgents returns each agent's latest stored day before the request's
+// Before, its carry, and the agent's stored events since (all of them
+// without an earlier day), as chstore.Reader.LoadAgents does.
+func (s *Store) LoadAgents(_ context.Context, reqs []stored.AgentLoad) ([]stored.LoadedAgent, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]stored.LoadedAgent, 0, len(reqs))
+	for _, q := range reqs {
+		a := stored.LoadedAgent{CenterID: q.CenterID, ID: q.ID, FromDay: indicator.MinDay}
+		for k, r := range s.days {
+			if k.center == q.CenterID && k.id == q.ID && k.day < q.Before && k.day > a.FromDay {
+				a.FromDay, a.Carry, a.Partition = k.day, r.Carry, r.Partition
+			}
+		}
+		for _, rec := range s.raw[indicator.Ref{Agent: true, CenterID: q.CenterID, ID: q.ID}] {
+			if rec.TS >= a.FromDay {
+				a.Events = append(a.Events, rec)
+			}
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
 // LoadEvents returns the stored events of refs.
 func (s *Store) LoadEvents(_ context.Context, refs []indicator.Ref) ([]event.Record, error) {
 	s.mu.Lock()
@@ -156,21 +212,28 @@ func (s *Store) ReadStored(context.Context) (*stored.Aggregates, error) {
 		ind    string
 		bucket int64
 		dims   string
-		ticket bool
+		entity profile.Entity
 	}
 	st := &stored.Aggregates{}
 	at := map[cellKey]int{}
+	rows := make([]*stored.StateRow, 0, len(s.states)+len(s.days))
 	for _, r := range s.states {
+		rows = append(rows, r)
+	}
+	for _, r := range s.days {
+		rows = append(rows, r)
+	}
+	for _, r := range rows {
 		for _, c := range r.Contribs {
-			k := cellKey{c.Indicator, c.Bucket, joinDims(c.Dims), r.Ticket}
+			f := c.Entity
+			if f == 0 {
+				f = entityOf(r)
+			}
+			k := cellKey{c.Indicator, c.Bucket, joinDims(c.Dims), f}
 			i, ok := at[k]
 			if !ok {
 				i = len(st.Cells)
 				at[k] = i
-				f := c.Entity
-				if f == 0 {
-					f = entityOf(r)
-				}
 				st.Cells = append(st.Cells, indicator.Cell{Indicator: c.Indicator, Bucket: c.Bucket, Dims: c.Dims, Entity: f})
 			}
 			cell := &st.Cells[i]
@@ -215,7 +278,10 @@ func (s *Store) States() map[indicator.Ref]stored.StateRow {
 
 // entityOf is the entity whose dims tuple a state row's contributions have.
 func entityOf(r *stored.StateRow) profile.Entity {
-	if r.Ticket {
+	switch {
+	case r.Agent:
+		return profile.Agents
+	case r.Ticket:
 		return profile.Tickets
 	}
 	return profile.Calls

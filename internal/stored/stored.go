@@ -6,7 +6,10 @@
 // (compute, report, demo) use them without depending on either store.
 package stored
 
-import "github.com/hotlineqc/hotlineqc/internal/indicator"
+import (
+	"github.com/hotlineqc/hotlineqc/internal/event"
+	"github.com/hotlineqc/hotlineqc/internal/indicator"
+)
 
 // StateRow is one call's or ticket's evaluated state as stored.
 type StateRow struct {
@@ -49,4 +52,22 @@ type Aggregates struct {
 	Tickets []indicator.StoredTicket
 	AsOf    int64 // latest evaluation time
 	Events  int64 // distinct events behind the state
+}
+
+// AgentLoad asks for an agent's stored days from the latest stored day
+// before Before (Unix ms; a day's start), with the agent's carry there.
+type AgentLoad struct {
+	CenterID, ID string
+	Before       int64
+}
+
+// LoadedAgent is what a store holds of an agent from a day on: the day
+// (indicator.MinDay when the store holds no day before Before: then every
+// stored event), the agent's carry before it, and the stored events since.
+type LoadedAgent struct {
+	CenterID, ID string
+	Partition    int32
+	FromDay      int64
+	Carry        indicator.AgentCarry
+	Events       []event.Record
 }

@@ -29,7 +29,7 @@ func PipelineConfig(t testing.TB, broker string, partitions int) config.Config {
 	name := UniqueName(t, "st")
 	cfg.Kafka.Brokers = []string{broker}
 	cfg.Kafka.GroupID = name
-	cfg.Kafka.Topics = kafkaio.Topics{Calls: name + ".calls", Tickets: name + ".tickets", DeadLetter: name + ".dlq"}
+	cfg.Kafka.Topics = kafkaio.Topics{Calls: name + ".calls", Tickets: name + ".tickets", Agents: name + ".agents", DeadLetter: name + ".dlq"}
 	cfg.Privacy.CallerHashKey.Value = "integration-test-key-0123456789"
 	cfg.Pipeline.BatchSize = 2000
 	cfg.Pipeline.FlushInterval = 200 * time.Millisecond
