@@ -95,6 +95,7 @@ type agent struct {
 	reported   uint64              // the Changes call that last reported it
 	evented    bool                // events came since the last evaluation
 	notedAt    int64               // evaluation time of the last noteAgentDays
+	now        AgentGauge          // at the last evaluation, when a session was open
 }
 
 // agentNoteEvery spaces the rows of an agent whose only change is its open
@@ -223,6 +224,7 @@ func (e *Engine) agentWalk(a *agent, asOf int64, accs []agentAcc) (out []agentAc
 	c := a.carry
 	open = c.open
 	st, team, last := c.state, c.team, c.last
+	reason := ""
 	lastDay, curDay := e.dayOf(a, last), int64(minDay)
 	for i := range a.evs {
 		v := &a.evs[i]
@@ -244,7 +246,7 @@ func (e *Engine) agentWalk(a *agent, asOf int64, accs []agentAcc) (out []agentAc
 		}
 		switch v.typ {
 		case event.AgentLoggedIn:
-			open, st, last, team = true, v.state, v.ts, v.team
+			open, st, last, team, reason = true, v.state, v.ts, v.team, v.reason
 			if team == "" {
 				team = e.p.AgentTeams[a.id]
 			}
@@ -253,7 +255,7 @@ func (e *Engine) agentWalk(a *agent, asOf int64, accs []agentAcc) (out []agentAc
 				orphans++
 				continue
 			}
-			st, last = v.state, v.ts
+			st, last, reason = v.state, v.ts, v.reason
 		case event.AgentLoggedOut:
 			if !open {
 				orphans++
@@ -269,7 +271,44 @@ func (e *Engine) agentWalk(a *agent, asOf int64, accs []agentAcc) (out []agentAc
 			accs = e.span(accs, lastDay, team, st, last, max(asOf, last))
 		}
 	}
+	if st != event.AgentNotReady {
+		reason = ""
+	}
+	a.now = AgentGauge{CenterID: a.center, Team: team, State: st.String(), Reason: reason, Agents: 1}
 	return accs, open, orphans
+}
+
+// AgentGauge counts the agents signed in now in one state.
+type AgentGauge struct {
+	CenterID, Team, State string
+	Reason                string // not_ready only (示忙); at most 32 characters
+	Agents                int
+}
+
+// AgentGauges counts the agents held with a session open at the last
+// evaluation, by centre, team, state and reason.
+func (e *Engine) AgentGauges() []AgentGauge {
+	by := map[AgentGauge]int{}
+	for a := range e.openA {
+		g := a.now
+		g.Reason = truncateLabel(g.Reason)
+		g.Agents = 0
+		by[g]++
+	}
+	out := make([]AgentGauge, 0, len(by))
+	for g, n := range by {
+		g.Agents = n
+		out = append(out, g)
+	}
+	return out
+}
+
+// truncateLabel bounds a free-text label value (a 示忙 reason).
+func truncateLabel(s string) string {
+	if r := []rune(s); len(r) > 32 {
+		return string(r[:32])
+	}
+	return s
 }
 
 // dayOf is the local day start of ts, in a stream processor (every day

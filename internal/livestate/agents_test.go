@@ -6,8 +6,11 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hotlineqc/hotlineqc/internal/compute"
 	"github.com/hotlineqc/hotlineqc/internal/event"
@@ -135,3 +138,52 @@ func agentResults(rs []indicator.Result) []string {
 }
 
 var _ = livestate.DefaultConfig
+
+// The live agent metrics: agents signed in now by team, state and 示忙
+// reason, summing to the agents with a session open; the agent indicators'
+// counters by centre only: no agent id in any label.
+func TestAgentMetrics(t *testing.T) {
+	store := newMemStore()
+	clock := func() time.Time { return time.Date(2026, 10, 12, 3, 0, 0, 0, time.UTC) } // 11:00 in Shanghai
+	reg := prometheus.NewRegistry()
+	st := newStage(t, store, clock, 2)
+	st.Instrument(livestate.NewMetrics(reg))
+	ev := func(id, typ, hm, agent, extra string) string {
+		return `{"event_id":"` + id + `","type":"` + typ + `","ts":"2026-10-12T` + hm + `:00+08:00","center_id":"c1","agent_id":"` + agent + `"` + extra + `}`
+	}
+	apply(t, st, store, decode(t,
+		ev("a1", "agent.logged_in", "09:00", "secret-agent-1", `,"team":"t1"`),
+		ev("a2", "agent.logged_in", "09:00", "secret-agent-2", `,"team":"t1"`),
+		ev("a3", "agent.state_changed", "10:30", "secret-agent-2", `,"state":"not_ready","reason":"meal"`),
+		ev("a4", "agent.logged_in", "09:00", "secret-agent-3", `,"team":"t2"`),
+		ev("a5", "agent.logged_out", "10:00", "secret-agent-3", ``)))
+	time.Sleep(2100 * time.Millisecond) // the gauges are counted every 2 s
+	st.Tick()
+	gauge := func(l map[string]string) float64 { return counter(t, reg, "hotline_agents", l) }
+	if g := gauge(map[string]string{"team": "t1", "state": "ready"}); g != 1 {
+		t.Errorf("t1 ready %v, want 1", g)
+	}
+	if g := gauge(map[string]string{"team": "t1", "state": "not_ready", "reason": "meal"}); g != 1 {
+		t.Errorf("t1 at a meal %v, want 1", g)
+	}
+	if g := gauge(nil); g != 2 {
+		t.Errorf("agents signed in %v, want 2 (one signed out)", g)
+	}
+	// 2 h + 2 h + 1 h signed in by 11:00
+	if v := counter(t, reg, "hotline_indicator_numerator_total", map[string]string{"indicator": "agent_online_seconds", "center": "c1"}); v != 5*3600 {
+		t.Errorf("online seconds %v, want %v", v, 5*3600)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.Metric {
+			for _, l := range m.Label {
+				if strings.Contains(l.GetValue(), "secret-agent") {
+					t.Errorf("%s labelled with an agent: %s=%s", mf.GetName(), l.GetName(), l.GetValue())
+				}
+			}
+		}
+	}
+}

@@ -28,6 +28,7 @@ type Metrics struct {
 	awaiting     *prometheus.GaugeVec
 	loaded       prometheus.Counter
 	defects      *prometheus.GaugeVec
+	agents       *prometheus.GaugeVec
 
 	// net is publish's scratch: the engine's net changes by labels.
 	net map[labels]netChange
@@ -68,7 +69,18 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Calls and tickets not in memory read back from the store because an event came for them."}),
 		defects: f.NewGaugeVec(prometheus.GaugeOpts{Namespace: "hotline", Subsystem: "records", Name: "defects",
 			Help: "Calls and tickets in the live state whose history is incomplete or inconsistent, by records-audit class (assessment.md)."}, []string{"center", "class"}),
+		agents: f.NewGaugeVec(prometheus.GaugeOpts{Namespace: "hotline", Name: "agents",
+			Help: "Agents signed in now, by team (班组 or 外包单位), state (ready, busy, wrapup, not_ready) and, for not_ready (示忙), reason."},
+			[]string{"center", "team", "state", "reason"}),
 		net: map[labels]netChange{},
+	}
+}
+
+// setAgents replaces the gauges of the agents signed in.
+func (m *Metrics) setAgents(gs []indicator.AgentGauge) {
+	m.agents.Reset()
+	for _, g := range gs {
+		m.agents.WithLabelValues(g.CenterID, g.Team, g.State, g.Reason).Add(float64(g.Agents))
 	}
 }
 
@@ -86,11 +98,12 @@ type labels [5]string
 
 func labelsOf(d indicator.Delta) labels {
 	l := labels{d.Indicator, d.Dims[0]}
-	if d.Entity == profile.Tickets {
+	switch d.Entity {
+	case profile.Tickets:
 		l[3], l[4] = d.Dims[1], d.Dims[2]
-	} else {
+	case profile.Calls:
 		l[2] = d.Dims[1]
-	}
+	} // agents: by centre only (an agent is never a label)
 	return l
 }
 

@@ -493,6 +493,7 @@ func (s *Stage) setGauges() {
 	if s.metrics != nil {
 		s.metrics.setGauges(gs)
 		s.metrics.setDefects(s.eng)
+		s.metrics.setAgents(s.eng.AgentGauges())
 	}
 	b := &stored.Backlog{Topic: s.topics.Tickets, AsOf: s.asOf}
 	for k := range s.owned {
