@@ -82,12 +82,35 @@ func TestDemoShowsIndicatorsWithin30s(t *testing.T) {
 	if len(st.Centers) != 2 {
 		t.Errorf("centres = %d, want 2", len(st.Centers))
 	}
+	// The simulated agents signed in: the staffing table has intervals
+	// with agents staffed beside those required.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(250 * time.Millisecond) {
+		staffed := 0.0
+		for _, c := range st.Centers {
+			for _, iv := range c.Staffing {
+				staffed += iv.Staffed
+			}
+		}
+		if staffed > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no agent staffed on the status page: %+v", st.Centers)
+		}
+		if err := json.Unmarshal(get(t, base+"/api/status"), &st); err != nil {
+			t.Fatal(err)
+		}
+	}
 	metrics := get(t, base+"/metrics")
+	for deadline := time.Now().Add(10 * time.Second); !bytes.Contains(metrics, []byte(`hotline_agents{center=`)) && time.Now().Before(deadline); {
+		time.Sleep(250 * time.Millisecond) // the gauges are counted every 2 s
+		metrics = get(t, base+"/metrics")
+	}
 	// The demo runs the production state stage: the live indicator
 	// metrics the alert rules and dashboards read are there.
 	for _, want := range []string{"hotline_pipeline_messages_consumed_total", `hotline_indicator_numerator_total{category="",center=`,
 		`hotline_indicator_denominator_total{category="",center=`, `indicator="answer_rate"`, "hotline_call_wait_seconds_bucket",
-		"hotline_state_entities_loaded_total", "hotline_pipeline_events_written_total"} {
+		"hotline_state_entities_loaded_total", "hotline_pipeline_events_written_total", `hotline_agents{center=`} {
 		if !bytes.Contains(metrics, []byte(want)) {
 			t.Errorf("metrics lack %s", want)
 		}

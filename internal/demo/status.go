@@ -84,6 +84,19 @@ type CenterStatus struct {
 	Indicators []Indicator `json:"indicators"`
 	// OfferedPerMinute is the last hour of calls offered, oldest first.
 	OfferedPerMinute []int `json:"offered_per_minute"`
+	// Staffing is the day's staffing intervals so far (排班: agents
+	// required by Erlang C, staffed, gap), latest last.
+	Staffing []StaffingInterval `json:"staffing"`
+}
+
+// StaffingInterval is one staffing interval of the day.
+type StaffingInterval struct {
+	Start        string  `json:"start"` // HH:MM
+	Offered      int64   `json:"calls_offered"`
+	Required     int     `json:"agents_required"`
+	Staffed      float64 `json:"agents_staffed"`
+	Gap          float64 `json:"staffing_gap"`
+	Understaffed bool    `json:"understaffed"`
 }
 
 // Indicator is one shown value.
@@ -127,11 +140,19 @@ func (st *status) snapshot(ctx context.Context) (Status, error) {
 		}
 		byCenter[c][r.Indicator] = r
 	}
+	staffing := map[string][]StaffingInterval{}
+	dayStart := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc).UnixMilli()
+	for _, r := range eng.Staffing() {
+		if r.Start >= dayStart && r.Start <= asOf {
+			staffing[r.CenterID] = append(staffing[r.CenterID], StaffingInterval{Start: time.UnixMilli(r.Start).In(loc).Format("15:04"),
+				Offered: r.Offered, Required: r.Required, Staffed: r.Staffed, Gap: r.Gap(), Understaffed: r.Understaffed()})
+		}
+	}
 	out := Status{SimTime: now.Format("2006-01-02 15:04"), Profile: st.p.ID, Events: indicator.Counts{Accepted: stored.Events}}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	for c := range st.centers {
-		cs := CenterStatus{ID: c}
+		cs := CenterStatus{ID: c, Staffing: staffing[c]}
 		for _, id := range shown {
 			cs.Indicators = append(cs.Indicators, item(st.p, id, byCenter[c]))
 		}
