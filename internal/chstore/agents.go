@@ -166,3 +166,51 @@ GROUP BY ind, bucket, center_id, agent_id, team`, r.db, AgentStateTable)
 		return nil
 	})
 }
+
+// StaffingCells reads what the staffing intervals from from (Unix ms) on
+// need: the calls offered and handle times of the calls whose state was
+// written since updated (a call offered since from was, when from and
+// updated are one instant of the server's clock), and the agents' staffed
+// time of the agents' days from the day before, by centre and bucket. Not
+// FINAL over all calls: the latest state of the recent calls only (argMax
+// by version), so that a pass costs a scan of their update times, not a
+// merge of the whole table.
+func (r *Reader) StaffingCells(ctx context.Context, updated time.Time, from int64) ([]indicator.Cell, error) {
+	var out []indicator.Cell
+	since := time.UnixMilli(from)
+	q := fmt.Sprintf(`SELECT ind, bucket, center_id, sum(num), sum(den), toInt64(count()) FROM (
+SELECT center_id, argMax(c_ind, version) AS i, argMax(c_bucket, version) AS b, argMax(c_num, version) AS n, argMax(c_den, version) AS d
+FROM %s.%s WHERE updated_at >= ? GROUP BY center_id, call_id)
+ARRAY JOIN i AS ind, b AS bucket, n AS num, d AS den
+WHERE ind IN ('calls_offered', 'aht_seconds') AND bucket >= ?
+GROUP BY ind, bucket, center_id`, r.db, CallStateTable)
+	err := r.each(ctx, q, func(rows driver.Rows) error {
+		var c indicator.Cell
+		var bucket time.Time
+		var center string
+		if err := rows.Scan(&c.Indicator, &bucket, &center, &c.Num, &c.Den, &c.N); err != nil {
+			return err
+		}
+		c.Bucket, c.Dims, c.Entity = bucket.UnixMilli(), []string{center, "", "", "", ""}, profile.Calls
+		out = append(out, c)
+		return nil
+	}, updated, since)
+	if err != nil {
+		return nil, err
+	}
+	q = fmt.Sprintf(`SELECT ind, bucket, center_id, sum(num), sum(den), toInt64(count())
+FROM %s.%s FINAL ARRAY JOIN c_ind AS ind, c_bucket AS bucket, c_num AS num, c_den AS den
+WHERE day_ms >= ? AND ind = 'agents_staffed' AND bucket >= ? GROUP BY ind, bucket, center_id`, r.db, AgentStateTable)
+	err = r.each(ctx, q, func(rows driver.Rows) error {
+		var c indicator.Cell
+		var bucket time.Time
+		var center string
+		if err := rows.Scan(&c.Indicator, &bucket, &center, &c.Num, &c.Den, &c.N); err != nil {
+			return err
+		}
+		c.Bucket, c.Dims, c.Entity = bucket.UnixMilli(), []string{center, "", ""}, profile.Agents
+		out = append(out, c)
+		return nil
+	}, from-24*3600_000, since)
+	return out, err
+}

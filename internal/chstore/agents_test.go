@@ -116,3 +116,44 @@ func TestAgentRoundTripOnRealServer(t *testing.T) {
 		t.Errorf("stored agent cells %+v, events %d", cells, st.Events)
 	}
 }
+
+// StaffingCells reads the latest state of the calls changed since a time
+// (a call's older version is not counted twice) and the agents' staffed
+// time, by bucket: what the live staffing gauges are computed from.
+func TestStaffingCellsOnRealServer(t *testing.T) {
+	conn, cfg := testenv.ClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := chstore.Migrate(ctx, conn, cfg, quiet); err != nil {
+		t.Fatal(err)
+	}
+	at := func(h, m int) int64 { return time.Date(2026, 10, 12, h, m, 0, 0, shanghai).UnixMilli() }
+	call := func(id string, events int, contribs ...indicator.Contribution) stored.StateRow {
+		return stored.StateRow{EntityState: indicator.EntityState{CenterID: "c1", ID: id, Events: events, Contribs: contribs},
+			Version: stored.Version(events, at(12, 0)), AsOf: at(12, 0), Topic: "calls"}
+	}
+	dims := []string{"c1", "q", "voice", "", ""}
+	offered := func(b int64) indicator.Contribution {
+		return indicator.Contribution{Indicator: "calls_offered", Bucket: b, Dims: dims, Num: 1}
+	}
+	aht := indicator.Contribution{Indicator: "aht_seconds", Bucket: at(9, 0), Dims: dims, Num: 200_000, Den: 1}
+	staffed := indicator.Contribution{Indicator: "agents_staffed", Bucket: at(9, 0), Dims: []string{"c1", "a1", "t"}, Num: 900_000}
+	w := chstore.NewStateWriter(conn, cfg)
+	rows := []stored.StateRow{call("k1", 1, offered(at(9, 0))), call("k1", 3, offered(at(9, 0)), aht), call("k2", 1, offered(at(9, 15))),
+		{EntityState: indicator.EntityState{Agent: true, CenterID: "c1", ID: "a1", Day: at(0, 0), Events: 2, Contribs: []indicator.Contribution{staffed}},
+			Version: 1, AsOf: at(12, 0), Topic: "agents"}}
+	if err := w.WriteStates(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	cells, err := chstore.NewReader(conn, cfg.Database).StaffingCells(ctx, time.Now().Add(-time.Hour), at(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := map[string]int64{}
+	for _, c := range cells {
+		sum[c.Indicator] += c.Num
+	}
+	if sum["calls_offered"] != 2 || sum["aht_seconds"] != 200_000 || sum["agents_staffed"] != 900_000 {
+		t.Errorf("cells %+v", sum)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -124,7 +125,7 @@ func Generate(set *profile.Set) ([]byte, error) {
 
 func groups(set *profile.Set) []group {
 	scs := scopes(set)
-	return []group{recording(scs), slaAlerts(scs), ticketAlerts(scs), qaAlerts(scs), recordsAlerts(), pipelineAlerts()}
+	return []group{recording(scs), slaAlerts(scs), ticketAlerts(scs), qaAlerts(scs), staffingAlerts(scs), recordsAlerts(), pipelineAlerts()}
 }
 
 // encode writes v as YAML under the generated-file header.
@@ -327,6 +328,31 @@ func qaAlerts(scs []scope) group {
 					"description": fmt.Sprintf("近 7 天%s {{ $value | humanizePercentage }}，目标 %s %s，质检量不少于 %d 件。", p.IndicatorName(ind), op, percent(t.Value), p.Alerting.MinVolume),
 					"runbook":     "处理：查看不合格项集中的坐席、班组或承办单位，安排培训与复测；详见 " + runbookBase + "qa-target-missed"}})
 		}
+	}
+	return g
+}
+
+// staffingAlerts warn when the last complete staffing interval had at
+// least one agent fewer than Erlang C requires for its calls (the
+// hotline_staffing_* gauges every instance publishes from the store: the
+// max by centre) while calls waited, on average over the last half-hour,
+// longer than the service level's threshold.
+func staffingAlerts(scs []scope) group {
+	g := group{Name: "hotlineqc-staffing-alerts"}
+	for _, sc := range scs {
+		p := sc.p
+		t := p.Calls.ServiceLevel.ThresholdSeconds
+		wait := func(part string) string {
+			return fmt.Sprintf("sum by (center) (rate(hotline_call_wait_seconds_%s%s[30m]))", part, sc.sel())
+		}
+		g.Rules = append(g.Rules, rule{Alert: "HotlineUnderstaffed",
+			Expr: fmt.Sprintf("max by (center) (hotline_staffing_agents_required%s - hotline_staffing_agents_staffed%s) >= 1\nand on (center) %s / %s > %g",
+				sc.sel(), sc.sel(), wait("sum"), wait("count"), t),
+			Labels: sc.with(map[string]string{"severity": "warning", "component": "staffing"}),
+			Annotations: map[string]string{
+				"summary":     "{{ $labels.center }} 缺员：上一排班时段在岗坐席少于应配",
+				"description": fmt.Sprintf("上一排班时段（%s）应配坐席比平均在岗多 {{ $value | printf \"%%.1f\" }} 人，近 30 分钟平均等待超过 %s 秒。", p.Staffing.Interval, strconv.FormatFloat(t, 'f', -1, 64)),
+				"runbook":     "处理：召回示忙坐席、调整班次或启用备班，核对排班表；详见 " + runbookBase + "understaffed"}})
 	}
 	return g
 }

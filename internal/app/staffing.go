@@ -1,0 +1,89 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/hotlineqc/hotlineqc/internal/indicator"
+)
+
+// staffingWatch publishes the staffing of each centre's last complete
+// staffing interval (revision 1.2): the agents Erlang C requires for the
+// calls offered and their handle time, and the agents staffed. The figures
+// of a centre span every instance's partitions, so they are read from the
+// store, which holds them all; every instance publishes the same values
+// (alerts take the max by centre).
+type staffingWatch struct {
+	cells    func(ctx context.Context, updated time.Time, from int64) ([]indicator.Cell, error)
+	ps       *indicator.Profiles
+	clock    func() time.Time
+	log      *slog.Logger
+	required *prometheus.GaugeVec
+	staffed  *prometheus.GaugeVec
+	offered  *prometheus.GaugeVec
+	start    *prometheus.GaugeVec
+}
+
+func newStaffingWatch(reg prometheus.Registerer, ps *indicator.Profiles, cells func(context.Context, time.Time, int64) ([]indicator.Cell, error),
+	clock func() time.Time, log *slog.Logger) *staffingWatch {
+	f := promauto.With(reg)
+	g := func(name, help string) *prometheus.GaugeVec {
+		return f.NewGaugeVec(prometheus.GaugeOpts{Namespace: "hotline", Subsystem: "staffing", Name: name, Help: help}, []string{"center"})
+	}
+	return &staffingWatch{cells: cells, ps: ps, clock: clock, log: log,
+		required: g("agents_required", "Agents Erlang C requires for the calls offered in the last complete staffing interval (应配坐席数)."),
+		staffed:  g("agents_staffed", "Mean agents ready, busy or in wrap-up in the last complete staffing interval (平均在岗坐席数)."),
+		offered:  g("calls_offered", "Calls offered in the last complete staffing interval."),
+		start:    g("interval_start_timestamp_seconds", "Start of the last complete staffing interval.")}
+}
+
+// run publishes every minute until ctx ends.
+func (w *staffingWatch) run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if err := w.pass(ctx); err != nil && ctx.Err() == nil {
+			w.log.Warn("staffing not read; trying again", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// pass reads the intervals since yesterday and publishes each centre's
+// last complete one.
+func (w *staffingWatch) pass(ctx context.Context) error {
+	now := w.clock().UnixMilli()
+	from := now - 2*24*3600_000
+	cells, err := w.cells(ctx, time.Now().Add(-48*time.Hour), from)
+	if err != nil {
+		return err
+	}
+	last := map[string]indicator.StaffingRow{}
+	for _, r := range indicator.Restore(w.ps, cells, nil, now).Staffing() {
+		if r.End <= now && r.Start >= last[r.CenterID].Start {
+			last[r.CenterID] = r
+		}
+	}
+	w.required.Reset()
+	w.staffed.Reset()
+	w.offered.Reset()
+	w.start.Reset()
+	for c, r := range last {
+		if r.End+int64(time.Hour/time.Millisecond) < now {
+			continue // nothing in the last hour: no current figure
+		}
+		w.required.WithLabelValues(c).Set(float64(r.Required))
+		w.staffed.WithLabelValues(c).Set(r.Staffed)
+		w.offered.WithLabelValues(c).Set(float64(r.Offered))
+		w.start.WithLabelValues(c).Set(float64(r.Start) / 1000)
+	}
+	return nil
+}
