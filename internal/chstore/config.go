@@ -36,7 +36,8 @@ type Config struct {
 	// CLUSTER refuse otherwise). Empty: one server.
 	Cluster string `yaml:"cluster"`
 	// SettleEvery is how often `run` brings the daily aggregates
-	// (daily_indicators) up to date with the stored contributions.
+	// (daily_indicators) up to date with the stored contributions, and
+	// reads the last staffing interval for the hotline_staffing_* gauges.
 	SettleEvery time.Duration `yaml:"settle_every"`
 }
 

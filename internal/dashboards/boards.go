@@ -37,6 +37,9 @@ const (
 	callContribs   = "${database}.call_state FINAL\nARRAY JOIN c_ind AS ind, c_bucket AS bucket, c_num AS num, c_den AS den"
 	ticketContribs = "${database}.ticket_state FINAL\nARRAY JOIN c_ind AS ind, c_bucket AS bucket, c_department AS dept, c_num AS num, c_den AS den"
 	dailySums      = "${database}.daily_indicators FINAL\nARRAY JOIN ind, department AS dept, num, den"
+	// agentContribs are the contributions of the latest row of every
+	// agent's day, with their team (revision 1.2).
+	agentContribs = "${database}.agent_state FINAL\nARRAY JOIN c_ind AS ind, c_bucket AS bucket, c_team AS team, c_num AS num, c_den AS den"
 )
 
 // days selects the days of the dashboard's time range (the plugin's
@@ -341,6 +344,66 @@ GROUP BY band
 ORDER BY band`, "`得分区间`", "`来电数`")
 	return b.WithPanel(tablePanel("话务质检得分分布", "每通被质检来电的现行平均得分（满分折算为 100 分）；90–100% 含满分", "short", countThresholds(0), clickhouseDS,
 		sql("A", FormatTable, dist)).Height(8).Span(12))
+}
+
+// agents is 坐席与排班 (revision 1.2): the agents signed in now by state and
+// 示忙 reason, the last staffing interval's required and staffed agents
+// (Erlang C, the live gauges), and over the time range the agents staffed
+// per half-hour and 示忙率 and occupancy by team and agent, exactly from
+// the stored days.
+func (g gen) agents() *dashboard.DashboardBuilder {
+	f := `center=~"$center"`
+	b := g.board("hotlineqc-agents", "热线服务质量 · 坐席与排班", "now-24h", promCenter(), g.chDatabase()).
+		Description("坐席签入（agent.*）按状态计时：示闲、通话、话后处理为在岗，示忙按原因；应配坐席由 Erlang C 按排班时段（" +
+			g.p.Staffing.Interval + "）的来电量与平均处理时长算出，目标为服务水平目标。").
+		WithRow(dashboard.NewRowBuilder("现在（实时）"))
+	for _, st := range []struct{ title, desc, expr string }{
+		{"签入坐席", "当前签入的坐席", fmt.Sprintf("sum(hotline_agents{%s})", f)},
+		{"在岗坐席", "示闲、通话或话后处理", fmt.Sprintf(`sum(hotline_agents{%s,state!="not_ready"}) or vector(0)`, f)},
+		{"示忙坐席", "休息、用餐、培训、会议等", fmt.Sprintf(`sum(hotline_agents{%s,state="not_ready"}) or vector(0)`, f)},
+	} {
+		b = b.WithPanel(statPanel(st.title, st.desc, "short", countThresholds(0), prometheusDS, promQL("A", st.expr, st.title, true)))
+	}
+	b = b.WithPanel(barPanel("按状态", "当前签入坐席的状态", countThresholds(0),
+		promQL("A", fmt.Sprintf("sum by (state) (hotline_agents{%s})", f), "{{state}}", true)))
+	b = b.WithPanel(barPanel("示忙原因", "当前示忙坐席的原因", countThresholds(0),
+		promQL("A", fmt.Sprintf(`sum by (reason) (hotline_agents{%s,state="not_ready"}) or on () label_replace(vector(0), "reason", "（无示忙）", "", "")`, f), "{{reason}}", true)))
+	b = b.WithPanel(seriesPanel("应配与在岗坐席（上一排班时段）", "应配：Erlang C 按上一排班时段的来电量与平均处理时长；在岗：该时段平均在岗坐席；在岗少于应配即缺员", "short", countThresholds(0), prometheusDS,
+		promQL("A", fmt.Sprintf("max by (center) (hotline_staffing_agents_required{%s})", f), "应配 {{center}}", false),
+		promQL("B", fmt.Sprintf("max by (center) (hotline_staffing_agents_staffed{%s})", f), "在岗 {{center}}", false)).Span(16))
+	b = b.WithRow(dashboard.NewRowBuilder("所选时间范围（来自 ClickHouse）"))
+	staffed := fmt.Sprintf(`SELECT toDateTime(intDiv(toUInt32(bucket), 1800) * 1800) AS time, center_id,
+  sumIf(num, ind = 'agents_staffed') / 1800000 AS %s
+FROM `+agentContribs+`
+WHERE center_id IN (${center:singlequote}) AND $__timeFilter(bucket)
+GROUP BY time, center_id
+ORDER BY time`, "`在岗坐席`")
+	b = b.WithPanel(seriesPanel("在岗坐席（每 30 分钟平均）", "示闲、通话、话后处理的坐席时长 ÷ 时段时长", "short", countThresholds(0), clickhouseDS,
+		sql("A", FormatTimeSeries, staffed)).Span(24))
+	cols := func() string {
+		return fmt.Sprintf("sumIf(num, ind = 'agent_online_seconds') / 3600000 AS `签入时长(小时)`,\n  %s AS `%s`,\n  %s AS `%s`",
+			chRatio("agent_not_ready_rate"), name("agent_not_ready_rate"), chRatio("occupancy_rate"), name("occupancy_rate"))
+	}
+	teams := fmt.Sprintf(`SELECT team AS %s,
+  uniqExact(agent_id) AS %s,
+  %s
+FROM `+agentContribs+`
+WHERE center_id IN (${center:singlequote}) AND $__timeFilter(bucket)
+GROUP BY team
+ORDER BY %s DESC
+LIMIT 200`, "`班组`", "`坐席数`", cols(), "`"+name("agent_not_ready_rate")+"`")
+	agents := fmt.Sprintf(`SELECT agent_id AS %s, team AS %s,
+  %s
+FROM `+agentContribs+`
+WHERE center_id IN (${center:singlequote}) AND $__timeFilter(bucket)
+GROUP BY agent_id, team
+ORDER BY %s DESC
+LIMIT 500`, "`坐席`", "`班组`", cols(), "`"+name("agent_not_ready_rate")+"`")
+	pct := []dashboard.DynamicConfigValue{{Id: "unit", Value: "percentunit"}}
+	b = b.WithPanel(tablePanel("班组（外包单位）示忙率与利用率", "示忙率 = 示忙时长 ÷ 签入时长；坐席利用率 = (通话 + 话后处理) ÷ 在岗时长；示忙率高者在前", "short", countThresholds(0), clickhouseDS,
+		sql("A", FormatTable, teams)).OverrideByRegexp("率$", pct).Height(8))
+	return b.WithPanel(tablePanel("坐席示忙率与利用率", "每位坐席所选时间范围内的签入时长、示忙率与坐席利用率（精确值）；示忙率高者在前", "short", countThresholds(0), clickhouseDS,
+		sql("A", FormatTable, agents)).OverrideByRegexp("率$", pct))
 }
 
 // pipeline is 管道健康: lag, dead letters, write latency, rebalances.

@@ -53,6 +53,7 @@ func Build(p *profile.Profile, database string) ([]Board, error) {
 		{"hotlineqc-tickets.json", g.tickets},
 		{"hotlineqc-evaluation.json", g.evaluation},
 		{"hotlineqc-qa.json", g.qa},
+		{"hotlineqc-agents.json", g.agents},
 		{"hotlineqc-pipeline.json", g.pipeline},
 	} {
 		d, err := b.build().Build()

@@ -97,7 +97,7 @@ func modernClickHouse(t *testing.T, ctx context.Context, cfg config.Config, conn
 	}
 	ddl := len(stmts)
 	for table, limit := range map[string]int{chstore.CallStateTable: 1 << 30, chstore.TicketStateTable: 1 << 30,
-		chstore.ContribDaysTable: 1 << 30, chstore.DailyTable: 1 << 30, chstore.BacklogTable: 1 << 30, chstore.RawCallTable: 5000, chstore.RawTicketTable: 5000} {
+		chstore.ContribDaysTable: 1 << 30, chstore.DailyTable: 1 << 30, chstore.BacklogTable: 1 << 30, chstore.AgentStateTable: 1 << 30, chstore.RawCallTable: 5000, chstore.RawTicketTable: 5000, chstore.RawAgentTable: 5000} {
 		stmts = append(stmts, fmt.Sprintf("INSERT INTO %s.%s FORMAT JSONEachRow\n%s", db, table, exportRows(t, db, table, limit)))
 	}
 	copied := len(stmts)

@@ -52,20 +52,26 @@ func TestDashboardQueriesOnRealServers(t *testing.T) {
 	// Eight days of one centre up to now, a bad message now and then.
 	cal, _ := profile.Default().NewCalendar()
 	end := time.Now().Truncate(time.Minute)
-	s, err := sim.New(sim.Default(1, end.Add(-8*24*time.Hour), 8*24*time.Hour, 21), profile.Default(), cal)
+	simCfg := sim.Default(1, end.Add(-8*24*time.Hour), 8*24*time.Hour, 21)
+	simCfg.Agents = true // 坐席与排班
+	s, err := sim.New(simCfg, profile.Default(), cal)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var calls, tickets []kafka.Message
+	cfg.ClickHouse.SettleEvery = 2 * time.Second // the staffing gauges soon after the data
+	var calls, tickets, agents []kafka.Message
 	n := 0
 	if _, err := s.Run(ctx, func(e sim.Event) error {
 		m := kafka.Message{Key: []byte(e.Key), Value: e.JSON}
 		if n++; n%1000 == 0 {
 			m.Value = []byte(fmt.Sprintf(`{"event_id":"bad%d","type":"call.queued"}`, n))
 		}
-		if e.Ticket {
+		switch {
+		case e.Ticket:
 			tickets = append(tickets, m)
-		} else {
+		case e.Agent:
+			agents = append(agents, m)
+		default:
 			calls = append(calls, m)
 		}
 		return nil
@@ -94,6 +100,7 @@ func TestDashboardQueriesOnRealServers(t *testing.T) {
 	}
 	testenv.Produce(ctx, t, cfg.Kafka.Brokers[0], cfg.Kafka.Topics.Calls, calls)
 	testenv.Produce(ctx, t, cfg.Kafka.Brokers[0], cfg.Kafka.Topics.Tickets, tickets)
+	testenv.Produce(ctx, t, cfg.Kafka.Brokers[0], cfg.Kafka.Topics.Agents, agents)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -131,8 +138,8 @@ func TestDashboardQueriesOnRealServers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(boards) != 6 {
-		t.Fatalf("%d dashboards, want 6", len(boards))
+	if len(boards) != 7 {
+		t.Fatalf("%d dashboards, want 7", len(boards))
 	}
 	ran := 0
 	var dashSQL []namedSQL
