@@ -540,19 +540,23 @@ func (e *Engine) LoadAgent(center, id string, part int32, fromDay int64, c Agent
 // stored event.
 const MinDay = minDay
 
-// pruneAgents forgets the days of agents idle before before (whole days,
-// the latest kept while a session is open) whose rows are stored (report
-// at most stored), and whole agents with nothing recent and no open
-// session. It returns how many agents it forgot.
+// pruneAgents forgets the days of agents whose rows are stored (report at
+// most stored) before before or before yesterday (whole days; the latest
+// kept while a session is open): an agent's events are many (a state
+// change a minute or more), and a late event for a day forgotten reads it
+// back. Whole agents with nothing recent and no open session are
+// forgotten. It returns how many agents it forgot.
 func (e *Engine) pruneAgents(before int64, stored uint64) int {
 	n := 0
 	for k, a := range e.agents {
 		if a.dirty || a.changed || a.reported > stored || a.days == nil {
 			continue
 		}
+		e.use(a.center)
+		cut := max(before, e.dayOf(a, e.asOf)-24*3600_000)
 		keep := int64(never) // the first day kept
 		for i := range a.evs {
-			if v := &a.evs[i]; v.ts >= before {
+			if v := &a.evs[i]; v.ts >= cut {
 				keep = min(keep, e.dayOf(a, v.ts))
 			}
 		}
@@ -573,7 +577,6 @@ func (e *Engine) pruneAgents(before int64, stored uint64) int {
 		if keep <= a.fromDay {
 			continue
 		}
-		e.use(a.center)
 		kept := a.evs[:0]
 		for _, v := range a.evs {
 			if e.dayOf(a, v.ts) >= keep {

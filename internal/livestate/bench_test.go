@@ -1,12 +1,14 @@
 package livestate_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"hash/fnv"
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +19,7 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/livestate"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 	"github.com/hotlineqc/hotlineqc/internal/sim"
+	"github.com/hotlineqc/hotlineqc/internal/stored"
 )
 
 // simRecords decodes span of simulated traffic of n centres as records of
@@ -141,4 +144,111 @@ func rss() int64 {
 		}
 	}
 	return 0
+}
+
+// agentDay is a large centre's day of agents (600 agents on a 12-hour
+// shift, 08:00–20:00, a state change every 20 s: ready, busy, wrap-up,
+// ready, ..., with a break now and then), as records of three partitions.
+func agentDay(agents int) []event.Record {
+	p := profile.Default()
+	start := time.Date(2026, 10, 12, 8, 0, 0, 0, p.Location()).UnixMilli()
+	cycle := []event.AgentState{event.AgentBusy, event.AgentWrapup, event.AgentReady}
+	var out []event.Record
+	for a := range agents {
+		id := fmt.Sprintf("agent-%04d", a)
+		team := fmt.Sprintf("team-%02d", a%20)
+		part := int32(a % 3)
+		rec := func(n int, typ event.Type, ts int64, st event.AgentState, reason string) {
+			out = append(out, event.Record{Event: event.Event{ID: fmt.Sprintf("%s-%05d", id, n), Type: typ, TS: ts, CenterID: "c12345",
+				AgentID: id, Team: team, State: st, Reason: reason}, Origin: event.Origin{Topic: "agents", Partition: part}})
+		}
+		rec(0, event.AgentLoggedIn, start, event.AgentReady, "")
+		n := 1
+		for ts := start + 20_000; ts < start+12*3600_000; ts += 20_000 {
+			st, reason := cycle[n%3], ""
+			if n%180 == 0 { // about an hour: a break
+				st, reason = event.AgentNotReady, "break"
+			}
+			rec(n, event.AgentStateChanged, ts, st, reason)
+			n++
+		}
+		rec(n, event.AgentLoggedOut, start+12*3600_000, 0, "")
+	}
+	slices.SortStableFunc(out, func(a, b event.Record) int { return cmp.Compare(a.TS, b.TS) })
+	return out
+}
+
+// BenchmarkStageApplyAgents is BenchmarkStageApply for agent events: a
+// day of 600 agents (1.3 million state changes) in batches of 20,000, in
+// time order, as `run` consumes them; it reports the cost per event (beside
+// BenchmarkStageApply's calls and tickets in the same run) and the heap the
+// stage holds per signed-in agent at the end of the shift (before pruning).
+//
+//	go test ./internal/livestate -run - -bench 'StageApply' -benchtime 3x
+func BenchmarkStageApplyAgents(b *testing.B) {
+	const agents = 600
+	recs := agentDay(agents)
+	p := profile.Default()
+	cal, _ := p.NewCalendar()
+	end := time.UnixMilli(recs[len(recs)-1].TS)
+	var now time.Time
+	clock := func() time.Time { return now }
+	var rows int
+	var heap uint64
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		st := livestate.New(livestate.DefaultConfig(), indicator.Single(p, cal), nullStore{}, topics, clock, quiet)
+		if _, err := st.Assign(context.Background(), owned(0, 1, 2)); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		for i := 0; i < len(recs); i += 20000 {
+			batch := recs[i:min(i+20000, len(recs))]
+			now = time.UnixMilli(batch[len(batch)-1].TS)
+			out, _, err := st.Apply(context.Background(), batch)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rows += len(out)
+			rows += len(st.Tick())
+		}
+		b.StopTimer()
+		now = end
+		runtime.GC()
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		heap = after.HeapAlloc - before.HeapAlloc
+		runtime.KeepAlive(st)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/event")
+	b.ReportMetric(float64(rows)/float64(b.N*len(recs)), "rows/event")
+	b.ReportMetric(float64(heap)/agents, "heap-bytes/agent")
+}
+
+// nullStore is a store that holds nothing: the stage's own cost.
+type nullStore struct{}
+
+func (nullStore) PendingTickets(context.Context, string, []int32) (map[indicator.Ref]int, []event.Record, error) {
+	return nil, nil, nil
+}
+func (nullStore) KnownIDs(context.Context, bool, string, []int32, func(int32, string, string)) error {
+	return nil
+}
+func (nullStore) LoadEvents(context.Context, []indicator.Ref) ([]event.Record, error) {
+	return nil, nil
+}
+func (nullStore) KnownAgents(context.Context, string, []int32, func(int32, string, string, bool)) error {
+	return nil
+}
+func (nullStore) LoadAgents(_ context.Context, reqs []stored.AgentLoad) ([]stored.LoadedAgent, error) {
+	out := make([]stored.LoadedAgent, len(reqs))
+	for i, q := range reqs {
+		out[i] = stored.LoadedAgent{CenterID: q.CenterID, ID: q.ID, FromDay: indicator.MinDay}
+	}
+	return out, nil
 }
