@@ -63,7 +63,7 @@ abandoned; tickets late), which an evaluation of its output must reproduce.`,
 	fl.IntVar(&f.partitions, "partitions", 3, "with --kafka: partitions of the topics when they must be created")
 	fl.StringVar(&f.profile, "profile", profile.DefaultID, "profile whose deadlines and calendar the truth uses")
 	fl.BoolVar(&f.agents, "agents", false, "also emit the agents' events (sign-in and sign-out at the shift changes, breaks and meals, busy, wrap-up, ready); "+
-		"to the agent topic with --kafka, which `run` does not read yet)")
+		"to the agent topic with --kafka)")
 	fl.StringToStringVar(&f.inject, "inject", nil, "add calls and tickets with a records fault, per centre and day, by audit class "+
 		"(e.g. ticket_without_created=2,answer_without_end=0.5; all=R for every class); the truth lists them")
 	return cmd

@@ -87,8 +87,11 @@ func newStreamScenarioN(t *testing.T, centers int, span time.Duration, seed uint
 	var file bytes.Buffer
 	for i, e := range evs {
 		m := kafka.Message{Key: []byte(e.Key), Value: e.JSON}
-		if i%500 == 0 { // a bad message now and then, on either topic
+		switch {
+		case i%500 == 0: // a bad message now and then, on any topic
 			m.Value = []byte(`{"event_id":"bad` + fmt.Sprint(i) + `","type":"call.queued"}`)
+		case e.Agent && i%500 == 250: // an agent's state change without its state
+			m.Value = []byte(`{"event_id":"bad` + fmt.Sprint(i) + `","type":"agent.state_changed","ts":"2026-10-12T09:00:00+08:00","center_id":"c12345","agent_id":"` + e.Key + `"}`)
 		}
 		file.Write(m.Value)
 		file.WriteByte('\n')
