@@ -35,6 +35,7 @@ type aev struct {
 	reason string
 	team   string
 	queues []string // logged_in: kept for the canonical form only
+	day    int64    // its local day (stream), computed once; 0 until then
 }
 
 // rank orders an agent's events of one instant: a logout ends the session
@@ -93,6 +94,7 @@ type agent struct {
 	days       map[int64]*agentDay // by local day start: what each held day last reported (TrackChanges)
 	changed    bool                // has days to report
 	reported   uint64              // the Changes call that last reported it
+	ids        map[string]int32    // event_id → position in evs, past a few events (see find)
 	evented    bool                // events came since the last evaluation
 	notedAt    int64               // evaluation time of the last noteAgentDays
 	now        AgentGauge          // at the last evaluation, when a session was open
@@ -150,23 +152,46 @@ type agentDay struct {
 // add takes e into the agent (see addResult).
 func (a *agent) add(e *event.Event) addResult {
 	v := aev{eid: e.ID, h: contentHash(e), ts: e.TS, typ: e.Type, state: e.State, reason: e.Reason, team: e.Team, queues: e.Queues}
-	for i := range a.evs {
-		o := &a.evs[i]
-		if o.eid != v.eid {
-			continue
+	i, seen := a.find(v.eid)
+	if !seen {
+		a.evs = append(a.evs, v)
+		if a.ids != nil {
+			a.ids[v.eid] = int32(len(a.evs) - 1)
 		}
-		if o.h == v.h {
-			return duplicate
-		}
-		a.conflicts++
-		if replaces(v.ts, o.ts, func() ([]byte, []byte) { return v.canonical(a.center, a.id), o.canonical(a.center, a.id) }) {
-			*o = v
-			return conflictWins
-		}
-		return conflictLoses
+		return added
 	}
-	a.evs = append(a.evs, v)
-	return added
+	o := &a.evs[i]
+	if o.h == v.h {
+		return duplicate
+	}
+	a.conflicts++
+	if replaces(v.ts, o.ts, func() ([]byte, []byte) { return v.canonical(a.center, a.id), o.canonical(a.center, a.id) }) {
+		*o = v
+		return conflictWins
+	}
+	return conflictLoses
+}
+
+// find returns the index of the event with id eid. An agent has many
+// events (a state change a minute): past a few, an index by id saves a
+// scan per event; it is rebuilt after the events are reordered or pruned.
+func (a *agent) find(eid string) (int, bool) {
+	if a.ids == nil && len(a.evs) >= 32 {
+		a.ids = make(map[string]int32, len(a.evs)*2)
+		for i := range a.evs {
+			a.ids[a.evs[i].eid] = int32(i)
+		}
+	}
+	if a.ids != nil {
+		i, ok := a.ids[eid]
+		return int(i), ok
+	}
+	for i := range a.evs {
+		if a.evs[i].eid == eid {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 func (v *aev) canonical(center, id string) []byte {
@@ -219,7 +244,13 @@ func staffed(t *agentTime) int64 {
 // the event that starts them; those of days before fromDay (the carry's)
 // are stored and left out. With TrackChanges it records each day's carry.
 func (e *Engine) agentWalk(a *agent, asOf int64, accs []agentAcc) (out []agentAcc, open bool, orphans int) {
-	inOrder(a.evs, (*aev).less)
+	for i := 1; i < len(a.evs); i++ {
+		if a.evs[i].less(&a.evs[i-1]) {
+			inOrder(a.evs, (*aev).less)
+			a.ids = nil // the index is by position
+			break
+		}
+	}
 	timeout := e.p.SessionTimeout().Milliseconds()
 	c := a.carry
 	open = c.open
@@ -232,7 +263,7 @@ func (e *Engine) agentWalk(a *agent, asOf int64, accs []agentAcc) (out []agentAc
 			break
 		}
 		if a.days != nil {
-			if d := e.dayOf(a, v.ts); d != curDay {
+			if d := e.evDay(a, v); d != curDay {
 				curDay = d
 				e.heldDay(a, d).carryIn = carry{open: open, state: st, team: team, last: last}
 			}
@@ -247,6 +278,7 @@ func (e *Engine) agentWalk(a *agent, asOf int64, accs []agentAcc) (out []agentAc
 		switch v.typ {
 		case event.AgentLoggedIn:
 			open, st, last, team, reason = true, v.state, v.ts, v.team, v.reason
+			lastDay = e.evDay(a, v)
 			if team == "" {
 				team = e.p.AgentTeams[a.id]
 			}
@@ -256,13 +288,13 @@ func (e *Engine) agentWalk(a *agent, asOf int64, accs []agentAcc) (out []agentAc
 				continue
 			}
 			st, last, reason = v.state, v.ts, v.reason
+			lastDay = e.evDay(a, v)
 		case event.AgentLoggedOut:
 			if !open {
 				orphans++
 			}
 			open = false
 		}
-		lastDay = e.dayOf(a, last)
 	}
 	if open {
 		if asOf-last >= timeout {
@@ -309,6 +341,17 @@ func truncateLabel(s string) string {
 		return string(r[:32])
 	}
 	return s
+}
+
+// evDay is dayOf an event, computed once.
+func (e *Engine) evDay(a *agent, v *aev) int64 {
+	if a.days == nil {
+		return minDay + 1
+	}
+	if v.day == 0 {
+		v.day = e.dayOf(a, v.ts)
+	}
+	return v.day
 }
 
 // dayOf is the local day start of ts, in a stream processor (every day
@@ -401,7 +444,7 @@ func (e *Engine) evalAgent(a *agent, asOf int64) {
 func (e *Engine) noteAgentDays(a *agent) {
 	for i := range a.evs {
 		if v := &a.evs[i]; v.ts <= e.cutoff {
-			ad := e.heldDay(a, e.dayOf(a, v.ts))
+			ad := e.heldDay(a, e.evDay(a, v))
 			ad.events++
 			ad.lastTS = max(ad.lastTS, v.ts)
 		}
@@ -557,7 +600,7 @@ func (e *Engine) pruneAgents(before int64, stored uint64) int {
 		keep := int64(never) // the first day kept
 		for i := range a.evs {
 			if v := &a.evs[i]; v.ts >= cut {
-				keep = min(keep, e.dayOf(a, v.ts))
+				keep = min(keep, e.evDay(a, v))
 			}
 		}
 		if keep == never && !a.open {
@@ -568,7 +611,7 @@ func (e *Engine) pruneAgents(before int64, stored uint64) int {
 		}
 		if keep == never { // open, idle: keep its last day
 			for i := range a.evs {
-				keep = max(keep, e.dayOf(a, a.evs[i].ts))
+				keep = max(keep, e.evDay(a, &a.evs[i]))
 			}
 			if keep == never {
 				continue
@@ -578,13 +621,13 @@ func (e *Engine) pruneAgents(before int64, stored uint64) int {
 			continue
 		}
 		kept := a.evs[:0]
-		for _, v := range a.evs {
-			if e.dayOf(a, v.ts) >= keep {
-				kept = append(kept, v)
+		for i := range a.evs {
+			if e.evDay(a, &a.evs[i]) >= keep {
+				kept = append(kept, a.evs[i])
 			}
 		}
 		clear(a.evs[len(kept):])
-		a.evs = kept
+		a.evs, a.ids = kept, nil
 		if ad := a.days[keep]; ad != nil {
 			a.carry = ad.carryIn
 		}
