@@ -1,6 +1,7 @@
 package indicator
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 
@@ -86,8 +87,10 @@ type agent struct {
 	evs        []aev
 	contribs   []contrib
 	dirty      bool
-	open       bool // a session open at the last evaluation: it grows with the evaluation time
-	orphans    int  // state changes and logouts outside a session, at the last evaluation
+	open       bool  // a session open at the last evaluation: it grows with the evaluation time
+	orphans    int   // state changes and logouts outside a session, at the last evaluation
+	orphanTS   int64 // the first of them (the audit's month)
+	defects    defects
 	conflicts  uint16
 	fromDay    int64
 	carry      carry
@@ -244,6 +247,7 @@ func staffed(t *agentTime) int64 {
 // the event that starts them; those of days before fromDay (the carry's)
 // are stored and left out. With TrackChanges it records each day's carry.
 func (e *Engine) agentWalk(a *agent, asOf int64, accs []agentAcc) (out []agentAcc, open bool, orphans int) {
+	a.orphanTS = 0
 	for i := 1; i < len(a.evs); i++ {
 		if a.evs[i].less(&a.evs[i-1]) {
 			inOrder(a.evs, (*aev).less)
@@ -285,6 +289,7 @@ func (e *Engine) agentWalk(a *agent, asOf int64, accs []agentAcc) (out []agentAc
 		case event.AgentStateChanged:
 			if !open {
 				orphans++
+				a.orphanTS = cmp.Or(a.orphanTS, v.ts)
 				continue
 			}
 			st, last, reason = v.state, v.ts, v.reason
@@ -292,6 +297,7 @@ func (e *Engine) agentWalk(a *agent, asOf int64, accs []agentAcc) (out []agentAc
 		case event.AgentLoggedOut:
 			if !open {
 				orphans++
+				a.orphanTS = cmp.Or(a.orphanTS, v.ts)
 			}
 			open = false
 		}
@@ -426,6 +432,9 @@ func (e *Engine) evalAgent(a *agent, asOf int64) {
 	e.store.apply(a.contribs, +1)
 	e.report(old, a.contribs)
 	a.dirty, a.orphans = false, orphans
+	var d defects
+	d.add(DefectAgentOrphans, orphans > 0)
+	e.noteDefects(a.center, &a.defects, d)
 	if a.open = open; open {
 		e.openA[a] = struct{}{}
 	} else {
@@ -605,6 +614,7 @@ func (e *Engine) pruneAgents(before int64, stored uint64) int {
 		}
 		if keep == never && !a.open {
 			e.store.apply(a.contribs, -1)
+			e.noteDefects(a.center, &a.defects, 0)
 			delete(e.agents, k)
 			n++
 			continue
@@ -653,6 +663,7 @@ func (e *Engine) DropAgents(owned func(part int32) bool) int {
 	for k, a := range e.agents {
 		if !owned(a.part) {
 			e.store.apply(a.contribs, -1)
+			e.noteDefects(a.center, &a.defects, 0)
 			delete(e.openA, a)
 			delete(e.agents, k)
 			n++

@@ -1,9 +1,11 @@
 package indicator_test
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"testing"
 	"time"
 
@@ -124,4 +126,36 @@ func render(rs []indicator.Result) string {
 		}
 	}
 	return out
+}
+
+// A state change or a sign-out outside any session is ignored and
+// counted in the records audit: the golden case v12_agent_sessions has two
+// (a3 at 07:00 before its login, a4 exactly at the timeout).
+func TestAgentOrphansInTheAudit(t *testing.T) {
+	b, err := os.ReadFile("../compute/testdata/golden/v12_agent_sessions/events.ndjson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := profile.Load("../compute/testdata/golden/v12_agent_sessions/profile.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, _ := p.NewCalendar()
+	e := indicator.New(indicator.Single(p, cal))
+	var d event.Decoder
+	for _, l := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		if ev, err := d.Decode(l); err == nil {
+			e.Apply(&ev)
+		}
+	}
+	e.Advance(time.Date(2026, 10, 12, 11, 30, 0, 0, p.Location()).UnixMilli())
+	var got []indicator.AuditRow
+	for _, r := range indicator.Audit(-1, e) {
+		if r.Defect == indicator.DefectAgentOrphans {
+			got = append(got, r)
+		}
+	}
+	if len(got) != 1 || got[0].Count != 2 || fmt.Sprint(got[0].Examples) != "[a3 a4]" || got[0].Month != "2026-10" {
+		t.Errorf("audit %+v, want a3 and a4 in 2026-10", got)
+	}
 }

@@ -23,6 +23,7 @@ const (
 	DefectImpossibleOrder                    // work before the first dispatch; an answer before the offer
 	DefectConflicting                        // a duplicate event_id with other content
 	DefectEvaluatedUnanswered                // a quality-inspection result of a call never answered (or unknown)
+	DefectAgentOrphans                       // an agent's state change or sign-out outside any session (revision 1.2)
 	numDefects
 )
 
@@ -37,6 +38,7 @@ var defectNames = [numDefects][2]string{
 	DefectImpossibleOrder:      {"impossible_order", "事件顺序不可能"},
 	DefectConflicting:          {"conflicting_duplicates", "同一事件编号内容冲突"},
 	DefectEvaluatedUnanswered:  {"evaluated_unanswered", "质检对象无接通记录"},
+	DefectAgentOrphans:         {"agent_orphan_events", "坐席未签入即有状态记录"},
 }
 
 // String returns the class id, e.g. "closed_without_reply".
@@ -215,6 +217,9 @@ func Audit(examples int, engines ...*Engine) []AuditRow {
 		}
 		for _, t := range e.tickets {
 			add(e, t.center, t.id, t.anchor, t.defects)
+		}
+		for _, a := range e.agents {
+			add(e, a.center, a.id, a.orphanTS, a.defects)
 		}
 	}
 	out := make([]AuditRow, 0, len(rows))
