@@ -131,7 +131,8 @@ func set[T any](vals []T) clickhouse.GroupSet {
 }
 
 // EachEvent calls fn with every stored event whose ts is in [from, to)
-// (Unix ms), calls first, of one centre or of all ("" center). Replays not
+// (Unix ms), calls first, then tickets, then agents, of one centre or of
+// all ("" center). Replays not
 // yet merged away come as often as they are stored: the engine drops them.
 func (r *Reader) EachEvent(ctx context.Context, center string, from, to int64, fn func(event.Record)) error {
 	read := func(table, cols string, scan func(driver.Rows) (event.Record, error)) error {
@@ -149,5 +150,8 @@ func (r *Reader) EachEvent(ctx context.Context, center string, from, to int64, f
 	if err := read(RawCallTable, rawCallColumns, scanCall); err != nil {
 		return err
 	}
-	return read(RawTicketTable, rawTicketColumns, scanTicket)
+	if err := read(RawTicketTable, rawTicketColumns, scanTicket); err != nil {
+		return err
+	}
+	return read(RawAgentTable, rawAgentColumns, scanAgent)
 }
