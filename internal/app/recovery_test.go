@@ -18,8 +18,9 @@ import (
 func produceScenario(t *testing.T, cfg config.Config, sc streamScenario) {
 	t.Helper()
 	// Generous: on a loaded two-core machine three consumers compete
-	// with the producer.
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	// with the producer (three minutes ran out once the agents' events
+	// were added to the calls' and tickets').
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	produce(ctx, t, cfg.Kafka.Brokers[0], cfg.Kafka.Topics.Calls, sc.calls)
 	produce(ctx, t, cfg.Kafka.Brokers[0], cfg.Kafka.Topics.Tickets, sc.tickets)

@@ -22,7 +22,9 @@ import (
 func PipelineConfig(t testing.TB, broker string, partitions int) config.Config {
 	t.Helper()
 	conn, chCfg := ClickHouse(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Generous: a loaded two-core machine has taken over 30 s to create
+	// four topics and migrate a database.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cfg := config.Default()
 	cfg.ClickHouse = chCfg
