@@ -136,6 +136,20 @@ func freePort(t *testing.T) int {
 }
 
 // untilCommitted waits for the group to commit every message.
+// uncommitted sums, per input topic, the messages past the group's
+// committed offsets: where a slow or stuck run is.
+func uncommitted(ctx context.Context, cfg config.Config) map[string]int64 {
+	ends, got, err := offsets(ctx, cfg.Kafka)
+	if err != nil {
+		return map[string]int64{"(offsets unreadable: " + err.Error() + ")": -1}
+	}
+	left := map[string]int64{}
+	for k, end := range ends {
+		left[k.topic] += end - max(got[k], 0)
+	}
+	return left
+}
+
 func untilCommitted(t *testing.T, cfg config.Config, limit time.Duration, running ...*proc) {
 	t.Helper()
 	ctx := context.Background()
@@ -149,7 +163,7 @@ func untilCommitted(t *testing.T, cfg config.Config, limit time.Duration, runnin
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("not all offsets committed within %s", limit)
+			t.Fatalf("not all offsets committed within %s; left per topic: %v", limit, uncommitted(ctx, cfg))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

@@ -48,7 +48,7 @@ func TestScaleOutThreeInstancesKillAndAdd(t *testing.T) {
 	waitCounter(t, time.Minute, "hotline_kafka_partitions_assigned", 0, d) // d took partitions over
 	atJoin := b.counter("hotline_pipeline_messages_consumed_total") + c.counter("hotline_pipeline_messages_consumed_total")
 	produceScenario(t, cfg, second)
-	untilCommitted(t, cfg, 3*time.Minute, b, c, d)
+	untilCommitted(t, cfg, 6*time.Minute, b, c, d)
 	t.Logf("%v messages; b and c had consumed %v when d joined; d consumed %v", total, atJoin, d.counter("hotline_pipeline_messages_consumed_total"))
 	if d.counter("hotline_pipeline_messages_consumed_total") <= 0 {
 		t.Error("the added instance consumed nothing: the test proves little")
