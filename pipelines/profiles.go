@@ -5,7 +5,8 @@ package pipelines
 
 import "embed"
 
-// Profiles is the set of built-in profile files (<id>.yaml).
+// Profiles is the set of built-in profile files (<id>.yaml), with the
+// topic code tables they may name (topics/).
 //
-//go:embed *.yaml
+//go:embed *.yaml topics/*.csv
 var Profiles embed.FS

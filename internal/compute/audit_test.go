@@ -48,3 +48,36 @@ func TestAuditFindsEveryClass(t *testing.T) {
 		t.Errorf("rejected %v, events %+v", out.Rejected, out.Events)
 	}
 }
+
+// Tickets whose topic the profile's code table does not hold are audited
+// as unknown_topics, in the month of the ticket (the golden case
+// v12_repeat_requests: T7 in October, T14 in November); without a table
+// every code is known.
+func TestAuditUnknownTopics(t *testing.T) {
+	dir := "testdata/golden/v12_repeat_requests/"
+	p, err := profile.Load(dir + "profile.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	asOf, _ := time.Parse(time.RFC3339, "2026-12-01T00:00:00+08:00")
+	for _, tc := range []struct {
+		p    *profile.Profile
+		want map[string][]string
+	}{{p, map[string][]string{"2026-10": {"T7"}, "2026-11": {"T14"}}}, {profile.Default(), map[string][]string{}}} {
+		out, err := compute.Audit(context.Background(), compute.Options{Files: []string{dir + "events.ndjson"},
+			Profiles: profile.Single(tc.p), AsOf: asOf}, compute.AuditScope{From: "2026-10", To: "2026-11", Examples: indicator.MaxAuditExamples}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string][]string{}
+		for _, c := range out.Classes {
+			if c.Class != "unknown_topics" || c.Name != "诉求分类代码不在分类表中" {
+				t.Errorf("%s: unexpected class %+v", tc.p.ID, c)
+			}
+			got[c.Month] = c.Examples
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: unknown topics %v, want %v", tc.p.ID, got, tc.want)
+		}
+	}
+}

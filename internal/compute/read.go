@@ -13,6 +13,8 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/hotlineqc/hotlineqc/internal/privacy"
+
 	"github.com/hotlineqc/hotlineqc/internal/event"
 )
 
@@ -62,9 +64,13 @@ func DecodeProgress(ctx context.Context, files []string, maxBytes int, progress 
 		defer close(order)
 		errc <- split(ctx, files, maxBytes, progress, todo, order)
 	}()
+	// Callers are told apart by a keyed hash whose key lives only for
+	// this run (repeat calls and requests): no number is kept.
+	hasher := privacy.Ephemeral()
 	for range workers {
+		h := hasher.Clone()
 		go func() {
-			d := event.Decoder{MaxBytes: maxBytes}
+			d := event.Decoder{MaxBytes: maxBytes, HashCaller: h.Hash}
 			for c := range todo {
 				c.out <- decodeChunk(&d, c, maxBytes)
 			}

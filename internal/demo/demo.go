@@ -25,6 +25,7 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
 	"github.com/hotlineqc/hotlineqc/internal/livestate"
 	"github.com/hotlineqc/hotlineqc/internal/memstore"
+	"github.com/hotlineqc/hotlineqc/internal/privacy"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 	"github.com/hotlineqc/hotlineqc/internal/sim"
 )
@@ -88,10 +89,13 @@ func Run(ctx context.Context, o Options) error {
 	reg.MustRegister(status.simTime)
 	pcfg := ingest.DefaultConfig()
 	pcfg.BatchSize, pcfg.FlushInterval = 2000, 250*time.Millisecond
+	hasher := privacy.Ephemeral()
 	pl, err := app.Assemble(app.Parts{
 		Kafka: kc, Pipeline: pcfg, Stream: livestate.DefaultConfig(), Profiles: ps,
 		Store: st.reader, Raw: status, States: st.states,
-		NewDecoder: func() *event.Decoder { return &event.Decoder{} }, // no caller hash key: phone numbers are dropped
+		// Callers hashed with a key that lives only in this process: the
+		// demo's repeat calls, and no number kept.
+		NewDecoder: func() *event.Decoder { return &event.Decoder{HashCaller: hasher.Clone().Hash} },
 		Clock:      func() time.Time { return time.UnixMilli(pace.Clock()) },
 		Registry:   reg, Log: o.Log,
 	})

@@ -13,6 +13,9 @@ const DefaultMaxBytes = 1 << 20
 // MaxIDLen is the longest event_id the contract allows.
 const MaxIDLen = 128
 
+// MaxTopicLen bounds ticket.created's topic and area (revision 1.2).
+const MaxTopicLen = 64
+
 // MinTS and MaxTS bound the timestamps an event may carry (Unix ms,
 // [1970-01-01, 2106-01-01)): outside, a ClickHouse DateTime cannot store
 // them, and the decoder rejects them.
@@ -61,13 +64,15 @@ const (
 	fEvaluator
 	fState
 	fQueues
+	fTopic
+	fArea
 	numFields
 )
 
 var fieldNames = [numFields]string{"event_id", "type", "ts", "center_id", "call_id", "ticket_id", "v", "attrs",
 	"channel", "caller", "queue", "agent_id", "to_queue", "to_agent_id", "to_department_id", "ended_by", "rating",
 	"category", "urgency", "subject", "department_id", "deadline", "time_limit", "reason", "reached", "resolved", "team",
-	"evaluation_id", "form", "score", "max_score", "passed", "auto_fail", "evaluator", "state", "queues"}
+	"evaluation_id", "form", "score", "max_score", "passed", "auto_fail", "evaluator", "state", "queues", "topic", "area"}
 
 // fieldOf maps a key to its field; unknown keys are ignored (the contract
 // lists what is rejected, and an extra key is not among it).
@@ -145,6 +150,10 @@ func fieldOf(key []byte) (field, bool) {
 		return fState, true
 	case "queues":
 		return fQueues, true
+	case "topic":
+		return fTopic, true
+	case "area":
+		return fArea, true
 	}
 	return 0, false
 }
@@ -285,6 +294,8 @@ var typeFields = [numTypes]func(*Decoder, *fields, *Event){
 		e.CallID = f.str(fCallID)
 		e.CallerHash = d.caller(f)
 		e.Subject = f.str(fSubject)
+		e.Topic = f.upTo(fTopic, MaxTopicLen)
+		e.Area = f.upTo(fArea, MaxTopicLen)
 	},
 	TicketResolvedOnIntake: nothing,
 	TicketResponded:        nothing,
@@ -516,6 +527,20 @@ func (f *fields) nonEmpty(k field, maxLen int) string {
 		f.fail(reject(ReasonInvalidField, fieldNames[k], "longer than %d characters", maxLen))
 	}
 	return string(b)
+}
+
+// upTo returns an optional string field of at most maxLen characters
+// (longer is an invalid field), shared like an identifier.
+func (f *fields) upTo(k field, maxLen int) string {
+	b := f.bytes(k, false)
+	if f.err != nil || len(b) == 0 {
+		return ""
+	}
+	if len(b) > maxLen && utf8.RuneCount(b) > maxLen {
+		f.fail(reject(ReasonInvalidField, fieldNames[k], "longer than %d characters", maxLen))
+		return ""
+	}
+	return f.d.shared(b)
 }
 
 // presentNonEmpty checks that a required field is present (else missing)

@@ -57,6 +57,10 @@ func TestDecodeAcceptsEveryType(t *testing.T) {
 				Channel: event.ChannelSMS, CallID: "k1", CallerHash: "h(139)", Subject: "噪音"}},
 		{ticket("ticket.created", ``),
 			event.Event{Type: event.TicketCreated, TicketID: "t1", Urgency: event.UrgencyNormal, Channel: event.ChannelVoice}},
+		{ticket("ticket.created", `,"topic":"010101","area":"越秀区"`), // revision 1.2: free strings, unknown codes accepted
+			event.Event{Type: event.TicketCreated, TicketID: "t1", Urgency: event.UrgencyNormal, Channel: event.ChannelVoice, Topic: "010101", Area: "越秀区"}},
+		{ticket("ticket.created", `,"topic":"`+strings.Repeat("诉", 64)+`"`),
+			event.Event{Type: event.TicketCreated, TicketID: "t1", Urgency: event.UrgencyNormal, Channel: event.ChannelVoice, Topic: strings.Repeat("诉", 64)}},
 		{ticket("ticket.resolved_on_intake", ``), event.Event{Type: event.TicketResolvedOnIntake, TicketID: "t1"}},
 		{ticket("ticket.responded", ``), event.Event{Type: event.TicketResponded, TicketID: "t1"}},
 		{ticket("ticket.dispatched", `,"department_id":"housing","deadline":"2026-10-13T23:59:59.999+08:00","time_limit":"5wd"`),
@@ -199,6 +203,9 @@ func TestDecodeRejects(t *testing.T) {
 		{"state not a string", agent("agent.state_changed", `,"state":1`), event.ReasonInvalidField, "state"},
 		{"queues not a list", agent("agent.logged_in", `,"queues":"general"`), event.ReasonInvalidField, "queues"},
 		{"queues not strings", agent("agent.logged_in", `,"queues":["general",7]`), event.ReasonInvalidField, "queues"},
+		{"topic too long", ticket("ticket.created", `,"topic":"`+strings.Repeat("x", 65)+`"`), event.ReasonInvalidField, "topic"},
+		{"area too long", ticket("ticket.created", `,"area":"`+strings.Repeat("q", 65)+`"`), event.ReasonInvalidField, "area"},
+		{"topic not a string", ticket("ticket.created", `,"topic":12`), event.ReasonInvalidField, "topic"},
 	}
 	d := event.Decoder{MaxBytes: 300}
 	covered := map[event.Reason]bool{}

@@ -139,9 +139,12 @@ type Event struct {
 	EndedBy        EndedBy
 	Rating         Rating
 
-	Category     Category
-	Urgency      Urgency
-	Subject      string
+	Category Category
+	Urgency  Urgency
+	Subject  string
+	// Topic (诉求分类: a code of the centre's topic table) and Area (行政区划)
+	// of ticket.created (revision 1.2), optional.
+	Topic, Area  string
 	DepartmentID string
 	Deadline     int64 // explicit deadline, Unix milliseconds; 0 when absent
 	TimeLimit    Limit // explicit time limit; zero when absent

@@ -24,6 +24,7 @@ const (
 	DefectConflicting                        // a duplicate event_id with other content
 	DefectEvaluatedUnanswered                // a quality-inspection result of a call never answered (or unknown)
 	DefectAgentOrphans                       // an agent's state change or sign-out outside any session (revision 1.2)
+	DefectUnknownTopic                       // ticket.created with a topic not in the profile's code table (revision 1.2)
 	numDefects
 )
 
@@ -39,6 +40,7 @@ var defectNames = [numDefects][2]string{
 	DefectConflicting:          {"conflicting_duplicates", "同一事件编号内容冲突"},
 	DefectEvaluatedUnanswered:  {"evaluated_unanswered", "质检对象无接通记录"},
 	DefectAgentOrphans:         {"agent_orphan_events", "坐席未签入即有状态记录"},
+	DefectUnknownTopic:         {"unknown_topics", "诉求分类代码不在分类表中"},
 }
 
 // String returns the class id, e.g. "closed_without_reply".
@@ -129,6 +131,7 @@ func (e *Engine) ticketDefects(t *ticket, f *ticketFact, due int64) defects {
 	d.add(DefectOverdueWithoutReply, due != 0 && len(f.replies) == 0 && due < e.asOf && len(f.suspends) == 0 && !closed)
 	d.add(DefectImpossibleOrder, early)
 	d.add(DefectConflicting, t.conflicts > 0)
+	d.add(DefectUnknownTopic, f.created && f.topic != "" && !e.p.TopicTable.Known(f.topic))
 	return d
 }
 

@@ -55,6 +55,13 @@ type call struct {
 	prior      prior  // where the reported state contributed (TrackChanges)
 	defects    defects
 	conflicts  uint16 // conflicting duplicates seen
+	// The call's contact (repeat calls, needs.go) as of its last
+	// evaluation: its caller's hash ("" when none or not arrived), its
+	// arrival and its dims tuple.
+	caller    string
+	arrivedTS int64
+	dims      uint32
+	hasDims   bool
 }
 
 // add takes e into the call (see addResult).
@@ -65,6 +72,8 @@ func (c *call) add(e *event.Event) addResult {
 		v.s = e.Queue
 	case event.CallAnswered:
 		v.s, v.team = e.AgentID, e.Team
+	case event.CallArrived:
+		v.s = e.CallerHash // the caller's keyed hash (repeat calls)
 	}
 	for i := range c.evs {
 		o := &c.evs[i]
@@ -96,7 +105,9 @@ type callFact struct {
 	rating                                       event.Rating
 	ratingTS                                     int64
 	arrived                                      bool
-	none                                         bool // no event at or before the cutoff
+	arrivedTS                                    int64
+	caller                                       string // of the first call.arrived
+	none                                         bool   // no event at or before the cutoff
 	qa                                           qaFact
 }
 
@@ -120,7 +131,7 @@ func (c *call) fact(cutoff int64) callFact {
 		switch v.typ {
 		case event.CallArrived:
 			if arrived < 0 {
-				arrived, f.channel = v.ts, v.channel
+				arrived, f.channel, f.caller = v.ts, v.channel, v.s
 			}
 		case event.CallQueued:
 			if !f.offered {
@@ -158,6 +169,7 @@ func (c *call) fact(cutoff int64) callFact {
 			func(v *cev) []byte { return v.canonical(c.center, c.id) })
 	}
 	f.arrived = arrived >= 0
+	f.arrivedTS = arrived
 	if holdStart >= 0 && f.ended && f.endTS > holdStart {
 		f.holdMs += f.endTS - holdStart // on hold when the call ended
 	}
@@ -182,9 +194,14 @@ func (c *call) fact(cutoff int64) callFact {
 // catalogue yields its contribution.
 func (e *Engine) callContribs(c *call, f callFact, out []contrib) []contrib {
 	if f.none {
+		c.caller, c.hasDims = "", false
 		return out
 	}
 	dims := e.dimsID(profile.Calls, c.center, f.queue, f.channel.String(), f.agent, f.team)
+	c.caller, c.arrivedTS, c.dims, c.hasDims = "", 0, dims, true
+	if f.arrived {
+		c.caller, c.arrivedTS = f.caller, f.arrivedTS
+	}
 	r := &e.rules
 	v := &e.callView // reused: the catalogue's functions are called indirectly
 	*v = callView{callFact: f}

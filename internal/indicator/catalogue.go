@@ -43,6 +43,13 @@ type Def struct {
 	// always: a count shown, zero or not, for every window and dimensions
 	// where its entity has any result (calls_offered, ..., tickets_created).
 	always bool
+	// dims, when set, are the only dimensions the indicator is grouped by
+	// (a subset of its entity's); other groupings leave it out.
+	dims []string
+	// byAny, when set, shows the indicator only in groupings by one of
+	// these (tickets_by_topic: by a topic level or the area; otherwise it
+	// would repeat tickets_created).
+	byAny []string
 }
 
 // denUnit is what an indicator's denominator holds.
@@ -249,6 +256,19 @@ var catalogue = []Def{
 	{Indicator: profile.Indicator{ID: "agents_required", Name: "应配坐席数", Kind: profile.Count, Entity: profile.Agents, Unit: profile.Number, Anchor: "staffing interval"}, derived: true},
 	{Indicator: profile.Indicator{ID: "staffing_gap", Name: "缺员数", Kind: profile.Count, Entity: profile.Agents, Unit: profile.Number, Anchor: "staffing interval"}, derived: true},
 	{Indicator: profile.Indicator{ID: "understaffed_intervals", Name: "缺员时段数", Kind: profile.Count, Entity: profile.Agents, Unit: profile.Number, Anchor: "staffing interval"}, derived: true},
+
+	// Citizen needs (诉求): repeat contacts, derived at query time from
+	// every contact with its caller (needs.go), and tickets by topic.
+	{Indicator: profile.Indicator{ID: "repeat_call_rate", Name: "重复来电率", Kind: profile.Rate, Entity: profile.Calls, Unit: profile.Ratio, Anchor: "arrival"},
+		derived: true, dims: []string{"center_id", "queue", "channel"}},
+	{Indicator: profile.Indicator{ID: "repeat_request_rate", Name: "重复诉求率", Kind: profile.Rate, Entity: profile.Tickets, Unit: profile.Ratio, Anchor: "created"},
+		derived: true, dims: []string{"center_id", "category", "topic_l1"}},
+	{Indicator: profile.Indicator{ID: "tickets_by_topic", Name: "分类受理量", Kind: profile.Count, Entity: profile.Tickets, Unit: profile.Number, Anchor: "created"},
+		ticket: func(ev *ticketEval, ind id) {
+			if ev.f.created {
+				ev.at(ind, ev.f.createdTS, 1, 0)
+			}
+		}, byAny: []string{"topic_l1", "topic_l2", "topic", "area"}},
 
 	// Reviews of calls and of tickets, each in its own window and
 	// dimensions; counted where something was evaluated.

@@ -2,6 +2,7 @@ package indicator
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,6 +66,13 @@ func TestEveryIndicatorIsDeclaredWhole(t *testing.T) {
 		// calls count in their agents' cells), else a call function's.
 		want := profile.Tickets
 		switch {
+		case d.dims != nil: // derived from contacts: the contact's entity
+			want = ind.Entity
+			for _, dim := range d.dims {
+				if !slices.Contains(Dims(ind), dim) {
+					t.Errorf("%s: dimension %s is not its entity's", ind.ID, dim)
+				}
+			}
 		case d.agent != nil || d.derived:
 			want = profile.Agents
 		case d.call != nil:

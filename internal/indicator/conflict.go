@@ -53,7 +53,7 @@ func contentHash(e *event.Event) uint64 {
 	num(e.Deadline)
 	num(int64(e.TimeLimit.Unit)<<32 | int64(e.TimeLimit.Amount))
 	for _, s := range [...]string{e.CallID, e.TicketID, e.CallerHash, e.Queue, e.AgentID, e.ToQueue,
-		e.ToAgentID, e.ToDepartmentID, e.Subject, e.DepartmentID, e.Reason, e.Team} {
+		e.ToAgentID, e.ToDepartmentID, e.Subject, e.DepartmentID, e.Reason, e.Team, e.Topic, e.Area} {
 		str(s)
 	}
 	if e.Type.Evaluation() {
@@ -141,6 +141,7 @@ func (v *cev) canonical(center, id string) []byte {
 		c.str("team", v.team)
 	case event.CallArrived:
 		c.str("channel", v.channel.String())
+		c.str("caller_hash", v.s)
 	case event.CallRated:
 		c.str("rating", v.rating.String())
 	}
@@ -185,6 +186,11 @@ func (v *tev) canonical(center, id string) []byte {
 		c.str("category", v.category.String())
 		c.str("urgency", v.urgency.String())
 		c.str("channel", v.channel.String())
+		if v.in != nil {
+			c.str("caller_hash", v.in.caller)
+			c.str("topic", v.in.topic)
+			c.str("area", v.in.area)
+		}
 	}
 	c.evaluation(v.ev)
 	return c.bytes()

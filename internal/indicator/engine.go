@@ -83,6 +83,7 @@ type Engine struct {
 	callView   callView            // reused by every call evaluation
 	ticketEval ticketEval          // reused by every ticket evaluation
 	stored     []StoredTicket      // tickets restored from a store (Restore)
+	contacts   []Contact           // contacts restored from a store (WithContacts)
 	obs        Observer            // receives samples (Observe)
 	net        map[uint64][2]int64 // net deltas by indicator and dims id (Observe)
 	quiet      bool                // AdvanceQuiet: evaluations are not observed
@@ -342,8 +343,14 @@ func (e *Engine) evalTicket(t *ticket, asOf int64) {
 	}
 	e.noteDefects(t.center, &t.defects, e.ticketDefects(t, f, due))
 	t.dirty = false
+	tp := t.state.topicDims // set by ticketContribs
 	t.state = ticketState{evaluated: true, due: due, replyTS: f.replyTS, category: f.category, channel: f.channel, urgency: f.urgency,
-		awaiting: f.created && len(f.dispatches) == 0 && f.resolvedOnIntake == 0 && f.closeTS == 0}
+		awaiting: f.created && len(f.dispatches) == 0 && f.resolvedOnIntake == 0 && f.closeTS == 0,
+		created:  f.created, createdTS: f.createdTS, caller: f.caller, topic: f.topic, topicDims: tp}
+	if f.caller != "" && f.topic != "" {
+		t.state.contactDims = e.dimsID(profile.Tickets, t.center, "", f.category.String(), f.channel.String(), f.urgency.String(),
+			tp[0], tp[1], tp[2], tp[3])
+	}
 	e.noteTicket(t)
 	if volatile {
 		e.open[t] = struct{}{}

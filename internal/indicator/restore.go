@@ -63,3 +63,10 @@ func Restore(ps *Profiles, cells []Cell, tickets []StoredTicket, asOf int64) *En
 	e.stored = tickets
 	return e
 }
+
+// WithContacts gives a restored engine the stored contacts its repeat
+// rates are derived from.
+func (e *Engine) WithContacts(cs []Contact) *Engine {
+	e.contacts = cs
+	return e
+}

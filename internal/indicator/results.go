@@ -23,7 +23,8 @@ func Windows() []string { return []string{Window15m, WindowHour, WindowDay, Wind
 
 // Dimensions lists every dimension a query may group by.
 func Dimensions() []string {
-	return []string{"center_id", "queue", "channel", "agent_id", "team", "department_id", "category", "urgency"}
+	return []string{"center_id", "queue", "channel", "agent_id", "team", "department_id", "category", "urgency",
+		"topic_l1", "topic_l2", "topic", "area"}
 }
 
 // Query selects the window and the dimensions of results.
@@ -189,6 +190,10 @@ func results(engines []*Engine, q Query) []Result {
 	}
 	qs := &query{e: e, q: q, proj: e.projections(q.GroupBy), ids: map[string]int32{},
 		starts: map[startKey]int64{}, sums: map[groupKey]*sum{}}
+	hidden := make([]bool, len(cat.defs)) // indicators this grouping does not show
+	for i := range cat.defs {
+		hidden[i] = !shownFor(&cat.defs[i], q.GroupBy)
+	}
 	present := map[groupKey]uint64{} // family has data in this window and group: the profiles
 	for _, sh := range engines {
 		if sh.store == nil {
@@ -201,7 +206,7 @@ func results(engines []*Engine, q Query) []Result {
 		}
 		for k, at := range sh.store.index {
 			g := qs.groupOf[k.dims()]
-			if g < 0 {
+			if g < 0 || hidden[k.ind()] {
 				continue
 			}
 			c := &sh.store.cells[at]
@@ -217,6 +222,7 @@ func results(engines []*Engine, q Query) []Result {
 			qs.add(groupKey{ind, g.start, g.group}, 0, 0, mask)
 		}
 	}
+	qs.repeatResults(engines)
 	qs.staffingResults(engines)
 	return e.emit(qs)
 }
@@ -238,7 +244,9 @@ func (e *Engine) snapshots(qs *query) {
 		if !st.evaluated {
 			continue
 		}
-		g := qs.group(profile.Tickets, []string{t.center, t.holderAt(e.asOf), st.category.String(), st.channel.String(), st.urgency.String()})
+		tp := &st.topicDims
+		g := qs.group(profile.Tickets, []string{t.center, t.holderAt(e.asOf), st.category.String(), st.channel.String(), st.urgency.String(),
+			tp[0], tp[1], tp[2], tp[3]})
 		at, mask := start(t.center)
 		e.snap(qs, ticketSnap{due: st.due, reply: st.replyTS, asOf: e.asOf}, at, g, mask)
 	}

@@ -70,6 +70,10 @@ type CallFacts struct {
 	OfferTS, WaitMs, TalkMs      int64
 	HandleMs                     int64
 	Rating                       string
+	// The caller's keyed hash and the arrival (repeat calls), when the
+	// call has a call.arrived.
+	CallerHash string
+	ArrivedTS  int64
 }
 
 // TicketFacts summarise a ticket.
@@ -80,6 +84,9 @@ type TicketFacts struct {
 	Holder                     string // the department holding it at the evaluation time
 	Dispatches                 int
 	Reopened                   bool
+	// Of ticket.created (revision 1.2): the caller's keyed hash, the topic
+	// code and the area, as sent.
+	CallerHash, Topic, Area string
 }
 
 // Delta is the net change of one indicator and dims tuple over the
@@ -308,6 +315,7 @@ func (e *Engine) callState(c *call, s *EntityState, contribs []Contribution) {
 		}
 	}, 0)
 	cf := CallFacts{Queue: f.queue, Channel: f.channel.String(), Agent: f.agent, Team: f.team, Offered: f.offered,
+		CallerHash: f.caller, ArrivedTS: max(f.arrivedTS, 0),
 		Answered: f.answered, Abandoned: f.abandoned, OfferTS: f.offerTS, Rating: f.rating.String()}
 	switch {
 	case f.answered && f.offered:
@@ -342,6 +350,7 @@ func (e *Engine) ticketState(t *ticket, s *EntityState, contribs []Contribution)
 		}
 	}, max(e.asOf, t.state.due))
 	tf := TicketFacts{Category: f.category.String(), Channel: f.channel.String(), Urgency: f.urgency.String(),
+		CallerHash: f.caller, Topic: f.topic, Area: f.area,
 		DueTS: t.state.due, ReplyTS: f.replyTS, CloseTS: f.closeTS, Holder: f.holder(e.asOf),
 		Dispatches: len(f.dispatches), Reopened: f.reopened}
 	if f.created {

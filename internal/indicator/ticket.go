@@ -7,7 +7,7 @@ import (
 )
 
 // Dimensions of ticket indicators, in tuple order.
-var ticketDims = []string{"center_id", "department_id", "category", "channel", "urgency"}
+var ticketDims = []string{"center_id", "department_id", "category", "channel", "urgency", "topic_l1", "topic_l2", "topic", "area"}
 
 // tev is the part of a ticket event the indicators need.
 type tev struct {
@@ -25,6 +25,31 @@ type tev struct {
 	urgency  event.Urgency
 	channel  event.Channel
 	ev       *evaluation // ticket.evaluated
+	in       *intake     // ticket.created with a caller, topic or area
+}
+
+// intake is what ticket.created says of who asked and about what
+// (revision 1.2: citizen needs).
+type intake struct{ caller, topic, area string }
+
+func intakeOf(e *event.Event) *intake {
+	if e.Type != event.TicketCreated || e.CallerHash == "" && e.Topic == "" && e.Area == "" {
+		return nil
+	}
+	return &intake{caller: e.CallerHash, topic: e.Topic, area: e.Area}
+}
+
+// lessIntake orders intakes: none first, then by caller, topic and area.
+func lessIntake(a, b *intake) bool {
+	switch {
+	case a == nil || b == nil:
+		return a == nil && b != nil
+	case a.caller != b.caller:
+		return a.caller < b.caller
+	case a.topic != b.topic:
+		return a.topic < b.topic
+	}
+	return a.area < b.area
 }
 
 // less orders ticket events by time, then by content, so that arrival
@@ -51,8 +76,10 @@ func (a *tev) less(b *tev) bool {
 		return a.category < b.category
 	case a.urgency != b.urgency:
 		return a.urgency < b.urgency
+	case a.channel != b.channel:
+		return a.channel < b.channel
 	}
-	return a.channel < b.channel
+	return lessIntake(a.in, b.in)
 }
 
 // ticket is one ticket's state: its events, in arrival order.
@@ -86,6 +113,12 @@ type ticketState struct {
 	category  event.Category
 	channel   event.Channel
 	urgency   event.Urgency
+	// the ticket's contact (repeat requests, needs.go) and topic dims
+	created       bool
+	createdTS     int64
+	caller, topic string
+	topicDims     [4]string // topic_l1, topic_l2, topic, area
+	contactDims   uint32    // its tuple with the department empty
 }
 
 // holderAt returns the department holding the ticket at instant at, from
@@ -115,7 +148,7 @@ func (t *ticket) add(e *event.Event) addResult {
 	v := tev{
 		eid: e.ID, h: contentHash(e), ts: e.TS, typ: e.Type, dept: e.DepartmentID, deadline: e.Deadline, limit: e.TimeLimit,
 		reached: e.Reached, resolved: e.Resolved, rating: e.Rating,
-		category: e.Category, urgency: e.Urgency, channel: e.Channel, ev: evaluationOf(e),
+		category: e.Category, urgency: e.Urgency, channel: e.Channel, ev: evaluationOf(e), in: intakeOf(e),
 	}
 	for i := range t.evs {
 		o := &t.evs[i]
@@ -153,6 +186,8 @@ type ticketFact struct {
 	category          event.Category
 	urgency           event.Urgency
 	channel           event.Channel
+	caller            string // of the first ticket.created, with its topic and area
+	topic, area       string
 	resolvedOnIntake  int64 // the first ticket.resolved_on_intake; 0: none
 	respondedTS       int64
 	dispatches        []dispatch
@@ -192,6 +227,9 @@ func (t *ticket) fact(f *ticketFact, cutoff int64, firstDispatch bool) {
 			if !f.created {
 				f.created, f.createdTS = true, v.ts
 				f.category, f.urgency, f.channel = v.category, v.urgency, v.channel
+				if v.in != nil {
+					f.caller, f.topic, f.area = v.in.caller, v.in.topic, v.in.area
+				}
 			}
 		case event.TicketResolvedOnIntake:
 			f.resolvedOnIntake = first(f.resolvedOnIntake, v.ts)

@@ -17,6 +17,7 @@ type ticketEval struct {
 	lastDept string
 	lastDims uint32
 	haveDims bool
+	topic    [4]string // topic_l1, topic_l2, topic, area
 }
 
 func (ev *ticketEval) dims(dept string) uint32 {
@@ -24,7 +25,9 @@ func (ev *ticketEval) dims(dept string) uint32 {
 		return ev.lastDims
 	}
 	f := ev.f
-	ev.lastDims = ev.e.dimsID(profile.Tickets, ev.t.center, dept, f.category.String(), f.channel.String(), f.urgency.String())
+	tp := &ev.topic
+	ev.lastDims = ev.e.dimsID(profile.Tickets, ev.t.center, dept, f.category.String(), f.channel.String(), f.urgency.String(),
+		tp[0], tp[1], tp[2], tp[3])
 	ev.lastDept, ev.haveDims = dept, true
 	return ev.lastDims
 }
@@ -59,6 +62,8 @@ func (ev *ticketEval) wakeAt(ts int64) {
 func (e *Engine) ticketContribs(t *ticket, f *ticketFact, asOf int64, out []contrib) (contribs []contrib, wake int64, due int64, volatile bool) {
 	ev := &e.ticketEval // reused: the catalogue's functions are called indirectly
 	*ev = ticketEval{e: e, t: t, f: f, asOf: asOf, out: out}
+	l1, l2, code, _ := e.p.TopicTable.Levels(f.topic)
+	ev.topic = [4]string{l1, l2, code, f.area}
 	if len(f.dispatches) > 0 {
 		ev.due, volatile = e.resolveDeadline(f, asOf)
 	}
@@ -66,6 +71,7 @@ func (e *Engine) ticketContribs(t *ticket, f *ticketFact, asOf int64, out []cont
 		cat.defs[ind].ticket(ev, ind)
 	}
 	contribs, wake, due = ev.out, ev.wake, ev.due
+	t.state.topicDims = ev.topic
 	*ev = ticketEval{} // holds no ticket between evaluations
 	return contribs, wake, due, volatile
 }

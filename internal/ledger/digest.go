@@ -97,6 +97,8 @@ func EventHash(e *event.Event) Hash {
 		str("urgency", e.Urgency.String())
 	}
 	str("subject", e.Subject)
+	str("topic", e.Topic) // revision 1.2: empty (nothing added) on older events
+	str("area", e.Area)
 	str("department_id", e.DepartmentID)
 	num("deadline", e.Deadline)
 	if !e.TimeLimit.IsZero() {

@@ -5,6 +5,7 @@ package privacy
 import (
 	"bytes"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -30,6 +31,18 @@ func NewHasher(key []byte) (*Hasher, error) {
 	}
 	key = bytes.Clone(key)
 	return &Hasher{key: key, mac: hmac.New(sha256.New, key)}, nil
+}
+
+// Ephemeral returns a Hasher with a random key that lives only in this
+// process: callers are told apart within one run (repeat calls in
+// `compute`, the demo) and no hash can be matched to anything stored.
+func Ephemeral() *Hasher {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	h, _ := NewHasher(key)
+	return h
 }
 
 // Clone returns a Hasher with the same key, for another goroutine.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -77,15 +79,46 @@ func parse(name string, b []byte) (*Profile, error) {
 		}
 		p = base
 	}
+	inherited := p.TopicsFile
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(p); err != nil {
 		return nil, fmt.Errorf("profile %s:\n  %s", name, strings.Join(explain(err, &doc), "\n  "))
 	}
+	if p.TopicsFile != inherited || (p.TopicsFile != "" && p.TopicTable == nil) {
+		t, err := loadTopics(name, p.TopicsFile)
+		if err != nil {
+			return nil, fmt.Errorf("profile %s: topics: %w", name, err)
+		}
+		p.TopicTable = t
+	}
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("profile %s:\n  %s", name, strings.ReplaceAll(err.Error(), "\n", "\n  "))
 	}
 	return p, nil
+}
+
+// loadTopics reads the topic table a profile names, relative to the
+// profile's file (a built-in profile's: to pipelines/, embedded).
+func loadTopics(profileName, file string) (*Topics, error) {
+	if file == "" {
+		return nil, nil
+	}
+	if rest, ok := strings.CutPrefix(profileName, "pipelines/"); ok && !strings.Contains(rest, "/") {
+		b, err := fs.ReadFile(pipelines.Profiles, path.Clean(file))
+		if err != nil {
+			return nil, err
+		}
+		return ParseTopics(file, b)
+	}
+	if !filepath.IsAbs(file) {
+		file = filepath.Join(filepath.Dir(profileName), file)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTopics(file, b)
 }
 
 var lineRE = regexp.MustCompile(`^line (\d+): (.*)$`)

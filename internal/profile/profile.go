@@ -40,6 +40,16 @@ type Profile struct {
 	// AgentTeams gives the team (班组 or 外包单位) of an agent whose
 	// agent.logged_in names none.
 	AgentTeams map[string]string `yaml:"agent_teams"`
+
+	// Citizen needs (revision 1.2). TopicsFile names the topic code table
+	// (CSV code,name,parent or a YAML list; relative to the profile file,
+	// or to pipelines/ for a built-in profile); TopicTable is it loaded
+	// (nil: no table, every code its own level 1).
+	TopicsFile    string        `yaml:"topics,omitempty"`
+	TopicTable    *Topics       `yaml:"-"`
+	RepeatCall    RepeatCall    `yaml:"repeat_call"`
+	RepeatRequest RepeatRequest `yaml:"repeat_request"`
+	Hotspot       Hotspot       `yaml:"hotspot"`
 }
 
 // DefaultAgentSessionTimeout is agent_session_timeout when a profile sets
@@ -368,6 +378,30 @@ func (p *Profile) Validate() error {
 	}
 	if p.AgentSessionTimeout < 0 {
 		add("agent_session_timeout", "%v: want a duration > 0 such as 12h", p.AgentSessionTimeout)
+	}
+	if p.RepeatCall.Window <= 0 {
+		add("repeat_call.window", "%v: want a look-back such as 7d", time.Duration(p.RepeatCall.Window))
+	}
+	if p.RepeatCall.MinGap < 0 || p.RepeatCall.MinGap > p.RepeatCall.Window {
+		add("repeat_call.min_gap", "%v: want 0s up to the window", time.Duration(p.RepeatCall.MinGap))
+	}
+	if p.RepeatRequest.Window <= 0 {
+		add("repeat_request.window", "%v: want a look-back such as 30d", time.Duration(p.RepeatRequest.Window))
+	}
+	if l := p.RepeatRequest.Level; l < 1 || l > 3 {
+		add("repeat_request.level", "%d: want 1, 2 or 3", l)
+	}
+	if l := p.Hotspot.Level; l < 1 || l > 3 {
+		add("hotspot.level", "%d: want 1, 2 or 3", l)
+	}
+	if p.Hotspot.BaselineDays < 1 {
+		add("hotspot.baseline_days", "%d: want 1 or more days", p.Hotspot.BaselineDays)
+	}
+	if p.Hotspot.MinCount < 1 {
+		add("hotspot.min_count", "%d: want 1 or more tickets", p.Hotspot.MinCount)
+	}
+	if p.Hotspot.Z < 0 {
+		add("hotspot.z", "%v: want 0 or more", p.Hotspot.Z)
 	}
 	if m := p.Staffing.MaxOccupancy; m < 0 || m > 1 {
 		add("staffing.max_occupancy", "%v: want 0 (no cap) or a share in (0, 1]", m)
