@@ -18,6 +18,6 @@ and Prometheus.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDemoCmd(), newRunCmd(), newMigrateCmd(), newComputeCmd(), newSimulateCmd(), newExportCmd(), newRulesCmd(), newDashboardsCmd(), newHealthCmd(), newAuditCmd(), newVerifyCmd(), newAssessCmd(), newImportCmd(), newStaffingCmd(), newQACmd())
+	root.AddCommand(newDemoCmd(), newRunCmd(), newMigrateCmd(), newComputeCmd(), newSimulateCmd(), newExportCmd(), newRulesCmd(), newDashboardsCmd(), newHealthCmd(), newAuditCmd(), newVerifyCmd(), newAssessCmd(), newImportCmd(), newStaffingCmd(), newQACmd(), newHotspotsCmd())
 	return root
 }

@@ -31,6 +31,7 @@ type simulateFlags struct {
 	partitions                                int
 	inject                                    map[string]string
 	agents                                    bool
+	surges                                    []string
 }
 
 func newSimulateCmd() *cobra.Command {
@@ -66,6 +67,8 @@ abandoned; tickets late), which an evaluation of its output must reproduce.`,
 		"to the agent topic with --kafka)")
 	fl.StringToStringVar(&f.inject, "inject", nil, "add calls and tickets with a records fault, per centre and day, by audit class "+
 		"(e.g. ticket_without_created=2,answer_without_end=0.5; all=R for every class); the truth lists them")
+	fl.StringArrayVar(&f.surges, "surge", nil, "a hot spot: multiply a topic's share of the day's requests, TOPIC@YYYY-MM-DD×FACTOR "+
+		"(or x), e.g. 0101@2026-07-15x6 (topics of pipelines/topics/example-topics.csv; repeatable)")
 	return cmd
 }
 
@@ -96,6 +99,13 @@ func runSimulate(cmd *cobra.Command, f simulateFlags) error {
 	}
 	cfg := preset(f.centers, start, f.span, f.seed)
 	cfg.Agents = f.agents
+	for _, s := range f.surges {
+		sg, err := sim.ParseSurge(s)
+		if err != nil {
+			return err
+		}
+		cfg.Surges = append(cfg.Surges, sg)
+	}
 	if cfg.Inject, err = injectRates(f.inject); err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@ var rawCallColumns = rawEnvelope + "call_id, channel, caller_hash, queue, agent_
 
 var rawAgentColumns = rawEnvelope + "agent_id, state, reason, team, queues" + rawOrigin
 
-var rawTicketColumns = rawEnvelope + "ticket_id, call_id, category, urgency, channel, caller_hash, subject, department_id, deadline_ms, time_limit, reason, reached, resolved, rating" + rawEvaluation + rawOrigin
+var rawTicketColumns = rawEnvelope + "ticket_id, call_id, category, urgency, channel, caller_hash, subject, department_id, deadline_ms, time_limit, reason, reached, resolved, rating, topic, area" + rawEvaluation + rawOrigin
 
 // WriteRaw inserts recs, call events and ticket events into their tables.
 // It returns only when the server has acknowledged every row, or an error.
@@ -155,7 +155,7 @@ func (b *rawCallCols) fill(recs []*event.Record, now time.Time) []any {
 // rawTicketCols are the columns of raw_ticket_events, kept between inserts.
 type rawTicketCols struct {
 	env               envelopeCols
-	str               [9][]string // call_id, category, urgency, channel, caller_hash, subject, department_id; time_limit, reason
+	str               [11][]string // call_id, category, urgency, channel, caller_hash, subject, department_id; time_limit, reason; topic, area
 	deadline          []int64
 	reached, resolved []*uint8
 	rating            []string
@@ -170,7 +170,7 @@ func (b *rawTicketCols) fill(recs []*event.Record, now time.Time) []any {
 	for _, r := range recs {
 		b.env.add(r, r.TicketID, now)
 		for i, v := range [...]string{r.CallID, r.Category.String(), r.Urgency.String(), r.Channel.String(), r.CallerHash,
-			r.Subject, r.DepartmentID, r.TimeLimit.String(), r.Reason} {
+			r.Subject, r.DepartmentID, r.TimeLimit.String(), r.Reason, r.Topic, r.Area} {
 			b.str[i] = append(b.str[i], v)
 		}
 		b.deadline = append(b.deadline, r.Deadline)
@@ -179,7 +179,7 @@ func (b *rawTicketCols) fill(recs []*event.Record, now time.Time) []any {
 		b.eval.add(r)
 	}
 	own := []any{b.str[0], b.str[1], b.str[2], b.str[3], b.str[4], b.str[5], b.str[6], b.deadline, b.str[7], b.str[8],
-		b.reached, b.resolved, b.rating}
+		b.reached, b.resolved, b.rating, b.str[9], b.str[10]}
 	return b.env.columns(append(own, b.eval.columns()...)...)
 }
 

@@ -77,12 +77,12 @@ func scanCall(rows driver.Rows) (event.Record, error) {
 func scanTicket(rows driver.Rows) (event.Record, error) {
 	var s envelopeScan
 	var ev evaluationScan
-	var callID, category, urgency, channel, caller, subject, dept, limit, reason, rating string
+	var callID, category, urgency, channel, caller, subject, dept, limit, reason, rating, topic, area string
 	var deadline int64
 	var reached, resolved *uint8
 	dest := []any{&s.id, &s.typ, &s.ts, &s.tsMs, &s.center, &s.entity,
 		&callID, &category, &urgency, &channel, &caller, &subject, &dept, &deadline, &limit, &reason,
-		&reached, &resolved, &rating}
+		&reached, &resolved, &rating, &topic, &area}
 	dest = append(append(dest, ev.targets()...), &s.v, &s.attrs, &s.topic, &s.partition, &s.offset, &s.ingested)
 	err := rows.Scan(dest...)
 	l, _ := event.ParseLimit(limit)
@@ -90,7 +90,7 @@ func scanTicket(rows driver.Rows) (event.Record, error) {
 	e := event.Event{TicketID: s.entity, CallID: callID, Category: event.CategoryOf(category),
 		Urgency: event.UrgencyOf(urgency), Channel: event.ChannelOf(channel), CallerHash: caller, Subject: subject,
 		DepartmentID: dept, Deadline: deadline, TimeLimit: l, Reason: reason,
-		Reached: triOf(reached), Resolved: triOf(resolved), Rating: rating2}
+		Reached: triOf(reached), Resolved: triOf(resolved), Rating: rating2, Topic: topic, Area: area}
 	ev.into(&e)
 	return s.record(e), err
 }
@@ -126,35 +126,42 @@ GROUP BY ind, bucket, center_id, queue, channel, agent_id, team`, r.db, CallStat
 	if err != nil {
 		return nil, err
 	}
-	ticketQ := fmt.Sprintf(`SELECT ind, bucket, center_id, dept, category, channel, urgency, sum(num), sum(den), toInt64(count())
+	// Tickets' topic levels are not stored: the code is, and the engine
+	// derives the levels from the profile's table (indicator.Restore).
+	ticketQ := fmt.Sprintf(`SELECT ind, bucket, center_id, dept, category, channel, urgency, topic, area, sum(num), sum(den), toInt64(count())
 FROM %s.%s FINAL ARRAY JOIN c_ind AS ind, c_bucket AS bucket, c_department AS dept, c_num AS num, c_den AS den
-GROUP BY ind, bucket, center_id, dept, category, channel, urgency`, r.db, TicketStateTable)
+GROUP BY ind, bucket, center_id, dept, category, channel, urgency, topic, area`, r.db, TicketStateTable)
 	err = r.each(ctx, ticketQ, func(rows driver.Rows) error {
 		var c indicator.Cell
 		var bucket time.Time
-		var center, dept, cat, ch, urg string
-		if err := rows.Scan(&c.Indicator, &bucket, &center, &dept, &cat, &ch, &urg, &c.Num, &c.Den, &c.N); err != nil {
+		var center, dept, cat, ch, urg, topic, area string
+		if err := rows.Scan(&c.Indicator, &bucket, &center, &dept, &cat, &ch, &urg, &topic, &area, &c.Num, &c.Den, &c.N); err != nil {
 			return err
 		}
-		c.Bucket, c.Dims, c.Entity = bucket.UnixMilli(), []string{center, dept, cat, ch, urg}, profile.Tickets
+		c.Bucket, c.Dims, c.Entity = bucket.UnixMilli(), indicator.StoredTicketDims(center, dept, cat, ch, urg, topic, area), profile.Tickets
 		st.Cells = append(st.Cells, c)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	openQ := fmt.Sprintf(`SELECT center_id, holder_department, category, channel, urgency, due_ms, reply_ms, as_of_ms, events
+	openQ := fmt.Sprintf(`SELECT center_id, holder_department, category, channel, urgency, due_ms, reply_ms, as_of_ms, events,
+	topic, area, caller_hash, created_ms
 FROM %s.%s FINAL`, r.db, TicketStateTable)
 	err = r.each(ctx, openQ, func(rows driver.Rows) error {
 		var t indicator.StoredTicket
-		var center, dept, cat, ch, urg string
-		var asOf int64
+		var center, dept, cat, ch, urg, topic, area, caller string
+		var asOf, created int64
 		var events uint32
-		if err := rows.Scan(&center, &dept, &cat, &ch, &urg, &t.Due, &t.Reply, &asOf, &events); err != nil {
+		if err := rows.Scan(&center, &dept, &cat, &ch, &urg, &t.Due, &t.Reply, &asOf, &events, &topic, &area, &caller, &created); err != nil {
 			return err
 		}
-		t.Dims = []string{center, dept, cat, ch, urg}
+		t.Dims = indicator.StoredTicketDims(center, dept, cat, ch, urg, topic, area)
 		st.Tickets = append(st.Tickets, t)
+		if caller != "" && topic != "" && created != 0 {
+			st.Contacts = append(st.Contacts, indicator.Contact{Ticket: true, Center: center, Caller: caller, TS: created,
+				Dims: indicator.StoredTicketDims(center, "", cat, ch, urg, topic, area), Topic: topic})
+		}
 		st.AsOf = max(st.AsOf, asOf)
 		st.Events += int64(events)
 		return nil
@@ -162,14 +169,20 @@ FROM %s.%s FINAL`, r.db, TicketStateTable)
 	if err != nil {
 		return nil, err
 	}
-	err = r.each(ctx, fmt.Sprintf("SELECT as_of_ms, events FROM %s.%s FINAL", r.db, CallStateTable), func(rows driver.Rows) error {
-		var asOf int64
+	callQ = fmt.Sprintf("SELECT as_of_ms, events, center_id, caller_hash, arrived_ms, queue, channel, agent_id, team FROM %s.%s FINAL", r.db, CallStateTable)
+	err = r.each(ctx, callQ, func(rows driver.Rows) error {
+		var asOf, arrived int64
 		var events uint32
-		if err := rows.Scan(&asOf, &events); err != nil {
+		var center, caller, queue, channel, agent, team string
+		if err := rows.Scan(&asOf, &events, &center, &caller, &arrived, &queue, &channel, &agent, &team); err != nil {
 			return err
 		}
 		st.AsOf = max(st.AsOf, asOf)
 		st.Events += int64(events)
+		if caller != "" {
+			st.Contacts = append(st.Contacts, indicator.Contact{Center: center, Caller: caller, TS: arrived,
+				Dims: []string{center, queue, channel, agent, team}})
+		}
 		return nil
 	})
 	if err != nil {

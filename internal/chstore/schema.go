@@ -291,6 +291,20 @@ var Migrations = []Migration{
 	{7, "agents (revision 1.2): raw agent events and the state of each agent's day", func(d ddl) []string {
 		return append(d.rawAgentTable(), d.agentStateTable()...)
 	}},
+	{8, "citizen needs (revision 1.2): topic and area of ticket.created; the caller's keyed hash of calls and tickets, the arrival, topic and area in their state", func(d ddl) []string {
+		var out []string
+		add := func(table, id, after string, cols ...string) {
+			for _, col := range cols {
+				out = append(out, d.addColumn(table, "cityHash64("+id+")", col, after)...)
+				after = strings.Fields(col)[0]
+			}
+		}
+		dim := d.dim()
+		add(RawTicketTable, "ticket_id", "rating", "topic "+dim+" DEFAULT ''", "area "+dim+" DEFAULT ''")
+		add(CallStateTable, "call_id", "team", "caller_hash String DEFAULT ''", "arrived_ms Int64 DEFAULT 0")
+		add(TicketStateTable, "ticket_id", "volatile", "caller_hash String DEFAULT ''", "topic "+dim+" DEFAULT ''", "area "+dim+" DEFAULT ''")
+		return out
+	}},
 }
 
 // addColumn renders ALTER TABLE … ADD COLUMN col AFTER after. On a

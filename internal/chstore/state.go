@@ -38,10 +38,10 @@ func NewStateWriter(conn driver.Conn, c Config) *StateWriter {
 const stateHead = "center_id, %s, version, as_of_ms, updated_at, src_topic, src_partition, events, last_ts_ms, "
 
 var callStateColumns = fmt.Sprintf(stateHead, "call_id") +
-	"queue, channel, agent_id, offered, answered, abandoned, offer_ts_ms, wait_ms, talk_ms, handle_ms, rating, team, c_ind, c_bucket, c_num, c_den"
+	"queue, channel, agent_id, offered, answered, abandoned, offer_ts_ms, wait_ms, talk_ms, handle_ms, rating, team, caller_hash, arrived_ms, c_ind, c_bucket, c_num, c_den"
 
 var ticketStateColumns = fmt.Sprintf(stateHead, "ticket_id") +
-	"category, channel, urgency, created_ms, first_dispatch_ms, due_ms, reply_ms, close_ms, holder_department, dispatches, reopened, wake_ms, volatile, c_ind, c_bucket, c_department, c_num, c_den"
+	"category, channel, urgency, created_ms, first_dispatch_ms, due_ms, reply_ms, close_ms, holder_department, dispatches, reopened, wake_ms, volatile, caller_hash, topic, area, c_ind, c_bucket, c_department, c_num, c_den"
 
 var agentStateColumns = "center_id, agent_id, day_ms, version, as_of_ms, updated_at, src_topic, src_partition, events, last_ts_ms, " +
 	"open, carry_open, carry_state, carry_team, carry_last_ms, c_ind, c_bucket, c_team, c_num, c_den"
@@ -171,9 +171,9 @@ func (c *contribCols) add(cs []indicator.Contribution, dim int) {
 type callStateCols struct {
 	h   headCols
 	c   contribCols
-	str [5][]string // queue, channel, agent_id, rating, team
+	str [6][]string // queue, channel, agent_id, rating, team, caller_hash
 	u8  [3][]uint8  // offered, answered, abandoned
-	i64 [4][]int64  // offer_ts_ms, wait_ms, talk_ms, handle_ms
+	i64 [5][]int64  // offer_ts_ms, wait_ms, talk_ms, handle_ms, arrived_ms
 }
 
 func (b *callStateCols) fill(rows []*stored.StateRow, now time.Time) []any {
@@ -185,26 +185,26 @@ func (b *callStateCols) fill(rows []*stored.StateRow, now time.Time) []any {
 	for _, r := range rows {
 		b.h.add(r, now)
 		f := &r.Call
-		for i, v := range [...]string{f.Queue, f.Channel, f.Agent, f.Rating, f.Team} {
+		for i, v := range [...]string{f.Queue, f.Channel, f.Agent, f.Rating, f.Team, f.CallerHash} {
 			b.str[i] = append(b.str[i], v)
 		}
 		for i, v := range [...]bool{f.Offered, f.Answered, f.Abandoned} {
 			b.u8[i] = append(b.u8[i], b2u(v))
 		}
-		for i, v := range [...]int64{f.OfferTS, f.WaitMs, f.TalkMs, f.HandleMs} {
+		for i, v := range [...]int64{f.OfferTS, f.WaitMs, f.TalkMs, f.HandleMs, f.ArrivedTS} {
 			b.i64[i] = append(b.i64[i], v)
 		}
 		b.c.add(r.Contribs, noDim)
 	}
 	return append(b.h.columns(), b.str[0], b.str[1], b.str[2], b.u8[0], b.u8[1], b.u8[2], b.i64[0], b.i64[1], b.i64[2], b.i64[3],
-		b.str[3], b.str[4], &b.c.ind, &b.c.bucket, &b.c.num, &b.c.den)
+		b.str[3], b.str[4], b.str[5], b.i64[4], &b.c.ind, &b.c.bucket, &b.c.num, &b.c.den)
 }
 
 // ticketStateCols are the columns of ticket_state, kept between inserts.
 type ticketStateCols struct {
 	h                  headCols
 	c                  contribCols
-	str                [4][]string // category, channel, urgency, holder_department
+	str                [7][]string // category, channel, urgency, holder_department, caller_hash, topic, area
 	i64                [6][]int64  // created_ms, first_dispatch_ms, due_ms, reply_ms, close_ms, wake_ms
 	dispatches         []uint16
 	reopened, volatile []uint8
@@ -219,7 +219,7 @@ func (b *ticketStateCols) fill(rows []*stored.StateRow, now time.Time) []any {
 	for _, r := range rows {
 		b.h.add(r, now)
 		f := &r.Tick
-		for i, v := range [...]string{f.Category, f.Channel, f.Urgency, f.Holder} {
+		for i, v := range [...]string{f.Category, f.Channel, f.Urgency, f.Holder, f.CallerHash, f.Topic, f.Area} {
 			b.str[i] = append(b.str[i], v)
 		}
 		for i, v := range [...]int64{f.CreatedTS, f.FirstDispatchTS, f.DueTS, f.ReplyTS, f.CloseTS, r.Wake} {
@@ -230,7 +230,7 @@ func (b *ticketStateCols) fill(rows []*stored.StateRow, now time.Time) []any {
 		b.c.add(r.Contribs, deptDim)
 	}
 	return append(b.h.columns(), b.str[0], b.str[1], b.str[2], b.i64[0], b.i64[1], b.i64[2], b.i64[3], b.i64[4], b.str[3],
-		b.dispatches, b.reopened, b.i64[5], b.volatile, &b.c.ind, &b.c.bucket, &b.c.dept, &b.c.num, &b.c.den)
+		b.dispatches, b.reopened, b.i64[5], b.volatile, b.str[4], b.str[5], b.str[6], &b.c.ind, &b.c.bucket, &b.c.dept, &b.c.num, &b.c.den)
 }
 
 // agentStateCols are the columns of agent_state, kept between inserts.

@@ -156,7 +156,7 @@ func FromStore(ctx context.Context, st *stored.Aggregates, set *profile.Set, q i
 	if !asOf.IsZero() {
 		at = asOf.UnixMilli()
 	}
-	eng := indicator.Restore(ps, st.Cells, st.Tickets, at)
+	eng := indicator.Restore(ps, st.Cells, st.Tickets, at).WithContacts(st.Contacts)
 	return newOutput(set, at, indicator.Counts{Accepted: st.Events}, eng.Results(q)), nil
 }
 

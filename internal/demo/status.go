@@ -125,7 +125,7 @@ func (st *status) snapshot(ctx context.Context) (Status, error) {
 		return Status{}, err
 	}
 	asOf := max(st.pace.Clock(), stored.AsOf)
-	eng := indicator.Restore(st.ps, stored.Cells, stored.Tickets, asOf)
+	eng := indicator.Restore(st.ps, stored.Cells, stored.Tickets, asOf).WithContacts(stored.Contacts)
 	loc := st.p.Location()
 	now := time.UnixMilli(asOf).In(loc)
 	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc).Format(time.RFC3339)

@@ -210,8 +210,11 @@ type DayCount struct {
 // over the baseline_days before d (days without tickets count 0). A day is
 // judged only once the data cover its whole baseline: from the first day
 // (first, a local day's start) plus baseline_days. Days are those of loc;
-// only days in [from, to) are reported, newest first, then by score.
-func Hotspots(h profile.Hotspot, loc *time.Location, first int64, counts []DayCount, from, to int64) []Hotspot {
+// only days in [from, to) are reported, newest first, then by score. With
+// baseline_by day_type, μ averages the baseline's days of d's type
+// (workday tells a local day's start is a working day), all of them when
+// it has none.
+func Hotspots(h profile.Hotspot, loc *time.Location, workday func(day int64) bool, first int64, counts []DayCount, from, to int64) []Hotspot {
 	type gk struct{ center, group, area string }
 	byGroup := map[gk]map[int64]int64{}
 	for _, c := range counts {
@@ -228,11 +231,19 @@ func Hotspots(h profile.Hotspot, loc *time.Location, first int64, counts []DayCo
 			if d < from || d >= to || d < judged || c < int64(h.MinCount) {
 				continue
 			}
-			var sum int64
+			var sum, same, n, nSame int64
+			typ := h.BaselineBy == profile.BaselineDayType && workday(d)
 			for i := 1; i <= h.BaselineDays; i++ {
-				sum += days[addDays(loc, d, -i)]
+				b := addDays(loc, d, -i)
+				sum, n = sum+days[b], n+1
+				if h.BaselineBy == profile.BaselineDayType && workday(b) == typ {
+					same, nSame = same+days[b], nSame+1
+				}
 			}
-			mu := float64(sum) / float64(h.BaselineDays)
+			if nSame > 0 {
+				sum, n = same, nSame
+			}
+			mu := float64(sum) / float64(n)
 			sd := math.Sqrt(max(mu, 1))
 			if float64(c) > mu+h.Z*sd {
 				out = append(out, Hotspot{Day: d, Center: k.center, Group: k.group, Area: k.area, Count: c, Mean: mu, Score: (float64(c) - mu) / sd})

@@ -1,6 +1,7 @@
 package indicator
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/hotlineqc/hotlineqc/internal/profile"
@@ -26,6 +27,24 @@ type StoredTicket struct {
 	Reply int64    // first reply, 0 when none
 }
 
+// StoredTicketDims is a ticket's dims tuple as a store keeps it: the topic
+// code and the area; Restore derives the topic levels from the profile's
+// table, so that stored and computed figures follow the same table.
+func StoredTicketDims(center, dept, category, channel, urgency, topic, area string) []string {
+	return []string{center, dept, category, channel, urgency, "", "", topic, area}
+}
+
+// withTopicLevels sets a stored ticket tuple's topic levels from the
+// topic code in it, under its centre's table.
+func (ps *Profiles) withTopicLevels(t []string) []string {
+	if len(t) != len(ticketDims) {
+		return t
+	}
+	out := slices.Clone(t)
+	out[5], out[6], out[7], _ = ps.of(t[0]).p.TopicTable.Levels(t[7])
+	return out
+}
+
 // Restore returns an engine holding stored aggregates instead of events,
 // evaluated as of asOf: Results reads it like any engine.
 func Restore(ps *Profiles, cells []Cell, tickets []StoredTicket, asOf int64) *Engine {
@@ -47,8 +66,12 @@ func Restore(ps *Profiles, cells []Cell, tickets []StoredTicket, asOf int64) *En
 		case profile.Agents:
 			prefix = "a"
 		}
-		key := prefix + "\x00" + strings.Join(c.Dims, "\x00")
-		dims := e.dims.id(f, key, func() []string { return append([]string(nil), c.Dims...) })
+		tuple := c.Dims
+		if f == profile.Tickets {
+			tuple = ps.withTopicLevels(tuple)
+		}
+		key := prefix + "\x00" + strings.Join(tuple, "\x00")
+		dims := e.dims.id(f, key, func() []string { return append([]string(nil), tuple...) })
 		k := makeKey(ind, c.Bucket, dims)
 		at, ok := e.store.index[k]
 		if !ok {
@@ -60,13 +83,23 @@ func Restore(ps *Profiles, cells []Cell, tickets []StoredTicket, asOf int64) *En
 		cell.den += c.Den
 		cell.n += c.N
 	}
-	e.stored = tickets
+	e.stored = make([]StoredTicket, len(tickets))
+	for i, t := range tickets {
+		t.Dims = ps.withTopicLevels(t.Dims)
+		e.stored[i] = t
+	}
 	return e
 }
 
 // WithContacts gives a restored engine the stored contacts its repeat
 // rates are derived from.
 func (e *Engine) WithContacts(cs []Contact) *Engine {
-	e.contacts = cs
+	e.contacts = make([]Contact, len(cs))
+	for i, c := range cs {
+		if c.Ticket {
+			c.Dims = e.ps.withTopicLevels(c.Dims)
+		}
+		e.contacts[i] = c
+	}
 	return e
 }

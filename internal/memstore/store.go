@@ -244,7 +244,14 @@ func (s *Store) ReadStored(context.Context) (*stored.Aggregates, error) {
 		if r.Ticket {
 			t := &r.Tick
 			st.Tickets = append(st.Tickets, indicator.StoredTicket{
-				Dims: []string{r.CenterID, t.Holder, t.Category, t.Channel, t.Urgency}, Due: t.DueTS, Reply: t.ReplyTS})
+				Dims: indicator.StoredTicketDims(r.CenterID, t.Holder, t.Category, t.Channel, t.Urgency, t.Topic, t.Area), Due: t.DueTS, Reply: t.ReplyTS})
+			if t.CallerHash != "" && t.Topic != "" && t.CreatedTS != 0 {
+				st.Contacts = append(st.Contacts, indicator.Contact{Ticket: true, Center: r.CenterID, Caller: t.CallerHash, TS: t.CreatedTS,
+					Dims: indicator.StoredTicketDims(r.CenterID, "", t.Category, t.Channel, t.Urgency, t.Topic, t.Area), Topic: t.Topic})
+			}
+		} else if c := &r.Call; c.CallerHash != "" && !r.Agent {
+			st.Contacts = append(st.Contacts, indicator.Contact{Center: r.CenterID, Caller: c.CallerHash, TS: c.ArrivedTS,
+				Dims: []string{r.CenterID, c.Queue, c.Channel, c.Agent, c.Team}})
 		}
 		st.AsOf = max(st.AsOf, r.AsOf)
 		st.Events += int64(r.Events)

@@ -400,6 +400,9 @@ func (p *Profile) Validate() error {
 	if p.Hotspot.MinCount < 1 {
 		add("hotspot.min_count", "%d: want 1 or more tickets", p.Hotspot.MinCount)
 	}
+	if b := p.Hotspot.BaselineBy; b != BaselineAllDays && b != BaselineDayType {
+		add("hotspot.baseline_by", "%q: want %s or %s", b, BaselineAllDays, BaselineDayType)
+	}
 	if p.Hotspot.Z < 0 {
 		add("hotspot.z", "%v: want 0 or more", p.Hotspot.Z)
 	}

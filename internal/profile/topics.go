@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -91,6 +92,49 @@ func (t *Topics) Name(code string) string {
 		return ""
 	}
 	return t.byCode[code].name
+}
+
+// PathName returns a code's names from level 1 down, joined by " / "
+// (城乡建设 / 供水 / 停水); empty without a table or for an unknown code.
+func (t *Topics) PathName(code string) string {
+	if t == nil {
+		return ""
+	}
+	e, ok := t.byCode[code]
+	if !ok {
+		return ""
+	}
+	names := make([]string, 0, len(e.path))
+	for _, c := range e.path {
+		names = append(names, t.byCode[c].name)
+	}
+	return strings.Join(names, " / ")
+}
+
+// Codes returns every code, sorted.
+func (t *Topics) Codes() []string {
+	if t == nil {
+		return nil
+	}
+	out := make([]string, 0, len(t.byCode))
+	for c := range t.byCode {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// HasChildren reports whether a code is another's parent.
+func (t *Topics) HasChildren(code string) bool {
+	if t == nil {
+		return false
+	}
+	for _, e := range t.byCode {
+		if len(e.path) > 1 && e.path[len(e.path)-2] == code {
+			return true
+		}
+	}
+	return false
 }
 
 // Len is the number of codes.
@@ -248,4 +292,16 @@ type Hotspot struct {
 	MinCount     int     `yaml:"min_count"`
 	Z            float64 `yaml:"z"`
 	Level        int     `yaml:"level"` // the topic level of the live alert and the export
+	// BaselineBy is the days μ averages: all_days (the definition: every
+	// day of the baseline) or day_type (variant: only the baseline's days
+	// of the same type as d, working or rest days on the profile's
+	// calendar, so that a weekday is not compared with a mean lowered by
+	// weekends).
+	BaselineBy string `yaml:"baseline_by"`
 }
+
+// Hot-spot baselines.
+const (
+	BaselineAllDays = "all_days"
+	BaselineDayType = "day_type"
+)

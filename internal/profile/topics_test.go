@@ -88,7 +88,7 @@ func TestProfileTopicsAndNeeds(t *testing.T) {
 	}
 	d := Default()
 	if d.TopicTable != nil || time.Duration(d.RepeatCall.Window) != 7*24*time.Hour || time.Duration(d.RepeatRequest.Window) != 30*24*time.Hour ||
-		d.RepeatRequest.Level != 2 || d.Hotspot != (Hotspot{BaselineDays: 28, MinCount: 10, Z: 3, Level: 2}) {
+		d.RepeatRequest.Level != 2 || d.Hotspot != (Hotspot{BaselineDays: 28, MinCount: 10, Z: 3, Level: 2, BaselineBy: BaselineAllDays}) {
 		t.Errorf("default needs %+v %+v %+v %+v", d.TopicTable, d.RepeatCall, d.RepeatRequest, d.Hotspot)
 	}
 	if err := os.WriteFile(path, []byte("base: gbt33358-2016\nid: x\ntopics: missing.csv\n"), 0o600); err == nil {

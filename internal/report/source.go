@@ -178,7 +178,7 @@ func FromStore(ctx context.Context, r *chstore.Reader, set *profile.Set, asOf ti
 	if err != nil {
 		return nil, err
 	}
-	eng := indicator.Restore(ps, st.Cells, st.Tickets, at)
+	eng := indicator.Restore(ps, st.Cells, st.Tickets, at).WithContacts(st.Contacts)
 	return &engineSource{eng: eng, tickets: tickets, counts: indicator.Counts{Accepted: st.Events}, asOf: at,
 		inputs: inputs, name: "ClickHouse", reviews: indicator.Reviews(evals, at, passPercent(set))}, nil
 }

@@ -11,6 +11,7 @@ type center struct {
 	cfg    *Center
 	queues []*queue
 	depts  []*Department
+	needs  *needs
 }
 
 type queue struct {
@@ -47,11 +48,12 @@ type call struct {
 	q        *queue
 	offered  int64
 	answered bool
-	gone     bool // abandoned or answered: no longer waiting
+	gone     bool   // abandoned or answered: no longer waiting
+	caller   string // the caller's number (the simulator's own; hashed downstream)
 }
 
 func newCenter(s *Sim, cfg *Center) *center {
-	c := &center{s: s, cfg: cfg}
+	c := &center{s: s, cfg: cfg, needs: newNeeds()}
 	for i := range cfg.Departments {
 		c.depts = append(c.depts, &cfg.Departments[i])
 	}
@@ -111,8 +113,8 @@ func (c *center) arrive() {
 	s := c.s
 	k := &call{id: s.nextID("k")}
 	s.truth.CallsArrived++
-	s.emit(wire{Type: "call.arrived", CenterID: c.cfg.ID, CallID: k.id, Channel: "voice",
-		Caller: fmt.Sprintf("1%02d%08d", 30+s.rng.IntN(60), s.rng.IntN(100_000_000))})
+	k.caller = c.caller(fmt.Sprintf("1%02d%08d", 30+s.rng.IntN(60), s.rng.IntN(100_000_000)))
+	s.emit(wire{Type: "call.arrived", CenterID: c.cfg.ID, CallID: k.id, Channel: "voice", Caller: k.caller})
 	if c.cfg.Erlang > 0 {
 		c.pickQueue().enter(k) // no IVR
 		return
@@ -159,6 +161,7 @@ func (q *queue) enter(k *call) {
 		q.remove(k)
 		s.truth.CallsAbandoned++
 		s.emit(wire{Type: "call.abandoned", CenterID: q.c.cfg.ID, CallID: k.id, Queue: q.cfg.Name})
+		q.c.abandoned(k.caller)
 	})
 	q.dispatch()
 }
@@ -251,7 +254,7 @@ func (q *queue) answer(a *agent, k *call) {
 		s.at(s.now+wrap, func() {
 			s.emit(wire{Type: "call.wrapup_ended", CenterID: c.cfg.ID, CallID: k.id, AgentID: a.id})
 			if s.chance(c.cfg.TicketFromCall) {
-				c.newTicket("voice", k.id)
+				c.newTicket("voice", k.id, k.caller)
 			}
 			c.callDone(a)
 		})

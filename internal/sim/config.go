@@ -27,6 +27,9 @@ type Config struct {
 	// an agent takes no call), busy, wrap-up and ready around each call.
 	// Breaks make fewer agents ready, so the calls wait longer.
 	Agents bool
+	// Surges multiply a topic's share of the requests on a day (hot spots,
+	// revision 1.2).
+	Surges []Surge
 }
 
 // Center is one hotline centre.

@@ -62,7 +62,10 @@ type Sim struct {
 	rng         *rand.Rand
 	// qa draws the quality inspection apart from rng, so that turning it
 	// on or off leaves every other event as it was.
-	qa    *rand.Rand
+	qa *rand.Rand
+	// nd draws the citizen needs (callers who call again, topics, areas,
+	// surges), apart from rng for the same reason.
+	nd    *rand.Rand
 	qaIDs int
 	now   int64
 	end   int64
@@ -82,7 +85,7 @@ func New(cfg Config, p *profile.Profile, cal *workday.Calendar) (*Sim, error) {
 		return nil, err
 	}
 	s := &Sim{cfg: cfg, rules: p.Deadlines, latestClock: p.Tickets.ResolveClock != profile.FirstDispatch, cal: cal, rng: rand.New(rand.NewPCG(cfg.Seed, 0x12345)),
-		qa:  rand.New(rand.NewPCG(cfg.Seed, 0x9a)),
+		qa: rand.New(rand.NewPCG(cfg.Seed, 0x9a)), nd: rand.New(rand.NewPCG(cfg.Seed, 0x12d)),
 		now: cfg.Start.UnixMilli(), end: cfg.Start.Add(cfg.Span).UnixMilli()}
 	if len(cfg.Inject) > 0 {
 		s.inj = newInjector(s)

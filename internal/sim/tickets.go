@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/hotlineqc/hotlineqc/internal/event"
@@ -41,7 +42,7 @@ func (t *ticket) closeAt(now, delay int64) int64 {
 func (c *center) written() {
 	s := c.s
 	ch := writtenChannels[s.rng.IntN(len(writtenChannels))]
-	t := c.newTicket(ch, "")
+	t := c.newTicket(ch, "", c.caller(fmt.Sprintf("1%02d%08d", 30+s.nd.IntN(60), s.nd.IntN(100_000_000))))
 	limit := 3 * time.Minute
 	if ch == "email" {
 		limit = 24 * time.Hour
@@ -57,7 +58,7 @@ func (c *center) written() {
 }
 
 // newTicket registers a request (受理) and runs its lifecycle.
-func (c *center) newTicket(channel, callID string) *ticket {
+func (c *center) newTicket(channel, callID, caller string) *ticket {
 	s := c.s
 	cat, r := categories[len(categories)-1], s.rng.Float64()
 	for _, ct := range categories {
@@ -73,8 +74,9 @@ func (c *center) newTicket(channel, callID string) *ticket {
 		urgency = "urgent"
 	}
 	s.truth.TicketsCreated++
+	topic, area := c.topic(caller)
 	s.emit(wire{Type: "ticket.created", CenterID: c.cfg.ID, TicketID: t.id, Category: cat.name,
-		Urgency: urgency, Channel: channel, CallID: callID})
+		Urgency: urgency, Channel: channel, CallID: callID, Caller: caller, Topic: topic, Area: area})
 	if s.chance(cat.intake * c.intakeFactor()) {
 		s.truth.TicketsResolvedOnIntake++
 		s.at(s.now+s.uniform(time.Minute, 10*time.Minute), func() {

@@ -23,6 +23,8 @@ type wire struct {
 	EndedBy        string `json:"ended_by,omitempty"`
 	Rating         string `json:"rating,omitempty"`
 	Category       string `json:"category,omitempty"`
+	Topic          string `json:"topic,omitempty"`
+	Area           string `json:"area,omitempty"`
 	Urgency        string `json:"urgency,omitempty"`
 	DepartmentID   string `json:"department_id,omitempty"`
 	Reason         string `json:"reason,omitempty"`

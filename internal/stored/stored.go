@@ -52,6 +52,9 @@ type Aggregates struct {
 	Tickets []indicator.StoredTicket
 	AsOf    int64 // latest evaluation time
 	Events  int64 // distinct events behind the state
+	// Contacts are the calls' arrivals and tickets' creations with a
+	// caller, from which the repeat rates are derived.
+	Contacts []indicator.Contact
 }
 
 // AgentLoad asks for an agent's stored days from the latest stored day
