@@ -132,6 +132,8 @@ func Run(ctx context.Context, cfg config.Config, ln net.Listener, reg *prometheu
 	g.Go(func() error { settler.Run(gctx, cfg.ClickHouse.SettleEvery); return nil })
 	staffing := newStaffingWatch(reg, ps, chstore.NewReader(conn, cfg.ClickHouse.Database).StaffingCells, ro.clock, log)
 	g.Go(func() error { staffing.run(gctx, cfg.ClickHouse.SettleEvery); return nil })
+	needs := newNeedsWatch(reg, set, ps, chstore.NewReader(conn, cfg.ClickHouse.Database).NeedsSince, ro.clock, log)
+	g.Go(func() error { needs.run(gctx, cfg.ClickHouse.SettleEvery); return nil })
 	g.Go(func() error {
 		err := p.Run(gctx)
 		if err == nil && ctx.Err() == nil {

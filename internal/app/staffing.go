@@ -41,13 +41,19 @@ func newStaffingWatch(reg prometheus.Registerer, ps *indicator.Profiles, cells f
 		start:    g("interval_start_timestamp_seconds", "Start of the last complete staffing interval.")}
 }
 
-// run publishes every minute until ctx ends.
+// run publishes every interval until ctx ends.
 func (w *staffingWatch) run(ctx context.Context, every time.Duration) {
+	repeat(ctx, every, w.pass, w.log, "staffing")
+}
+
+// repeat runs pass now and every interval until ctx ends; a failed pass is
+// logged and tried again at the next.
+func repeat(ctx context.Context, every time.Duration, pass func(context.Context) error, log *slog.Logger, what string) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if err := w.pass(ctx); err != nil && ctx.Err() == nil {
-			w.log.Warn("staffing not read; trying again", "err", err)
+		if err := pass(ctx); err != nil && ctx.Err() == nil {
+			log.Warn(what+" not read; trying again", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -159,6 +159,7 @@ var streamQueries = []indicator.Query{
 	{Window: indicator.WindowMonth, GroupBy: []string{"department_id"}},
 	{Window: indicator.Window15m, GroupBy: []string{"agent_id"}},
 	{Window: indicator.WindowDay, GroupBy: []string{"team"}},
+	{Window: indicator.WindowDay, GroupBy: []string{"center_id", "topic_l1"}},
 }
 
 // assertStreamEqualsCompute reads the stored aggregates back and compares
@@ -184,7 +185,8 @@ func assertStreamEqualsCompute(t *testing.T, cfg config.Config, sc streamScenari
 		t.Fatal(err)
 	}
 	var qa qaCompared
-	agentRows := 0 // the agents' time signed in, compared
+	agentRows := 0               // the agents' time signed in, compared
+	var repeatC, repeatT float64 // repeat calls and requests, compared
 	for _, q := range streamQueries {
 		want, err := compute.Run(ctx, compute.Options{Files: []string{sc.file}, Profiles: set, Query: q, AsOf: sc.asOf})
 		if err != nil {
@@ -205,9 +207,24 @@ func assertStreamEqualsCompute(t *testing.T, cfg config.Config, sc streamScenari
 			if r.Indicator == "agent_online_seconds" && r.Value > 0 {
 				agentRows++
 			}
+			if q.Window == indicator.WindowDay && len(q.GroupBy) == 1 && r.Numerator != nil {
+				switch r.Indicator {
+				case "repeat_call_rate":
+					repeatC += *r.Numerator
+				case "repeat_request_rate":
+					repeatT += *r.Numerator
+				}
+			}
 		}
 	}
 	qa.check(t, sc.span)
+	// Callers who call again, on calls keyed by call id: their calls are
+	// on different partitions (and instances), and the store's repeats
+	// must be compute's.
+	t.Logf("repeat calls %v, repeat requests %v compared", repeatC, repeatT)
+	if repeatC == 0 || repeatT == 0 {
+		t.Error("no repeat call or request in the comparison: the look-back across partitions was not compared")
+	}
 	if len(sc.agents) > 0 && agentRows == 0 {
 		t.Error("no agent in the comparison: the simulated agents' events were not compared")
 	}

@@ -214,3 +214,67 @@ WHERE day_ms >= ? AND ind = 'agents_staffed' AND bucket >= ? GROUP BY ind, bucke
 	}, from-24*3600_000, since)
 	return out, err
 }
+
+// Recent is what the live citizen-needs figures read of the store since
+// an instant: the calls' contacts (repeat calls), the tickets created by
+// centre, topic, area and 15-minute bucket (tickets_by_topic cells, for
+// the hot spots), and each centre's first day with data.
+type Recent struct {
+	Contacts []indicator.Contact
+	Cells    []indicator.Cell
+	First    map[string]int64 // Unix ms of the centre's earliest call or ticket
+}
+
+// NeedsSince reads Recent from instant from (Unix ms) on. Like the
+// staffing figures, they span every instance's partitions: the latest
+// version of each state updated since then (argMax, not FINAL).
+func (r *Reader) NeedsSince(ctx context.Context, from int64) (*Recent, error) {
+	out := &Recent{First: map[string]int64{}}
+	since := time.UnixMilli(from)
+	q := fmt.Sprintf(`SELECT center_id, caller, arrived, queue, channel FROM (
+SELECT center_id, argMax(caller_hash, version) AS caller, argMax(arrived_ms, version) AS arrived,
+	argMax(queue, version) AS queue, argMax(channel, version) AS channel
+FROM %s.%s WHERE updated_at >= ? GROUP BY center_id, call_id) WHERE caller != '' AND arrived >= ?`, r.db, CallStateTable)
+	err := r.each(ctx, q, func(rows driver.Rows) error {
+		var c indicator.Contact
+		var queue, channel string
+		if err := rows.Scan(&c.Center, &c.Caller, &c.TS, &queue, &channel); err != nil {
+			return err
+		}
+		c.Dims = []string{c.Center, queue, channel, "", ""}
+		out.Contacts = append(out.Contacts, c)
+		return nil
+	}, since, from)
+	if err != nil {
+		return nil, err
+	}
+	q = fmt.Sprintf(`SELECT center_id, t, a, intDiv(c, 900000) * 900000 AS b, toInt64(count()) FROM (
+SELECT center_id, argMax(topic, version) AS t, argMax(area, version) AS a, argMax(created_ms, version) AS c
+FROM %s.%s WHERE updated_at >= ? GROUP BY center_id, ticket_id) WHERE c >= ? GROUP BY center_id, t, a, b`, r.db, TicketStateTable)
+	err = r.each(ctx, q, func(rows driver.Rows) error {
+		c := indicator.Cell{Indicator: "tickets_by_topic", Entity: profile.Tickets}
+		var center, topic, area string
+		if err := rows.Scan(&center, &topic, &area, &c.Bucket, &c.Num); err != nil {
+			return err
+		}
+		c.Dims, c.N = indicator.StoredTicketDims(center, "", "", "", "", topic, area), c.Num
+		out.Cells = append(out.Cells, c)
+		return nil
+	}, since, from)
+	if err != nil {
+		return nil, err
+	}
+	q = fmt.Sprintf(`SELECT center_id, min(t) FROM (
+SELECT center_id, min(arrived_ms) AS t FROM %[1]s.%[2]s WHERE arrived_ms > 0 GROUP BY center_id
+UNION ALL SELECT center_id, min(created_ms) AS t FROM %[1]s.%[3]s WHERE created_ms > 0 GROUP BY center_id) GROUP BY center_id`, r.db, CallStateTable, TicketStateTable)
+	err = r.each(ctx, q, func(rows driver.Rows) error {
+		var center string
+		var first int64
+		if err := rows.Scan(&center, &first); err != nil {
+			return err
+		}
+		out.First[center] = first
+		return nil
+	})
+	return out, err
+}

@@ -157,3 +157,70 @@ func TestStaffingCellsOnRealServer(t *testing.T) {
 		t.Errorf("cells %+v", sum)
 	}
 }
+
+// NeedsSince reads the latest state of the calls and tickets changed since
+// an instant: contacts with a caller (a call's older version, without its
+// caller yet, not counted), tickets by topic, area and bucket, and each
+// centre's first call or ticket; the state round trip keeps the caller
+// hash, arrival, topic and area (migration 8).
+func TestNeedsSinceOnRealServer(t *testing.T) {
+	conn, cfg := testenv.ClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := chstore.Migrate(ctx, conn, cfg, quiet); err != nil {
+		t.Fatal(err)
+	}
+	at := func(d, h int) int64 { return time.Date(2026, 10, d, h, 0, 0, 0, shanghai).UnixMilli() }
+	row := func(ticket bool, id string, events int, f func(*indicator.EntityState)) stored.StateRow {
+		r := stored.StateRow{EntityState: indicator.EntityState{Ticket: ticket, CenterID: "c1", ID: id, Events: events},
+			Version: stored.Version(events, at(12, 12)), AsOf: at(12, 12), Topic: "t"}
+		f(&r.EntityState)
+		return r
+	}
+	w := chstore.NewStateWriter(conn, cfg)
+	rows := []stored.StateRow{
+		row(false, "k1", 1, func(s *indicator.EntityState) { s.Call.Queue = "general" }),
+		row(false, "k1", 2, func(s *indicator.EntityState) {
+			s.Call = indicator.CallFacts{Queue: "general", Channel: "voice", CallerHash: "h1", ArrivedTS: at(12, 9)}
+		}),
+		row(false, "k0", 1, func(s *indicator.EntityState) {
+			s.Call = indicator.CallFacts{Queue: "general", Channel: "voice", CallerHash: "h1", ArrivedTS: at(1, 9)}
+		}),
+		row(true, "t1", 1, func(s *indicator.EntityState) {
+			s.Tick = indicator.TicketFacts{CreatedTS: at(12, 10), CallerHash: "h1", Topic: "010101", Area: "东城区"}
+		}),
+		row(true, "t2", 1, func(s *indicator.EntityState) {
+			s.Tick = indicator.TicketFacts{CreatedTS: at(12, 10) + 60_000, Topic: "010101", Area: "东城区"}
+		}),
+	}
+	if err := w.WriteStates(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	got, err := chstore.NewReader(conn, cfg.Database).NeedsSince(ctx, at(5, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Contacts) != 1 || got.Contacts[0].Caller != "h1" || got.Contacts[0].TS != at(12, 9) || got.Contacts[0].Dims[1] != "general" {
+		t.Errorf("contacts %+v, want k1's only (k0 arrived before)", got.Contacts)
+	}
+	if len(got.Cells) != 1 || got.Cells[0].Num != 2 || got.Cells[0].Dims[7] != "010101" || got.Cells[0].Dims[8] != "东城区" || got.Cells[0].Bucket != at(12, 10) {
+		t.Errorf("cells %+v, want 2 tickets of 010101 at 10:00", got.Cells)
+	}
+	if got.First["c1"] != at(1, 9) {
+		t.Errorf("first %v, want k0's arrival", got.First)
+	}
+	st, err := chstore.NewReader(conn, cfg.Database).ReadStored(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range st.Contacts {
+		if c.Ticket && (c.Caller != "h1" || c.Topic != "010101" || c.Dims[8] != "东城区") || !c.Ticket && c.Caller != "h1" {
+			t.Errorf("stored contact %+v", c)
+		}
+		n++
+	}
+	if n != 3 {
+		t.Errorf("%d stored contacts, want k0, k1 and t1", n)
+	}
+}

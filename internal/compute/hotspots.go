@@ -73,7 +73,7 @@ func Hotspots(ctx context.Context, o Options, hq HotspotQuery) ([]HotspotRow, er
 	if err != nil {
 		return nil, err
 	}
-	return hotspotRows(o.Profiles, out.Results, level, hq)
+	return hotspotRows(o.Profiles, out.Results, level, hq, nil)
 }
 
 // HotspotsFromStore is Hotspots over the aggregates a pipeline stored.
@@ -86,23 +86,44 @@ func HotspotsFromStore(ctx context.Context, st *stored.Aggregates, set *profile.
 	if err != nil {
 		return nil, err
 	}
-	return hotspotRows(set, out.Results, level, hq)
+	return hotspotRows(set, out.Results, level, hq, nil)
+}
+
+// HotspotsOf finds the hot spots in daily results already computed by
+// centre and topic group (the query HotspotQuery.Query gives), each
+// centre's data starting on first's day (the live figures read only the
+// recent days: the earliest result is not the data's first day).
+func HotspotsOf(set *profile.Set, results []indicator.Result, hq HotspotQuery, first map[string]int64) ([]HotspotRow, error) {
+	_, level, err := hq.query(set)
+	if err != nil {
+		return nil, err
+	}
+	return hotspotRows(set, results, level, hq, first)
+}
+
+// Query returns the query whose daily results the hot spots are found in.
+func (hq HotspotQuery) Query(set *profile.Set) (indicator.Query, error) {
+	q, _, err := hq.query(set)
+	return q, err
 }
 
 // hotspotRows turns daily results by centre and topic group into hot
 // spots: each centre with its profile's settings, time zone and table,
 // judged from its first day with data plus the baseline.
-func hotspotRows(set *profile.Set, results []indicator.Result, level int, hq HotspotQuery) ([]HotspotRow, error) {
+func hotspotRows(set *profile.Set, results []indicator.Result, level int, hq HotspotQuery, known map[string]int64) ([]HotspotRow, error) {
 	dim := levelDims[level]
 	counts := map[string][]indicator.DayCount{}
 	first := map[string]int64{}
+	for c, f := range known {
+		first[c] = indicator.DayStart(set.For(c).Location(), f)
+	}
 	for _, r := range results {
 		ts, err := time.Parse(time.RFC3339, r.WindowStart)
 		if err != nil {
 			return nil, err
 		}
 		c := r.Dims["center_id"]
-		if f, ok := first[c]; !ok || ts.UnixMilli() < f {
+		if f, ok := first[c]; known == nil && (!ok || ts.UnixMilli() < f) {
 			first[c] = ts.UnixMilli() // the centre's first day with data of any kind
 		}
 		if r.Indicator != "tickets_by_topic" || r.Dims[dim] == "" {

@@ -125,7 +125,7 @@ func Generate(set *profile.Set) ([]byte, error) {
 
 func groups(set *profile.Set) []group {
 	scs := scopes(set)
-	return []group{recording(scs), slaAlerts(scs), ticketAlerts(scs), qaAlerts(scs), staffingAlerts(scs), recordsAlerts(), pipelineAlerts()}
+	return []group{recording(scs), slaAlerts(scs), ticketAlerts(scs), qaAlerts(scs), staffingAlerts(scs), needsAlerts(scs), recordsAlerts(), pipelineAlerts()}
 }
 
 // encode writes v as YAML under the generated-file header.
@@ -353,6 +353,26 @@ func staffingAlerts(scs []scope) group {
 				"summary":     "{{ $labels.center }} 缺员：上一排班时段在岗坐席少于应配",
 				"description": fmt.Sprintf("上一排班时段（%s）应配坐席比平均在岗多 {{ $value | printf \"%%.1f\" }} 人，近 30 分钟平均等待超过 %s 秒。", p.Staffing.Interval, strconv.FormatFloat(t, 'f', -1, 64)),
 				"runbook":     "处理：召回示忙坐席、调整班次或启用备班，核对排班表；详见 " + runbookBase + "understaffed"}})
+	}
+	return g
+}
+
+// needsAlerts tell of today's hot spots (热点诉求, revision 1.2): a topic
+// group whose requests today stand out against its baseline (the
+// hotline_hotspot_* gauges every instance publishes from the store, only
+// for today's hot spots: the max by group).
+func needsAlerts(scs []scope) group {
+	g := group{Name: "hotlineqc-needs-alerts"}
+	for _, sc := range scs {
+		p := sc.p
+		g.Rules = append(g.Rules, rule{Alert: "HotlineHotSpot",
+			Expr:   fmt.Sprintf("max by (center, level, topic, name) (hotline_hotspot_score%s) > 0", sc.sel()),
+			Labels: sc.with(map[string]string{"severity": "info", "component": "needs"}),
+			Annotations: map[string]string{
+				"summary": "{{ $labels.center }} 热点诉求：{{ $labels.name }}（{{ $labels.topic }}）",
+				"description": fmt.Sprintf("今日该类诉求受理量显著高于近 %d 天日均（至少 %d 件，且超出 %s 倍标准差；得分 {{ $value | printf \"%%.1f\" }}）。",
+					p.Hotspot.BaselineDays, p.Hotspot.MinCount, strconv.FormatFloat(p.Hotspot.Z, 'f', -1, 64)),
+				"runbook": "处理：查看该类工单的区域与内容，通报承办单位并研判是否发布预警或统一答复口径；详见 " + runbookBase + "hotspot"}})
 	}
 	return g
 }
