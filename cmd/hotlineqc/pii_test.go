@@ -31,7 +31,8 @@ import (
 // without quotes, a caller nested in a broken caller) go through `run` on
 // the real broker and ClickHouse with debug logging; then every table of
 // the database, the log, /metrics, the dead-letter topic, compute's
-// dead-letter file and the outputs of export, assess and audit are read
+// dead-letter file and the outputs of export, assess, audit, compute by
+// topic and hotspots are read
 // and searched for every input number.
 func TestNoPhoneNumberInClear(t *testing.T) {
 	broker := testenv.Kafka(t)
@@ -176,6 +177,10 @@ func TestNoPhoneNumberInClear(t *testing.T) {
 		{"export", "--clickhouse", dsn, "--month", "2026-10", "--out", filepath.Join(out, "export")},
 		{"assess", "--clickhouse", dsn, "--from", "2026-10", "--to", "2026-10", "--out", filepath.Join(out, "assess")},
 		{"audit", "--clickhouse", dsn, "--month", "2026-10", "--format", "json"},
+		// citizen needs (revision 1.2): repeat rates and topics, hot spots
+		{"compute", "--events", events, "--group-by", "center_id,topic_l1", "--format", "csv"},
+		{"hotspots", "--clickhouse", dsn, "--by-area", "--format", "json"},
+		{"hotspots", "--events", events, "--level", "3", "--format", "csv"},
 	} {
 		stdout, stderr, err := runCLI(t, args...)
 		if err != nil {

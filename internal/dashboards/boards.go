@@ -7,7 +7,9 @@ package dashboards
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/grafana/grafana-foundation-sdk/go/bargauge"
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
@@ -404,6 +406,75 @@ LIMIT 500`, "`坐席`", "`班组`", cols(), "`"+name("agent_not_ready_rate")+"`"
 		sql("A", FormatTable, teams)).OverrideByRegexp("率$", pct).Height(8))
 	return b.WithPanel(tablePanel("坐席示忙率与利用率", "每位坐席所选时间范围内的签入时长、示忙率与坐席利用率（精确值）；示忙率高者在前", "short", countThresholds(0), clickhouseDS,
 		sql("A", FormatTable, agents)).OverrideByRegexp("率$", pct))
+}
+
+// needs is 市民诉求 (revision 1.2): today's hot spots and repeat calls
+// (the gauges every instance publishes from the store), and the requests
+// by topic and area of the time range (ticket_state).
+func (g gen) needs() *dashboard.DashboardBuilder {
+	f := `center=~"$center"`
+	h := g.p.Hotspot
+	b := g.board("hotlineqc-needs", "热线服务质量 · 市民诉求", "now-7d", promCenter(), g.chDatabase()).
+		Description(fmt.Sprintf("热点诉求：某一诉求分类（第 %d 级）今日受理量不少于 %d 件，且超过前 %d 天日均 μ 加 %s 倍 √max(μ, 1)；"+
+			"重复来电：同一来电号码（加密摘要）在 %s 内再次来电。", h.Level, h.MinCount, h.BaselineDays, strconv.FormatFloat(h.Z, 'f', -1, 64),
+			lookBackText(g.p.RepeatCall.Window))).
+		WithRow(dashboard.NewRowBuilder("今日（实时）"))
+	b = b.WithPanel(statPanel("今日热点数", "今日达到热点条件的诉求分类数", "short", countThresholds(1), prometheusDS,
+		promQL("A", fmt.Sprintf("count(max by (center, topic) (hotline_hotspot_score{%s})) or vector(0)", f), "热点", true)))
+	b = b.WithPanel(statPanel("今日重复来电率", "今日来电中，来电人此前 "+lookBackText(g.p.RepeatCall.Window)+"内来电过的比例", "percentunit", countThresholds(0), prometheusDS,
+		promQL("A", fmt.Sprintf("sum(max by (center, queue) (hotline_needs_repeat_calls_today{%[1]s})) / sum(max by (center, queue) (hotline_needs_calls_with_caller_today{%[1]s}))", f), "重复来电率", true)))
+	hot := func(metric string) string {
+		return fmt.Sprintf(`max by (center, topic, name) (%s{%s}) or on () label_replace(vector(0), "name", "（今日无热点）", "", "")`, metric, f)
+	}
+	b = b.WithPanel(barPanel("今日热点：受理量", "热点分类今日已受理的工单数", countThresholds(0), promQL("A", hot("hotline_hotspot_tickets_today"), "{{name}} {{topic}}", true)))
+	b = b.WithPanel(barPanel("今日热点：基线日均", fmt.Sprintf("热点分类前 %d 天的日均受理量 μ", h.BaselineDays), countThresholds(0),
+		promQL("A", hot("hotline_hotspot_baseline"), "{{name}} {{topic}}", true)))
+	b = b.WithPanel(barPanel("今日热点：得分", "(c − μ) ÷ √max(μ, 1)，越高越突出", countThresholds(0), promQL("A", hot("hotline_hotspot_score"), "{{name}} {{topic}}", true)))
+	b = b.WithPanel(barPanel("今日重复来电率（按队列）", "各队列今日重复来电 ÷ 有来电号码的来电", countThresholds(0),
+		promQL("A", fmt.Sprintf("max by (queue) (hotline_needs_repeat_calls_today{%[1]s}) / max by (queue) (hotline_needs_calls_with_caller_today{%[1]s} > 0)", f), "{{queue}}", true)))
+	b = b.WithRow(dashboard.NewRowBuilder("所选时间范围（来自 ClickHouse）"))
+	tickets := `${database}.ticket_state FINAL`
+	byTopic := fmt.Sprintf(`SELECT %s AS %s, count() AS %s, uniqExact(area) AS %s
+FROM %s
+WHERE center_id IN (${center:singlequote}) AND created_ms > 0 AND created_ms >= toInt64(toUInt32($__fromTime)) * 1000 AND created_ms < toInt64(toUInt32($__toTime)) * 1000
+GROUP BY topic
+ORDER BY count() DESC
+LIMIT 100`, g.topicName("topic"), "`诉求分类`", "`受理量`", "`涉及区域数`", tickets)
+	byArea := fmt.Sprintf(`SELECT if(area = '', '（未填）', area) AS %s, count() AS %s, uniqExact(topic) AS %s
+FROM %s
+WHERE center_id IN (${center:singlequote}) AND created_ms > 0 AND created_ms >= toInt64(toUInt32($__fromTime)) * 1000 AND created_ms < toInt64(toUInt32($__toTime)) * 1000
+GROUP BY area
+ORDER BY count() DESC
+LIMIT 100`, "`区域`", "`受理量`", "`诉求分类数`", tickets)
+	b = b.WithPanel(tablePanel("分类受理量", "所选时间范围内受理的工单按诉求分类（代码不在分类表中的显示代码）", "short", countThresholds(0), clickhouseDS,
+		sql("A", FormatTable, byTopic)).Span(12))
+	return b.WithPanel(tablePanel("区域受理量", "所选时间范围内受理的工单按区域", "short", countThresholds(0), clickhouseDS,
+		sql("A", FormatTable, byArea)).Span(12))
+}
+
+// topicName renders a SQL expression naming the topic code in column col
+// by the profile's topic table (transform, which ClickHouse 18.16 has);
+// the code itself without a table.
+func (g gen) topicName(col string) string {
+	t := g.p.TopicTable
+	if t.Len() == 0 {
+		return "if(" + col + " = '', '（未填）', " + col + ")"
+	}
+	var codes, names []string
+	for _, c := range t.Codes() {
+		codes = append(codes, "'"+strings.ReplaceAll(c, "'", "''")+"'")
+		names = append(names, "'"+strings.ReplaceAll(c+" "+t.PathName(c), "'", "''")+"'")
+	}
+	return fmt.Sprintf("transform(%s, [%s], [%s], if(%s = '', '（未填）', %s))", col, strings.Join(codes, ", "), strings.Join(names, ", "), col, col)
+}
+
+// lookBackText writes a look-back in Chinese: whole days as 天.
+func lookBackText(l profile.LookBack) string {
+	d := time.Duration(l)
+	if d > 0 && d%(24*time.Hour) == 0 {
+		return strconv.Itoa(int(d/(24*time.Hour))) + " 天"
+	}
+	return d.String()
 }
 
 // pipeline is 管道健康: lag, dead letters, write latency, rebalances.

@@ -54,6 +54,7 @@ func Build(p *profile.Profile, database string) ([]Board, error) {
 		{"hotlineqc-evaluation.json", g.evaluation},
 		{"hotlineqc-qa.json", g.qa},
 		{"hotlineqc-agents.json", g.agents},
+		{"hotlineqc-needs.json", g.needs},
 		{"hotlineqc-pipeline.json", g.pipeline},
 	} {
 		d, err := b.build().Build()

@@ -25,8 +25,8 @@ func TestCommittedDashboardsAreCurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(boards) != 7 {
-		t.Fatalf("%d dashboards, want 7", len(boards))
+	if len(boards) != 8 {
+		t.Fatalf("%d dashboards, want 8", len(boards))
 	}
 	for _, b := range boards {
 		want, err := dashboards.Marshal(b.Dashboard)
@@ -48,8 +48,8 @@ func TestCommittedDashboardsValidate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(boards) != 7 {
-		t.Fatalf("%d dashboards in %s, want 7", len(boards), committed)
+	if len(boards) != 8 {
+		t.Fatalf("%d dashboards in %s, want 8", len(boards), committed)
 	}
 	for f, d := range boards {
 		if err := sdkErr(d.Validate()); err != nil {

@@ -138,8 +138,8 @@ func TestDashboardQueriesOnRealServers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(boards) != 7 {
-		t.Fatalf("%d dashboards, want 7", len(boards))
+	if len(boards) != 8 {
+		t.Fatalf("%d dashboards, want 8", len(boards))
 	}
 	ran := 0
 	var dashSQL []namedSQL

@@ -98,6 +98,9 @@ func Build(src Source, p *profile.Profile, month, center string) (*Report, error
 	r.QATeams, r.QAAgents = ranks(byTeam, qaRanking, false), ranks(byAgent, qaRanking, true)
 	r.AgentTeams, r.Agents = ranks(byTeam, agentRanking, false), ranks(byAgent, agentRanking, true)
 	r.Reviews = reviews(src.Reviews(), center, start.UnixMilli(), start.AddDate(0, 1, 0).UnixMilli())
+	if r.Hotspots, err = weeklyTopics(src, p, center, start); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 

@@ -33,6 +33,9 @@ type Report struct {
 	// Reviews are the reviews (复核) made in the month: the evaluation
 	// replaced and what replaced it.
 	Reviews []indicator.Review
+	// Hotspots are each week's top topic groups with their hot-spot days
+	// (热点诉求, revision 1.2).
+	Hotspots []WeekTopic
 }
 
 // Rank is one team's or agent's row of a ranking of the month (质检,

@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -84,7 +87,7 @@ func TestXLSXCells(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if got := f.GetSheetList(); strings.Join(got, ",") != "总体指标,承办单位考核,红黑榜,超期工单明细,每日趋势,团队与外包,质检（班组与外包）,质检（坐席）,质检复核记录,坐席工作（班组与外包）,坐席工作（坐席）,口径说明" {
+	if got := f.GetSheetList(); strings.Join(got, ",") != "总体指标,承办单位考核,红黑榜,超期工单明细,每日趋势,团队与外包,质检（班组与外包）,质检（坐席）,质检复核记录,坐席工作（班组与外包）,坐席工作（坐席）,热点诉求（按周）,口径说明" {
 		t.Errorf("sheets = %v", got)
 	}
 	cells := map[string]map[string]string{
@@ -234,5 +237,62 @@ func TestQARanking(t *testing.T) {
 	want = []string{"k1 v1 q1 70 false → q2 85 true", "t1 u1 w1 80 true → w2 70 false"}
 	if strings.Join(got, "; ") != strings.Join(want, "; ") {
 		t.Errorf("reviews %q, want %q", got, want)
+	}
+}
+
+// The weekly hot-spot sheet: from 2026-09-01, 2 requests a day about
+// 010101 (供水) and 1 about 020101, and 20 more about 010101 on Wednesday
+// 2026-10-14. The week of 10-12 to 10-18 lists 0101 first with 7 × 2 + 20
+// = 34 requests and one hot day (22 against μ 2: score (22 − 2)/√2 =
+// 14.14); the week of 10-01 to 10-04 (clipped to the month) has none.
+func TestWeeklyHotspots(t *testing.T) {
+	p, err := profile.Load("example-topics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "topics.ndjson")
+	var b strings.Builder
+	n := 0
+	add := func(day time.Time, topic string) {
+		n++
+		fmt.Fprintf(&b, `{"event_id":"e%d","type":"ticket.created","ts":%q,"center_id":"c1","ticket_id":"t%d","topic":%q}`+"\n",
+			n, day.Add(time.Duration(n%600)*time.Minute).Format(time.RFC3339), n, topic)
+	}
+	for d := time.Date(2026, 9, 1, 8, 0, 0, 0, p.Location()); d.Month() < 11; d = d.AddDate(0, 0, 1) {
+		add(d, "010101")
+		add(d, "010101")
+		add(d, "020101")
+		if d.Day() == 14 && d.Month() == 10 {
+			for range 20 {
+				add(d, "010101")
+			}
+		}
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src, err := report.FromFiles(context.Background(), report.FileOptions{Files: []string{path}, Profiles: profile.Single(p)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := report.Build(src, p, "2026-10", "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var week []report.WeekTopic
+	for _, w := range r.Hotspots {
+		if w.Week == "2026-10-12 至 2026-10-18" {
+			week = append(week, w)
+		}
+		if w.Week == "2026-10-01 至 2026-10-04" && w.HotDays != 0 {
+			t.Errorf("a hot day in the first week: %+v", w)
+		}
+	}
+	if len(week) != 2 || week[0].Topic != "0101" || week[0].Name != "城乡建设 / 供水" || week[0].Count != 34 || week[0].HotDays != 1 ||
+		week[0].FirstHotOn != "2026-10-14" || math.Abs(week[0].MaxScore-20/math.Sqrt2) > 1e-9 || week[1].Topic != "0201" || week[1].Count != 7 {
+		t.Errorf("week of 10-12: %+v", week)
+	}
+	if len(r.Hotspots) != 2*5 { // five weeks (clipped to the month), two groups each
+		t.Errorf("%d rows: %+v", len(r.Hotspots), r.Hotspots)
 	}
 }

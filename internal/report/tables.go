@@ -101,7 +101,7 @@ func (r *Report) Tables() []Table {
 		r.rankTable("质检（班组与外包）", "qa-teams", r.QATeams, QAIndicators, false), r.rankTable("质检（坐席）", "qa-agents", r.QAAgents, QAIndicators, true),
 		r.reviewTable(),
 		r.rankTable("坐席工作（班组与外包）", "agent-teams", r.AgentTeams, AgentIndicators, false), r.rankTable("坐席工作（坐席）", "agents", r.Agents, AgentIndicators, true),
-		r.basisTable()}
+		r.hotspotTable(), r.basisTable()}
 }
 
 func (r *Report) overallTable() Table {
