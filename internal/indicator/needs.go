@@ -2,6 +2,7 @@ package indicator
 
 import (
 	"cmp"
+	"hash/maphash"
 	"math"
 	"slices"
 	"sort"
@@ -68,8 +69,17 @@ type repeatKey struct {
 // Contacts of tickets with an unknown topic are not counted: ok is false.
 func Repeats(ps *Profiles, cs []Contact) (repeat, ok []bool) {
 	repeat, ok = make([]bool, len(cs)), make([]bool, len(cs))
+	// Contacts sorted by a hash of their group (kind, centre, caller,
+	// topic), then the group itself (only equal hashes compare strings),
+	// then time: integer comparisons for nearly every pair, no map of
+	// millions of keys.
+	type member struct {
+		h  uint64
+		ts int64
+		i  int32
+	}
 	keys := make([]repeatKey, len(cs))
-	order := make([]int, 0, len(cs))
+	order := make([]member, 0, len(cs))
 	for i := range cs {
 		c := &cs[i]
 		if c.Caller == "" {
@@ -84,52 +94,73 @@ func Repeats(ps *Profiles, cs []Contact) (repeat, ok []bool) {
 			k.topic = p.TopicTable.At(c.Topic, p.RepeatRequest.Level)
 		}
 		keys[i], ok[i] = k, true
-		order = append(order, i)
+		order = append(order, member{k.hash(), c.TS, int32(i)})
 	}
-	sort.Slice(order, func(a, b int) bool {
-		x, y := &keys[order[a]], &keys[order[b]]
-		if *x != *y {
-			return x.less(y)
+	slices.SortFunc(order, func(a, b member) int {
+		if a.h != b.h {
+			return cmp.Compare(a.h, b.h)
 		}
-		return cs[order[a]].TS < cs[order[b]].TS
+		if c := keys[a.i].compare(&keys[b.i]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ts, b.ts)
 	})
 	for lo := 0; lo < len(order); {
+		k := &keys[order[lo].i]
 		hi := lo + 1
-		for hi < len(order) && keys[order[hi]] == keys[order[lo]] {
+		for hi < len(order) && order[hi].h == order[lo].h && keys[order[hi].i] == *k {
 			hi++
 		}
-		k := &keys[order[lo]]
 		p := ps.of(k.center).p
-		window, gap := int64(time.Duration(p.RepeatCall.Window)/time.Millisecond), int64(time.Duration(p.RepeatCall.MinGap)/time.Millisecond)
+		w, m := time.Duration(p.RepeatCall.Window), time.Duration(p.RepeatCall.MinGap)
 		if k.ticket {
-			window, gap = int64(time.Duration(p.RepeatRequest.Window)/time.Millisecond), 0
+			w, m = time.Duration(p.RepeatRequest.Window), 0
 		}
-		gap = max(gap, 1) // an earlier contact: at the same instant is not earlier
-		// j: the latest contact at least gap before contact i (-1: none)
+		window := int64(w / time.Millisecond)
+		gap := max(int64(m/time.Millisecond), 1) // an earlier contact: at the same instant is not earlier
+		// j: the latest contact at least gap before contact i (lo-1: none)
 		j := lo - 1
 		for i := lo; i < hi; i++ {
-			ts := cs[order[i]].TS
-			for j+1 < i && cs[order[j+1]].TS <= ts-gap {
+			ts := order[i].ts
+			for j+1 < i && order[j+1].ts <= ts-gap {
 				j++
 			}
-			repeat[order[i]] = j >= lo && ts-cs[order[j]].TS <= window
+			repeat[order[i].i] = j >= lo && ts-order[j].ts <= window
 		}
 		lo = hi
 	}
 	return repeat, ok
 }
 
-func (a *repeatKey) less(b *repeatKey) bool {
-	if a.ticket != b.ticket {
-		return !a.ticket
+var repeatSeed = maphash.MakeSeed()
+
+func (k *repeatKey) hash() uint64 {
+	var h maphash.Hash
+	h.SetSeed(repeatSeed)
+	if k.ticket {
+		h.WriteByte(1)
 	}
-	if c := cmp.Compare(a.center, b.center); c != 0 {
-		return c < 0
+	h.WriteString(k.center)
+	h.WriteByte(0)
+	h.WriteString(k.caller)
+	h.WriteByte(0)
+	h.WriteString(k.topic)
+	return h.Sum64()
+}
+
+func (k *repeatKey) compare(o *repeatKey) int {
+	switch {
+	case k.ticket != o.ticket:
+		if k.ticket {
+			return 1
+		}
+		return -1
+	case k.center != o.center:
+		return cmp.Compare(k.center, o.center)
+	case k.caller != o.caller:
+		return cmp.Compare(k.caller, o.caller)
 	}
-	if c := cmp.Compare(a.caller, b.caller); c != 0 {
-		return c < 0
-	}
-	return a.topic < b.topic
+	return cmp.Compare(k.topic, o.topic)
 }
 
 // shownFor reports whether an indicator with restricted dimensions (dims)

@@ -1,6 +1,7 @@
 package indicator_test
 
 import (
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -49,4 +50,40 @@ func TestHotspotsByHand(t *testing.T) {
 	if got := indicator.Hotspots(h, time.UTC, rest, day(0), counts, day(8), day(9)); len(got) != 0 {
 		t.Errorf("day_type: %+v, want none (μ 13.5 of the rest days)", got)
 	}
+}
+
+// BenchmarkRepeats is the query-time look-back of a large centre's month:
+// 60,000 calls a day for the month and the 7 days before (2.2 M contacts),
+// a sixth of them from a caller of the days before.
+func BenchmarkRepeats(b *testing.B) {
+	p := profile.Default()
+	cal, _ := p.NewCalendar()
+	ps := indicator.Single(p, cal)
+	const perDay, days = 60_000, 37
+	start := time.Date(2026, 9, 24, 0, 0, 0, 0, time.UTC).UnixMilli()
+	cs := make([]indicator.Contact, 0, perDay*days)
+	dims := []string{"c1", "general", "voice", "", ""}
+	next := 0
+	for i := range perDay * days {
+		caller := next
+		if i%6 == 0 && next > 1000 {
+			caller = next - 1 - (i*7919)%min(next-1, 300_000) // someone who called before
+		} else {
+			next++
+		}
+		cs = append(cs, indicator.Contact{Center: "c1", Caller: fmt.Sprintf("%064x", caller), TS: start + int64(i)*(86_400_000/perDay), Dims: dims})
+	}
+	b.ResetTimer()
+	var repeats int
+	for range b.N {
+		r, _ := indicator.Repeats(ps, cs)
+		repeats = 0
+		for _, x := range r {
+			if x {
+				repeats++
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(cs)), "ns/contact")
+	b.ReportMetric(float64(repeats)/float64(len(cs)), "repeat-share")
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/livestate"
+	"github.com/hotlineqc/hotlineqc/internal/privacy"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 	"github.com/hotlineqc/hotlineqc/internal/sim"
 	"github.com/hotlineqc/hotlineqc/internal/stored"
@@ -37,7 +38,9 @@ func simRecordsOf(b testing.TB, cfg sim.Config) []event.Record {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var d event.Decoder
+	// Callers hashed as `run` hashes them: the contacts of the repeat
+	// rates ride on the states (revision 1.2).
+	d := event.Decoder{HashCaller: privacy.Ephemeral().Hash}
 	var out []event.Record
 	_, err = s.Run(context.Background(), func(e sim.Event) error {
 		ev, err := d.Decode(e.JSON)
