@@ -79,7 +79,7 @@ func TestConflictsAcrossEvictionEqualOneBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	restored := indicator.Restore(ps, stored.Cells, stored.Tickets, end.UnixMilli())
+	restored := indicator.Restore(ps, stored.Cells, stored.Tickets, end.UnixMilli()).WithContacts(stored.Contacts)
 	for _, q := range []indicator.Query{{Window: indicator.WindowDay, GroupBy: []string{"center_id"}},
 		{Window: indicator.WindowMonth, GroupBy: []string{"center_id", "department_id"}}} {
 		want, got := eng.Results(q), restored.Results(q)
