@@ -213,14 +213,27 @@ func checkDeadLetters(ctx context.Context, t *testing.T, broker, topic string, w
 	t.Helper()
 	got := map[string]string{}
 	for p := range 3 {
+		// Every message up to the partition's end, however slow the
+		// broker is to serve them (a one-second read timeout once missed
+		// all of them on a loaded machine).
+		conn, err := kafka.DialLeader(ctx, "tcp", broker, topic, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		end, err := conn.ReadLastOffset()
+		conn.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
 		r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{broker}, Topic: topic, Partition: p, MaxWait: 100 * time.Millisecond})
-		for {
-			rctx, cancel := context.WithTimeout(ctx, time.Second)
+		for next := int64(0); next < end; {
+			rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			m, err := r.ReadMessage(rctx)
 			cancel()
 			if err != nil {
-				break
+				t.Fatalf("dead letters of partition %d: %v after offset %d of %d", p, err, next, end)
 			}
+			next = m.Offset + 1
 			for _, h := range m.Headers {
 				if h.Key == kafkaio.HeaderReason {
 					got[string(m.Key)] = string(h.Value)
