@@ -53,5 +53,9 @@ printf '%-52s %8.1f s %10d events/s\n' "(a) hotlineqc run (raw + state + indicat
 printf '%-52s %8.1f s %10d events/s\n' "(b) ClickHouse Kafka engine + MV (raw only)" "$B_SECS" "$B_RATE"
 printf 'CPU: (a) hotlineqc %s s, ClickHouse %s s; (b) ClickHouse %s s\n' "$RUN_CPU" "$CH_RUN_CPU" "$B_CPU"
 printf '(a) time in each stage (apply: the state stage; dead_letter, insert, state: the writer, overlapped): %s\n' "$STAGES"
-printf 'ratio a/b: %s×   (states stored: %s)\n' "$(awk -v a="$A_RATE" -v b="$B_RATE" 'BEGIN { printf "%.2f", a / b }')" "$A_STATES"
+printf 'CPU per event: (a) hotlineqc %s µs, + its ClickHouse inserts %s µs; (b) ClickHouse Kafka engine %s µs per row\n' \
+  "$(per "$RUN_CPU" "$N")" "$(per "$(awk -v a="$RUN_CPU" -v c="$CH_RUN_CPU" 'BEGIN { print a + c }')" "$N")" "$(per "$B_CPU" "$N")"
+printf 'CPU ratio to (b): hotlineqc %s× (target ≤ 2), hotlineqc + its ClickHouse %s× (target ≤ 3)\n' \
+  "$(awk -v a="$RUN_CPU" -v b="$B_CPU" 'BEGIN { printf "%.2f", a / b }')" "$(awk -v a="$RUN_CPU" -v c="$CH_RUN_CPU" -v b="$B_CPU" 'BEGIN { printf "%.2f", (a + c) / b }')"
+printf 'wall ratio a/b: %s×   (states stored: %s)\n' "$(awk -v a="$A_RATE" -v b="$B_RATE" 'BEGIN { printf "%.2f", a / b }')" "$A_STATES"
 printf 'CPU profile of (a): %s (go tool pprof -top %s %s)\n' "$WORK/cpu.pprof" "$BIN" "$WORK/cpu.pprof"

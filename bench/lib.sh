@@ -13,14 +13,18 @@ rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
 # cpu PID: CPU seconds (user + system) the process has used so far.
 cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 delta() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+# per SECONDS N: microseconds per item.
+per() { awk -v s="$1" -v n="$2" 'BEGIN { printf "%.2f", s * 1e6 / n }'; }
 rss_mib() { awk '/^VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 
-# build WORK: a fresh work directory with the hotlineqc binary in it.
+# build WORK: a fresh work directory with the hotlineqc binary in it, built
+# from this checkout or from BENCH_SRC (another worktree: to
+# compare two commits with the same script).
 build() {
   WORK=$1
   rm -rf "$WORK"; mkdir -p "$WORK"/ch/{data,tmp,user_files,format_schemas,log}
   BIN=$WORK/hotlineqc
-  (cd "$ROOT" && go build -o "$BIN" ./cmd/hotlineqc)
+  (cd "${BENCH_SRC:-$ROOT}" && go build -o "$BIN" ./cmd/hotlineqc)
 }
 
 # private_clickhouse: the Debian server on other ports with its data in

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"time"
 
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/kafkaio"
@@ -34,8 +35,10 @@ type batch struct {
 	calls   int
 	tickets int
 	rows    []stored.StateRow
-	report  uint64 // the state stage's report of rows
-	applied bool   // rows hold the states these events changed
+	report  uint64    // the state stage's report of rows
+	applied bool      // rows hold the states these events changed
+	started time.Time // when the first message was added
+	lagging bool      // the latest message was behind its partition's end
 }
 
 func newBatch() *batch { return &batch{next: map[partitionKey]int64{}} }
@@ -67,6 +70,10 @@ func (p *Pipeline) recycle(recs []event.Record) {
 func (b *batch) len() int { return b.n }
 
 func (b *batch) track(m kafkaio.Message) {
+	if b.n == 0 {
+		b.started = time.Now()
+	}
+	b.lagging = m.Lag() > 0
 	b.n++
 	k := partitionKey{m.Topic, m.Partition}
 	if m.Offset+1 > b.next[k] {

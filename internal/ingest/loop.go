@@ -277,21 +277,30 @@ func (p *Pipeline) consume(ctx context.Context, msgs <-chan *fetched, f *fetcher
 	tick := time.NewTicker(p.cfg.FlushInterval)
 	defer tick.Stop()
 	lastEvict := time.Now()
+	due := false // the interval has passed while the batch was behind
 	for {
 		select {
 		case m := <-msgs:
 			p.add(b, m)
 			p.addReady(b, msgs)
-			if b.len() >= p.cfg.BatchSize {
+			switch {
+			case due && !p.behind(b):
+				due = false
+				if err := p.flushDue(ctx, b, w, &lastEvict); err != nil {
+					return b, p.stopped(ctx, err)
+				}
+			case b.len() >= p.cfg.BatchSize:
 				if err := p.flush(ctx, b, w); err != nil {
 					return b, p.stopped(ctx, err)
 				}
 			}
 		case <-tick.C:
-			if err := p.flush(ctx, b, w); err != nil {
-				return b, p.stopped(ctx, err)
+			if p.behind(b) {
+				due = true // a backlog: the batch grows (see behind)
+				continue
 			}
-			if err := p.tick(ctx, w, &lastEvict); err != nil {
+			due = false
+			if err := p.flushDue(ctx, b, w, &lastEvict); err != nil {
 				return b, p.stopped(ctx, err)
 			}
 		case <-fetched:
@@ -305,6 +314,30 @@ func (p *Pipeline) consume(ctx context.Context, msgs <-chan *fetched, f *fetcher
 			return b, nil
 		}
 	}
+}
+
+// behindWait is how many flush intervals a batch may grow while it is
+// behind.
+const behindWait = 8
+
+// behind reports whether the batch is catching up with a backlog: its
+// latest message was not its partition's last when fetched, and the batch
+// is younger than behindWait intervals. Such a batch is not flushed when
+// the interval ends but when it is full, catches up or grows old: a
+// backlog is written in fewer, larger inserts (each insert is a new part
+// of every table for ClickHouse to write and merge later), while live
+// traffic is flushed every interval as before.
+func (p *Pipeline) behind(b *batch) bool {
+	return b.lagging && time.Since(b.started) < behindWait*p.cfg.FlushInterval
+}
+
+// flushDue flushes the batch when its interval is over, then does the
+// interval's own work (time-driven state rows, evictions).
+func (p *Pipeline) flushDue(ctx context.Context, b *batch, w *writer, lastEvict *time.Time) error {
+	if err := p.flush(ctx, b, w); err != nil {
+		return err
+	}
+	return p.tick(ctx, w, lastEvict)
 }
 
 // stopped turns an error caused by the end of ctx into a clean stop.
