@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -64,11 +63,9 @@ counted in the output; they do not change the exit status. "-" reads stdin.`,
 }
 
 func runCompute(cmd *cobra.Command, f computeFlags) error {
-	if os.Getenv("GOGC") == "" {
-		// A batch run builds its state once and drops it at exit: collect
-		// garbage less often (measured in docs/benchmarks.md). GOGC wins.
-		debug.SetGCPercent(200)
-	}
+	// A batch run builds its state once and drops it at exit: collect
+	// garbage less often (measured in docs/benchmarks.md).
+	gcPercent(200)
 	opts, err := computeOptions(f)
 	if err != nil {
 		return err

@@ -33,6 +33,12 @@ func Open(ctx context.Context, c Config) (driver.Conn, error) {
 		DialTimeout: c.DialTimeout,
 		Protocol:    clickhouse.Native,
 		Settings:    settings(c),
+		// Enough idle connections for every table a flush writes at once
+		// (three raw tables, four state tables, the backlog) beside the
+		// watchers' queries: with the driver's default of 5, each flush
+		// closed connections and opened new ones, whose buffers grew again
+		// from nothing (a tenth of the writer's garbage).
+		MaxIdleConns: maxIdleConns,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open clickhouse %v: %w", c.Addr, err)
@@ -43,6 +49,9 @@ func Open(ctx context.Context, c Config) (driver.Conn, error) {
 	}
 	return conn, nil
 }
+
+// maxIdleConns is how many connections the pool keeps open when idle.
+const maxIdleConns = 16
 
 // settings are the session settings: on a cluster, an insert into a
 // Distributed table returns only once every shard has the rows, so that

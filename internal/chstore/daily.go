@@ -1,6 +1,7 @@
 package chstore
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -56,16 +57,18 @@ type dayCols struct {
 	cur, old []dayCell // scratch: one state's cells now and before
 }
 
-// dayCell is one indicator and department's sum within an entity's day.
+// dayCell is one indicator and department's sum within an entity's day
+// (key: the day's start, Unix ms, for comparing days cheaply).
 type dayCell struct {
+	key       int64
 	day       time.Time
 	ind, dept string
 	num, den  int64
 }
 
 func cmpCell(x, y dayCell) int {
-	if c := x.day.Compare(y.day); c != 0 {
-		return c
+	if x.key != y.key {
+		return cmp.Compare(x.key, y.key)
 	}
 	if c := strings.Compare(x.ind, y.ind); c != 0 {
 		return c
@@ -91,6 +94,9 @@ func (b *dayCols) fill(rows []stored.StateRow) []any {
 	b.den.reset()
 	for i := range rows {
 		r := &rows[i]
+		if !r.Restored && sameContribs(r.Contribs, r.Prior, r.Ticket) {
+			continue // every day's sums as before: no row
+		}
 		b.cur = b.cells(b.cur[:0], r.Contribs, r.Ticket)
 		b.old = b.cells(b.old[:0], r.Prior, r.Ticket)
 		cur, old := b.cur, b.old
@@ -98,7 +104,7 @@ func (b *dayCols) fill(rows []stored.StateRow) []any {
 			day := nextDay(cur, old)
 			nc, no := dayLen(cur, day), dayLen(old, day)
 			if r.Restored || !slices.EqualFunc(cur[:nc], old[:no], sameCell) {
-				b.row(r, day, cur[:nc])
+				b.row(r, day.day, cur[:nc])
 			}
 			cur, old = cur[nc:], old[no:]
 		}
@@ -114,39 +120,67 @@ func (b *dayCols) fill(rows []stored.StateRow) []any {
 	return []any{b.center, b.day, b.ticket, b.id, b.version, &b.ind, &b.dept, &b.num, &b.den}
 }
 
-// cells appends cs summed by day, indicator and department, sorted.
-func (b *dayCols) cells(out []dayCell, cs []indicator.Contribution, ticket bool) []dayCell {
-	for _, c := range cs {
-		x := dayCell{day: b.days.of(c.Bucket), ind: c.Indicator}
-		if ticket && len(c.Dims) > 1 {
-			x.dept = c.Dims[1] // ticket tuple: center, department, ...
-		}
-		if i := slices.IndexFunc(out, func(y dayCell) bool { return cmpCell(x, y) == 0 }); i >= 0 {
-			out[i].num, out[i].den = out[i].num+c.Num, out[i].den+c.Den
-			continue
-		}
-		x.num, x.den = c.Num, c.Den
-		out = append(out, x)
-	}
-	slices.SortFunc(out, cmpCell)
-	return out
+// sameContribs reports whether two lists of contributions, in the same
+// order, are equal in all that makes a day's cells (bucket, indicator,
+// department, sums): then no day's row changes. A list in another order
+// compares unequal and takes the full comparison by day.
+func sameContribs(a, b []indicator.Contribution, ticket bool) bool {
+	return slices.EqualFunc(a, b, func(x, y indicator.Contribution) bool {
+		return x.Bucket == y.Bucket && x.Num == y.Num && x.Den == y.Den && x.Indicator == y.Indicator &&
+			(!ticket || dept(x) == dept(y))
+	})
 }
 
-// nextDay is the earliest day of two sorted cell lists, not both empty.
-func nextDay(a, b []dayCell) time.Time {
+// dept is a ticket contribution's department (its tuple: center,
+// department, ...).
+func dept(c indicator.Contribution) string {
+	if len(c.Dims) > 1 {
+		return c.Dims[1]
+	}
+	return ""
+}
+
+// cells appends cs summed by day, indicator and department, sorted.
+func (b *dayCols) cells(out []dayCell, cs []indicator.Contribution, ticket bool) []dayCell {
+	start := len(out)
+	for _, c := range cs {
+		day := b.days.of(c.Bucket)
+		x := dayCell{key: b.days.start, day: day, ind: c.Indicator, num: c.Num, den: c.Den}
+		if ticket {
+			x.dept = dept(c)
+		}
+		out = append(out, x)
+	}
+	slices.SortFunc(out[start:], cmpCell)
+	// sum the cells of the same day, indicator and department
+	w := start
+	for i := start; i < len(out); i++ {
+		if w > start && cmpCell(out[w-1], out[i]) == 0 {
+			out[w-1].num, out[w-1].den = out[w-1].num+out[i].num, out[w-1].den+out[i].den
+			continue
+		}
+		out[w] = out[i]
+		w++
+	}
+	return out[:w]
+}
+
+// nextDay is a cell of the earliest day of two sorted cell lists, not
+// both empty.
+func nextDay(a, b []dayCell) dayCell {
 	switch {
 	case len(a) == 0:
-		return b[0].day
-	case len(b) == 0 || a[0].day.Before(b[0].day):
-		return a[0].day
+		return b[0]
+	case len(b) == 0 || a[0].key < b[0].key:
+		return a[0]
 	}
-	return b[0].day
+	return b[0]
 }
 
 // dayLen is how many cells at the start of cs are on day.
-func dayLen(cs []dayCell, day time.Time) int {
+func dayLen(cs []dayCell, day dayCell) int {
 	n := 0
-	for n < len(cs) && cs[n].day.Equal(day) {
+	for n < len(cs) && cs[n].key == day.key {
 		n++
 	}
 	return n
