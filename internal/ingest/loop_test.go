@@ -164,6 +164,11 @@ func (f *fakeSink) WriteDeadLetters(_ context.Context, dls []kafkaio.DeadLetter)
 var errTransient = errors.New("transient")
 
 func setup(sinkErrs ...error) (*fakeSource, *fakeSink, *ingest.Pipeline, *prometheus.Registry, *opLog) {
+	return setupWith(func(*ingest.Config) {}, sinkErrs...)
+}
+
+// setupWith is setup with the pipeline's configuration changed by edit.
+func setupWith(edit func(*ingest.Config), sinkErrs ...error) (*fakeSource, *fakeSink, *ingest.Pipeline, *prometheus.Registry, *opLog) {
 	log := &opLog{}
 	src := &fakeSource{log: log}
 	var msgs []kafkaio.Message
@@ -179,6 +184,7 @@ func setup(sinkErrs ...error) (*fakeSource, *fakeSink, *ingest.Pipeline, *promet
 	reg := prometheus.NewRegistry()
 	cfg := ingest.DefaultConfig()
 	cfg.BatchSize, cfg.FlushInterval, cfg.RetryMin, cfg.RetryMax = 3, time.Hour, time.Millisecond, 5*time.Millisecond
+	edit(&cfg)
 	p := ingest.New(cfg, ingest.Deps{
 		Source: src, Raw: sink, DeadLetters: sink, NewDecoder: func() *event.Decoder { return &event.Decoder{} },
 		MaskCaller: func(s string) string { return "hash-of-" + strconv.Itoa(len(s)) },
@@ -461,5 +467,50 @@ func TestIdleMemberWaitsForTheNextGeneration(t *testing.T) {
 	}
 	if sink.events != 2 {
 		t.Errorf("after the idle generation: %d events stored, want 2", sink.events)
+	}
+}
+
+// A batch behind a backlog (its latest message not its partition's last
+// when fetched) is not flushed when the interval ends: it grows until it
+// is full, catches up, or is behindWait (8) intervals old. A batch that
+// has caught up is flushed at the interval's end, as live traffic is.
+func TestBatchBehindABacklogGrows(t *testing.T) {
+	const interval = 100 * time.Millisecond
+	for _, tc := range []struct {
+		name   string
+		hwm    int64 // the partition's end when the messages were fetched
+		behind bool
+	}{{"behind", 1000, true}, {"caught up", 5, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			src, sink, p, _, _ := setupWith(func(c *ingest.Config) { c.BatchSize, c.FlushInterval = 100, interval })
+			var msgs []kafkaio.Message
+			for i := range 5 {
+				msgs = append(msgs, kafkaio.Message{Topic: "calls", Partition: 0, Offset: int64(i), HighWaterMark: tc.hwm,
+					Value: fmt.Appendf(nil, `{"event_id":"e%d","type":"call.queued","ts":"2026-10-09T09:00:00+08:00","center_id":"c1","call_id":"k%d","queue":"q"}`, i, i)})
+			}
+			src.gens[0].msgs = msgs
+			inserted := func() int { sink.mu.Lock(); defer sink.mu.Unlock(); return sink.events }
+			start := time.Now()
+			var at time.Duration
+			err := runUntil(t, p, func() bool {
+				if inserted() == 5 && at == 0 {
+					at = time.Since(start)
+				}
+				return at > 0
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if at == 0 {
+				t.Fatal("the batch was never flushed")
+			}
+			switch {
+			case tc.behind && at < 3*interval:
+				t.Errorf("a batch behind a backlog was flushed after %v: it should grow for 8 intervals of %v", at, interval)
+			case !tc.behind && at >= 7*interval:
+				t.Errorf("a caught-up batch waited %v to be flushed (interval %v)", at, interval)
+			}
+			t.Logf("flushed after %v", at)
+		})
 	}
 }
