@@ -78,6 +78,7 @@ q() { curl -fsS "http://127.0.0.1:$CH_HTTP/" --data-binary "$1"; }
 metric() { curl -fsS "http://$METRICS/metrics" 2>/dev/null | awk -v m="$1" '$1 ~ "^("m")({|$)" { s += $2 } END { printf "%.0f", s }'; }
 
 # start_run TOPIC: starts `hotlineqc run` on TOPIC.calls / TOPIC.tickets
+# (and TOPIC.agents when RUN_AGENTS is set)
 # into database hq of the private ClickHouse, with pprof; sets RUN_PID
 # and RUN_START, and CH_CPU0 (ClickHouse's CPU so far).
 start_run() {
@@ -86,7 +87,7 @@ start_run() {
 kafka:
   brokers: [$KAFKA]
   group_id: $topic-hotlineqc-$RANDOM
-  topics: {calls: $topic.calls, tickets: $topic.tickets, dead_letter: $topic.dlq}
+  topics: {calls: $topic.calls, tickets: $topic.tickets, dead_letter: $topic.dlq${RUN_AGENTS:+, agents: $topic.agents}}
 clickhouse:
   addr: [127.0.0.1:$CH_TCP]
   database: hq

@@ -203,7 +203,9 @@ func simSink(ctx context.Context, f simulateFlags) (sim.Sink, func() error, erro
 	}
 	sink := func(e sim.Event) error {
 		batch = append(batch, kafkaio.Outgoing{Ticket: e.Ticket, Agent: e.Agent, Key: []byte(e.Key), Value: e.JSON})
-		if len(batch) >= 1000 || f.rate > 0 {
+		// Paced (--rate), a write carries about 50 ms of events: one write
+		// per event would bound the rate by Kafka's round trip (~200/s).
+		if len(batch) >= 1000 || (f.rate > 0 && len(batch) >= max(1, int(f.rate/20))) {
 			return flush()
 		}
 		return nil

@@ -29,6 +29,7 @@ type Metrics struct {
 	loaded       prometheus.Counter
 	defects      *prometheus.GaugeVec
 	agents       *prometheus.GaugeVec
+	held         *prometheus.GaugeVec
 
 	// net is publish's scratch: the engine's net changes by labels.
 	net map[labels]netChange
@@ -72,8 +73,18 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		agents: f.NewGaugeVec(prometheus.GaugeOpts{Namespace: "hotline", Name: "agents",
 			Help: "Agents signed in now, by team (班组 or 外包单位), state (ready, busy, wrapup, not_ready) and, for not_ready (示忙), reason."},
 			[]string{"center", "team", "state", "reason"}),
+		held: f.NewGaugeVec(prometheus.GaugeOpts{Namespace: "hotline", Subsystem: "state", Name: "held",
+			Help: "Calls, tickets and agents the state stage holds in memory (idle ones are forgotten once stored), by kind."}, []string{"kind"}),
 		net: map[labels]netChange{},
 	}
+}
+
+// setHeld sets how many calls, tickets and agents the engine holds.
+func (m *Metrics) setHeld(eng *indicator.Engine) {
+	calls, tickets := eng.Size()
+	m.held.WithLabelValues("call").Set(float64(calls))
+	m.held.WithLabelValues("ticket").Set(float64(tickets))
+	m.held.WithLabelValues("agent").Set(float64(eng.Agents()))
 }
 
 // setAgents replaces the gauges of the agents signed in.

@@ -494,6 +494,7 @@ func (s *Stage) setGauges() {
 		s.metrics.setGauges(gs)
 		s.metrics.setDefects(s.eng)
 		s.metrics.setAgents(s.eng.AgentGauges())
+		s.metrics.setHeld(s.eng)
 	}
 	b := &stored.Backlog{Topic: s.topics.Tickets, AsOf: s.asOf}
 	for k := range s.owned {
