@@ -88,7 +88,7 @@ func Run(ctx context.Context, o Options) error {
 	status := newStatus(o.Profile, ps, pace, st.reader, st.raw)
 	reg.MustRegister(status.simTime)
 	pcfg := ingest.DefaultConfig()
-	pcfg.BatchSize, pcfg.FlushInterval = 2000, 250*time.Millisecond
+	pcfg.BatchSize, pcfg.FlushInterval, pcfg.WriteInterval = 2000, 250*time.Millisecond, time.Second
 	hasher := privacy.Ephemeral()
 	pl, err := app.Assemble(app.Parts{
 		Kafka: kc, Pipeline: pcfg, Stream: livestate.DefaultConfig(), Profiles: ps,

@@ -26,7 +26,8 @@ type partitionKey struct {
 
 // batch holds the messages consumed since the last flush: their decoded
 // events, their rejections, the next offset of each partition, and, once
-// the state stage has seen the events, the states they changed.
+// the state stage has seen the events, the states they changed. Flushes
+// apply it as it grows; it is written when WriteInterval old or full.
 type batch struct {
 	recs    []event.Record
 	dead    []kafkaio.DeadLetter
@@ -35,13 +36,15 @@ type batch struct {
 	calls   int
 	tickets int
 	rows    []stored.StateRow
-	report  uint64    // the state stage's report of rows
-	applied bool      // rows hold the states these events changed
-	started time.Time // when the first message was added
-	lagging bool      // the latest message was behind its partition's end
+	backlog *stored.Backlog // the latest count of open tickets
+	report  uint64          // the state stage's report of rows
+	applied int             // recs[:applied] were applied: rows hold the states they changed
+	opened  time.Time       // when the batch was made
+	started time.Time       // when the first message was added
+	lagging bool            // the latest message was behind its partition's end
 }
 
-func newBatch() *batch { return &batch{next: map[partitionKey]int64{}} }
+func newBatch() *batch { return &batch{next: map[partitionKey]int64{}, opened: time.Now()} }
 
 // newBatch returns an empty batch whose records reuse the buffer of a
 // batch already written, when there is one: a batch of records is large,
@@ -110,29 +113,46 @@ type flush struct {
 	report  uint64 // the state stage's report the rows belong to
 }
 
-// flush evaluates the batch's events in the state stage (once: a batch
-// that failed to be handed over keeps its states) and hands the batch to
-// the writer.
+// flush applies what the batch holds that the state stage has not seen
+// and hands the batch to the writer.
 func (p *Pipeline) flush(ctx context.Context, b *batch, w *writer) error {
-	if b.len() == 0 {
+	if err := p.apply(ctx, b); err != nil {
+		return err
+	}
+	return p.write(ctx, b, w)
+}
+
+// apply evaluates the batch's events not applied yet in the state stage
+// (once: a batch that failed to be handed over keeps its states), adding
+// the states they changed to the batch.
+func (p *Pipeline) apply(ctx context.Context, b *batch) error {
+	if p.d.State == nil || b.applied == len(b.recs) {
 		return nil
 	}
-	if p.d.State != nil && !b.applied && len(b.recs) > 0 {
-		err := p.retry(ctx, stageApply, func(ctx context.Context) error {
-			rows, keep, err := p.d.State.Apply(ctx, b.recs)
-			if err == nil {
-				b.rows, b.recs = rows, b.recs[:keep]
-			}
-			return err
-		})
-		if err != nil {
-			return err
+	from := b.applied
+	err := p.retry(ctx, stageApply, func(ctx context.Context) error {
+		rows, keep, err := p.d.State.Apply(ctx, b.recs[from:])
+		if err == nil {
+			b.rows, b.recs = append(b.rows, rows...), b.recs[:from+keep]
 		}
-		b.report = p.d.State.Reported()
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	b.applied = true
-	f := &flush{recs: b.recs, dead: b.dead, rows: b.rows, report: b.report, n: b.n, calls: b.calls, tickets: b.tickets,
-		offsets: make([]kafkaio.Offset, 0, len(b.next))}
+	b.applied = len(b.recs)
+	b.report = p.d.State.Reported()
+	return nil
+}
+
+// write hands the batch, applied, to the writer and starts a new one.
+func (p *Pipeline) write(ctx context.Context, b *batch, w *writer) error {
+	if b.len() == 0 && len(b.rows) == 0 && b.backlog == nil {
+		b.opened = time.Now()
+		return nil
+	}
+	f := &flush{recs: b.recs, dead: b.dead, rows: b.rows, backlog: b.backlog, report: b.report, n: b.n,
+		calls: b.calls, tickets: b.tickets, offsets: make([]kafkaio.Offset, 0, len(b.next))}
 	for k, next := range b.next {
 		f.offsets = append(f.offsets, kafkaio.Offset{Topic: k.topic, Partition: k.partition, Next: next})
 	}

@@ -88,8 +88,14 @@ type StateSink interface {
 type Config struct {
 	// BatchSize is the most messages flushed at once.
 	BatchSize int `yaml:"batch_size"`
-	// FlushInterval is the longest a consumed message waits to be flushed.
+	// FlushInterval is the longest a consumed message waits to be applied
+	// to the state stage (and so to reach the live metrics).
 	FlushInterval time.Duration `yaml:"flush_interval"`
+	// WriteInterval is the longest applied messages wait to be written to
+	// ClickHouse (and their offsets committed): flushes in between are
+	// gathered into one write, since each insert is a new part of every
+	// table for ClickHouse to write and merge.
+	WriteInterval time.Duration `yaml:"write_interval"`
 	// RetryMin and RetryMax bound the exponential backoff of failed writes.
 	RetryMin time.Duration `yaml:"retry_min"`
 	RetryMax time.Duration `yaml:"retry_max"`
@@ -100,7 +106,7 @@ type Config struct {
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{BatchSize: 100000, FlushInterval: 500 * time.Millisecond, RetryMin: 200 * time.Millisecond,
+	return Config{BatchSize: 100000, FlushInterval: 500 * time.Millisecond, WriteInterval: 2 * time.Second, RetryMin: 200 * time.Millisecond,
 		RetryMax: 10 * time.Second, ShutdownTimeout: 30 * time.Second}
 }
 
@@ -113,7 +119,7 @@ func (c Config) Validate() error {
 	for _, kv := range [...]struct {
 		key string
 		d   time.Duration
-	}{{"flush_interval", c.FlushInterval}, {"retry_min", c.RetryMin}, {"retry_max", c.RetryMax}, {"shutdown_timeout", c.ShutdownTimeout}} {
+	}{{"flush_interval", c.FlushInterval}, {"write_interval", c.WriteInterval}, {"retry_min", c.RetryMin}, {"retry_max", c.RetryMax}, {"shutdown_timeout", c.ShutdownTimeout}} {
 		if kv.d <= 0 {
 			errs = append(errs, fmt.Errorf("%s: must be positive", kv.key))
 		}
@@ -331,13 +337,18 @@ func (p *Pipeline) behind(b *batch) bool {
 	return b.lagging && time.Since(b.started) < behindWait*p.cfg.FlushInterval
 }
 
-// flushDue flushes the batch when its interval is over, then does the
-// interval's own work (time-driven state rows, evictions).
+// flushDue applies the batch when its interval is over, does the
+// interval's own work (time-driven state rows, evictions), and hands the
+// batch to the writer when it is WriteInterval old.
 func (p *Pipeline) flushDue(ctx context.Context, b *batch, w *writer, lastEvict *time.Time) error {
-	if err := p.flush(ctx, b, w); err != nil {
+	if err := p.apply(ctx, b); err != nil {
 		return err
 	}
-	return p.tick(ctx, w, lastEvict)
+	p.tick(b, w, lastEvict)
+	if time.Since(b.opened) < p.cfg.WriteInterval {
+		return nil
+	}
+	return p.write(ctx, b, w)
 }
 
 // stopped turns an error caused by the end of ctx into a clean stop.
@@ -453,26 +464,27 @@ func (p *Pipeline) add(b *batch, f *fetched) {
 	b.accept(f.m, &f.e)
 }
 
-// tick lets the state stage evaluate as time passes, and every
+// tick lets the state stage evaluate as time passes, adding the states
+// that changed and the count of open tickets to the batch, and every
 // evictEvery forgets idle state whose states the writer has stored.
-func (p *Pipeline) tick(ctx context.Context, w *writer, lastEvict *time.Time) error {
+func (p *Pipeline) tick(b *batch, w *writer, lastEvict *time.Time) {
 	if p.d.State == nil {
-		return nil
+		return
 	}
-	rows, backlog := p.d.State.Tick(), p.d.State.Backlog()
-	if len(rows) > 0 || backlog != nil {
-		if err := w.submit(ctx, &flush{rows: rows, backlog: backlog, report: p.d.State.Reported()}); err != nil {
-			return err
-		}
+	if rows := p.d.State.Tick(); len(rows) > 0 {
+		b.rows = append(b.rows, rows...)
+		b.report = p.d.State.Reported()
+	}
+	if backlog := p.d.State.Backlog(); backlog != nil {
+		b.backlog = backlog
 	}
 	if time.Since(*lastEvict) < evictEvery {
-		return nil
+		return
 	}
 	*lastEvict = time.Now()
 	if n := p.d.State.Evict(w.stored.Load()); n > 0 {
 		p.d.Log.Debug("evicted idle calls and tickets", "count", n)
 	}
-	return nil
 }
 
 // retry runs op until it succeeds, fails permanently, or ctx ends, with

@@ -51,6 +51,9 @@ type fakeGen struct {
 	end   chan struct{} // closed to end the generation (a rebalance)
 	stale bool          // commits are refused
 	down  int           // this many commits fail as if Kafka were away
+	// after gap messages, the rest come gapWait later
+	gap     int
+	gapWait time.Duration
 }
 
 func (s *fakeSource) Next(ctx context.Context) (ingest.Generation, error) {
@@ -86,7 +89,10 @@ func (g *fakeGen) Fetch(ctx context.Context, open func(kafkaio.Partition) kafkai
 		return nil // nothing to read: a fetcher may end at once
 	}
 	handlers := map[kafkaio.Partition]kafkaio.Handler{}
-	for _, m := range g.msgs {
+	for i, m := range g.msgs {
+		if i == g.gap && g.gapWait > 0 {
+			time.Sleep(g.gapWait)
+		}
 		p := kafkaio.Partition{Topic: m.Topic, Partition: m.Partition}
 		if handlers[p] == nil {
 			handlers[p] = open(p)
@@ -482,7 +488,7 @@ func TestBatchBehindABacklogGrows(t *testing.T) {
 		behind bool
 	}{{"behind", 1000, true}, {"caught up", 5, false}} {
 		t.Run(tc.name, func(t *testing.T) {
-			src, sink, p, _, _ := setupWith(func(c *ingest.Config) { c.BatchSize, c.FlushInterval = 100, interval })
+			src, sink, p, _, _ := setupWith(func(c *ingest.Config) { c.BatchSize, c.FlushInterval, c.WriteInterval = 100, interval, interval })
 			var msgs []kafkaio.Message
 			for i := range 5 {
 				msgs = append(msgs, kafkaio.Message{Topic: "calls", Partition: 0, Offset: int64(i), HighWaterMark: tc.hwm,
@@ -512,5 +518,47 @@ func TestBatchBehindABacklogGrows(t *testing.T) {
 			}
 			t.Logf("flushed after %v", at)
 		})
+	}
+}
+
+// Flushes apply the batch to the state stage every flush interval (the
+// live metrics), and write it, with the states, and commit only when it is
+// write_interval old: two flushes here, one write of both, then the commit.
+func TestFlushesAppliedEveryIntervalWrittenTogether(t *testing.T) {
+	const flushEvery, writeEvery = 50 * time.Millisecond, 600 * time.Millisecond
+	src, _, _, _, log := setup()
+	src.gens[0].gap, src.gens[0].gapWait = 1, 3*flushEvery
+	st := &recordingState{log: log}
+	cfg := ingest.DefaultConfig()
+	cfg.BatchSize, cfg.FlushInterval, cfg.WriteInterval = 100, flushEvery, writeEvery
+	cfg.RetryMin, cfg.RetryMax = time.Millisecond, 5*time.Millisecond
+	sink := &fakeSink{log: log}
+	p := ingest.New(cfg, ingest.Deps{
+		Source: src, Raw: sink, DeadLetters: sink, State: st, States: st, NewDecoder: func() *event.Decoder { return &event.Decoder{} },
+		Retryable: func(err error) bool { return errors.Is(err, errTransient) },
+		Metrics:   ingest.NewMetrics(prometheus.NewRegistry()),
+		Log:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}, "calls")
+	start := time.Now()
+	var wrote time.Duration
+	err := runUntil(t, p, func() bool {
+		if wrote == 0 && slices.Contains(log.get(), "insert") {
+			wrote = time.Since(start)
+		}
+		return slices.Contains(log.get(), "commit gen 1")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := log.get()
+	if len(got) < 6 || !slices.Equal(got[:3], []string{"assign 1", "apply 1", "apply 1"}) {
+		t.Fatalf("operations %v: want the two flushes applied before anything is written", got)
+	}
+	assertWritesThenCommit(t, got[3:7], []string{"dead_letter", "insert", "state"}, "commit gen 1")
+	if wrote < writeEvery {
+		t.Errorf("written after %v, before the write interval (%v)", wrote, writeEvery)
+	}
+	if len(src.commits) != 1 || src.commits[0][0].Next != 13 {
+		t.Errorf("commits %+v, want one, next offset 13", src.commits)
 	}
 }

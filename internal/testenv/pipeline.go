@@ -35,6 +35,7 @@ func PipelineConfig(t testing.TB, broker string, partitions int) config.Config {
 	cfg.Privacy.CallerHashKey.Value = "integration-test-key-0123456789"
 	cfg.Pipeline.BatchSize = 2000
 	cfg.Pipeline.FlushInterval = 200 * time.Millisecond
+	cfg.Pipeline.WriteInterval = 400 * time.Millisecond // flushes gathered in twos: the writes of the product, sooner
 	if _, err := chstore.Migrate(ctx, conn, cfg.ClickHouse, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
