@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -54,6 +55,9 @@ type fakeGen struct {
 	// after gap messages, the rest come gapWait later
 	gap     int
 	gapWait time.Duration
+	// delivered counts the messages whose handler has returned: each is in
+	// the pipeline's channel or batch (counted consumed, it may not be yet)
+	delivered atomic.Int32
 }
 
 func (s *fakeSource) Next(ctx context.Context) (ingest.Generation, error) {
@@ -100,6 +104,7 @@ func (g *fakeGen) Fetch(ctx context.Context, open func(kafkaio.Partition) kafkai
 		if err := handlers[p](ctx, m); err != nil {
 			return nil
 		}
+		g.delivered.Add(1)
 	}
 	<-ctx.Done()
 	return nil
@@ -277,8 +282,9 @@ func TestPermanentFailureStopsWithoutCommit(t *testing.T) {
 
 func TestStopFlushesWhatItHolds(t *testing.T) {
 	src, sink, p, reg, _ := setup()
-	src.gens[0].msgs = src.gens[0].msgs[:1] // fewer than a batch: only the stop flushes it
-	err := runUntil(t, p, func() bool { return consumed(t, reg) == 1 })
+	g := src.gens[0]
+	g.msgs = g.msgs[:1] // fewer than a batch: only the stop flushes it
+	err := runUntil(t, p, func() bool { return consumed(t, reg) == 1 && g.delivered.Load() == 1 })
 	if err != nil {
 		t.Fatal(err)
 	}
