@@ -17,6 +17,7 @@ source "$(dirname "$0")/lib.sh"
 SPAN=${1:-560h}
 CENTRES=${2:-5}
 TOPIC=bench$(date +%s)
+BENCH_TOPICS=$TOPIC.calls,$TOPIC.tickets,$TOPIC.dlq
 build "$ROOT/.cache/bench-e2e"
 private_clickhouse
 

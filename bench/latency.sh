@@ -10,6 +10,7 @@ source "$(dirname "$0")/lib.sh"
 RATE=${1:-20000}
 DURATION=${2:-60s}
 TOPIC=latency$(date +%s)
+BENCH_TOPICS=$TOPIC.calls,$TOPIC.tickets,$TOPIC.dlq
 build "$ROOT/.cache/bench-latency"
 private_clickhouse
 (cd "$ROOT" && go build -o "$WORK/latency" ./bench/latency && go build -o "$WORK/produce" ./bench/produce)

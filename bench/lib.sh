@@ -25,6 +25,7 @@ build() {
   rm -rf "$WORK"; mkdir -p "$WORK"/ch/{data,tmp,user_files,format_schemas,log}
   BIN=$WORK/hotlineqc
   (cd "${BENCH_SRC:-$ROOT}" && go build -o "$BIN" ./cmd/hotlineqc)
+  (cd "$ROOT" && go build -o "$WORK/produce" ./bench/produce)
 }
 
 # private_clickhouse: the Debian server on other ports with its data in
@@ -57,10 +58,15 @@ private_clickhouse() {
   log "private ClickHouse $(q 'SELECT version()') on 127.0.0.1:$CH_TCP"
 }
 
-# cleanup: stops what the script started (the trap on EXIT).
+# cleanup: stops what the script started (the trap on EXIT) and deletes
+# the topics named in BENCH_TOPICS (comma-separated; KEEP_TOPICS=1 keeps
+# them): each run's events would otherwise stay on the shared broker.
 cleanup() {
   if [[ -n ${RUN_PID:-} ]]; then kill "$RUN_PID" 2>/dev/null || true; fi
   stop_clickhouse
+  if [[ -n ${BENCH_TOPICS:-} && -z ${KEEP_TOPICS:-} ]]; then
+    "$WORK/produce" -kafka "$KAFKA" -delete "$BENCH_TOPICS" || log "could not delete the topics $BENCH_TOPICS"
+  fi
 }
 
 # stop_clickhouse: stops the private server, at once if it lingers.

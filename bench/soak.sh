@@ -19,6 +19,7 @@ DURATION=${2:-30m}
 SAMPLE=${SAMPLE:-30}
 WARMUP=${WARMUP:-300}
 TOPIC=soak$(date +%s)
+BENCH_TOPICS=$TOPIC.calls,$TOPIC.tickets,$TOPIC.agents,$TOPIC.dlq
 build "$ROOT/.cache/bench-soak"
 private_clickhouse
 SECS=$(awk -v d="$DURATION" 'BEGIN { n = d + 0; if (d ~ /h$/) n *= 3600; else if (d ~ /m$/) n *= 60; print n }')

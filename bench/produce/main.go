@@ -1,16 +1,20 @@
 // Command produce writes NDJSON event files to the call and ticket topics,
 // keyed by call_id / ticket_id as the event contract says, for the
 // benchmarks: go run ./bench/produce -kafka 127.0.0.1:9092 -topics T.calls,T.tickets FILE...
+// With -delete T1,T2,… it deletes those topics instead (a benchmark's
+// topics hold hundreds of megabytes of a shared broker).
 package main
 
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"strings"
 
+	"github.com/segmentio/kafka-go"
 	"github.com/valyala/fastjson"
 
 	"github.com/hotlineqc/hotlineqc/bench/internal/keyed"
@@ -21,7 +25,15 @@ func main() {
 	brokers := flag.String("kafka", "127.0.0.1:9092", "Kafka brokers, comma-separated")
 	topics := flag.String("topics", "hotline.calls,hotline.tickets", "call and ticket topics")
 	partitions := flag.Int("partitions", 3, "partitions of the topics when they must be created")
+	del := flag.String("delete", "", "delete these topics (comma-separated) instead, as a benchmark's clean-up")
 	flag.Parse()
+	if *del != "" {
+		if err := deleteTopics(*brokers, strings.Split(*del, ",")); err != nil {
+			fmt.Fprintln(os.Stderr, "produce:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*brokers, *topics, *partitions, flag.Args()); err != nil {
 		fmt.Fprintln(os.Stderr, "produce:", err)
 		os.Exit(1)
@@ -78,5 +90,20 @@ func run(brokers, topics string, partitions int, files []string) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "produced %d events\n", n+len(batch))
+	return nil
+}
+
+// deleteTopics deletes the named topics; one already gone is not an error.
+func deleteTopics(brokers string, names []string) error {
+	cl := &kafka.Client{Addr: kafka.TCP(strings.Split(brokers, ",")...)}
+	res, err := cl.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: names})
+	if err != nil {
+		return fmt.Errorf("delete topics: %w", err)
+	}
+	for name, err := range res.Errors {
+		if err != nil && !errors.Is(err, kafka.UnknownTopicOrPartition) {
+			return fmt.Errorf("delete topic %s: %w", name, err)
+		}
+	}
 	return nil
 }
