@@ -13,7 +13,7 @@ TOPIC=latency$(date +%s)
 BENCH_TOPICS=$TOPIC.calls,$TOPIC.tickets,$TOPIC.dlq
 build "$ROOT/.cache/bench-latency"
 private_clickhouse
-(cd "$ROOT" && go build -o "$WORK/latency" ./bench/latency && go build -o "$WORK/produce" ./bench/produce)
+(cd "$ROOT" && go build -o "$WORK/latency" ./bench/latency) # build made $WORK/produce
 "$WORK/produce" -kafka "$KAFKA" -topics "$TOPIC.calls,$TOPIC.tickets" -partitions 6 /dev/null 2>/dev/null
 start_run "$TOPIC"
 log "steady load: $RATE events/s for $DURATION"
