@@ -12,6 +12,8 @@
 #   deploy/dev/services.sh up && bench/e2e.sh [SPAN] [CENTRES]
 #
 # SPAN is simulated time (default 560h: about 2 M events with 5 centres).
+# BENCH_ANALYSE=1 also prints what ClickHouse did for each table in (a)
+# (inserts, parts written and merged, reads), from its query and part logs.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 SPAN=${1:-560h}
@@ -31,6 +33,7 @@ N=$(sed -n 's/.*: \([0-9]*\) events,.*/\1/p' "$WORK/simulate.log")
 # ---- (a) hotlineqc run
 log "(a) hotlineqc run"
 run_until "$TOPIC" "$N"
+analyse hq
 A_STATES=$(( $(q "SELECT count() FROM hq.call_state FINAL") + $(q "SELECT count() FROM hq.ticket_state FINAL") ))
 
 # ---- (b) the ClickHouse Kafka engine + materialized views
@@ -58,5 +61,5 @@ printf 'CPU per event: (a) hotlineqc %s µs, + its ClickHouse inserts %s µs; (b
   "$(per "$RUN_CPU" "$N")" "$(per "$(awk -v a="$RUN_CPU" -v c="$CH_RUN_CPU" 'BEGIN { print a + c }')" "$N")" "$(per "$B_CPU" "$N")"
 printf 'CPU ratio to (b): hotlineqc %s× (target ≤ 2), hotlineqc + its ClickHouse %s× (target ≤ 3)\n' \
   "$(awk -v a="$RUN_CPU" -v b="$B_CPU" 'BEGIN { printf "%.2f", a / b }')" "$(awk -v a="$RUN_CPU" -v c="$CH_RUN_CPU" -v b="$B_CPU" 'BEGIN { printf "%.2f", (a + c) / b }')"
-printf 'wall ratio a/b: %s×   (states stored: %s)\n' "$(awk -v a="$A_RATE" -v b="$B_RATE" 'BEGIN { printf "%.2f", a / b }')" "$A_STATES"
+printf 'wall ratio a/b: %s×   (states stored: %s, read back: %s)\n' "$(awk -v a="$A_RATE" -v b="$B_RATE" 'BEGIN { printf "%.2f", a / b }')" "$A_STATES" "$LOADED"
 printf 'CPU profile of (a): %s (go tool pprof -top %s %s)\n' "$WORK/cpu.pprof" "$BIN" "$WORK/cpu.pprof"

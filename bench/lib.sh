@@ -48,7 +48,14 @@ private_clickhouse() {
       -e "s#<level>trace</level>#<level>warning</level>#" \
       -e "s#</yandex>#<kafka><auto_offset_reset>smallest</auto_offset_reset></kafka></yandex>#" \
       /etc/clickhouse-server/config.xml >"$d/config.xml"
-  sed -e "s#<load_balancing>random</load_balancing>#<load_balancing>random</load_balancing><input_format_skip_unknown_fields>1</input_format_skip_unknown_fields>#" \
+  local extra=""
+  if [[ -n ${BENCH_ANALYSE:-} ]]; then
+    # what each table's inserts and merges cost: system.query_log and
+    # system.part_log (off otherwise: logging costs the server a little)
+    sed -i -e 's#<!-- Uncomment if use part_log#<!-- part_log on -->#' -e 's#</part_log>#</part_log><!--#' "$d/config.xml"
+    extra="<log_queries>1</log_queries>"
+  fi
+  sed -e "s#<load_balancing>random</load_balancing>#<load_balancing>random</load_balancing><input_format_skip_unknown_fields>1</input_format_skip_unknown_fields>$extra#" \
       /etc/clickhouse-server/users.xml >"$d/users.xml"
   clickhouse-server --config-file="$d/config.xml" >"$d/log/stdout.log" 2>&1 &
   CH_PID=$!
@@ -118,10 +125,11 @@ YAML
 }
 
 # stop_run: records RUN_SECS (since start_run), RUN_CPU, CH_RUN_CPU,
-# RUN_RSS (peak), STAGES and a heap profile, then stops the process.
+# RUN_RSS (peak), STAGES, LOADED (entities read back) and a heap profile, then stops the process.
 stop_run() {
   RUN_SECS=$(since "$RUN_START")
   RUN_CPU=$(cpu $RUN_PID); CH_RUN_CPU=$(delta "$CH_CPU0" "$(cpu "$CH_PID")"); RUN_RSS=$(rss_mib $RUN_PID)
+  LOADED=$(metric hotline_state_entities_loaded_total)
   curl -fsS "http://$METRICS/debug/pprof/heap" -o "$WORK/heap.pprof" || true
   STAGES=$(curl -fsS "http://$METRICS/metrics" | awk -F'[{}" ]' '/^hotline_pipeline_flush_stage_duration_seconds_sum/ { printf "%s %.1f s  ", $3, $NF }')
   kill -TERM $RUN_PID; wait $RUN_PID || true
@@ -143,4 +151,27 @@ run_until() {
   wait $prof || true
   curl -fsS "http://$METRICS/debug/pprof/allocs" -o "$WORK/allocs.pprof" || true
   stop_run
+}
+
+# analyse DB: with BENCH_ANALYSE, what ClickHouse did for the tables of DB:
+# inserts (count, rows, bytes, time in the query) from query_log, parts
+# written and merged (count, rows, bytes, time) from part_log, and the
+# reads (count, rows read, time).
+analyse() {
+  [[ -n ${BENCH_ANALYSE:-} ]] || return 0
+  q "SYSTEM FLUSH LOGS" >/dev/null
+  printf '\n%s: inserts by table (query_log) | new parts and merges (part_log)\n' "$1"
+  q "SELECT t, ins, rows, mb, ms, np, nb, mg, mrows, mms FROM
+     (SELECT replaceRegexpOne(query, '^INSERT INTO [a-z_]+\\.([a-z_]+).*', '\\\\1') AS t, count() AS ins, sum(written_rows) AS rows,
+             round(sum(written_bytes) / 1e6) AS mb, sum(query_duration_ms) AS ms
+      FROM system.query_log WHERE type = 2 AND query LIKE 'INSERT INTO $1.%' AND query NOT LIKE '%SELECT%' GROUP BY t)
+     ANY LEFT JOIN
+     (SELECT table AS t, countIf(event_type = 'NEW_PART') AS np, round(sumIf(size_in_bytes, event_type = 'NEW_PART') / 1e6) AS nb,
+             countIf(event_type = 'MERGE_PARTS') AS mg, sumIf(rows, event_type = 'MERGE_PARTS') AS mrows, sumIf(duration_ms, event_type = 'MERGE_PARTS') AS mms
+      FROM system.part_log WHERE database = '$1' GROUP BY t) USING t ORDER BY ms DESC FORMAT PrettyCompactNoEscapes"
+  q "SELECT substring(replaceRegexpAll(query, '\\\\s+', ' '), 1, 90) AS read, count() AS queries, sum(read_rows) AS rows_read,
+            round(sum(read_bytes) / 1e6) AS mb_read, sum(query_duration_ms) AS ms
+     FROM system.query_log WHERE type = 2 AND query LIKE 'SELECT%' AND query LIKE '%$1.%' GROUP BY read ORDER BY ms DESC FORMAT PrettyCompactNoEscapes"
+  q "SELECT table, name, type, round(data_uncompressed_bytes / 1e6) AS mb, round(data_compressed_bytes / 1e6) AS mb_compressed
+     FROM system.columns WHERE database = '$1' ORDER BY data_uncompressed_bytes DESC LIMIT 25 FORMAT PrettyCompactNoEscapes"
 }

@@ -84,33 +84,27 @@ func (r *Reader) KnownIDs(ctx context.Context, ticket bool, topic string, parts 
 // engine recognises duplicates by event_id.
 func (r *Reader) LoadEvents(ctx context.Context, refs []indicator.Ref) ([]event.Record, error) {
 	want := make(map[indicator.Ref]bool, len(refs))
-	var calls, tickets []string
+	var calls, tickets []indicator.Ref
 	for _, ref := range refs {
 		want[ref] = true
 		if ref.Ticket {
-			tickets = append(tickets, ref.ID)
+			tickets = append(tickets, ref)
 		} else {
-			calls = append(calls, ref.ID)
+			calls = append(calls, ref)
 		}
 	}
 	var out []event.Record
-	load := func(table, cols, idCol string, ids []string, scan func(driver.Rows) (event.Record, error)) error {
-		q := fmt.Sprintf("SELECT %s FROM %s.%s WHERE %s IN ?", cols, r.db, table, idCol)
-		for len(ids) > 0 {
-			chunk := ids[:min(len(ids), LoadChunk)]
-			ids = ids[len(chunk):]
-			err := r.each(ctx, q, func(rows driver.Rows) error {
+	load := func(table, cols, idCol string, refs []indicator.Ref, scan func(driver.Rows) (event.Record, error)) error {
+		q := fmt.Sprintf("SELECT %s FROM %s.%s WHERE center_id = ? AND %s IN ?", cols, r.db, table, idCol)
+		return byCenter(refs, func(ref indicator.Ref) (string, string) { return ref.CenterID, ref.ID }, func(center string, ids []string) error {
+			return r.each(ctx, q, func(rows driver.Rows) error {
 				rec, err := scan(rows)
 				if err == nil && want[indicator.RefOf(&rec.Event)] {
 					out = append(out, rec)
 				}
 				return err
-			}, set(chunk))
-			if err != nil {
-				return err
-			}
-		}
-		return nil
+			}, center, set(ids))
+		})
 	}
 	if err := load(RawCallTable, rawCallColumns, "call_id", calls, scanCall); err != nil {
 		return nil, err
@@ -119,6 +113,35 @@ func (r *Reader) LoadEvents(ctx context.Context, refs []indicator.Ref) ([]event.
 		return nil, err
 	}
 	return out, nil
+}
+
+// byCenter calls fn with the ids of vals by centre, in chunks of at most
+// LoadChunk, for `center_id = ? AND <id> IN ?`. The tables are ordered by
+// centre, then id: with the centre named, the ids bound the primary key's
+// ranges and ClickHouse reads only the granules that may hold them. An id
+// alone is not a prefix of the key, and a hundred ids had it read most of
+// the table (benchmarked on 18.16: 787,584 rows read for 20 calls of 2 M
+// events, 155,648 with the centre).
+func byCenter[T any](vals []T, key func(T) (center, id string), fn func(center string, ids []string) error) error {
+	groups := map[string][]string{}
+	var centers []string
+	for _, v := range vals {
+		center, id := key(v)
+		if _, ok := groups[center]; !ok {
+			centers = append(centers, center)
+		}
+		groups[center] = append(groups[center], id)
+	}
+	for _, center := range centers {
+		for ids := groups[center]; len(ids) > 0; {
+			chunk := ids[:min(len(ids), LoadChunk)]
+			ids = ids[len(chunk):]
+			if err := fn(center, chunk); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // set binds values as a parenthesised list for IN: the driver quotes them.

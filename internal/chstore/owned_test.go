@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
+
 	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/event"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
@@ -38,6 +40,9 @@ func TestOwnedPartitionReadsOnRealServer(t *testing.T) {
 		}
 		part := int32(i % 4)
 		recs = append(recs, event.Record{Event: e, Origin: event.Origin{Topic: "calls", Partition: part, Offset: int64(i)}})
+		other := e // the same id in another centre, never loaded with c1's
+		other.ID, other.CenterID = "o"+e.ID, "c0"
+		recs = append(recs, event.Record{Event: other, Origin: event.Origin{Topic: "calls", Partition: part, Offset: int64(10_000 + i)}})
 		refs = append(refs, indicator.RefOf(&e))
 		rows = append(rows, stored.StateRow{EntityState: indicator.EntityState{CenterID: "c1", ID: id, Partition: part, Events: 1},
 			Version: 1, Topic: "calls", Partition: part})
@@ -68,6 +73,18 @@ func TestOwnedPartitionReadsOnRealServer(t *testing.T) {
 	}
 	if len(got) != 10_000 {
 		t.Errorf("LoadEvents of 10,000 calls returned %d events", len(got))
+	}
+	// One call read back: the tables are ordered by centre, then id, and
+	// with the centre named ClickHouse reads the one granule (8,192 rows)
+	// of c1's calls that may hold it, not c0's granules with the same ids.
+	var read uint64
+	pctx := clickhouse.Context(ctx, clickhouse.WithProgress(func(p *clickhouse.Progress) { read += p.Rows }))
+	one, err := r.LoadEvents(pctx, refs[:1])
+	if err != nil || len(one) != 1 || one[0].CenterID != "c1" {
+		t.Fatalf("LoadEvents of one call: %v, %v", one, err)
+	}
+	if read == 0 || read > 8192 {
+		t.Errorf("reading one call back read %d rows of 20,002, want at most one granule (8,192)", read)
 	}
 	known := map[int32]int{}
 	if err := r.KnownIDs(ctx, false, "calls", []int32{1, 3}, func(p int32, _, _ string) { known[p]++ }); err != nil {
