@@ -16,3 +16,9 @@ func NewInserter(conn driver.Conn, db, table, cols string) Inserter {
 func (i Inserter) Insert(ctx context.Context, columns ...any) error {
 	return i.in.insert(ctx, func() []any { return columns })
 }
+
+// Indicator codes (codes.go), for the external tests.
+var (
+	ParseEnum      = parseEnum
+	IndicatorCodes = indicatorCodes
+)

@@ -19,7 +19,8 @@ type MigrationReport struct {
 	Applied  []int // versions applied by this run
 	Current  int   // highest version now in place
 	// Upgraded are the ALTER statements that brought existing tables up
-	// to the server's features and the configured retention.
+	// to the catalogue's indicator codes, the server's features and the
+	// configured retention.
 	Upgraded []string
 }
 
@@ -63,11 +64,18 @@ func Migrate(ctx context.Context, conn driver.Conn, c Config, log *slog.Logger) 
 		}
 		rep.Current = m.Version
 	}
-	// Tables created under an older server or another retention are
-	// brought up to this server's features and the configured retention.
-	if rep.Upgraded, err = upgrade(ctx, conn, c, rep.Features); err != nil {
+	// The contributions' indicators are codes covering the catalogue
+	// (codes.go), on every server.
+	if rep.Upgraded, err = codeIndicators(ctx, conn, c); err != nil {
 		return rep, err
 	}
+	// Tables created under an older server or another retention are
+	// brought up to this server's features and the configured retention.
+	upgraded, err := upgrade(ctx, conn, c, rep.Features)
+	if err != nil {
+		return rep, err
+	}
+	rep.Upgraded = append(rep.Upgraded, upgraded...)
 	for _, s := range rep.Upgraded {
 		log.Info("upgraded table", "statement", s)
 	}
