@@ -67,5 +67,5 @@ awk -F'\t' -v w="$WARMUP" 'NR == 1 { for (i = 2; i <= NF; i++) name[i] = $i; nex
     }
     printf "  written: %.0f events/s after the warm-up\n", (last[9] - first[9]) / (t1 - t0)
   }' "$WORK/soak.tsv"
-printf 'hotlineqc run: CPU %s s over %s s (ClickHouse %s s), peak RSS %s MiB; samples in %s, heap profile %s\n' \
-  "$RUN_CPU" "$RUN_SECS" "$CH_RUN_CPU" "$RUN_RSS" "$WORK/soak.tsv" "$WORK/heap.pprof"
+printf 'hotlineqc run: CPU %s s over %s s (ClickHouse %s s), peak RSS %s MiB, %s calls and tickets read back; samples in %s, heap profile %s\n' \
+  "$RUN_CPU" "$RUN_SECS" "$CH_RUN_CPU" "$RUN_RSS" "$LOADED" "$WORK/soak.tsv" "$WORK/heap.pprof"

@@ -56,7 +56,7 @@ WHERE src_topic = ? AND src_partition IN ? GROUP BY src_partition, center_id, ag
 // LoadAgents reads, for each request, the agent's latest stored day before
 // its Before, the carry of that day's row, and the agent's stored events
 // since that day (all of them when it has no earlier day): two reads per
-// distinct Before and chunk of LoadChunk agents.
+// distinct Before, centre and chunk of LoadChunk agents.
 func (r *Reader) LoadAgents(ctx context.Context, reqs []stored.AgentLoad) ([]stored.LoadedAgent, error) {
 	byBefore := map[int64][]stored.AgentLoad{}
 	for _, q := range reqs {
@@ -64,14 +64,13 @@ func (r *Reader) LoadAgents(ctx context.Context, reqs []stored.AgentLoad) ([]sto
 	}
 	var out []stored.LoadedAgent
 	for before, group := range byBefore {
-		for len(group) > 0 {
-			chunk := group[:min(len(group), LoadChunk)]
-			group = group[len(chunk):]
-			got, err := r.loadAgents(ctx, before, chunk)
-			if err != nil {
-				return nil, err
-			}
+		err := byCenter(group, func(q stored.AgentLoad) (string, string) { return q.CenterID, q.ID }, func(center string, ids []string) error {
+			got, err := r.loadAgents(ctx, before, center, ids)
 			out = append(out, got...)
+			return err
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
@@ -79,14 +78,13 @@ func (r *Reader) LoadAgents(ctx context.Context, reqs []stored.AgentLoad) ([]sto
 
 type agentKey struct{ center, id string }
 
-func (r *Reader) loadAgents(ctx context.Context, before int64, reqs []stored.AgentLoad) ([]stored.LoadedAgent, error) {
+func (r *Reader) loadAgents(ctx context.Context, before int64, center string, ids []string) ([]stored.LoadedAgent, error) {
 	loaded := map[agentKey]*stored.LoadedAgent{}
-	for _, q := range reqs {
-		loaded[agentKey{q.CenterID, q.ID}] = &stored.LoadedAgent{CenterID: q.CenterID, ID: q.ID, FromDay: indicator.MinDay}
+	for _, id := range ids {
+		loaded[agentKey{center, id}] = &stored.LoadedAgent{CenterID: center, ID: id, FromDay: indicator.MinDay}
 	}
-	agents := pairs(reqs, func(q stored.AgentLoad) (string, string) { return q.CenterID, q.ID })
 	q := fmt.Sprintf(`SELECT center_id, agent_id, src_partition, day_ms, carry_open, carry_state, carry_team, carry_last_ms
-FROM %s.%s FINAL WHERE (center_id, agent_id) IN ? AND day_ms < ?`, r.db, AgentStateTable)
+FROM %s.%s FINAL WHERE center_id = ? AND agent_id IN ? AND day_ms < ?`, r.db, AgentStateTable)
 	err := r.each(ctx, q, func(rows driver.Rows) error {
 		var k agentKey
 		var part int32
@@ -101,7 +99,7 @@ FROM %s.%s FINAL WHERE (center_id, agent_id) IN ? AND day_ms < ?`, r.db, AgentSt
 			a.FromDay, a.Carry, a.Partition = day, c, part
 		}
 		return nil
-	}, agents, before)
+	}, center, set(ids), before)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +107,7 @@ FROM %s.%s FINAL WHERE (center_id, agent_id) IN ? AND day_ms < ?`, r.db, AgentSt
 	for _, a := range loaded {
 		from = min(from, max(a.FromDay, 0)) // no earlier day: every event
 	}
-	q = fmt.Sprintf("SELECT %s FROM %s.%s WHERE (center_id, agent_id) IN ? AND ts >= ? AND ts_ms >= ?", rawAgentColumns, r.db, RawAgentTable)
+	q = fmt.Sprintf("SELECT %s FROM %s.%s WHERE center_id = ? AND agent_id IN ? AND ts >= ? AND ts_ms >= ?", rawAgentColumns, r.db, RawAgentTable)
 	err = r.each(ctx, q, func(rows driver.Rows) error {
 		rec, err := scanAgent(rows)
 		if err != nil {
@@ -119,7 +117,7 @@ FROM %s.%s FINAL WHERE (center_id, agent_id) IN ? AND day_ms < ?`, r.db, AgentSt
 			a.Events = append(a.Events, rec)
 		}
 		return nil
-	}, agents, time.UnixMilli(from).Truncate(time.Second), from)
+	}, center, set(ids), time.UnixMilli(from).Truncate(time.Second), from)
 	if err != nil {
 		return nil, err
 	}
