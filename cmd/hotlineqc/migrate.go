@@ -43,6 +43,11 @@ schema, 20.3 and later also LowCardinality, codecs and TTL.
 			for _, s := range rep.Upgraded {
 				fmt.Fprintf(cmd.OutOrStdout(), "upgraded: %s\n", s)
 			}
+			for _, t := range rep.Coarse {
+				fmt.Fprintf(cmd.OutOrStdout(), "to rebuild: %s.%s has a coarser index granularity than %d rows (created before it was set): "+
+					"reading a call or ticket back reads more than needed; docs/deploy.md (upgrading) says how to rebuild it\n",
+					cfg.ClickHouse.Database, t, chstore.RawGranularity)
+			}
 			return nil
 		},
 	}

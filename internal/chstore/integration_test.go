@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"regexp"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,7 +27,7 @@ func TestMigrateIsIdempotentOnRealServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Applied) != len(chstore.Migrations) || rep.Current != chstore.Migrations[len(chstore.Migrations)-1].Version {
+	if len(rep.Applied) != len(chstore.Migrations) || rep.Current != chstore.Migrations[len(chstore.Migrations)-1].Version || len(rep.Coarse) != 0 {
 		t.Errorf("first run = %+v", rep)
 	}
 	t.Logf("server %s, features %+v", rep.Server, rep.Features)
@@ -54,6 +57,61 @@ func TestMigrateIsIdempotentOnRealServer(t *testing.T) {
 	rep, err = chstore.Migrate(ctx, conn, cfg, quiet)
 	if err != nil || len(rep.Applied) != 1 || rep.Applied[0] != last {
 		t.Errorf("re-run of migration %d = %+v, %v", last, rep, err)
+	}
+}
+
+// A raw table created before RawGranularity (ClickHouse's default 8,192)
+// is reported by migrate, and the rebuild docs/deploy.md gives (SHOW
+// CREATE, the granularity changed, INSERT … SELECT, RENAME) keeps every
+// row and clears the report.
+func TestCoarseRawTableReportedAndRebuilt(t *testing.T) {
+	conn, cfg := testenv.ClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := chstore.Migrate(ctx, conn, cfg, quiet); err != nil {
+		t.Fatal(err)
+	}
+	var d event.Decoder
+	var recs []event.Record
+	for i := range 3000 {
+		e, err := d.Decode([]byte(fmt.Sprintf(`{"event_id":"e%d","type":"call.queued","ts":"2026-10-09T09:00:00+08:00","center_id":"c1","call_id":"k%d","queue":"general"}`, i, i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, event.Record{Event: e, Origin: event.Origin{Topic: "calls", Offset: int64(i)}})
+	}
+	if err := chstore.NewRawWriter(conn, cfg.Database).WriteRaw(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	table := cfg.Database + "." + chstore.RawCallTable
+	rebuild := func(granularity int) {
+		t.Helper()
+		var create string
+		if err := conn.QueryRow(ctx, "SHOW CREATE TABLE "+table).Scan(&create); err != nil {
+			t.Fatal(err)
+		}
+		create = regexp.MustCompile(`index_granularity = \d+`).ReplaceAllString(create, fmt.Sprintf("index_granularity = %d", granularity))
+		create = strings.Replace(create, table+" ", table+"_new ", 1)
+		for _, q := range []string{create, "INSERT INTO " + table + "_new SELECT * FROM " + table,
+			"RENAME TABLE " + table + " TO " + table + "_old, " + table + "_new TO " + table, "DROP TABLE " + table + "_old"} {
+			if err := conn.Exec(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+	}
+	rebuild(8192) // as created before RawGranularity
+	rep, err := chstore.Migrate(ctx, conn, cfg, quiet)
+	if err != nil || !slices.Equal(rep.Coarse, []string{chstore.RawCallTable}) {
+		t.Fatalf("migrate over a table of 8,192 rows a granule: coarse %v, %v", rep.Coarse, err)
+	}
+	rebuild(chstore.RawGranularity)
+	rep, err = chstore.Migrate(ctx, conn, cfg, quiet)
+	if err != nil || len(rep.Coarse) != 0 {
+		t.Fatalf("migrate after the rebuild: coarse %v, %v", rep.Coarse, err)
+	}
+	var n uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM "+table).Scan(&n); err != nil || n != 3000 {
+		t.Errorf("rows after two rebuilds: %d, %v", n, err)
 	}
 }
 

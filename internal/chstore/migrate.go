@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +24,11 @@ type MigrationReport struct {
 	// to the catalogue's indicator codes, the server's features and the
 	// configured retention.
 	Upgraded []string
+	// Coarse are the raw tables created with a coarser index granularity
+	// than RawGranularity (before it was set: ClickHouse's 8,192). A
+	// table's granularity is fixed at its creation; they work as before,
+	// reading more to read an entity back, until rebuilt (docs/deploy.md).
+	Coarse []string
 }
 
 // ServerVersion asks the connected server for its version.
@@ -79,7 +86,49 @@ func Migrate(ctx context.Context, conn driver.Conn, c Config, log *slog.Logger) 
 	for _, s := range rep.Upgraded {
 		log.Info("upgraded table", "statement", s)
 	}
+	if rep.Coarse, err = coarseRaw(ctx, conn, c); err != nil {
+		return rep, err
+	}
+	for _, t := range rep.Coarse {
+		log.Warn("raw table with a coarse index granularity: read-backs read more than needed; rebuild it (docs/deploy.md, upgrading)",
+			"table", t, "want", RawGranularity)
+	}
 	return rep, nil
+}
+
+var granularityRe = regexp.MustCompile(`index_granularity = (\d+)`)
+
+// coarseRaw returns the raw tables (on a cluster, their local tables)
+// whose index granularity is coarser than RawGranularity.
+func coarseRaw(ctx context.Context, conn driver.Conn, c Config) ([]string, error) {
+	suffix := ""
+	if c.Cluster != "" {
+		suffix = "_local"
+	}
+	var names []string
+	for _, t := range []string{RawCallTable, RawTicketTable, RawAgentTable} {
+		names = append(names, t+suffix)
+	}
+	rows, err := conn.Query(ctx, "SELECT name, engine_full FROM system.tables WHERE database = ? AND name IN ? ORDER BY name", c.Database, set(names))
+	if err != nil {
+		return nil, fmt.Errorf("read system.tables: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name, full string
+		if err := rows.Scan(&name, &full); err != nil {
+			return nil, err
+		}
+		g := 8192 // ClickHouse's default, when the server does not show it
+		if m := granularityRe.FindStringSubmatch(full); m != nil {
+			g, _ = strconv.Atoi(m[1])
+		}
+		if g > RawGranularity {
+			out = append(out, name)
+		}
+	}
+	return out, rows.Err()
 }
 
 // migrationsTable records applied migrations; on a cluster every node holds

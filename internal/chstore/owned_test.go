@@ -75,16 +75,17 @@ func TestOwnedPartitionReadsOnRealServer(t *testing.T) {
 		t.Errorf("LoadEvents of 10,000 calls returned %d events", len(got))
 	}
 	// One call read back: the tables are ordered by centre, then id, and
-	// with the centre named ClickHouse reads the one granule (8,192 rows)
-	// of c1's calls that may hold it, not c0's granules with the same ids.
+	// with the centre named ClickHouse reads the one granule (RawGranularity
+	// rows, 1,024) of c1's calls that may hold it, not c0's granules with
+	// the same ids, nor a granule of ClickHouse's default 8,192 rows.
 	var read uint64
 	pctx := clickhouse.Context(ctx, clickhouse.WithProgress(func(p *clickhouse.Progress) { read += p.Rows }))
 	one, err := r.LoadEvents(pctx, refs[:1])
 	if err != nil || len(one) != 1 || one[0].CenterID != "c1" {
 		t.Fatalf("LoadEvents of one call: %v, %v", one, err)
 	}
-	if read == 0 || read > 8192 {
-		t.Errorf("reading one call back read %d rows of 20,002, want at most one granule (8,192)", read)
+	if read == 0 || read > chstore.RawGranularity {
+		t.Errorf("reading one call back read %d rows of 20,002, want at most one granule (%d)", read, chstore.RawGranularity)
 	}
 	known := map[int32]int{}
 	if err := r.KnownIDs(ctx, false, "calls", []int32{1, 3}, func(p int32, _, _ string) { known[p]++ }); err != nil {

@@ -102,6 +102,14 @@ func typeEnum(is func(event.Type) bool) string {
 	return "Enum8(" + strings.Join(parts, ", ") + ")"
 }
 
+// RawGranularity is the raw tables' index granularity: rows per granule,
+// the least ClickHouse reads of every column to find one entity's events.
+// A call or ticket read back (LoadEvents) has a handful of events; at
+// ClickHouse's default of 8,192 each read-back read 8,192 rows of every
+// column per part. The primary index grows by as much (one key per 1,024
+// rows: ~80 MB of memory per billion events).
+const RawGranularity = 1024
+
 // rawTable renders a raw-event table: the envelope, the type's own columns,
 // then provenance. Replaying a message inserts the same event_id again;
 // ReplacingMergeTree keyed by it keeps one row (read with FINAL).
@@ -124,7 +132,8 @@ func (d ddl) rawTable(name, idCol string, is func(event.Type) bool, own []string
 		"ingested_at "+d.dateTime(),
 	)
 	return d.create(table{name: name, cols: cols, engine: "ReplacingMergeTree", params: "ingested_at",
-		suffix:  fmt.Sprintf("PARTITION BY toYYYYMM(ts)\nORDER BY (center_id, %s, event_id)%s", idCol, d.ttl()),
+		suffix: fmt.Sprintf("PARTITION BY toYYYYMM(ts)\nORDER BY (center_id, %s, event_id)%s\nSETTINGS index_granularity = %d",
+			idCol, d.ttl(), RawGranularity),
 		shardBy: "cityHash64(" + idCol + ")"})
 }
 

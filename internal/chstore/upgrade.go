@@ -21,7 +21,7 @@ type wantColumn struct{ typ, codec string }
 var (
 	createRe = regexp.MustCompile(`(?s)^CREATE TABLE IF NOT EXISTS [^.]+\.(\w+) \(\n    (.*)\n\) ENGINE`)
 	addRe    = regexp.MustCompile(`^ALTER TABLE [^.]+\.(\w+) ADD COLUMN (.*) AFTER \w+$`)
-	ttlRe    = regexp.MustCompile(`\nTTL (.*)$`)
+	ttlRe    = regexp.MustCompile(`\nTTL ([^\n]*)`)
 	daysRe   = regexp.MustCompile(`INTERVAL (\d+) DAY`)
 )
 
