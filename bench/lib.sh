@@ -96,10 +96,11 @@ metric() { curl -fsS "http://$METRICS/metrics" 2>/dev/null | awk -v m="$1" '$1 ~
 # and RUN_START, and CH_CPU0 (ClickHouse's CPU so far).
 start_run() {
   local topic=$1
+  RUN_GROUP=$topic-hotlineqc-$RANDOM
   cat >"$WORK/hotlineqc.yaml" <<YAML
 kafka:
   brokers: [$KAFKA]
-  group_id: $topic-hotlineqc-$RANDOM
+  group_id: $RUN_GROUP
   topics: {calls: $topic.calls, tickets: $topic.tickets, dead_letter: $topic.dlq${RUN_AGENTS:+, agents: $topic.agents}}
 clickhouse:
   addr: [127.0.0.1:$CH_TCP]
@@ -136,18 +137,23 @@ stop_run() {
 }
 
 # run_until TOPIC N: start_run, then wait until N messages are durably
-# stored (events written + dead letters), with a CPU profile of the first
-# PROFILE_SECONDS and the allocation profile of the whole run, then
-# stop_run.
+# stored and their offsets committed (the group's committed offsets, asked
+# of the broker every 100 ms: scraping /metrics twice a second, as this did
+# before, cost hotlineqc 4-5 % of its CPU, 30 times what Prometheus's scrape
+# every 15 s costs), with a CPU profile of the first PROFILE_SECONDS and the
+# allocation profile of the whole run, then stop_run.
 run_until() {
-  local n=$2 prof
+  local n=$2 prof waiter
   start_run "$1"
   curl -fsS "http://$METRICS/debug/pprof/profile?seconds=${PROFILE_SECONDS:-8}" -o "$WORK/cpu.pprof" &
   prof=$!
-  while (( $(metric 'hotline_pipeline_events_written_total|hotline_pipeline_dead_letters_written_total') < n )); do
-    kill -0 $RUN_PID 2>/dev/null || { cat "$WORK/run.log" >&2; return 1; }
-    sleep 0.5
+  "$WORK/produce" -kafka "$KAFKA" -committed "$RUN_GROUP" -topics "$1.calls,$1.tickets${RUN_AGENTS:+,$1.agents}" -until "$n" &
+  waiter=$!
+  while kill -0 $waiter 2>/dev/null; do
+    kill -0 $RUN_PID 2>/dev/null || { kill $waiter; cat "$WORK/run.log" >&2; return 1; }
+    sleep 0.1
   done
+  wait $waiter || { log "ERROR: waiting for the committed offsets failed"; return 1; }
   wait $prof || true
   curl -fsS "http://$METRICS/debug/pprof/allocs" -o "$WORK/allocs.pprof" || true
   stop_run
@@ -156,22 +162,28 @@ run_until() {
 # analyse DB: with BENCH_ANALYSE, what ClickHouse did for the tables of DB:
 # inserts (count, rows, bytes, time in the query) from query_log, parts
 # written and merged (count, rows, bytes, time) from part_log, and the
-# reads (count, rows read, time).
+# reads (count, rows read, time); the CPU of each, from the queries'
+# profile events (the rest of the server's CPU is merges and background).
 analyse() {
   [[ -n ${BENCH_ANALYSE:-} ]] || return 0
+  # a query's CPU (its threads' user and system time, from its profile events)
+  local QCPU="arraySum(arrayFilter((v, n) -> n IN ('UserTimeMicroseconds', 'SystemTimeMicroseconds'), ProfileEvents.Values, ProfileEvents.Names))"
   q "SYSTEM FLUSH LOGS" >/dev/null
   printf '\n%s: inserts by table (query_log) | new parts and merges (part_log)\n' "$1"
-  q "SELECT t, ins, rows, mb, ms, np, nb, mg, mrows, mms FROM
+  q "SELECT t, ins, rows, mb, ms, cpu_s, np, nb, mg, mrows, mms FROM
      (SELECT replaceRegexpOne(query, '^INSERT INTO [a-z_]+\\.([a-z_]+).*', '\\\\1') AS t, count() AS ins, sum(written_rows) AS rows,
-             round(sum(written_bytes) / 1e6) AS mb, sum(query_duration_ms) AS ms
+             round(sum(written_bytes) / 1e6) AS mb, sum(query_duration_ms) AS ms, round(sum($QCPU) / 1e6, 1) AS cpu_s
       FROM system.query_log WHERE type = 2 AND query LIKE 'INSERT INTO $1.%' AND query NOT LIKE '%SELECT%' GROUP BY t)
      ANY LEFT JOIN
      (SELECT table AS t, countIf(event_type = 'NEW_PART') AS np, round(sumIf(size_in_bytes, event_type = 'NEW_PART') / 1e6) AS nb,
              countIf(event_type = 'MERGE_PARTS') AS mg, sumIf(rows, event_type = 'MERGE_PARTS') AS mrows, sumIf(duration_ms, event_type = 'MERGE_PARTS') AS mms
       FROM system.part_log WHERE database = '$1' GROUP BY t) USING t ORDER BY ms DESC FORMAT PrettyCompactNoEscapes"
   q "SELECT substring(replaceRegexpAll(query, '\\\\s+', ' '), 1, 90) AS read, count() AS queries, sum(read_rows) AS rows_read,
-            round(sum(read_bytes) / 1e6) AS mb_read, sum(query_duration_ms) AS ms
+            round(sum(read_bytes) / 1e6) AS mb_read, sum(query_duration_ms) AS ms, round(sum($QCPU) / 1e6, 1) AS cpu_s
      FROM system.query_log WHERE type = 2 AND query LIKE 'SELECT%' AND query LIKE '%$1.%' GROUP BY read ORDER BY ms DESC FORMAT PrettyCompactNoEscapes"
+  q "SELECT round(sum($QCPU) / 1e6, 1) AS all_queries_cpu_s, round(sumIf($QCPU, query LIKE 'INSERT%') / 1e6, 1) AS inserts_cpu_s,
+            round(sumIf($QCPU, query LIKE 'SELECT%') / 1e6, 1) AS reads_cpu_s
+     FROM system.query_log WHERE type = 2 AND query LIKE '%$1.%' FORMAT PrettyCompactNoEscapes"
   q "SELECT table, name, type, round(data_uncompressed_bytes / 1e6) AS mb, round(data_compressed_bytes / 1e6) AS mb_compressed
      FROM system.columns WHERE database = '$1' ORDER BY data_uncompressed_bytes DESC LIMIT 25 FORMAT PrettyCompactNoEscapes"
 }

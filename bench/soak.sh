@@ -53,6 +53,7 @@ done
 curl -fsS "http://$METRICS/debug/pprof/heap" -o "$WORK/heap.pprof" || true
 kill $SIM_PID 2>/dev/null || true
 stop_run
+analyse hq
 
 printf '\nsoak: %s events/s for %s (%s), sampled every %s s; slopes per hour after the first %s s:\n' "$RATE" "$DURATION" "$(uname -m), $(nproc) cores" "$SAMPLE" "$WARMUP"
 awk -F'\t' -v w="$WARMUP" 'NR == 1 { for (i = 2; i <= NF; i++) name[i] = $i; next }

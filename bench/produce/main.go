@@ -2,7 +2,10 @@
 // keyed by call_id / ticket_id as the event contract says, for the
 // benchmarks: go run ./bench/produce -kafka 127.0.0.1:9092 -topics T.calls,T.tickets FILE...
 // With -delete T1,T2,… it deletes those topics instead (a benchmark's
-// topics hold hundreds of megabytes of a shared broker).
+// topics hold hundreds of megabytes of a shared broker). With -committed
+// GROUP -until N it waits until GROUP's committed offsets on -topics add
+// up to N messages (new topics, whose offsets start at 0): the end of a
+// run, read from the broker rather than by scraping the process measured.
 package main
 
 import (
@@ -13,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/segmentio/kafka-go"
 	"github.com/valyala/fastjson"
@@ -26,7 +30,16 @@ func main() {
 	topics := flag.String("topics", "hotline.calls,hotline.tickets", "call and ticket topics")
 	partitions := flag.Int("partitions", 3, "partitions of the topics when they must be created")
 	del := flag.String("delete", "", "delete these topics (comma-separated) instead, as a benchmark's clean-up")
+	group := flag.String("committed", "", "wait until this consumer group has committed -until messages of -topics, instead")
+	until := flag.Int64("until", 0, "with -committed: the messages to wait for")
 	flag.Parse()
+	if *group != "" {
+		if err := waitCommitted(*brokers, *group, strings.Split(*topics, ","), *until); err != nil {
+			fmt.Fprintln(os.Stderr, "produce:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *del != "" {
 		if err := deleteTopics(*brokers, strings.Split(*del, ",")); err != nil {
 			fmt.Fprintln(os.Stderr, "produce:", err)
@@ -106,4 +119,41 @@ func deleteTopics(brokers string, names []string) error {
 		}
 	}
 	return nil
+}
+
+// waitCommitted polls group's committed offsets on topics every 100 ms
+// until they add up to n. A group that has not committed yet counts 0.
+func waitCommitted(brokers, group string, topics []string, n int64) error {
+	cl := &kafka.Client{Addr: kafka.TCP(strings.Split(brokers, ",")...), Timeout: 10 * time.Second}
+	ctx := context.Background()
+	meta, err := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
+	if err != nil {
+		return fmt.Errorf("metadata: %w", err)
+	}
+	parts := map[string][]int{}
+	for _, t := range meta.Topics {
+		if t.Error != nil {
+			return fmt.Errorf("topic %s: %w", t.Name, t.Error)
+		}
+		for _, p := range t.Partitions {
+			parts[t.Name] = append(parts[t.Name], p.ID)
+		}
+	}
+	for ; ; time.Sleep(100 * time.Millisecond) {
+		res, err := cl.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: parts})
+		if err != nil {
+			continue // the coordinator not ready yet: ask again
+		}
+		var sum int64
+		for _, ps := range res.Topics {
+			for _, p := range ps {
+				if p.Error == nil && p.CommittedOffset > 0 {
+					sum += p.CommittedOffset
+				}
+			}
+		}
+		if sum >= n {
+			return nil
+		}
+	}
 }
