@@ -122,6 +122,19 @@ func TestDashboardQueriesOnRealServers(t *testing.T) {
 	})
 	// Let the ticket gauges be counted and Prometheus scrape a few times.
 	time.Sleep(6 * time.Second)
+	// The gauges derived from the store (citizen needs, staffing) are
+	// published by passes every SettleEvery over the rows stored, which
+	// trail the events by up to write_interval: under load a pass and the
+	// scrape after it can take longer than the pause above. Wait until
+	// Prometheus has each (the panels then say what is missing, if any).
+	waited := time.Now()
+	for deadline := waited.Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		if promHasAll(t, "http://"+promAddr, `{center="c12345"}`, "hotline_needs_calls_with_caller_today",
+			"hotline_needs_repeat_calls_today", "hotline_staffing_agents_required", "hotline_staffing_agents_staffed") {
+			t.Logf("the gauges derived from the store in Prometheus after %s more", time.Since(waited).Round(100*time.Millisecond))
+			break
+		}
+	}
 
 	conn, err := chstore.Open(ctx, cfg.ClickHouse)
 	if err != nil {
@@ -531,4 +544,25 @@ func panelUnit(d dashboard.Dashboard, title string) string {
 		}
 	}
 	return ""
+}
+
+// promHasAll reports whether Prometheus at base has a series of each
+// metric with the given label matchers now.
+func promHasAll(t *testing.T, base, matchers string, metrics ...string) bool {
+	t.Helper()
+	for _, m := range metrics {
+		var out struct {
+			Data struct {
+				Result []json.RawMessage `json:"result"`
+			} `json:"data"`
+		}
+		body := testenv.Get(t, base+"/api/v1/query?query="+url.QueryEscape(m+matchers))
+		if err := json.Unmarshal([]byte(body), &out); err != nil {
+			t.Fatalf("Prometheus query %s: %v", m, err)
+		}
+		if len(out.Data.Result) == 0 {
+			return false
+		}
+	}
+	return true
 }
