@@ -403,14 +403,17 @@ func TestRebalanceFlushesCommitsAndRevokes(t *testing.T) {
 		t.Helper()
 		waitFor(entry, func() bool { return slices.Contains(log.get(), entry) })
 	}
-	read := func(n float64) {
+	// A message is counted consumed before its handler hands it on, so a
+	// generation ended at that moment would cancel the hand-over: wait for
+	// the generation to have delivered it too.
+	read := func(n float64, g *fakeGen, delivered int32) {
 		t.Helper()
-		waitFor(fmt.Sprint(n, " messages read"), func() bool { return consumed(t, reg) == n })
+		waitFor(fmt.Sprint(n, " messages read"), func() bool { return consumed(t, reg) == n && g.delivered.Load() == delivered })
 	}
-	read(1)
+	read(1, first, 1)
 	close(first.end) // rebalance
 	waitLog("commit gen 1")
-	read(3)
+	read(3, second, 2)
 	close(second.end)
 	waitLog("commit refused")
 	waitFor("third assignment", func() bool { return assigns(log.get()) == 3 })
@@ -460,13 +463,13 @@ func TestIdleMemberWaitsForTheNextGeneration(t *testing.T) {
 	src.gens = nil
 	idle := src.gen()
 	idle.parts = nil
-	src.gen(msgs...)
+	next := src.gen(msgs...)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
 	time.AfterFunc(50*time.Millisecond, func() { close(idle.end) }) // the rebalance, some time later
 	deadline := time.Now().Add(5 * time.Second)
-	for consumed(t, reg) < 3 && time.Now().Before(deadline) {
+	for (consumed(t, reg) < 3 || next.delivered.Load() < 3) && time.Now().Before(deadline) {
 		select {
 		case err := <-done:
 			t.Fatalf("the idle member stopped: %v", err)
