@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/hotlineqc/hotlineqc/internal/chstore"
 	"github.com/hotlineqc/hotlineqc/internal/compute"
+	"github.com/hotlineqc/hotlineqc/internal/gaugeset"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 )
@@ -27,26 +27,29 @@ type needsWatch struct {
 	ps       *indicator.Profiles
 	clock    func() time.Time
 	log      *slog.Logger
-	repeat   *prometheus.GaugeVec
-	contacts *prometheus.GaugeVec
-	score    *prometheus.GaugeVec
-	count    *prometheus.GaugeVec
-	baseline *prometheus.GaugeVec
+	gauges   *gaugeset.Set
+	repeat   gaugeset.Family
+	contacts gaugeset.Family
+	score    gaugeset.Family
+	count    gaugeset.Family
+	baseline gaugeset.Family
 }
 
 func newNeedsWatch(reg prometheus.Registerer, set *profile.Set, ps *indicator.Profiles,
 	read func(context.Context, int64) (*chstore.Recent, error), clock func() time.Time, log *slog.Logger) *needsWatch {
-	f := promauto.With(reg)
-	g := func(sub, name, help string, labels ...string) *prometheus.GaugeVec {
-		return f.NewGaugeVec(prometheus.GaugeOpts{Namespace: "hotline", Subsystem: sub, Name: name, Help: help}, labels)
+	gs := gaugeset.New()
+	g := func(sub, name, help string, labels ...string) gaugeset.Family {
+		return gs.Gauge(prometheus.GaugeOpts{Namespace: "hotline", Subsystem: sub, Name: name, Help: help}, labels...)
 	}
 	hot := []string{"center", "level", "topic", "name"}
-	return &needsWatch{read: read, set: set, ps: ps, clock: clock, log: log,
+	w := &needsWatch{read: read, set: set, ps: ps, clock: clock, log: log, gauges: gs,
 		repeat:   g("needs", "repeat_calls_today", "Today's calls whose caller called before within repeat_call.window (重复来电).", "center", "queue"),
 		contacts: g("needs", "calls_with_caller_today", "Today's calls with a caller (the repeat-call rate's denominator).", "center", "queue"),
 		score:    g("hotspot", "score", "Score (c − μ) ÷ √max(μ, 1) of a topic group that is a hot spot today (热点诉求); absent otherwise.", hot...),
 		count:    g("hotspot", "tickets_today", "Tickets created today in a topic group that is a hot spot today.", hot...),
 		baseline: g("hotspot", "baseline", "Mean daily tickets of a hot-spot topic group over its baseline days.", hot...)}
+	gs.Register(reg)
+	return w
 }
 
 // run publishes every interval until ctx ends.
@@ -72,19 +75,15 @@ func (w *needsWatch) pass(ctx context.Context) error {
 	}
 	eng := indicator.Restore(w.ps, recent.Cells, nil, now.UnixMilli()).WithContacts(recent.Contacts)
 	today := func(center string) string { return now.In(w.set.For(center).Location()).Format(time.DateOnly) }
-	w.repeat.Reset()
-	w.contacts.Reset()
+	out := w.gauges.Pass()
 	for _, r := range eng.Results(indicator.Query{Window: indicator.WindowDay, GroupBy: []string{"center_id", "queue"}}) {
 		c := r.Dims["center_id"]
 		if r.Indicator != "repeat_call_rate" || r.WindowStart[:10] != today(c) {
 			continue
 		}
-		w.repeat.WithLabelValues(c, r.Dims["queue"]).Set(*r.Numerator)
-		w.contacts.WithLabelValues(c, r.Dims["queue"]).Set(*r.Denominator)
+		out.Set(w.repeat, *r.Numerator, c, r.Dims["queue"])
+		out.Set(w.contacts, *r.Denominator, c, r.Dims["queue"])
 	}
-	w.score.Reset()
-	w.count.Reset()
-	w.baseline.Reset()
 	hq := compute.HotspotQuery{}
 	q, err := hq.Query(w.set)
 	if err != nil {
@@ -99,9 +98,10 @@ func (w *needsWatch) pass(ctx context.Context) error {
 			continue
 		}
 		l := []string{h.CenterID, strconv.Itoa(h.Level), h.Topic, h.Name}
-		w.score.WithLabelValues(l...).Set(h.Score)
-		w.count.WithLabelValues(l...).Set(float64(h.Count))
-		w.baseline.WithLabelValues(l...).Set(h.Baseline)
+		out.Set(w.score, h.Score, l...)
+		out.Set(w.count, float64(h.Count), l...)
+		out.Set(w.baseline, h.Baseline, l...)
 	}
+	out.Publish()
 	return nil
 }

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promauto"
 
+	"github.com/hotlineqc/hotlineqc/internal/gaugeset"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
 )
 
@@ -22,23 +22,26 @@ type staffingWatch struct {
 	ps       *indicator.Profiles
 	clock    func() time.Time
 	log      *slog.Logger
-	required *prometheus.GaugeVec
-	staffed  *prometheus.GaugeVec
-	offered  *prometheus.GaugeVec
-	start    *prometheus.GaugeVec
+	gauges   *gaugeset.Set
+	required gaugeset.Family
+	staffed  gaugeset.Family
+	offered  gaugeset.Family
+	start    gaugeset.Family
 }
 
 func newStaffingWatch(reg prometheus.Registerer, ps *indicator.Profiles, cells func(context.Context, time.Time, int64) ([]indicator.Cell, error),
 	clock func() time.Time, log *slog.Logger) *staffingWatch {
-	f := promauto.With(reg)
-	g := func(name, help string) *prometheus.GaugeVec {
-		return f.NewGaugeVec(prometheus.GaugeOpts{Namespace: "hotline", Subsystem: "staffing", Name: name, Help: help}, []string{"center"})
+	gs := gaugeset.New()
+	g := func(name, help string) gaugeset.Family {
+		return gs.Gauge(prometheus.GaugeOpts{Namespace: "hotline", Subsystem: "staffing", Name: name, Help: help}, "center")
 	}
-	return &staffingWatch{cells: cells, ps: ps, clock: clock, log: log,
+	w := &staffingWatch{cells: cells, ps: ps, clock: clock, log: log, gauges: gs,
 		required: g("agents_required", "Agents Erlang C requires for the calls offered in the last complete staffing interval (应配坐席数)."),
 		staffed:  g("agents_staffed", "Mean agents ready, busy or in wrap-up in the last complete staffing interval (平均在岗坐席数)."),
 		offered:  g("calls_offered", "Calls offered in the last complete staffing interval."),
 		start:    g("interval_start_timestamp_seconds", "Start of the last complete staffing interval.")}
+	gs.Register(reg)
+	return w
 }
 
 // run publishes every interval until ctx ends.
@@ -78,18 +81,16 @@ func (w *staffingWatch) pass(ctx context.Context) error {
 			last[r.CenterID] = r
 		}
 	}
-	w.required.Reset()
-	w.staffed.Reset()
-	w.offered.Reset()
-	w.start.Reset()
+	out := w.gauges.Pass()
 	for c, r := range last {
 		if r.End+int64(time.Hour/time.Millisecond) < now {
 			continue // nothing in the last hour: no current figure
 		}
-		w.required.WithLabelValues(c).Set(float64(r.Required))
-		w.staffed.WithLabelValues(c).Set(r.Staffed)
-		w.offered.WithLabelValues(c).Set(float64(r.Offered))
-		w.start.WithLabelValues(c).Set(float64(r.Start) / 1000)
+		out.Set(w.required, float64(r.Required), c)
+		out.Set(w.staffed, r.Staffed, c)
+		out.Set(w.offered, float64(r.Offered), c)
+		out.Set(w.start, float64(r.Start)/1000, c)
 	}
+	out.Publish()
 	return nil
 }

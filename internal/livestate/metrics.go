@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
+	"github.com/hotlineqc/hotlineqc/internal/gaugeset"
 	"github.com/hotlineqc/hotlineqc/internal/indicator"
 	"github.com/hotlineqc/hotlineqc/internal/profile"
 )
@@ -22,14 +23,14 @@ type Metrics struct {
 	num, den     *prometheus.CounterVec
 	retracted    *prometheus.CounterVec
 	wait, handle *prometheus.HistogramVec
-	open         *prometheus.GaugeVec
-	overdue      *prometheus.GaugeVec
-	dueSoon      *prometheus.GaugeVec
-	awaiting     *prometheus.GaugeVec
 	loaded       prometheus.Counter
-	defects      *prometheus.GaugeVec
-	agents       *prometheus.GaugeVec
 	held         *prometheus.GaugeVec
+
+	// gauges are replaced whole at every count: the ticket gauges, the
+	// records-audit defects and the agents signed in.
+	gauges                                    *gaugeset.Set
+	open, overdue, dueSoon, awaiting, defects gaugeset.Family
+	agents                                    gaugeset.Family
 
 	// net is publish's scratch: the engine's net changes by labels.
 	net map[labels]netChange
@@ -47,7 +48,11 @@ var indicatorLabels = []string{"indicator", "center", "queue", "department", "ca
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	f := promauto.With(reg)
 	durations := []float64{5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200}
-	return &Metrics{
+	gs := gaugeset.New()
+	g := func(sub, name, help string, labels ...string) gaugeset.Family {
+		return gs.Gauge(prometheus.GaugeOpts{Namespace: "hotline", Subsystem: sub, Name: name, Help: help}, labels...)
+	}
+	m := &Metrics{
 		num: f.NewCounterVec(prometheus.CounterOpts{Namespace: "hotline", Subsystem: "indicator", Name: "numerator_total",
 			Help: "Numerator of each indicator (counts; seconds for *_seconds; working days for avg_resolve_workdays), by centre, queue, department, category."}, indicatorLabels),
 		den: f.NewCounterVec(prometheus.CounterOpts{Namespace: "hotline", Subsystem: "indicator", Name: "denominator_total",
@@ -58,25 +63,24 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Wait of offered calls until answer or abandon.", Buckets: durations}, []string{"center", "queue"}),
 		handle: f.NewHistogramVec(prometheus.HistogramOpts{Namespace: "hotline", Subsystem: "call", Name: "handle_seconds",
 			Help: "Handle time (talk, hold, wrap-up) of answered calls.", Buckets: prometheus.ExponentialBuckets(30, 1.6, 12)}, []string{"center", "queue"}),
-		open: f.NewGaugeVec(prometheus.GaugeOpts{Namespace: "hotline", Subsystem: "tickets", Name: "open",
-			Help: "Dispatched tickets not yet replied, by the department holding them."}, []string{"center", "department"}),
-		overdue: f.NewGaugeVec(prometheus.GaugeOpts{Namespace: "hotline", Subsystem: "tickets", Name: "overdue",
-			Help: "Open tickets past their resolve deadline (超期未办结)."}, []string{"center", "department"}),
-		dueSoon: f.NewGaugeVec(prometheus.GaugeOpts{Namespace: "hotline", Subsystem: "tickets", Name: "due_soon",
-			Help: "Open tickets whose resolve deadline is within the given time (预警)."}, []string{"center", "department", "within"}),
-		awaiting: f.NewGaugeVec(prometheus.GaugeOpts{Namespace: "hotline", Subsystem: "tickets", Name: "awaiting_dispatch",
-			Help: "Tickets registered but neither dispatched, answered on intake nor closed (派单积压)."}, []string{"center"}),
+		open:     g("tickets", "open", "Dispatched tickets not yet replied, by the department holding them.", "center", "department"),
+		overdue:  g("tickets", "overdue", "Open tickets past their resolve deadline (超期未办结).", "center", "department"),
+		dueSoon:  g("tickets", "due_soon", "Open tickets whose resolve deadline is within the given time (预警).", "center", "department", "within"),
+		awaiting: g("tickets", "awaiting_dispatch", "Tickets registered but neither dispatched, answered on intake nor closed (派单积压).", "center"),
 		loaded: f.NewCounter(prometheus.CounterOpts{Namespace: "hotline", Subsystem: "state", Name: "entities_loaded_total",
 			Help: "Calls and tickets not in memory read back from the store because an event came for them."}),
-		defects: f.NewGaugeVec(prometheus.GaugeOpts{Namespace: "hotline", Subsystem: "records", Name: "defects",
-			Help: "Calls and tickets in the live state whose history is incomplete or inconsistent, by records-audit class (assessment.md)."}, []string{"center", "class"}),
-		agents: f.NewGaugeVec(prometheus.GaugeOpts{Namespace: "hotline", Name: "agents",
-			Help: "Agents signed in now, by team (班组 or 外包单位), state (ready, busy, wrapup, not_ready) and, for not_ready (示忙), reason."},
-			[]string{"center", "team", "state", "reason"}),
+		defects: g("records", "defects",
+			"Calls and tickets in the live state whose history is incomplete or inconsistent, by records-audit class (assessment.md).", "center", "class"),
+		agents: g("", "agents",
+			"Agents signed in now, by team (班组 or 外包单位), state (ready, busy, wrapup, not_ready) and, for not_ready (示忙), reason.",
+			"center", "team", "state", "reason"),
 		held: f.NewGaugeVec(prometheus.GaugeOpts{Namespace: "hotline", Subsystem: "state", Name: "held",
 			Help: "Calls, tickets and agents the state stage holds in memory (idle ones are forgotten once stored), by kind."}, []string{"kind"}),
-		net: map[labels]netChange{},
+		net:    map[labels]netChange{},
+		gauges: gs,
 	}
+	gs.Register(reg)
+	return m
 }
 
 // setHeld sets how many calls, tickets and agents the engine holds.
@@ -85,22 +89,6 @@ func (m *Metrics) setHeld(eng *indicator.Engine) {
 	m.held.WithLabelValues("call").Set(float64(calls))
 	m.held.WithLabelValues("ticket").Set(float64(tickets))
 	m.held.WithLabelValues("agent").Set(float64(eng.Agents()))
-}
-
-// setAgents replaces the gauges of the agents signed in.
-func (m *Metrics) setAgents(gs []indicator.AgentGauge) {
-	m.agents.Reset()
-	for _, g := range gs {
-		m.agents.WithLabelValues(g.CenterID, g.Team, g.State, g.Reason).Add(float64(g.Agents))
-	}
-}
-
-// setDefects sets the records-audit gauges from the engine's counts.
-func (m *Metrics) setDefects(eng *indicator.Engine) {
-	m.defects.Reset()
-	eng.DefectCounts(func(center string, d indicator.Defect, n int) {
-		m.defects.WithLabelValues(center, d.String()).Set(float64(n))
-	})
 }
 
 // labels are a delta's metric labels: indicator, center, queue,
@@ -159,34 +147,25 @@ func (m *Metrics) publish(eng *indicator.Engine) {
 	clear(m.net)
 }
 
-// setGauges replaces the ticket gauges.
-func (m *Metrics) setGauges(gs []indicator.TicketGauge) {
-	m.open.Reset()
-	m.overdue.Reset()
-	m.dueSoon.Reset()
-	m.awaiting.Reset()
-	awaiting := map[string]int{}
-	type key struct{ c, d string }
-	by := map[key]*indicator.TicketGauge{} // the partitions' counts summed
-	for _, g := range gs {
-		awaiting[g.CenterID] += g.AwaitingDispatch
+// setGauges replaces the ticket gauges, the records-audit defects and the
+// agents signed in, in one pass.
+func (m *Metrics) setGauges(gs []indicator.TicketGauge, eng *indicator.Engine) {
+	out := m.gauges.Pass()
+	for _, g := range gs { // the partitions' counts summed
+		out.Add(m.awaiting, float64(g.AwaitingDispatch), g.CenterID)
 		if g.Open == 0 {
 			continue
 		}
-		s := by[key{g.CenterID, g.Department}]
-		if s == nil {
-			s = &indicator.TicketGauge{}
-			by[key{g.CenterID, g.Department}] = s
-		}
-		s.Open, s.Overdue, s.Due4h, s.Due24h = s.Open+g.Open, s.Overdue+g.Overdue, s.Due4h+g.Due4h, s.Due24h+g.Due24h
+		out.Add(m.open, float64(g.Open), g.CenterID, g.Department)
+		out.Add(m.overdue, float64(g.Overdue), g.CenterID, g.Department)
+		out.Add(m.dueSoon, float64(g.Due4h), g.CenterID, g.Department, "4h")
+		out.Add(m.dueSoon, float64(g.Due24h), g.CenterID, g.Department, "24h")
 	}
-	for k, g := range by {
-		m.open.WithLabelValues(k.c, k.d).Set(float64(g.Open))
-		m.overdue.WithLabelValues(k.c, k.d).Set(float64(g.Overdue))
-		m.dueSoon.WithLabelValues(k.c, k.d, "4h").Set(float64(g.Due4h))
-		m.dueSoon.WithLabelValues(k.c, k.d, "24h").Set(float64(g.Due24h))
+	eng.DefectCounts(func(center string, d indicator.Defect, n int) {
+		out.Set(m.defects, float64(n), center, d.String())
+	})
+	for _, g := range eng.AgentGauges() {
+		out.Add(m.agents, float64(g.Agents), g.CenterID, g.Team, g.State, g.Reason)
 	}
-	for c, n := range awaiting {
-		m.awaiting.WithLabelValues(c).Set(float64(n))
-	}
+	out.Publish()
 }

@@ -491,9 +491,7 @@ func (s *Stage) setGauges() {
 	s.gauged = time.Now()
 	gs := s.eng.TicketGauges(s.asOf)
 	if s.metrics != nil {
-		s.metrics.setGauges(gs)
-		s.metrics.setDefects(s.eng)
-		s.metrics.setAgents(s.eng.AgentGauges())
+		s.metrics.setGauges(gs, s.eng)
 		s.metrics.setHeld(s.eng)
 	}
 	b := &stored.Backlog{Topic: s.topics.Tickets, AsOf: s.asOf}
