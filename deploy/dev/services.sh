@@ -145,8 +145,17 @@ clickhouse_config() {
   # full access) and reader (a password, read-only).
   sed -e "s#</users>#<hotlineqc><password_sha256_hex>$user_sha</password_sha256_hex><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></hotlineqc><reader><password_sha256_hex>$reader_sha</password_sha256_hex><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>readonly</profile><quota>default</quota></reader></users>#" \
       /etc/clickhouse-server/users.xml >"$dir/users.xml"
+  clickhouse_server_xml >"$dir/config.xml"
+}
+
+# The server's configuration, from the package's. The listen backlog is
+# raised from 64: the test packages running at once open connections in
+# bursts, and a full accept queue drops the handshakes (a dial times out).
+clickhouse_server_xml() {
+  local dir=$STATE/clickhouse
   # Only the first <path> is the data path; a later one is ZooKeeper's DDL queue.
   sed -e "s#<path>/var/lib/clickhouse/</path>#<path>$dir/data/</path>#" \
+      -e "s#<!-- <listen_backlog>64</listen_backlog> -->#<listen_backlog>4096</listen_backlog>#" \
       -e "s#<tmp_path>.*</tmp_path>#<tmp_path>$dir/tmp/</tmp_path>#" \
       -e "s#<user_files_path>.*</user_files_path>#<user_files_path>$dir/user_files/</user_files_path>#" \
       -e "s#<format_schema_path>.*</format_schema_path>#<format_schema_path>$dir/format_schemas/</format_schema_path>#" \
@@ -157,14 +166,22 @@ clickhouse_config() {
       -e "s#/etc/clickhouse-server/server.crt#$dir/tls/server.crt#" \
       -e "s#/etc/clickhouse-server/server.key#$dir/tls/server.key#" \
       -e "s#/etc/clickhouse-server/dhparam.pem#$dir/tls/dhparam.pem#" \
-      /etc/clickhouse-server/config.xml >"$dir/config.xml"
+      /etc/clickhouse-server/config.xml
 }
 
 clickhouse_ping() { [[ $(curl -fsS http://127.0.0.1:8123/ping 2>/dev/null) == "Ok." ]]; }
 
 clickhouse_up() {
   if port_open 9000 && port_open 9440; then
-    log "clickhouse already listening on 127.0.0.1:9000 and :9440 (TLS)"
+    local owner; owner=$(cat "$REGISTRY/clickhouse" 2>/dev/null || true)
+    if [[ -n $owner && -f $owner/clickhouse/pid ]] && ! (STATE=$owner; cmp -s <(clickhouse_server_xml) "$STATE/clickhouse/config.xml"); then
+      # Started by a checkout with an older version of this script: restart
+      # it where it runs (its data, passwords and CA stay).
+      log "clickhouse's configuration changed: restarting it in $owner"
+      (STATE=$owner; stop_one clickhouse; clickhouse_start) || die "clickhouse did not restart"
+    else
+      log "clickhouse already listening on 127.0.0.1:9000 and :9440 (TLS)"
+    fi
     credentials clickhouse hotlineqc.password reader.password tls/ca.pem
     return
   fi
@@ -173,6 +190,10 @@ clickhouse_up() {
     if [[ -f $STATE/clickhouse/pid ]]; then stop_one clickhouse; else
       log "a clickhouse not started here listens on 127.0.0.1:9000 without :9440 (TLS): the TLS tests will fail"; return; fi
   fi
+  clickhouse_start
+}
+
+clickhouse_start() {
   apt_install clickhouse-server clickhouse-client curl
   clickhouse_config
   local as=()

@@ -93,7 +93,7 @@ func (c *LocalClickHouse) Start() {
 	}
 	c.cmd = cmd
 	deadline := time.Now().Add(60 * time.Second)
-	for reachable(c.Addr) != nil {
+	for dial(c.Addr) != nil {
 		if time.Now().After(deadline) {
 			log, _ := os.ReadFile(filepath.Join(c.dir, "server.err.log"))
 			c.t.Fatalf("private clickhouse did not start:\n%s", log)

@@ -123,7 +123,7 @@ func (k *LocalKafka) Start() {
 	k.cmd, k.done = cmd, make(chan struct{})
 	go func() { _ = cmd.Wait(); logf.Close(); close(k.done) }()
 	deadline := time.Now().Add(90 * time.Second)
-	for reachable(k.Addr) != nil {
+	for dial(k.Addr) != nil {
 		select {
 		case <-k.done:
 			k.t.Fatalf("private kafka exited at start:\n%s", k.Log())

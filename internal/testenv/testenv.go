@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,12 +46,39 @@ func addr(env, def string) string {
 	return def
 }
 
-func reachable(a string) error {
+// dial reports whether a accepts a connection now.
+func dial(a string) error {
 	c, err := net.DialTimeout("tcp", a, 2*time.Second)
 	if err != nil {
 		return err
 	}
 	return c.Close()
+}
+
+// unreachable holds the services found unreachable: the next test fails
+// or skips at once instead of waiting again.
+var unreachable sync.Map
+
+// reachable reports whether the service at a is there, dialling it for up
+// to 20 s: a server that runs but is slow to accept (a loaded machine, a
+// burst of connections from the test packages running at once) is there;
+// only a server that never answers is missing.
+func reachable(a string) error {
+	if err, ok := unreachable.Load(a); ok {
+		return err.(error)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err := dial(a)
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			unreachable.Store(a, err)
+			return err
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 }
 
 // Kafka returns the address of the real Kafka broker.
