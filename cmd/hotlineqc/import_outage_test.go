@@ -114,7 +114,9 @@ func appendCalls(t *testing.T, path string, from, to int) {
 // untilTopicHolds waits until the topic's partitions end past n messages.
 func untilTopicHolds(t *testing.T, broker, topic string, n int64, done <-chan error) {
 	t.Helper()
-	cl := &kafka.Client{Addr: kafka.TCP(broker), Transport: &kafka.Transport{}}
+	tr := &kafka.Transport{}
+	defer tr.CloseIdleConnections()
+	cl := &kafka.Client{Addr: kafka.TCP(broker), Transport: tr}
 	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
 		select {
 		case err := <-done:

@@ -172,7 +172,9 @@ type topicPartition struct {
 // offsets returns the end offset and the group's committed offset (-1 when
 // none) of every partition of the call and ticket topics.
 func offsets(ctx context.Context, c kafkaio.Config) (ends, committed map[topicPartition]int64, err error) {
-	cl := &kafka.Client{Addr: kafka.TCP(c.Brokers...), Transport: &kafka.Transport{}}
+	tr := &kafka.Transport{}
+	defer tr.CloseIdleConnections() // called in polling loops: a pool left open refreshes metadata forever
+	cl := &kafka.Client{Addr: kafka.TCP(c.Brokers...), Transport: tr}
 	topics := c.Topics.Inputs()
 	meta, err := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
 	if err != nil {

@@ -29,6 +29,7 @@ func CreateTopics(ctx context.Context, c Config, partitions, replication int, na
 	if err != nil {
 		return err
 	}
+	defer t.CloseIdleConnections() // else its pool lives on, refreshing metadata
 	cl := &kafka.Client{Addr: kafka.TCP(c.Brokers...), Transport: t}
 	var cfgs []kafka.TopicConfig
 	for _, name := range names {

@@ -77,4 +77,4 @@ func (d *DeadLetterWriter) WriteDeadLetters(ctx context.Context, dls []DeadLette
 }
 
 // Close flushes and closes the writer.
-func (d *DeadLetterWriter) Close() error { return d.w.Close() }
+func (d *DeadLetterWriter) Close() error { return closeWriter(d.w) }

@@ -1,9 +1,11 @@
 package kafkaio_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"testing"
@@ -260,6 +262,38 @@ func TestRetryable(t *testing.T) {
 	} {
 		if got := kafkaio.Retryable(tc.err); got != tc.want {
 			t.Errorf("%s: Retryable(%v) = %v, want %v", tc.name, tc.err, got, tc.want)
+		}
+	}
+}
+
+// A closed producer, dead-letter writer or topic creation leaves no
+// connection pool behind: kafka-go keeps a transport's pools, their
+// connections and their metadata refresh every few seconds until the
+// transport is closed, and a writer closes only a transport of its own.
+func TestClosedClientsLeaveNoConnectionPools(t *testing.T) {
+	c := fakeCluster(t)
+	if err := kafkaio.CreateTopics(context.Background(), c, 2, 1, "more"); err != nil {
+		t.Fatal(err)
+	}
+	produceN(t, c, 10)
+	w, err := kafkaio.NewDeadLetterWriter(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl := kafkaio.DeadLetter{Msg: kafkaio.Message{Topic: "calls", Value: []byte("x")}, Reason: "invalid_json", Err: "x"}
+	if err := w.WriteDeadLetters(context.Background(), []kafkaio.DeadLetter{dl}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	pools := func() int {
+		buf := make([]byte, 1<<22)
+		return bytes.Count(buf[:runtime.Stack(buf, true)], []byte("kafka-go.(*connPool).discover"))
+	}
+	for deadline := time.Now().Add(10 * time.Second); pools() > 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connection pools still refresh metadata after every client was closed", pools())
 		}
 	}
 }

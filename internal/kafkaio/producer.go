@@ -68,4 +68,16 @@ func (p *Producer) Write(ctx context.Context, msgs ...Outgoing) error {
 }
 
 // Close flushes and closes the producer.
-func (p *Producer) Close() error { return p.w.Close() }
+func (p *Producer) Close() error { return closeWriter(p.w) }
+
+// closeWriter flushes and closes w, then its transport: a kafka-go
+// Writer closes only a transport of its own, and each connection pool of
+// a transport left open keeps its connections and refreshes the cluster's
+// metadata every few seconds for as long as the process lives.
+func closeWriter(w *kafka.Writer) error {
+	err := w.Close()
+	if t, ok := w.Transport.(*kafka.Transport); ok {
+		t.CloseIdleConnections()
+	}
+	return err
+}

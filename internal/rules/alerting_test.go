@@ -74,8 +74,10 @@ alerting: {alertmanagers: [{static_configs: [{targets: [%q]}]}]}
 
 	// 20 rounds of 10 calls, 4 answered and 6 abandoned, one round a second,
 	// so that the counters grow between scrapes.
+	tr := &kafka.Transport{}
+	defer tr.CloseIdleConnections() // a writer closes only a transport of its own
 	w := &kafka.Writer{Addr: kafka.TCP(cfg.Kafka.Brokers...), Topic: cfg.Kafka.Topics.Calls, Balancer: &kafka.Hash{},
-		Transport: &kafka.Transport{}, BatchTimeout: 5 * time.Millisecond}
+		Transport: tr, BatchTimeout: 5 * time.Millisecond}
 	defer w.Close()
 	start := time.Now()
 	for round := range 20 {

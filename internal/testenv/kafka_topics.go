@@ -14,7 +14,9 @@ func ReadTopic(t testing.TB, broker, topic string) []kafka.Message {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cl := &kafka.Client{Addr: kafka.TCP(broker), Transport: &kafka.Transport{}}
+	tr := &kafka.Transport{}
+	defer tr.CloseIdleConnections()
+	cl := &kafka.Client{Addr: kafka.TCP(broker), Transport: tr}
 	md, err := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
 	if err != nil || len(md.Topics) != 1 {
 		t.Fatalf("metadata of %s: %v", topic, err)
@@ -59,8 +61,10 @@ func WaitFor(t testing.TB, done <-chan error, limit time.Duration, cond func() b
 // caches metadata that predates a test's new topics).
 func Produce(ctx context.Context, t testing.TB, broker, topic string, msgs []kafka.Message) {
 	t.Helper()
+	tr := &kafka.Transport{}
+	defer tr.CloseIdleConnections() // a writer closes only a transport of its own
 	w := &kafka.Writer{Addr: kafka.TCP(broker), Topic: topic, Balancer: &kafka.Hash{}, RequiredAcks: kafka.RequireAll,
-		BatchTimeout: 5 * time.Millisecond, Transport: &kafka.Transport{}}
+		BatchTimeout: 5 * time.Millisecond, Transport: tr}
 	defer w.Close()
 	if err := w.WriteMessages(ctx, msgs...); err != nil {
 		t.Fatalf("produce to %s: %v", topic, err)
