@@ -38,16 +38,13 @@ type needsWatch struct {
 func newNeedsWatch(reg prometheus.Registerer, set *profile.Set, ps *indicator.Profiles,
 	read func(context.Context, int64) (*chstore.Recent, error), clock func() time.Time, log *slog.Logger) *needsWatch {
 	gs := gaugeset.New()
-	g := func(sub, name, help string, labels ...string) gaugeset.Family {
-		return gs.Gauge(prometheus.GaugeOpts{Namespace: "hotline", Subsystem: sub, Name: name, Help: help}, labels...)
-	}
 	hot := []string{"center", "level", "topic", "name"}
 	w := &needsWatch{read: read, set: set, ps: ps, clock: clock, log: log, gauges: gs,
-		repeat:   g("needs", "repeat_calls_today", "Today's calls whose caller called before within repeat_call.window (重复来电).", "center", "queue"),
-		contacts: g("needs", "calls_with_caller_today", "Today's calls with a caller (the repeat-call rate's denominator).", "center", "queue"),
-		score:    g("hotspot", "score", "Score (c − μ) ÷ √max(μ, 1) of a topic group that is a hot spot today (热点诉求); absent otherwise.", hot...),
-		count:    g("hotspot", "tickets_today", "Tickets created today in a topic group that is a hot spot today.", hot...),
-		baseline: g("hotspot", "baseline", "Mean daily tickets of a hot-spot topic group over its baseline days.", hot...)}
+		repeat:   gs.Gauge("hotline_needs_repeat_calls_today", "Today's calls whose caller called before within repeat_call.window (重复来电).", "center", "queue"),
+		contacts: gs.Gauge("hotline_needs_calls_with_caller_today", "Today's calls with a caller (the repeat-call rate's denominator).", "center", "queue"),
+		score:    gs.Gauge("hotline_hotspot_score", "Score (c − μ) ÷ √max(μ, 1) of a topic group that is a hot spot today (热点诉求); absent otherwise.", hot...),
+		count:    gs.Gauge("hotline_hotspot_tickets_today", "Tickets created today in a topic group that is a hot spot today.", hot...),
+		baseline: gs.Gauge("hotline_hotspot_baseline", "Mean daily tickets of a hot-spot topic group over its baseline days.", hot...)}
 	gs.Register(reg)
 	return w
 }

@@ -32,14 +32,11 @@ type staffingWatch struct {
 func newStaffingWatch(reg prometheus.Registerer, ps *indicator.Profiles, cells func(context.Context, time.Time, int64) ([]indicator.Cell, error),
 	clock func() time.Time, log *slog.Logger) *staffingWatch {
 	gs := gaugeset.New()
-	g := func(name, help string) gaugeset.Family {
-		return gs.Gauge(prometheus.GaugeOpts{Namespace: "hotline", Subsystem: "staffing", Name: name, Help: help}, "center")
-	}
 	w := &staffingWatch{cells: cells, ps: ps, clock: clock, log: log, gauges: gs,
-		required: g("agents_required", "Agents Erlang C requires for the calls offered in the last complete staffing interval (应配坐席数)."),
-		staffed:  g("agents_staffed", "Mean agents ready, busy or in wrap-up in the last complete staffing interval (平均在岗坐席数)."),
-		offered:  g("calls_offered", "Calls offered in the last complete staffing interval."),
-		start:    g("interval_start_timestamp_seconds", "Start of the last complete staffing interval.")}
+		required: gs.Gauge("hotline_staffing_agents_required", "Agents Erlang C requires for the calls offered in the last complete staffing interval (应配坐席数).", "center"),
+		staffed:  gs.Gauge("hotline_staffing_agents_staffed", "Mean agents ready, busy or in wrap-up in the last complete staffing interval (平均在岗坐席数).", "center"),
+		offered:  gs.Gauge("hotline_staffing_calls_offered", "Calls offered in the last complete staffing interval.", "center"),
+		start:    gs.Gauge("hotline_staffing_interval_start_timestamp_seconds", "Start of the last complete staffing interval.", "center")}
 	gs.Register(reg)
 	return w
 }

@@ -35,11 +35,10 @@ type Family struct {
 // New returns a Set that has no family yet.
 func New() *Set { return &Set{} }
 
-// Gauge declares a family; every pass gives its series their labels in
-// this order.
-func (s *Set) Gauge(o prometheus.GaugeOpts, labels ...string) Family {
-	name := prometheus.BuildFQName(o.Namespace, o.Subsystem, o.Name)
-	s.descs = append(s.descs, prometheus.NewDesc(name, o.Help, labels, o.ConstLabels))
+// Gauge declares a family by its full name; every pass gives its series
+// their labels in this order.
+func (s *Set) Gauge(name, help string, labels ...string) Family {
+	s.descs = append(s.descs, prometheus.NewDesc(name, help, labels, nil))
 	return Family{i: len(s.descs) - 1, labels: len(labels)}
 }
 

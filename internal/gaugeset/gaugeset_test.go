@@ -14,8 +14,8 @@ import (
 
 func newSet(reg prometheus.Registerer) (*gaugeset.Set, gaugeset.Family, gaugeset.Family) {
 	s := gaugeset.New()
-	open := s.Gauge(prometheus.GaugeOpts{Namespace: "t", Name: "open", Help: "Open."}, "center", "department")
-	late := s.Gauge(prometheus.GaugeOpts{Namespace: "t", Name: "late", Help: "Late."}, "center")
+	open := s.Gauge("t_open", "Open.", "center", "department")
+	late := s.Gauge("t_late", "Late.", "center")
 	return s.Register(reg), open, late
 }
 

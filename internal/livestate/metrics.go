@@ -49,9 +49,6 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	f := promauto.With(reg)
 	durations := []float64{5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200}
 	gs := gaugeset.New()
-	g := func(sub, name, help string, labels ...string) gaugeset.Family {
-		return gs.Gauge(prometheus.GaugeOpts{Namespace: "hotline", Subsystem: sub, Name: name, Help: help}, labels...)
-	}
 	m := &Metrics{
 		num: f.NewCounterVec(prometheus.CounterOpts{Namespace: "hotline", Subsystem: "indicator", Name: "numerator_total",
 			Help: "Numerator of each indicator (counts; seconds for *_seconds; working days for avg_resolve_workdays), by centre, queue, department, category."}, indicatorLabels),
@@ -63,15 +60,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Wait of offered calls until answer or abandon.", Buckets: durations}, []string{"center", "queue"}),
 		handle: f.NewHistogramVec(prometheus.HistogramOpts{Namespace: "hotline", Subsystem: "call", Name: "handle_seconds",
 			Help: "Handle time (talk, hold, wrap-up) of answered calls.", Buckets: prometheus.ExponentialBuckets(30, 1.6, 12)}, []string{"center", "queue"}),
-		open:     g("tickets", "open", "Dispatched tickets not yet replied, by the department holding them.", "center", "department"),
-		overdue:  g("tickets", "overdue", "Open tickets past their resolve deadline (超期未办结).", "center", "department"),
-		dueSoon:  g("tickets", "due_soon", "Open tickets whose resolve deadline is within the given time (预警).", "center", "department", "within"),
-		awaiting: g("tickets", "awaiting_dispatch", "Tickets registered but neither dispatched, answered on intake nor closed (派单积压).", "center"),
+		open:     gs.Gauge("hotline_tickets_open", "Dispatched tickets not yet replied, by the department holding them.", "center", "department"),
+		overdue:  gs.Gauge("hotline_tickets_overdue", "Open tickets past their resolve deadline (超期未办结).", "center", "department"),
+		dueSoon:  gs.Gauge("hotline_tickets_due_soon", "Open tickets whose resolve deadline is within the given time (预警).", "center", "department", "within"),
+		awaiting: gs.Gauge("hotline_tickets_awaiting_dispatch", "Tickets registered but neither dispatched, answered on intake nor closed (派单积压).", "center"),
 		loaded: f.NewCounter(prometheus.CounterOpts{Namespace: "hotline", Subsystem: "state", Name: "entities_loaded_total",
 			Help: "Calls and tickets not in memory read back from the store because an event came for them."}),
-		defects: g("records", "defects",
+		defects: gs.Gauge("hotline_records_defects",
 			"Calls and tickets in the live state whose history is incomplete or inconsistent, by records-audit class (assessment.md).", "center", "class"),
-		agents: g("", "agents",
+		agents: gs.Gauge("hotline_agents",
 			"Agents signed in now, by team (班组 or 外包单位), state (ready, busy, wrapup, not_ready) and, for not_ready (示忙), reason.",
 			"center", "team", "state", "reason"),
 		held: f.NewGaugeVec(prometheus.GaugeOpts{Namespace: "hotline", Subsystem: "state", Name: "held",
